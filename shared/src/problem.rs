@@ -1,0 +1,113 @@
+//! RFC 9457 problem details: the one shape of every error the HTTP functions answer (CONTRACT §4).
+//!
+//! Problems are built only from the constructors here, and none of them takes a secret: a problem's text
+//! comes from validation messages and fixed phrases, never from credentials or tokens.
+
+use serde::Serialize;
+
+/// One invalid field, named by its JSON path (for example `application.sha256`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    fn new(slug: &str, title: &str, status: u16, detail: impl Into<String>) -> Self {
+        Self {
+            problem_type: format!("/problems/{slug}"),
+            title: title.to_owned(),
+            status,
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new("malformed-body", "Malformed request body", 400, detail)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            "unauthorized",
+            "Authentication failed",
+            401,
+            "missing, wrong, stale or malformed credentials",
+        )
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new("not-found", "Not found", 404, detail)
+    }
+
+    pub fn method_not_allowed(allowed: &str) -> Self {
+        Self::new(
+            "method-not-allowed",
+            "Method not allowed",
+            405,
+            format!("this route accepts {allowed}"),
+        )
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new("conflict", "Conflict", 409, detail)
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            "payload-too-large",
+            "Payload too large",
+            413,
+            format!("the body must be at most {limit} bytes"),
+        )
+    }
+
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            "unsupported-media-type",
+            "Unsupported media type",
+            415,
+            "send the body as application/json",
+        )
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.len() {
+            1 => "1 field is invalid".to_owned(),
+            n => format!("{n} fields are invalid"),
+        };
+        Self {
+            errors,
+            ..Self::new("validation", "Invalid request", 422, detail)
+        }
+    }
+
+    /// A fault of the connector or its AWS dependencies; `detail` must already be free of secrets.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self::new("internal", "Connector fault", 500, detail)
+    }
+
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new("unavailable", "Dependency unavailable", 503, detail)
+    }
+}

@@ -1,0 +1,532 @@
+//! An elevation request as PM Cloud submits it (CONTRACT §5), parsed once into types that hold only valid values.
+
+use crate::duration::Duration;
+use crate::problem::FieldError;
+use crate::validate::{Collector, MAX_STRING, ObjectReader};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+pub const MAX_REASON_TEXT: usize = 4000;
+const MAX_PMC_REQUEST_ID: usize = 100;
+
+/// PM Cloud's id for a request: 1–100 characters of `[A-Za-z0-9._:-]`. The idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PmcRequestId(String);
+
+impl PmcRequestId {
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        if text.is_empty() || text.chars().count() > MAX_PMC_REQUEST_ID {
+            return Err("must be 1 to 100 characters");
+        }
+        if !text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+        {
+            return Err("may hold only letters, digits and . _ : -");
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for PmcRequestId {
+    type Error = &'static str;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::parse(&text)
+    }
+}
+
+impl From<PmcRequestId> for String {
+    fn from(id: PmcRequestId) -> Self {
+        id.0
+    }
+}
+
+impl fmt::Display for PmcRequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RequestType {
+    /// An application to run elevated.
+    Application,
+    /// Time-boxed administrator rights.
+    Admin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub name: String,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Computer {
+    pub host_name: String,
+    pub os: Option<String>,
+    pub domain: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Application {
+    pub name: Option<String>,
+    pub path: Option<String>,
+    pub publisher: Option<String>,
+    pub version: Option<String>,
+    pub sha256: Option<String>,
+    pub command_line: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reason {
+    pub choice: Option<String>,
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Policy {
+    pub workstyle: Option<String>,
+    pub application_group: Option<String>,
+    pub rule: Option<String>,
+}
+
+/// A valid submission. Unknown fields of the body are ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewRequest {
+    pub pmc_request_id: PmcRequestId,
+    pub request_type: RequestType,
+    pub user: User,
+    pub computer: Computer,
+    pub application: Option<Application>,
+    pub reason: Reason,
+    pub requested_duration: Option<Duration>,
+    pub policy: Option<Policy>,
+}
+
+/// A submission's fingerprint: equal for the same JSON value whatever the key order and white space,
+/// which is what tells a retry (200) from a reuse of the id (409).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContentHash(String);
+
+impl ContentHash {
+    pub fn of(body: &Value) -> Self {
+        // serde_json's map keeps keys sorted, so serialising a parsed value is canonical.
+        let canonical = serde_json::to_vec(body).expect("a JSON value always serialises");
+        Self(hex::encode(Sha256::digest(&canonical)))
+    }
+}
+
+fn is_email(text: &str) -> Result<(), &'static str> {
+    let mut parts = text.split('@');
+    let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
+        return Err("must be an e-mail address");
+    };
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..");
+    if local.is_empty() || !domain_ok || text.chars().any(char::is_whitespace) {
+        return Err("must be an e-mail address");
+    }
+    Ok(())
+}
+
+fn is_sha256(text: &str) -> Result<(), &'static str> {
+    if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err("must be 64 hexadecimal digits")
+    }
+}
+
+impl NewRequest {
+    /// Parses a submission body, naming every invalid field.
+    pub fn parse(body: &serde_json::Map<String, Value>) -> Result<Self, Vec<FieldError>> {
+        let mut c = Collector::default();
+        let root = c.root(body);
+
+        let pmc_request_id = c
+            .string_with(&root, "pmcRequestId", true, usize::MAX, |t| {
+                PmcRequestId::parse(t).map(drop)
+            })
+            .and_then(|t| PmcRequestId::parse(&t).ok());
+        let request_type = match root.get("requestType") {
+            Some(Value::String(t)) if t == "application" => Some(RequestType::Application),
+            Some(Value::String(t)) if t == "admin" => Some(RequestType::Admin),
+            None => {
+                c.push("requestType", "is required");
+                None
+            }
+            Some(_) => {
+                c.push("requestType", "must be application or admin");
+                None
+            }
+        };
+
+        let user = c.object(&root, "user", true).map(|o| User {
+            name: c.string(&o, "name", true, MAX_STRING).unwrap_or_default(),
+            email: c.string_with(&o, "email", false, MAX_STRING, is_email),
+            display_name: c.string(&o, "displayName", false, MAX_STRING),
+        });
+        let computer = c.object(&root, "computer", true).map(|o| Computer {
+            host_name: c
+                .string(&o, "hostName", true, MAX_STRING)
+                .unwrap_or_default(),
+            os: c.string(&o, "os", false, MAX_STRING),
+            domain: c.string(&o, "domain", false, MAX_STRING),
+        });
+        let app_required = request_type == Some(RequestType::Application);
+        let application = c
+            .object(&root, "application", app_required)
+            .map(|o| read_application(&mut c, &o, app_required));
+        let reason = c
+            .object(&root, "reason", true)
+            .and_then(|o| read_reason(&mut c, &o));
+        let requested_duration = root.get("requestedDuration").and_then(|v| {
+            Duration::from_json(v, "requestedDuration")
+                .map_err(|errors| c.extend(errors))
+                .ok()
+        });
+        let policy = c.object(&root, "policy", false).map(|o| Policy {
+            workstyle: c.string(&o, "workstyle", false, MAX_STRING),
+            application_group: c.string(&o, "applicationGroup", false, MAX_STRING),
+            rule: c.string(&o, "rule", false, MAX_STRING),
+        });
+
+        c.finish(|| Self {
+            pmc_request_id: pmc_request_id.expect("checked above"),
+            request_type: request_type.expect("checked above"),
+            user: user.expect("checked above"),
+            computer: computer.expect("checked above"),
+            application,
+            reason: reason.expect("checked above"),
+            requested_duration,
+            policy,
+        })
+    }
+}
+
+fn read_application(
+    c: &mut Collector,
+    o: &ObjectReader<'_>,
+    name_and_path_required: bool,
+) -> Application {
+    Application {
+        name: c.string(o, "name", name_and_path_required, MAX_STRING),
+        path: c.string(o, "path", name_and_path_required, MAX_STRING),
+        publisher: c.string(o, "publisher", false, MAX_STRING),
+        version: c.string(o, "version", false, MAX_STRING),
+        sha256: c.string_with(o, "sha256", false, MAX_STRING, is_sha256),
+        command_line: c.string(o, "commandLine", false, MAX_STRING),
+    }
+}
+
+/// At least one of `choice` and `text` must be non-empty; a wrongly typed one is reported on its own.
+fn read_reason(c: &mut Collector, o: &ObjectReader<'_>) -> Option<Reason> {
+    let errors_before = c.len();
+    let choice = c.string(o, "choice", false, MAX_STRING);
+    let text = c.string(o, "text", false, MAX_REASON_TEXT);
+    if choice.is_none() && text.is_none() && c.len() == errors_before {
+        c.push(o.path().to_owned(), "needs a non-empty choice or text");
+        return None;
+    }
+    Some(Reason { choice, text })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn valid() -> Value {
+        json!({
+            "pmcRequestId": "3c5e2a8e-0d2b-4f7e-9a51-1f0b6f0f4e21",
+            "requestType": "application",
+            "user": {"name": "ACME\\jdoe", "email": "jdoe@acme.example", "displayName": "Jane Doe"},
+            "computer": {"hostName": "LT-0042", "os": "Windows 11 Enterprise", "domain": "acme.example"},
+            "application": {
+                "name": "Wireshark", "path": "C:\\Tools\\Wireshark\\Wireshark.exe",
+                "publisher": "Wireshark Foundation", "version": "4.2.5",
+                "sha256": "a".repeat(64), "commandLine": "wireshark.exe -i 1"
+            },
+            "reason": {"choice": "Troubleshooting", "text": "Need to capture traffic"},
+            "requestedDuration": {"type": "hours", "value": 4},
+            "policy": {"workstyle": "Developers", "applicationGroup": "Tools", "rule": "On-demand"}
+        })
+    }
+
+    fn parse(body: Value) -> Result<NewRequest, Vec<FieldError>> {
+        NewRequest::parse(body.as_object().unwrap())
+    }
+
+    /// The bad fields of `body`, by path, sorted.
+    fn bad_fields(body: Value) -> Vec<String> {
+        let mut fields: Vec<String> = parse(body)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        fields.sort();
+        fields
+    }
+
+    fn with(mut body: Value, pointer: &str, value: Value) -> Value {
+        *body.pointer_mut(pointer).unwrap() = value;
+        body
+    }
+
+    fn without(mut body: Value, pointer: &str) -> Value {
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        let parent = if parent.is_empty() {
+            &mut body
+        } else {
+            body.pointer_mut(parent).unwrap()
+        };
+        parent.as_object_mut().unwrap().remove(key);
+        body
+    }
+
+    #[test]
+    fn parses_a_full_request() {
+        let request = parse(valid()).unwrap();
+        assert_eq!(
+            request.pmc_request_id.as_str(),
+            "3c5e2a8e-0d2b-4f7e-9a51-1f0b6f0f4e21"
+        );
+        assert_eq!(request.request_type, RequestType::Application);
+        assert_eq!(request.user.display_name.as_deref(), Some("Jane Doe"));
+        assert_eq!(
+            request.application.unwrap().name.as_deref(),
+            Some("Wireshark")
+        );
+        assert_eq!(request.requested_duration, Some(Duration::Hours(4)));
+        assert_eq!(request.policy.unwrap().rule.as_deref(), Some("On-demand"));
+    }
+
+    #[test]
+    fn parses_a_minimal_admin_request_and_ignores_unknown_fields() {
+        let body = json!({
+            "pmcRequestId": "a", "requestType": "admin", "user": {"name": "jdoe"},
+            "computer": {"hostName": "LT-1"}, "reason": {"text": "patching"},
+            "somethingNew": {"x": 1}, "policy": null, "requestedDuration": null
+        });
+        let request = parse(body).unwrap();
+        assert_eq!(request.request_type, RequestType::Admin);
+        assert_eq!(request.application, None);
+        assert_eq!(request.requested_duration, None);
+    }
+
+    #[test]
+    fn names_every_missing_required_field() {
+        assert_eq!(
+            bad_fields(json!({})),
+            ["computer", "pmcRequestId", "reason", "requestType", "user"]
+        );
+        let body = json!({"pmcRequestId": "x", "requestType": "application", "user": {}, "computer": {}, "reason": {}});
+        assert_eq!(
+            bad_fields(body),
+            ["application", "computer.hostName", "reason", "user.name"]
+        );
+    }
+
+    #[test]
+    fn application_requests_need_name_and_path() {
+        assert_eq!(
+            bad_fields(without(valid(), "/application/name")),
+            ["application.name"]
+        );
+        assert_eq!(
+            bad_fields(with(valid(), "/application/path", json!(""))),
+            ["application.path"]
+        );
+        let admin = with(
+            without(valid(), "/application/path"),
+            "/requestType",
+            json!("admin"),
+        );
+        assert!(
+            parse(admin).is_ok(),
+            "admin requests may name an application without a path"
+        );
+    }
+
+    #[test]
+    fn pmc_request_id_rules() {
+        for good in ["a", "A-b_c.d:e", &"x".repeat(100)] {
+            assert!(
+                parse(with(valid(), "/pmcRequestId", json!(good))).is_ok(),
+                "{good}"
+            );
+        }
+        for bad in [
+            json!(""),
+            json!("x".repeat(101)),
+            json!("has space"),
+            json!("slash/no"),
+            json!("é"),
+            json!(42),
+        ] {
+            assert_eq!(
+                bad_fields(with(valid(), "/pmcRequestId", bad.clone())),
+                ["pmcRequestId"],
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn request_type_must_be_known() {
+        assert_eq!(
+            bad_fields(with(valid(), "/requestType", json!("root"))),
+            ["requestType"]
+        );
+        assert_eq!(
+            bad_fields(with(valid(), "/requestType", json!(1))),
+            ["requestType"]
+        );
+    }
+
+    #[test]
+    fn email_when_given_is_an_address() {
+        for bad in [
+            "jdoe",
+            "jdoe@",
+            "@acme.example",
+            "j doe@acme.example",
+            "a@b@c.d",
+            "jdoe@localhost",
+            "jdoe@acme..example",
+        ] {
+            assert_eq!(
+                bad_fields(with(valid(), "/user/email", json!(bad))),
+                ["user.email"],
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn sha256_when_given_is_64_hex_digits() {
+        assert!(
+            parse(with(
+                valid(),
+                "/application/sha256",
+                json!("ABCDEF0123".repeat(6) + "abcd")
+            ))
+            .is_ok()
+        );
+        for bad in [
+            "abc".to_owned(),
+            "g".repeat(64),
+            "a".repeat(65),
+            "a".repeat(63),
+        ] {
+            assert_eq!(
+                bad_fields(with(valid(), "/application/sha256", json!(bad))),
+                ["application.sha256"]
+            );
+        }
+    }
+
+    #[test]
+    fn reason_needs_choice_or_text_and_limits_lengths() {
+        assert_eq!(bad_fields(with(valid(), "/reason", json!({}))), ["reason"]);
+        assert_eq!(
+            bad_fields(with(valid(), "/reason", json!({"choice": " ", "text": ""}))),
+            ["reason"]
+        );
+        assert!(parse(with(valid(), "/reason", json!({"choice": "Other"}))).is_ok());
+        assert!(parse(with(valid(), "/reason/text", json!("t".repeat(4000)))).is_ok());
+        assert_eq!(
+            bad_fields(with(valid(), "/reason/text", json!("t".repeat(4001)))),
+            ["reason.text"]
+        );
+        assert_eq!(
+            bad_fields(with(valid(), "/reason/choice", json!("c".repeat(1025)))),
+            ["reason.choice"]
+        );
+        assert_eq!(
+            bad_fields(with(valid(), "/reason", json!({"text": 5}))),
+            ["reason.text"]
+        );
+    }
+
+    #[test]
+    fn other_strings_are_at_most_1024_characters() {
+        for pointer in [
+            "/user/name",
+            "/user/displayName",
+            "/computer/hostName",
+            "/computer/os",
+            "/application/publisher",
+            "/application/commandLine",
+            "/policy/rule",
+        ] {
+            assert!(
+                parse(with(valid(), pointer, json!("é".repeat(1024)))).is_ok(),
+                "{pointer}"
+            );
+            let field = pointer.trim_start_matches('/').replace('/', ".");
+            assert_eq!(
+                bad_fields(with(valid(), pointer, json!("x".repeat(1025)))),
+                [field],
+                "{pointer}"
+            );
+        }
+    }
+
+    #[test]
+    fn wrong_types_are_named() {
+        let body = with(
+            with(
+                with(valid(), "/user", json!("jdoe")),
+                "/computer/os",
+                json!(11),
+            ),
+            "/policy",
+            json!([]),
+        );
+        assert_eq!(bad_fields(body), ["computer.os", "policy", "user"]);
+    }
+
+    #[test]
+    fn bad_durations_are_named_by_path() {
+        assert_eq!(
+            bad_fields(with(valid(), "/requestedDuration/value", json!(25))),
+            ["requestedDuration.value"]
+        );
+        assert_eq!(
+            bad_fields(with(
+                valid(),
+                "/requestedDuration",
+                json!({"type": "years", "value": 1})
+            )),
+            ["requestedDuration.type"]
+        );
+    }
+
+    #[test]
+    fn content_hash_ignores_key_order_and_white_space() {
+        let a: Value = serde_json::from_str(r#"{"a": 1, "b": {"c": [1, 2]}}"#).unwrap();
+        let b: Value = serde_json::from_str(r#"{ "b":{"c":[1,2]},"a":1 }"#).unwrap();
+        let c: Value = serde_json::from_str(r#"{"a": 2, "b": {"c": [1, 2]}}"#).unwrap();
+        assert_eq!(ContentHash::of(&a), ContentHash::of(&b));
+        assert_ne!(ContentHash::of(&a), ContentHash::of(&c));
+    }
+}

@@ -1,0 +1,105 @@
+//! The request's status and the only moves it may make (CONTRACT §7): forward, never out of a final state.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pending,
+    Ticketed,
+    Approved,
+    Denied,
+    Cancelled,
+    Failed,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [
+        Self::Pending,
+        Self::Ticketed,
+        Self::Approved,
+        Self::Denied,
+        Self::Cancelled,
+        Self::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Ticketed => "ticketed",
+            Self::Approved => "approved",
+            Self::Denied => "denied",
+            Self::Cancelled => "cancelled",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Self::Approved | Self::Denied | Self::Cancelled | Self::Failed
+        )
+    }
+
+    /// A decision may land before `ticket-creator` recorded the ticket, so `pending` may move straight to one.
+    /// Only ticket creation can fail a request, so `failed` is reachable from `pending` alone.
+    pub fn can_move_to(self, next: Status) -> bool {
+        use Status::*;
+        matches!(
+            (self, next),
+            (Pending, Ticketed | Approved | Denied | Cancelled | Failed)
+                | (Ticketed, Approved | Denied | Cancelled)
+        )
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Status::{self, *};
+
+    #[test]
+    fn moves_only_forward() {
+        let allowed = [
+            (Pending, Ticketed),
+            (Pending, Approved),
+            (Pending, Denied),
+            (Pending, Cancelled),
+            (Pending, Failed),
+            (Ticketed, Approved),
+            (Ticketed, Denied),
+            (Ticketed, Cancelled),
+        ];
+        for from in Status::ALL {
+            for to in Status::ALL {
+                assert_eq!(
+                    from.can_move_to(to),
+                    allowed.contains(&(from, to)),
+                    "{from} -> {to}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn final_states_never_move() {
+        for from in Status::ALL.into_iter().filter(|s| s.is_final()) {
+            assert!(
+                Status::ALL.iter().all(|to| !from.can_move_to(*to)),
+                "{from}"
+            );
+        }
+        assert!(!Pending.is_final() && !Ticketed.is_final());
+    }
+
+    #[test]
+    fn serialises_lowercase() {
+        assert_eq!(serde_json::to_string(&Cancelled).unwrap(), "\"cancelled\"");
+    }
+}

@@ -1,0 +1,81 @@
+//! Timestamps: the connector speaks RFC 3339 UTC with whole seconds (`2026-11-28T12:04:05Z`).
+
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+
+pub type Timestamp = DateTime<Utc>;
+
+pub fn format_rfc3339(at: &Timestamp) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// ServiceNow's `sys_updated_on` form: `YYYY-MM-DD HH:MM:SS`, in UTC.
+pub fn parse_servicenow_datetime(text: &str) -> Option<Timestamp> {
+    NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S")
+        .ok()
+        .map(|naive| naive.and_utc())
+}
+
+/// Serde adapter for `Timestamp` fields.
+pub mod rfc3339 {
+    use super::{Timestamp, format_rfc3339};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(at: &Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format_rfc3339(at))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Timestamp, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        chrono::DateTime::parse_from_rfc3339(&text)
+            .map(|at| at.to_utc())
+            .map_err(serde::de::Error::custom)
+    }
+
+    /// The same for `Option<Timestamp>`.
+    pub mod option {
+        use super::super::{Timestamp, format_rfc3339};
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(
+            at: &Option<Timestamp>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match at {
+                Some(at) => serializer.serialize_str(&format_rfc3339(at)),
+                None => serializer.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<Timestamp>, D::Error> {
+            Option::<String>::deserialize(deserializer)?
+                .map(|text| {
+                    chrono::DateTime::parse_from_rfc3339(&text)
+                        .map(|at| at.to_utc())
+                        .map_err(serde::de::Error::custom)
+                })
+                .transpose()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn formats_whole_seconds_with_z() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 28, 12, 4, 5).unwrap();
+        assert_eq!(format_rfc3339(&at), "2026-11-28T12:04:05Z");
+    }
+
+    #[test]
+    fn reads_servicenow_datetimes_as_utc() {
+        let at = parse_servicenow_datetime("2026-11-28 12:04:05").unwrap();
+        assert_eq!(at, Utc.with_ymd_and_hms(2026, 11, 28, 12, 4, 5).unwrap());
+        assert_eq!(parse_servicenow_datetime("28/11/2026 12:04"), None);
+        assert_eq!(parse_servicenow_datetime(""), None);
+    }
+}
