@@ -201,7 +201,8 @@ mod tests {
         let stale = webhook_signature(&secrets[0], &stale_ts, b"body");
         let future_ts = (now + 301).to_string();
         let future = webhook_signature(&secrets[0], &future_ts, b"body");
-        let cases: [(Option<&str>, Option<&str>, &[u8], WebhookAuthError); 10] = [
+        type Case<'a> = (Option<&'a str>, Option<&'a str>, &'a [u8], WebhookAuthError);
+        let cases: [Case; 10] = [
             (None, Some(&good), b"body", WebhookAuthError::Missing),
             (Some(&ts), None, b"body", WebhookAuthError::Missing),
             (

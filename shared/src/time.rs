@@ -4,6 +4,12 @@ use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 
 pub type Timestamp = DateTime<Utc>;
 
+/// Now, to the whole second: what is stored is exactly what is shown.
+pub fn now() -> Timestamp {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(0)
+}
+
 pub fn format_rfc3339(at: &Timestamp) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }

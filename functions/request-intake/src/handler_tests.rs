@@ -1,0 +1,407 @@
+//! The handler driven with API Gateway HTTP API events (the fixtures in `events/request-intake/`),
+//! against the in-memory store and, for the concurrency guarantee, against DynamoDB in the emulator.
+
+use super::*;
+use http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION};
+use http::{HeaderValue, StatusCode};
+use serde_json::{Value, json};
+use shared::secrets::StaticSettings;
+use shared::store::{
+    CreateOutcome, DynamoStore, MemoryStore, ReplaceOutcome, RequestStore, StoreError,
+};
+use shared::testing::{create_requests_table, emulator_config, sample_body};
+use std::sync::Arc;
+
+const KEY: &str = "local-dev-pmc-key";
+
+fn settings() -> StaticSettings {
+    StaticSettings::new(
+        json!({
+            "servicenow": {
+                "instanceUrl": "https://acme.service-now.com", "username": "svc", "password": "pw",
+                "clientId": "id", "clientSecret": "secret", "taskType": "incident"
+            },
+            "pmcApiKeys": ["old-key", KEY],
+            "webhookSecrets": ["hook"]
+        })
+        .to_string(),
+    )
+}
+
+fn intake() -> Intake<MemoryStore, StaticSettings> {
+    Intake::new(MemoryStore::new(), settings())
+}
+
+fn fixture(name: &str) -> ApiRequest {
+    let path = format!(
+        "{}/../../events/request-intake/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    api_request(lambda_http::request::from_str(&text).expect("a valid API Gateway event"))
+}
+
+/// The submit fixture with another body.
+fn submit_with(body: &[u8]) -> ApiRequest {
+    let mut request = fixture("submit-request.json");
+    *request.body_mut() = body.to_vec();
+    request
+}
+
+fn submit_json(body: &Value) -> ApiRequest {
+    submit_with(body.to_string().as_bytes())
+}
+
+fn get_path(path_and_query: &str) -> ApiRequest {
+    let mut request = fixture("get-request.json");
+    *request.uri_mut() = path_and_query.parse().unwrap();
+    request
+}
+
+fn body(response: &ApiResponse) -> Value {
+    serde_json::from_str(response.body()).expect("a JSON body")
+}
+
+fn assert_problem(response: &ApiResponse, status: u16) -> Value {
+    assert_eq!(response.status(), status, "{}", response.body());
+    assert_eq!(response.headers()[CONTENT_TYPE], "application/problem+json");
+    let problem = body(response);
+    assert_eq!(problem["status"], status);
+    problem
+}
+
+#[tokio::test]
+async fn a_new_request_is_accepted_with_its_location_and_can_be_read_back() {
+    let intake = intake();
+    let response = handle(&intake, fixture("submit-request.json")).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let created = body(&response);
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(
+        response.headers()[LOCATION],
+        format!("/v1/requests/{id}").as_str()
+    );
+    assert_eq!(
+        created["pmcRequestId"],
+        "3c5e2a8e-0d2b-4f7e-9a51-1f0b6f0f4e21"
+    );
+    assert_eq!(created["requestType"], "application");
+    assert_eq!(created["status"], "pending");
+    for absent in ["ticket", "decision", "failure"] {
+        assert_eq!(created[absent], Value::Null, "{absent}");
+    }
+    assert_eq!(created["createdAt"], created["updatedAt"]);
+
+    let by_id = handle(&intake, get_path(&format!("/v1/requests/{id}"))).await;
+    assert_eq!(by_id.status(), StatusCode::OK);
+    assert_eq!(body(&by_id), created);
+
+    let by_pmc = handle(&intake, fixture("find-request.json")).await;
+    assert_eq!(by_pmc.status(), StatusCode::OK);
+    assert_eq!(body(&by_pmc), created);
+}
+
+#[tokio::test]
+async fn a_retry_with_the_same_json_value_answers_200_with_the_stored_request() {
+    let intake = intake();
+    let first = body(&handle(&intake, fixture("submit-request.json")).await);
+    // The same value with other key order and white space.
+    let original: Value = serde_json::from_slice(fixture("submit-request.json").body()).unwrap();
+    let reordered = format!(
+        "{{ \"requestedDuration\": {},\n \"policy\": {}, \"reason\": {}, \"application\": {}, \"computer\": {}, \"user\": {}, \"requestType\": \"application\", \"pmcRequestId\": {} }}",
+        original["requestedDuration"],
+        original["policy"],
+        original["reason"],
+        original["application"],
+        original["computer"],
+        original["user"],
+        original["pmcRequestId"]
+    );
+    let retry = handle(&intake, submit_with(reordered.as_bytes())).await;
+    assert_eq!(retry.status(), StatusCode::OK);
+    assert_eq!(body(&retry), first);
+    assert_eq!(intake.store().len(), 1);
+}
+
+#[tokio::test]
+async fn a_reused_pmc_request_id_with_other_content_is_a_conflict_and_changes_nothing() {
+    let intake = intake();
+    let first = body(&handle(&intake, fixture("submit-request.json")).await);
+    let mut changed: Value = serde_json::from_slice(fixture("submit-request.json").body()).unwrap();
+    changed["reason"]["text"] = json!("something else");
+    let response = handle(&intake, submit_json(&changed)).await;
+    let problem = assert_problem(&response, 409);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("3c5e2a8e-0d2b-4f7e-9a51-1f0b6f0f4e21")
+    );
+    assert_eq!(intake.store().len(), 1);
+    let stored = handle(
+        &intake,
+        get_path(&format!("/v1/requests/{}", first["id"].as_str().unwrap())),
+    )
+    .await;
+    assert_eq!(body(&stored), first);
+}
+
+#[tokio::test]
+async fn every_authentication_failure_is_401_and_stores_nothing() {
+    let intake = intake();
+    let cases: [Option<&str>; 6] = [
+        None,
+        Some("Bearer wrong-key"),
+        Some("Bearer "),
+        Some("Basic bG9jYWw6a2V5"),
+        Some(KEY),
+        Some("Bearer local-dev-pmc-key-and-more"),
+    ];
+    for authorization in cases {
+        for mut request in [
+            fixture("submit-request.json"),
+            fixture("find-request.json"),
+            fixture("get-request.json"),
+        ] {
+            request.headers_mut().remove(AUTHORIZATION);
+            if let Some(value) = authorization {
+                request
+                    .headers_mut()
+                    .insert(AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+            }
+            let problem = assert_problem(&handle(&intake, request).await, 401);
+            assert!(!problem.to_string().contains(KEY), "no key is echoed");
+        }
+    }
+    assert!(intake.store().is_empty());
+}
+
+#[tokio::test]
+async fn the_second_key_of_a_rotation_is_accepted() {
+    let intake = intake();
+    let mut request = fixture("submit-request.json");
+    request
+        .headers_mut()
+        .insert(AUTHORIZATION, HeaderValue::from_static("Bearer old-key"));
+    assert_eq!(
+        handle(&intake, request).await.status(),
+        StatusCode::ACCEPTED
+    );
+}
+
+#[tokio::test]
+async fn bad_bodies_get_400_413_415_and_store_nothing() {
+    let intake = intake();
+    assert_problem(
+        &handle(&intake, submit_with(b"{\"pmcRequestId\": ")).await,
+        400,
+    );
+    assert_problem(&handle(&intake, submit_with(b"[]")).await, 400);
+    assert_problem(&handle(&intake, submit_with(b"")).await, 400);
+
+    let mut padded = sample_body("big");
+    padded["reason"]["text"] = json!("x".repeat(70 * 1024));
+    assert_problem(&handle(&intake, submit_json(&padded)).await, 413);
+
+    let mut form = fixture("submit-request.json");
+    form.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/x-www-form-urlencoded"),
+    );
+    assert_problem(&handle(&intake, form).await, 415);
+    let mut no_type = fixture("submit-request.json");
+    no_type.headers_mut().remove(CONTENT_TYPE);
+    assert_problem(&handle(&intake, no_type).await, 415);
+    assert!(intake.store().is_empty());
+}
+
+#[tokio::test]
+async fn invalid_fields_get_422_naming_every_one_and_store_nothing() {
+    let intake = intake();
+    let mut bad = sample_body("p-422");
+    bad["application"]["sha256"] = json!("xyz");
+    bad["user"]["email"] = json!("not-an-address");
+    bad["requestedDuration"] = json!({"type": "hours", "value": 25});
+    bad["computer"] = json!({});
+    let problem = assert_problem(&handle(&intake, submit_json(&bad)).await, 422);
+    let mut fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "application.sha256",
+            "computer.hostName",
+            "requestedDuration.value",
+            "user.email"
+        ]
+    );
+    assert!(
+        problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["message"].is_string())
+    );
+    assert!(intake.store().is_empty());
+}
+
+#[tokio::test]
+async fn unknown_ids_are_404_and_other_methods_405() {
+    let intake = intake();
+    assert_problem(&handle(&intake, fixture("get-request.json")).await, 404);
+    assert_problem(&handle(&intake, fixture("find-request.json")).await, 404);
+    assert_problem(
+        &handle(&intake, get_path("/v1/requests?pmcRequestId=has%20space")).await,
+        404,
+    );
+    let missing_query = assert_problem(&handle(&intake, get_path("/v1/requests")).await, 422);
+    assert_eq!(missing_query["errors"][0]["field"], "pmcRequestId");
+    assert_problem(&handle(&intake, get_path("/v2/other")).await, 404);
+
+    for (method, path, allowed) in [
+        ("PUT", "/v1/requests", "GET, POST"),
+        ("DELETE", "/v1/requests", "GET, POST"),
+        ("DELETE", "/v1/requests/abc", "GET"),
+        ("POST", "/v1/requests/abc", "GET"),
+    ] {
+        let mut request = fixture("submit-request.json");
+        *request.method_mut() = method.parse().unwrap();
+        *request.uri_mut() = path.parse().unwrap();
+        let response = handle(&intake, request).await;
+        assert_problem(&response, 405);
+        assert_eq!(response.headers()[http::header::ALLOW], allowed);
+    }
+}
+
+async fn submit_concurrently<S: RequestStore, C: SettingsSource>(
+    intake: Arc<Intake<S, C>>,
+    submission: &Value,
+) -> Vec<(StatusCode, Value)>
+where
+    Intake<S, C>: Send + Sync + 'static,
+{
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let intake = Arc::clone(&intake);
+            let request = submit_json(submission);
+            tokio::spawn(async move {
+                let response = handle(&intake, request).await;
+                (response.status(), body(&response))
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    answers
+}
+
+/// Exactly one of the answers created the request; every other one is a retry of it.
+fn assert_one_request(answers: &[(StatusCode, Value)]) {
+    let created = answers
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::ACCEPTED)
+        .count();
+    let retried = answers
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::OK)
+        .count();
+    assert_eq!((created, retried), (1, answers.len() - 1), "{answers:?}");
+    let id = &answers[0].1["id"];
+    assert!(
+        answers.iter().all(|(_, body)| &body["id"] == id),
+        "all answers name one request"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_concurrent_identical_posts_create_one_request_in_memory() {
+    let intake = Arc::new(intake());
+    let answers = submit_concurrently(Arc::clone(&intake), &sample_body("concurrent-mem")).await;
+    assert_one_request(&answers);
+    assert_eq!(intake.store().len(), 1);
+}
+
+/// moto's server is not atomic under concurrent conditional writes (a limitation of the emulator, not of
+/// DynamoDB), so this wrapper lets one store call reach it at a time while the handlers still run concurrently.
+struct OneCallAtATime<S> {
+    inner: S,
+    gate: tokio::sync::Mutex<()>,
+}
+
+impl<S: RequestStore> RequestStore for OneCallAtATime<S> {
+    async fn create(
+        &self,
+        record: &shared::record::RequestRecord,
+    ) -> Result<CreateOutcome, StoreError> {
+        let _turn = self.gate.lock().await;
+        self.inner.create(record).await
+    }
+    async fn get(&self, id: &str) -> Result<Option<shared::record::RequestRecord>, StoreError> {
+        let _turn = self.gate.lock().await;
+        self.inner.get(id).await
+    }
+    async fn find_by_pmc_request_id(
+        &self,
+        id: &shared::request::PmcRequestId,
+    ) -> Result<Option<shared::record::RequestRecord>, StoreError> {
+        let _turn = self.gate.lock().await;
+        self.inner.find_by_pmc_request_id(id).await
+    }
+    async fn replace(
+        &self,
+        next: &shared::record::RequestRecord,
+        expected: shared::status::Status,
+    ) -> Result<ReplaceOutcome, StoreError> {
+        let _turn = self.gate.lock().await;
+        self.inner.replace(next, expected).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_concurrent_identical_posts_create_one_request_in_dynamodb() {
+    let config = emulator_config().await;
+    let table = create_requests_table(&config).await;
+    let store = OneCallAtATime {
+        inner: DynamoStore::from_config(&config, &table),
+        gate: tokio::sync::Mutex::new(()),
+    };
+    let intake = Arc::new(Intake::new(store, settings()));
+    let answers = submit_concurrently(Arc::clone(&intake), &sample_body("concurrent-ddb")).await;
+    assert_one_request(&answers);
+
+    let items = aws_sdk_dynamodb::Client::new(&config)
+        .scan()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        items.count, 2,
+        "one request item and its pmcRequestId reservation"
+    );
+}
+
+#[tokio::test]
+async fn the_whole_function_works_against_dynamodb() {
+    let config = emulator_config().await;
+    let table = create_requests_table(&config).await;
+    let intake = Intake::new(DynamoStore::from_config(&config, &table), settings());
+    let created = handle(&intake, fixture("submit-request.json")).await;
+    assert_eq!(created.status(), StatusCode::ACCEPTED);
+    let retry = handle(&intake, fixture("submit-request.json")).await;
+    assert_eq!(retry.status(), StatusCode::OK);
+    let found = handle(&intake, fixture("find-request.json")).await;
+    assert_eq!(body(&found), body(&created));
+    let id = body(&created)["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        body(&handle(&intake, get_path(&format!("/v1/requests/{id}"))).await),
+        body(&created)
+    );
+}

@@ -1,0 +1,238 @@
+//! The DynamoDB adapter. One table, two kinds of item under the partition key `pk`:
+//! `request#<id>` holds a request, `pmcRequestId#<id>` reserves a PM Cloud id for exactly one request.
+//! Both are written in one transaction, each only if absent, which makes create-once atomic.
+
+use super::{CreateOutcome, ReplaceOutcome, RequestStore, StoreError};
+use crate::record::RequestRecord;
+use crate::request::PmcRequestId;
+use crate::status::Status;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// How long a request is kept after it was created; DynamoDB's TTL deletes it afterwards.
+const RETENTION_DAYS: i64 = 180;
+/// Transactions that collide with a concurrent one on the same id are tried again this often.
+const CREATE_ATTEMPTS: u32 = 5;
+
+pub const REQUEST_KIND: &str = "request";
+const ALIAS_KIND: &str = "pmcRequestId";
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestItem {
+    pk: String,
+    kind: String,
+    /// Unix seconds after which DynamoDB's TTL may delete the item.
+    expires_at_epoch: i64,
+    #[serde(flatten)]
+    record: RequestRecord,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AliasItem {
+    pk: String,
+    kind: String,
+    expires_at_epoch: i64,
+    request_id: String,
+}
+
+fn request_key(id: &str) -> String {
+    format!("request#{id}")
+}
+
+fn alias_key(pmc_request_id: &PmcRequestId) -> String {
+    format!("pmcRequestId#{pmc_request_id}")
+}
+
+fn unavailable(error: impl std::error::Error) -> StoreError {
+    StoreError::Unavailable(DisplayErrorContext(error).to_string())
+}
+
+fn corrupt(error: serde_dynamo::Error) -> StoreError {
+    StoreError::Corrupt(error.to_string())
+}
+
+/// Reads a request from a stream record's new image; `None` for the other kind of item.
+pub fn record_from_stream_image(
+    image: serde_dynamo::Item,
+) -> Result<Option<RequestRecord>, StoreError> {
+    let is_request = matches!(image.get("kind"), Some(serde_dynamo::AttributeValue::S(kind)) if kind == REQUEST_KIND);
+    if !is_request {
+        return Ok(None);
+    }
+    serde_dynamo::from_item::<_, RequestItem>(image)
+        .map(|item| Some(item.record))
+        .map_err(corrupt)
+}
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn from_config(config: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
+        Self::new(Client::new(config), table)
+    }
+
+    fn request_item(record: &RequestRecord) -> Result<HashMap<String, AttributeValue>, StoreError> {
+        let item = RequestItem {
+            pk: request_key(&record.id),
+            kind: REQUEST_KIND.to_owned(),
+            expires_at_epoch: expiry_epoch(record),
+            record: record.clone(),
+        };
+        serde_dynamo::to_item(item).map_err(corrupt)
+    }
+
+    async fn get_item(
+        &self,
+        pk: String,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(pk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(output.item)
+    }
+
+    async fn try_create(&self, record: &RequestRecord) -> Result<bool, StoreError> {
+        let alias = AliasItem {
+            pk: alias_key(&record.pmc_request_id),
+            kind: ALIAS_KIND.to_owned(),
+            expires_at_epoch: expiry_epoch(record),
+            request_id: record.id.clone(),
+        };
+        let put_if_absent =
+            |item: HashMap<String, AttributeValue>| -> Result<TransactWriteItem, StoreError> {
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .build()
+                    .map_err(unavailable)?;
+                Ok(TransactWriteItem::builder().put(put).build())
+            };
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(put_if_absent(
+                serde_dynamo::to_item(alias).map_err(corrupt)?,
+            )?)
+            .transact_items(put_if_absent(Self::request_item(record)?)?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_transaction_canceled_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+}
+
+fn expiry_epoch(record: &RequestRecord) -> i64 {
+    (record.created_at + chrono::Duration::days(RETENTION_DAYS)).timestamp()
+}
+
+impl RequestStore for DynamoStore {
+    async fn create(&self, record: &RequestRecord) -> Result<CreateOutcome, StoreError> {
+        for attempt in 0..CREATE_ATTEMPTS {
+            if self.try_create(record).await? {
+                return Ok(CreateOutcome::Created);
+            }
+            // Cancelled: either the id is taken (read it) or a concurrent transaction is still in flight (retry).
+            if let Some(existing) = self.find_by_pmc_request_id(&record.pmc_request_id).await? {
+                return Ok(CreateOutcome::Existing(Box::new(existing)));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+        }
+        Err(StoreError::Unavailable(
+            "concurrent writes kept cancelling the create; try again".into(),
+        ))
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<RequestRecord>, StoreError> {
+        self.get_item(request_key(id))
+            .await?
+            .map(|item| {
+                serde_dynamo::from_item::<_, RequestItem>(item)
+                    .map(|i| i.record)
+                    .map_err(corrupt)
+            })
+            .transpose()
+    }
+
+    async fn find_by_pmc_request_id(
+        &self,
+        pmc_request_id: &PmcRequestId,
+    ) -> Result<Option<RequestRecord>, StoreError> {
+        let Some(item) = self.get_item(alias_key(pmc_request_id)).await? else {
+            return Ok(None);
+        };
+        let alias: AliasItem = serde_dynamo::from_item(item).map_err(corrupt)?;
+        self.get(&alias.request_id).await
+    }
+
+    async fn replace(
+        &self,
+        next: &RequestRecord,
+        expected: Status,
+    ) -> Result<ReplaceOutcome, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::request_item(next)?))
+            .condition_expression("attribute_exists(pk) AND #status = :expected")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(
+                ":expected",
+                AttributeValue::S(expected.as_str().to_owned()),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(ReplaceOutcome::Replaced),
+            Err(error)
+                if matches!(
+                    error.as_service_error(),
+                    Some(PutItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                match self.get(&next.id).await? {
+                    Some(current) => Ok(ReplaceOutcome::StatusChanged(Box::new(current))),
+                    None => Err(StoreError::Missing(next.id.clone())),
+                }
+            }
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "dynamo_tests.rs"]
+mod tests;

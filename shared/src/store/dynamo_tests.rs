@@ -1,0 +1,120 @@
+//! The DynamoDB adapter against the local emulator: create-once, consistent reads, forward-only replaces,
+//! and the stream image mapping that `ticket-creator` reads.
+
+use crate::record::{RequestRecord, Ticket};
+use crate::request::{ContentHash, NewRequest};
+use crate::status::Status;
+use crate::store::{
+    CreateOutcome, DynamoStore, ReplaceOutcome, RequestStore, record_from_stream_image,
+};
+use crate::testing::{create_requests_table, emulator_config, sample_body};
+
+async fn store() -> (DynamoStore, aws_sdk_dynamodb::Client, String) {
+    let config = emulator_config().await;
+    let table = create_requests_table(&config).await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    (DynamoStore::new(client.clone(), &table), client, table)
+}
+
+fn record(pmc_request_id: &str) -> RequestRecord {
+    let body = sample_body(pmc_request_id);
+    let request = NewRequest::parse(body.as_object().unwrap()).unwrap();
+    RequestRecord::new(request, ContentHash::of(&body), crate::time::now())
+}
+
+#[tokio::test]
+async fn create_once_refuses_a_second_request_with_the_same_pmc_request_id() {
+    let (store, _, _) = store().await;
+    let first = record("pmc-1");
+    assert_eq!(store.create(&first).await.unwrap(), CreateOutcome::Created);
+
+    let second = record("pmc-1");
+    assert_ne!(first.id, second.id);
+    assert_eq!(
+        store.create(&second).await.unwrap(),
+        CreateOutcome::Existing(Box::new(first.clone()))
+    );
+    assert_eq!(
+        store.get(&second.id).await.unwrap(),
+        None,
+        "the second request was not stored"
+    );
+    assert_eq!(
+        store
+            .find_by_pmc_request_id(&first.pmc_request_id)
+            .await
+            .unwrap(),
+        Some(first)
+    );
+}
+
+#[tokio::test]
+async fn reads_back_exactly_what_it_stored() {
+    let (store, _, _) = store().await;
+    let stored = record("pmc-2");
+    store.create(&stored).await.unwrap();
+    assert_eq!(store.get(&stored.id).await.unwrap(), Some(stored.clone()));
+    assert_eq!(store.get("no-such-id").await.unwrap(), None);
+    let unknown = crate::request::PmcRequestId::parse("unknown").unwrap();
+    assert_eq!(store.find_by_pmc_request_id(&unknown).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn replace_moves_only_from_the_expected_status() {
+    let (store, _, _) = store().await;
+    let pending = record("pmc-3");
+    store.create(&pending).await.unwrap();
+    let ticket = Ticket {
+        table: "incident".into(),
+        number: "INC0010001".into(),
+        sys_id: "0".repeat(32),
+        url: "https://acme.service-now.com/x".into(),
+    };
+    let ticketed = pending.ticketed(ticket, crate::time::now()).unwrap();
+    assert_eq!(
+        store.replace(&ticketed, Status::Pending).await.unwrap(),
+        ReplaceOutcome::Replaced
+    );
+
+    // A second writer that still believes the request is pending loses, and learns what it is now.
+    assert_eq!(
+        store.replace(&ticketed, Status::Pending).await.unwrap(),
+        ReplaceOutcome::StatusChanged(Box::new(ticketed.clone()))
+    );
+    assert_eq!(store.get(&pending.id).await.unwrap(), Some(ticketed));
+}
+
+#[tokio::test]
+async fn replacing_an_unknown_request_is_an_error_not_a_create() {
+    let (store, _, _) = store().await;
+    let ghost = record("pmc-ghost");
+    assert!(store.replace(&ghost, Status::Pending).await.is_err());
+    assert_eq!(store.get(&ghost.id).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn stream_images_of_requests_map_back_to_records_and_aliases_are_skipped() {
+    let (store, client, table) = store().await;
+    let stored = record("pmc-4");
+    store.create(&stored).await.unwrap();
+    let items = client
+        .scan()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap();
+    assert_eq!(
+        items.len(),
+        2,
+        "a request item and its pmcRequestId reservation"
+    );
+    let mut records = Vec::new();
+    for item in items {
+        if let Some(record) = record_from_stream_image(serde_dynamo::Item::from(item)).unwrap() {
+            records.push(record);
+        }
+    }
+    assert_eq!(records, [stored]);
+}

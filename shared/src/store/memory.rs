@@ -1,0 +1,85 @@
+//! An in-memory store with the same guarantees as the DynamoDB one, for tests and local reasoning.
+
+use super::{CreateOutcome, ReplaceOutcome, RequestStore, StoreError};
+use crate::record::RequestRecord;
+use crate::request::PmcRequestId;
+use crate::status::Status;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+#[derive(Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    by_id: HashMap<String, RequestRecord>,
+    id_by_pmc: HashMap<PmcRequestId, String>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.inner.lock().expect("store lock").by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl RequestStore for MemoryStore {
+    async fn create(&self, record: &RequestRecord) -> Result<CreateOutcome, StoreError> {
+        let mut inner = self.inner.lock().expect("store lock");
+        if let Some(id) = inner.id_by_pmc.get(&record.pmc_request_id) {
+            return Ok(CreateOutcome::Existing(Box::new(inner.by_id[id].clone())));
+        }
+        inner
+            .id_by_pmc
+            .insert(record.pmc_request_id.clone(), record.id.clone());
+        inner.by_id.insert(record.id.clone(), record.clone());
+        Ok(CreateOutcome::Created)
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<RequestRecord>, StoreError> {
+        Ok(self
+            .inner
+            .lock()
+            .expect("store lock")
+            .by_id
+            .get(id)
+            .cloned())
+    }
+
+    async fn find_by_pmc_request_id(
+        &self,
+        pmc_request_id: &PmcRequestId,
+    ) -> Result<Option<RequestRecord>, StoreError> {
+        let inner = self.inner.lock().expect("store lock");
+        Ok(inner
+            .id_by_pmc
+            .get(pmc_request_id)
+            .map(|id| inner.by_id[id].clone()))
+    }
+
+    async fn replace(
+        &self,
+        next: &RequestRecord,
+        expected: Status,
+    ) -> Result<ReplaceOutcome, StoreError> {
+        let mut inner = self.inner.lock().expect("store lock");
+        let stored = inner
+            .by_id
+            .get_mut(&next.id)
+            .ok_or_else(|| StoreError::Missing(next.id.clone()))?;
+        if stored.status != expected {
+            return Ok(ReplaceOutcome::StatusChanged(Box::new(stored.clone())));
+        }
+        *stored = next.clone();
+        Ok(ReplaceOutcome::Replaced)
+    }
+}

@@ -1,0 +1,62 @@
+//! Where requests live: a narrow port with a DynamoDB adapter for AWS and an in-memory one for tests.
+
+mod dynamo;
+mod memory;
+
+pub use dynamo::{DynamoStore, record_from_stream_image};
+pub use memory::MemoryStore;
+
+use crate::record::RequestRecord;
+use crate::request::PmcRequestId;
+use crate::status::Status;
+use std::future::Future;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateOutcome {
+    Created,
+    /// A request with this `pmcRequestId` already exists: this one.
+    Existing(Box<RequestRecord>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplaceOutcome {
+    Replaced,
+    /// The stored request had moved on from the expected status: this is what it holds now.
+    StatusChanged(Box<RequestRecord>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the request store is unavailable: {0}")]
+    Unavailable(String),
+    #[error("a stored request cannot be read: {0}")]
+    Corrupt(String),
+    #[error("request {0} does not exist")]
+    Missing(String),
+}
+
+pub trait RequestStore: Send + Sync {
+    /// Stores a new request unless one with its `pmcRequestId` exists; exactly one of concurrent creates wins.
+    fn create(
+        &self,
+        record: &RequestRecord,
+    ) -> impl Future<Output = Result<CreateOutcome, StoreError>> + Send;
+
+    fn get(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<RequestRecord>, StoreError>> + Send;
+
+    fn find_by_pmc_request_id(
+        &self,
+        pmc_request_id: &PmcRequestId,
+    ) -> impl Future<Output = Result<Option<RequestRecord>, StoreError>> + Send;
+
+    /// Replaces the stored request with `next` only while it still has status `expected`,
+    /// so that concurrent writers cannot move a request backwards or twice.
+    fn replace(
+        &self,
+        next: &RequestRecord,
+        expected: Status,
+    ) -> impl Future<Output = Result<ReplaceOutcome, StoreError>> + Send;
+}

@@ -1,0 +1,75 @@
+//! Helpers for tests that run against the local AWS emulator (moto) started by `make test`.
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    StreamSpecification, StreamViewType,
+};
+
+/// The SDK configuration for the emulator named by `AWS_ENDPOINT_URL`, with throwaway credentials.
+/// Panics with the fix when the emulator is not configured, so that such a test can never pass by skipping.
+pub async fn emulator_config() -> SdkConfig {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| {
+        panic!("AWS_ENDPOINT_URL is not set: this test needs the local AWS emulator; run it through `make test`")
+    });
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .load()
+        .await
+}
+
+/// A fresh requests table with the template's key schema and stream, under a unique name.
+pub async fn create_requests_table(config: &SdkConfig) -> String {
+    let name = format!("requests-{}", uuid::Uuid::new_v4().simple());
+    aws_sdk_dynamodb::Client::new(config)
+        .create_table()
+        .table_name(&name)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("complete definition"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("complete key"),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewImage)
+                .build()
+                .expect("complete stream"),
+        )
+        .send()
+        .await
+        .expect("the emulator creates the table");
+    name
+}
+
+/// A valid submission body for `pmc_request_id`.
+pub fn sample_body(pmc_request_id: &str) -> serde_json::Value {
+    serde_json::json!({
+        "pmcRequestId": pmc_request_id,
+        "requestType": "application",
+        "user": {"name": "ACME\\jdoe", "email": "jdoe@acme.example", "displayName": "Jane Doe"},
+        "computer": {"hostName": "LT-0042", "os": "Windows 11 Enterprise", "domain": "acme.example"},
+        "application": {
+            "name": "Wireshark", "path": "C:\\Tools\\Wireshark\\Wireshark.exe",
+            "publisher": "Wireshark Foundation", "version": "4.2.5",
+            "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+        },
+        "reason": {"choice": "Troubleshooting", "text": "Need to capture traffic for INC0012345"},
+        "requestedDuration": {"type": "hours", "value": 4},
+        "policy": {"workstyle": "Developers"}
+    })
+}
