@@ -1,1 +1,144 @@
+//! A local stand-in for a ServiceNow instance, faithful in what the connector uses: the OAuth token endpoint, the
+//! Table API of the four task tables, injected faults, and an approver whose decision fires the signed webhook the
+//! customer's business rule would send.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use servicenow_sim::{SimConfig, Simulator};
+//! let sim = Simulator::start(SimConfig::default()).await?;
+//! let instance_url = sim.base_url(); // http://127.0.0.1:PORT
+//! # Ok(()) }
+//! ```
 
+mod config;
+mod control;
+mod faults;
+mod oauth;
+mod state;
+mod table;
+mod webhook;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::response::Html;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use config::{SimConfig, SimUser, WebhookTarget};
+pub use faults::{Fault, FaultTarget};
+pub use state::Stats;
+pub use webhook::{SimDecision, SimError, WebhookDelivery};
+
+use state::Shared;
+
+/// A running simulated instance. Dropping it (or calling [`Simulator::shutdown`]) stops the server.
+pub struct Simulator {
+    shared: Arc<Shared>,
+    /// Dropping this sender is the server's signal to stop.
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<()>,
+}
+
+impl Simulator {
+    /// Serve on a free port of 127.0.0.1.
+    pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
+        Self::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).await
+    }
+
+    pub async fn start_on(addr: SocketAddr, config: SimConfig) -> std::io::Result<Simulator> {
+        let listener = TcpListener::bind(addr).await?;
+        let base_url = format!("http://{}", listener.local_addr()?);
+        let shared = Arc::new(Shared::new(config, base_url));
+        let app = Router::new()
+            .route("/", get(Html(HOME_PAGE)))
+            .route("/oauth_token.do", post(oauth::token))
+            .merge(table::routes())
+            .merge(control::routes())
+            .with_state(shared.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let stopped = async {
+                // Either a message or the sender's drop means stop.
+                let _ = stopped.await;
+            };
+            if let Err(error) = axum::serve(listener, app)
+                .with_graceful_shutdown(stopped)
+                .await
+            {
+                eprintln!("servicenow-sim: server failed: {error}");
+            }
+        });
+        Ok(Simulator {
+            shared,
+            stop,
+            server,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash: the instance URL to give the connector.
+    pub fn base_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    /// Queue a fault behind those already queued.
+    pub fn inject(&self, fault: Fault) {
+        self.shared.lock().faults.push_back(fault);
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.shared.lock().stats.clone()
+    }
+
+    /// Every record of every table, in creation order, each with `sys_class_name` = its table. Values are stored
+    /// strings (`assignment_group` is its plain sys_id here).
+    pub fn tickets(&self) -> Vec<serde_json::Value> {
+        self.shared.tickets()
+    }
+
+    pub fn ticket(&self, table: &str, sys_id: &str) -> Option<serde_json::Value> {
+        self.shared
+            .lock()
+            .record(table, sys_id)
+            .map(|record| serde_json::json!(record))
+    }
+
+    /// Every access token issued so far stops working, as if it had expired.
+    pub fn expire_access_tokens(&self) {
+        self.shared.expire_access_tokens();
+    }
+
+    /// Every refresh token issued so far stops working.
+    pub fn revoke_refresh_tokens(&self) {
+        self.shared.revoke_refresh_tokens();
+    }
+
+    pub fn set_webhook(&self, target: Option<WebhookTarget>) {
+        self.shared.lock().webhook = target;
+    }
+
+    /// Act as the approver: update the ticket, then send the signed webhook and return the connector's answer.
+    /// The ticket is updated even when this fails with [`SimError::NoWebhookTarget`] or [`SimError::Delivery`].
+    pub async fn decide(
+        &self,
+        table: &str,
+        sys_id: &str,
+        decision: SimDecision,
+    ) -> Result<WebhookDelivery, SimError> {
+        webhook::decide(&self.shared, table, sys_id, decision).await
+    }
+
+    /// Stop accepting connections and wait until the requests in flight are answered.
+    pub async fn shutdown(self) {
+        drop(self.stop);
+        // A server task that panicked has nothing left to stop.
+        let _ = self.server.await;
+    }
+}
+
+/// `GET /` only has to prove that the instance answers HTTP.
+const HOME_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>ServiceNow (servicenow-sim)</title></head>\
+<body><h1>servicenow-sim</h1><p>A local stand-in for a ServiceNow instance.</p></body></html>\n";

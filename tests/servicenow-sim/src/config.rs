@@ -1,0 +1,64 @@
+//! What the simulated instance knows before the first request: its OAuth client, its users and its fields.
+
+use serde::{Deserialize, Serialize};
+
+/// The simulated instance's setup. In JSON (the binary's `--config` file) every field is optional and camelCase.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SimConfig {
+    /// The Application Registry entry's client id.
+    pub client_id: String,
+    pub client_secret: String,
+    pub users: Vec<SimUser>,
+    /// `expires_in` of every access token.
+    pub token_lifetime_secs: u64,
+    /// The field an approver fills with the granted duration.
+    pub duration_field: String,
+    /// The field an approver fills with notes.
+    pub notes_field: String,
+    /// Where [`crate::Simulator::decide`] sends the signed webhook.
+    pub webhook: Option<WebhookTarget>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            client_id: "sim-client".into(),
+            client_secret: "sim-client-secret".into(),
+            users: vec![SimUser {
+                username: "svc.pm.connector".into(),
+                password: "sim-password".into(),
+                tables: None,
+            }],
+            token_lifetime_secs: 1799,
+            duration_field: "u_pm_duration".into(),
+            notes_field: "close_notes".into(),
+            webhook: None,
+        }
+    }
+}
+
+/// A ServiceNow user account the password grant accepts.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SimUser {
+    pub username: String,
+    pub password: String,
+    /// The task tables this user's roles reach; `None` means all four.
+    #[serde(default)]
+    pub tables: Option<Vec<String>>,
+}
+
+impl SimUser {
+    pub(crate) fn may_access(&self, table: &str) -> bool {
+        self.tables
+            .as_ref()
+            .is_none_or(|tables| tables.iter().any(|t| t == table))
+    }
+}
+
+/// The connector's webhook endpoint and the HMAC key the business rule signs with.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WebhookTarget {
+    pub url: String,
+    pub secret: String,
+}

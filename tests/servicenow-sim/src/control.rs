@@ -1,0 +1,88 @@
+//! `/sim/…`: the [`crate::Simulator`] handle's powers over HTTP, for the dev run and curl. No authentication: it is
+//! a local test double.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::config::WebhookTarget;
+use crate::faults::Fault;
+use crate::state::Shared;
+use crate::webhook::{self, SimDecision, SimError};
+
+pub(crate) fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/sim/faults", post(add_fault))
+        .route("/sim/reset", post(reset))
+        .route("/sim/stats", get(stats))
+        .route("/sim/tickets", get(tickets))
+        .route("/sim/tickets/{table}/{sys_id}/decide", post(decide))
+        .route("/sim/tokens/expire", post(expire_tokens))
+        .route("/sim/refresh-tokens/revoke", post(revoke_refresh_tokens))
+        .route("/sim/webhook", put(set_webhook))
+}
+
+async fn add_fault(State(sim): State<Arc<Shared>>, Json(fault): Json<Fault>) -> StatusCode {
+    sim.lock().faults.push_back(fault);
+    StatusCode::NO_CONTENT
+}
+
+async fn reset(State(sim): State<Arc<Shared>>) -> StatusCode {
+    sim.reset();
+    StatusCode::NO_CONTENT
+}
+
+async fn stats(State(sim): State<Arc<Shared>>) -> Response {
+    Json(sim.lock().stats.clone()).into_response()
+}
+
+async fn tickets(State(sim): State<Arc<Shared>>) -> Response {
+    Json(sim.tickets()).into_response()
+}
+
+/// Answers `{"webhook": {"status", "body"}}`, or `{"webhook": null}` when no target is configured (the ticket is
+/// updated either way).
+async fn decide(
+    State(sim): State<Arc<Shared>>,
+    Path((table, sys_id)): Path<(String, String)>,
+    Json(decision): Json<SimDecision>,
+) -> Response {
+    match webhook::decide(&sim, &table, &sys_id, decision).await {
+        Ok(delivery) => Json(json!({ "webhook": delivery })).into_response(),
+        Err(SimError::NoWebhookTarget) => Json(json!({ "webhook": null })).into_response(),
+        Err(error @ SimError::NotFound) => (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": error.to_string() })),
+        )
+            .into_response(),
+        Err(error @ SimError::Delivery(_)) => (
+            StatusCode::BAD_GATEWAY,
+            Json(json!({ "error": error.to_string() })),
+        )
+            .into_response(),
+    }
+}
+
+async fn expire_tokens(State(sim): State<Arc<Shared>>) -> StatusCode {
+    sim.expire_access_tokens();
+    StatusCode::NO_CONTENT
+}
+
+async fn revoke_refresh_tokens(State(sim): State<Arc<Shared>>) -> StatusCode {
+    sim.revoke_refresh_tokens();
+    StatusCode::NO_CONTENT
+}
+
+/// Body `{"url", "secret"}`, or `null` to stop sending webhooks.
+async fn set_webhook(
+    State(sim): State<Arc<Shared>>,
+    Json(target): Json<Option<WebhookTarget>>,
+) -> StatusCode {
+    sim.lock().webhook = target;
+    StatusCode::NO_CONTENT
+}

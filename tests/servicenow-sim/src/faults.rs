@@ -1,0 +1,229 @@
+//! Injected misbehaviour: error statuses, slow answers, and creates whose answer never arrives in time.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+
+use crate::state::{Shared, sn_error};
+
+/// One queued fault. Each applies to the next `times` matching requests (0 counts as 1), then is used up.
+/// JSON: `{"kind":"status","target":"tableCreate","status":503,"times":2}`; `times` defaults to 1.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum Fault {
+    /// Answer with `status` and ServiceNow's error body. A 429 always carries `Retry-After`
+    /// (`retry_after_secs`, default 1), `X-RateLimit-Limit` and `X-RateLimit-Reset`; other statuses carry
+    /// `Retry-After` only when `retry_after_secs` is set.
+    Status {
+        target: FaultTarget,
+        status: u16,
+        #[serde(default)]
+        retry_after_secs: Option<u64>,
+        #[serde(default = "once")]
+        times: u32,
+    },
+    /// Answer normally, but only after `millis`.
+    Delay {
+        target: FaultTarget,
+        millis: u64,
+        #[serde(default = "once")]
+        times: u32,
+    },
+    /// Store the created record, then hold the answer for `hold_millis`: a client with a shorter timeout gives up,
+    /// yet the ticket exists.
+    LoseCreateResponse {
+        hold_millis: u64,
+        #[serde(default = "once")]
+        times: u32,
+    },
+}
+
+fn once() -> u32 {
+    1
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FaultTarget {
+    /// `POST /oauth_token.do`
+    Oauth,
+    /// `GET` of a table list or of one record
+    TableRead,
+    /// `POST` to a table
+    TableCreate,
+    /// Any Table API request, `PATCH` included
+    AnyTable,
+}
+
+/// What kind of request is about to be handled.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RequestKind {
+    Oauth,
+    TableRead,
+    TableCreate,
+    TableUpdate,
+}
+
+impl FaultTarget {
+    fn matches(self, kind: RequestKind) -> bool {
+        match self {
+            FaultTarget::Oauth => kind == RequestKind::Oauth,
+            FaultTarget::TableRead => kind == RequestKind::TableRead,
+            FaultTarget::TableCreate => kind == RequestKind::TableCreate,
+            FaultTarget::AnyTable => kind != RequestKind::Oauth,
+        }
+    }
+}
+
+impl Fault {
+    fn matches(&self, kind: RequestKind) -> bool {
+        match self {
+            Fault::Status { target, .. } | Fault::Delay { target, .. } => target.matches(kind),
+            Fault::LoseCreateResponse { .. } => kind == RequestKind::TableCreate,
+        }
+    }
+
+    fn times_mut(&mut self) -> &mut u32 {
+        match self {
+            Fault::Status { times, .. }
+            | Fault::Delay { times, .. }
+            | Fault::LoseCreateResponse { times, .. } => times,
+        }
+    }
+}
+
+/// Use up one application of the first queued fault that matches `kind`.
+fn take(queue: &mut VecDeque<Fault>, kind: RequestKind) -> Option<Fault> {
+    let index = queue.iter().position(|f| f.matches(kind))?;
+    let times = queue[index].times_mut();
+    if *times > 1 {
+        *times -= 1;
+        Some(queue[index].clone())
+    } else {
+        queue.remove(index)
+    }
+}
+
+/// Apply the fault due for this request, if any. `Err` is the answer to send instead of handling the request;
+/// `Ok(Some(hold))` asks the create handler to hold its answer after storing the record.
+pub(crate) async fn apply(sim: &Shared, kind: RequestKind) -> Result<Option<Duration>, Response> {
+    let fault = take(&mut sim.lock().faults, kind);
+    match fault {
+        None => Ok(None),
+        Some(Fault::Status {
+            status,
+            retry_after_secs,
+            ..
+        }) => Err(status_answer(status, retry_after_secs)),
+        Some(Fault::Delay { millis, .. }) => {
+            tokio::time::sleep(Duration::from_millis(millis)).await;
+            Ok(None)
+        }
+        Some(Fault::LoseCreateResponse { hold_millis, .. }) => {
+            Ok(Some(Duration::from_millis(hold_millis)))
+        }
+    }
+}
+
+fn status_answer(status: u16, retry_after_secs: Option<u64>) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        let retry_after = retry_after_secs.unwrap_or(1);
+        let reset = chrono::Utc::now().timestamp() + i64::try_from(retry_after).unwrap_or(0);
+        let mut answer = sn_error(
+            status,
+            "Rate limit exceeded",
+            Some("Too many requests for this user in the current hour (rate limit rule)"),
+        );
+        let headers = answer.headers_mut();
+        headers.insert("retry-after", HeaderValue::from(retry_after));
+        headers.insert("x-ratelimit-limit", HeaderValue::from(1000u32));
+        headers.insert("x-ratelimit-reset", HeaderValue::from(reset));
+        return answer;
+    }
+    let message = status.canonical_reason().unwrap_or("Error");
+    let mut answer = sn_error(status, message, Some("Injected by servicenow-sim"));
+    if let Some(secs) = retry_after_secs {
+        answer
+            .headers_mut()
+            .insert("retry-after", HeaderValue::from(secs));
+    }
+    answer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_are_used_up_in_queue_order() {
+        let mut queue = VecDeque::from([
+            Fault::Status {
+                target: FaultTarget::Oauth,
+                status: 500,
+                retry_after_secs: None,
+                times: 1,
+            },
+            Fault::Delay {
+                target: FaultTarget::AnyTable,
+                millis: 1,
+                times: 2,
+            },
+            Fault::LoseCreateResponse {
+                hold_millis: 1,
+                times: 1,
+            },
+        ]);
+        assert!(matches!(
+            take(&mut queue, RequestKind::TableCreate),
+            Some(Fault::Delay { .. })
+        ));
+        assert!(matches!(
+            take(&mut queue, RequestKind::TableRead),
+            Some(Fault::Delay { times: 1, .. })
+        ));
+        assert!(matches!(
+            take(&mut queue, RequestKind::TableCreate),
+            Some(Fault::LoseCreateResponse { .. })
+        ));
+        assert_eq!(take(&mut queue, RequestKind::TableRead), None);
+        assert!(matches!(
+            take(&mut queue, RequestKind::Oauth),
+            Some(Fault::Status { status: 500, .. })
+        ));
+        assert!(queue.is_empty());
+    }
+
+    #[test]
+    fn fault_json_is_tagged_camel_case() {
+        let fault: Fault = serde_json::from_str(
+            r#"{"kind":"status","target":"tableCreate","status":429,"retryAfterSecs":7,"times":2}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            fault,
+            Fault::Status {
+                target: FaultTarget::TableCreate,
+                status: 429,
+                retry_after_secs: Some(7),
+                times: 2
+            }
+        );
+        let fault: Fault =
+            serde_json::from_str(r#"{"kind":"loseCreateResponse","holdMillis":50}"#).unwrap();
+        assert_eq!(
+            fault,
+            Fault::LoseCreateResponse {
+                hold_millis: 50,
+                times: 1
+            }
+        );
+    }
+}

@@ -1,0 +1,136 @@
+//! `POST /oauth_token.do`: the password and refresh-token grants, and the bearer check of the Table API.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::faults::{self, RequestKind};
+use crate::state::{Grant, Shared};
+
+/// ServiceNow's default refresh-token lifetime; using the token does not extend it.
+const REFRESH_LIFETIME: Duration = Duration::from_secs(100 * 24 * 60 * 60);
+
+type Params = HashMap<String, String>;
+
+pub(crate) async fn token(
+    State(sim): State<Arc<Shared>>,
+    form: Result<Form<Params>, FormRejection>,
+) -> Response {
+    if let Err(answer) = faults::apply(&sim, RequestKind::Oauth).await {
+        return answer;
+    }
+    // The endpoint takes form bodies only; JSON (or anything else) is a bad request.
+    let Ok(Form(params)) = form else {
+        return refusal(&sim, StatusCode::BAD_REQUEST);
+    };
+    let answer = match params.get("grant_type").map(String::as_str) {
+        Some("password") => password_grant(&sim, &params),
+        Some("refresh_token") => refresh_grant(&sim, &params),
+        _ => Err(StatusCode::BAD_REQUEST),
+    };
+    answer.unwrap_or_else(|status| refusal(&sim, status))
+}
+
+fn password_grant(sim: &Shared, params: &Params) -> Result<Response, StatusCode> {
+    let user = sim
+        .config
+        .users
+        .iter()
+        .find(|u| Some(&u.username) == params.get("username"))
+        .filter(|u| client_ok(sim, params) && Some(&u.password) == params.get("password"))
+        .ok_or(StatusCode::UNAUTHORIZED)?;
+    let refresh_token = random_token();
+    let mut inner = sim.lock();
+    inner.refresh_tokens.insert(
+        refresh_token.clone(),
+        Grant {
+            username: user.username.clone(),
+            expires_at: Instant::now() + REFRESH_LIFETIME,
+        },
+    );
+    inner.stats.password_grants += 1;
+    drop(inner);
+    Ok(issue(sim, &user.username, refresh_token))
+}
+
+/// A refresh gives a new access token and hands back the same refresh token: ServiceNow does not rotate it.
+fn refresh_grant(sim: &Shared, params: &Params) -> Result<Response, StatusCode> {
+    if !client_ok(sim, params) {
+        return Err(StatusCode::UNAUTHORIZED);
+    }
+    let refresh_token = params
+        .get("refresh_token")
+        .ok_or(StatusCode::UNAUTHORIZED)?;
+    let mut inner = sim.lock();
+    let username = inner
+        .refresh_tokens
+        .get(refresh_token)
+        .filter(|grant| grant.expires_at > Instant::now())
+        .map(|grant| grant.username.clone())
+        .ok_or(StatusCode::UNAUTHORIZED)?;
+    inner.stats.refresh_grants += 1;
+    drop(inner);
+    Ok(issue(sim, &username, refresh_token.clone()))
+}
+
+fn client_ok(sim: &Shared, params: &Params) -> bool {
+    params.get("client_id") == Some(&sim.config.client_id)
+        && params.get("client_secret") == Some(&sim.config.client_secret)
+}
+
+fn issue(sim: &Shared, username: &str, refresh_token: String) -> Response {
+    let access_token = random_token();
+    let lifetime = sim.config.token_lifetime_secs;
+    sim.lock().access_tokens.insert(
+        access_token.clone(),
+        Grant {
+            username: username.to_owned(),
+            expires_at: Instant::now() + Duration::from_secs(lifetime),
+        },
+    );
+    Json(json!({
+        "access_token": access_token,
+        "refresh_token": refresh_token,
+        "scope": "useraccount",
+        "token_type": "Bearer",
+        "expires_in": lifetime,
+    }))
+    .into_response()
+}
+
+/// ServiceNow gives the same answer for a bad client, an unknown user, a wrong password and a dead refresh token.
+fn refusal(sim: &Shared, status: StatusCode) -> Response {
+    sim.lock().stats.failed_grants += 1;
+    // Byte for byte ServiceNow's answer, key order included.
+    let body = r#"{"error_description":"access_denied","error":"server_error"}"#;
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// The user behind a valid, unexpired `Authorization: Bearer` token.
+pub(crate) fn bearer_user(sim: &Shared, headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    sim.lock()
+        .access_tokens
+        .get(token.trim())
+        .filter(|grant| grant.expires_at > Instant::now())
+        .map(|grant| grant.username.clone())
+}
+
+fn random_token() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}

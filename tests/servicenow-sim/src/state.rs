@@ -1,0 +1,132 @@
+//! The instance's memory: records, tokens, queued faults, counters. One mutex; every critical section is short and
+//! never spans an `.await`.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::config::{SimConfig, WebhookTarget};
+use crate::faults::Fault;
+
+/// A stored record: ServiceNow hands every field out as a string, so that is how it is kept.
+pub(crate) type Record = BTreeMap<String, String>;
+
+/// Counters for tests that assert how the connector talked to the instance.
+#[derive(Default, Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    /// Successful `grant_type=password` grants.
+    pub password_grants: u64,
+    /// Successful `grant_type=refresh_token` grants.
+    pub refresh_grants: u64,
+    /// Refused grants of either kind (not counting injected faults).
+    pub failed_grants: u64,
+    /// Every request to `/api/now/table/…`, whatever its answer.
+    pub table_requests: u64,
+    /// Records stored by `POST /api/now/table/…`.
+    pub creates: u64,
+}
+
+/// Who a token was issued to and until when.
+pub(crate) struct Grant {
+    pub username: String,
+    pub expires_at: Instant,
+}
+
+#[derive(Default)]
+pub(crate) struct Inner {
+    /// Every table's records in creation order; `sys_class_name` says which table.
+    pub records: Vec<Record>,
+    pub access_tokens: HashMap<String, Grant>,
+    pub refresh_tokens: HashMap<String, Grant>,
+    pub faults: VecDeque<Fault>,
+    pub stats: Stats,
+    pub webhook: Option<WebhookTarget>,
+}
+
+impl Inner {
+    pub fn record(&self, table: &str, sys_id: &str) -> Option<&Record> {
+        self.records.iter().find(|r| is(r, table, sys_id))
+    }
+
+    pub fn record_mut(&mut self, table: &str, sys_id: &str) -> Option<&mut Record> {
+        self.records.iter_mut().find(|r| is(r, table, sys_id))
+    }
+
+    pub fn table<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a Record> {
+        self.records
+            .iter()
+            .filter(move |r| r.get("sys_class_name").is_some_and(|t| t == table))
+    }
+}
+
+fn is(record: &Record, table: &str, sys_id: &str) -> bool {
+    record.get("sys_class_name").is_some_and(|t| t == table)
+        && record.get("sys_id").is_some_and(|s| s == sys_id)
+}
+
+/// State shared by the request handlers and the [`crate::Simulator`] handle.
+pub(crate) struct Shared {
+    pub config: SimConfig,
+    pub base_url: String,
+    inner: Mutex<Inner>,
+}
+
+impl Shared {
+    pub fn new(config: SimConfig, base_url: String) -> Self {
+        let inner = Inner {
+            webhook: config.webhook.clone(),
+            ..Inner::default()
+        };
+        Shared {
+            config,
+            base_url,
+            inner: Mutex::new(inner),
+        }
+    }
+
+    /// A panicking handler must not take the whole simulator down with it, so a poisoned lock is still used.
+    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Forget everything learnt since start, but keep the configured webhook target.
+    pub fn reset(&self) {
+        let mut inner = self.lock();
+        let webhook = inner.webhook.take();
+        *inner = Inner {
+            webhook,
+            ..Inner::default()
+        };
+    }
+
+    /// Dropping every access token makes each one fail as an expired one would.
+    pub fn expire_access_tokens(&self) {
+        self.lock().access_tokens.clear();
+    }
+
+    pub fn revoke_refresh_tokens(&self) {
+        self.lock().refresh_tokens.clear();
+    }
+
+    pub fn tickets(&self) -> Vec<Value> {
+        self.lock().records.iter().map(|r| json!(r)).collect()
+    }
+}
+
+/// ServiceNow's error answer: `{"error": {"message", "detail"}, "status": "failure"}`.
+pub(crate) fn sn_error(status: StatusCode, message: &str, detail: Option<&str>) -> Response {
+    let body = json!({"error": {"message": message, "detail": detail}, "status": "failure"});
+    (status, Json(body)).into_response()
+}
+
+/// ServiceNow's timestamp form, always UTC.
+pub(crate) fn now_text() -> String {
+    chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string()
+}

@@ -1,0 +1,395 @@
+//! The Table API for the four task tables the connector may use.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Map, Value, json};
+
+use crate::faults::{self, RequestKind};
+use crate::oauth;
+use crate::state::{Inner, Record, Shared, now_text, sn_error};
+
+/// A task table and how its records are numbered (`INC0010001`, …).
+struct TaskTable {
+    name: &'static str,
+    prefix: &'static str,
+    first: u64,
+}
+
+const TABLES: [TaskTable; 4] = [
+    TaskTable {
+        name: "incident",
+        prefix: "INC",
+        first: 10001,
+    },
+    TaskTable {
+        name: "change_request",
+        prefix: "CHG",
+        first: 30001,
+    },
+    TaskTable {
+        name: "sc_task",
+        prefix: "SCTASK",
+        first: 10001,
+    },
+    TaskTable {
+        name: "sc_req_item",
+        prefix: "RITM",
+        first: 10001,
+    },
+];
+
+/// Fields every task table has; a new record carries all of them (empty when not set), as ServiceNow's answers do.
+const STANDARD_FIELDS: [&str; 15] = [
+    "sys_id",
+    "number",
+    "sys_created_on",
+    "sys_updated_on",
+    "sys_created_by",
+    "sys_updated_by",
+    "sys_class_name",
+    "active",
+    "state",
+    "approval",
+    "short_description",
+    "description",
+    "correlation_id",
+    "correlation_display",
+    "assignment_group",
+];
+
+/// Reference fields are answered as `{"link", "value"}`; the value is a `sys_user_group` sys_id.
+const REFERENCE_FIELD: &str = "assignment_group";
+
+type Params = HashMap<String, String>;
+
+pub(crate) fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/api/now/table/{table}", get(list).post(create))
+        .route("/api/now/table/{table}/{sys_id}", get(read).patch(update))
+}
+
+async fn list(
+    State(sim): State<Arc<Shared>>,
+    Path(table): Path<String>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(answer) = admit(&sim, RequestKind::TableRead, &headers, &table).await {
+        return answer;
+    }
+    let limit = params
+        .get("sysparm_limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(10_000);
+    let inner = sim.lock();
+    let known = known_fields(&sim, &inner, &table);
+    let conditions = parse_query(params.get("sysparm_query").map_or("", String::as_str));
+    let matching: Vec<&Record> = inner
+        .table(&table)
+        .filter(|record| {
+            conditions.iter().all(|(field, value)| {
+                // An unknown field's condition is dropped, so it matches every row: ServiceNow does this too.
+                !known.contains(*field) || record.get(*field).map_or("", String::as_str) == *value
+            })
+        })
+        .collect();
+    let result: Vec<Value> = matching
+        .iter()
+        .take(limit)
+        .map(|record| render(&sim, record, &params, &known))
+        .collect();
+    let mut answer = Json(json!({ "result": result })).into_response();
+    answer
+        .headers_mut()
+        .insert("x-total-count", HeaderValue::from(matching.len()));
+    answer
+}
+
+async fn read(
+    State(sim): State<Arc<Shared>>,
+    Path((table, sys_id)): Path<(String, String)>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(answer) = admit(&sim, RequestKind::TableRead, &headers, &table).await {
+        return answer;
+    }
+    let inner = sim.lock();
+    match inner.record(&table, &sys_id) {
+        Some(record) => {
+            let known = known_fields(&sim, &inner, &table);
+            Json(json!({ "result": render(&sim, record, &params, &known) })).into_response()
+        }
+        None => not_found(),
+    }
+}
+
+async fn create(
+    State(sim): State<Arc<Shared>>,
+    Path(table): Path<String>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let admitted = match admit(&sim, RequestKind::TableCreate, &headers, &table).await {
+        Ok(admitted) => admitted,
+        Err(answer) => return answer,
+    };
+    let Some(fields) = parse_object(&body) else {
+        return bad_payload();
+    };
+    let (record, known) = {
+        let mut inner = sim.lock();
+        let record = new_record(&sim, &inner, admitted.table, fields, &admitted.user);
+        inner.records.push(record.clone());
+        inner.stats.creates += 1;
+        let known = known_fields(&sim, &inner, &table);
+        (record, known)
+    };
+    // The record is stored; a lost answer must not undo that.
+    if let Some(hold) = admitted.hold {
+        tokio::time::sleep(hold).await;
+    }
+    let location = format!(
+        "{}/api/now/table/{table}/{}",
+        sim.base_url, record["sys_id"]
+    );
+    let body = Json(json!({ "result": render(&sim, &record, &params, &known) }));
+    (StatusCode::CREATED, [(header::LOCATION, location)], body).into_response()
+}
+
+async fn update(
+    State(sim): State<Arc<Shared>>,
+    Path((table, sys_id)): Path<(String, String)>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let admitted = match admit(&sim, RequestKind::TableUpdate, &headers, &table).await {
+        Ok(admitted) => admitted,
+        Err(answer) => return answer,
+    };
+    let Some(fields) = parse_object(&body) else {
+        return bad_payload();
+    };
+    let mut inner = sim.lock();
+    let Some(record) = inner.record_mut(&table, &sys_id) else {
+        return not_found();
+    };
+    // System fields are the instance's own; a client cannot overwrite them.
+    record.extend(
+        fields
+            .into_iter()
+            .filter(|(name, _)| !name.starts_with("sys_"))
+            .map(|(name, value)| (name, text(value))),
+    );
+    record.insert("sys_updated_on".into(), now_text());
+    record.insert("sys_updated_by".into(), admitted.user);
+    let record = record.clone();
+    let known = known_fields(&sim, &inner, &table);
+    Json(json!({ "result": render(&sim, &record, &params, &known) })).into_response()
+}
+
+/// A request that passed [`admit`].
+struct Admitted {
+    /// The token's user.
+    user: String,
+    /// How long a create must hold its answer after storing the record.
+    hold: Option<Duration>,
+    table: &'static TaskTable,
+}
+
+/// The checks every Table API request passes, in ServiceNow's order: faults, authentication, table, ACL, format.
+async fn admit(
+    sim: &Shared,
+    kind: RequestKind,
+    headers: &HeaderMap,
+    table: &str,
+) -> Result<Admitted, Response> {
+    sim.lock().stats.table_requests += 1;
+    let hold = faults::apply(sim, kind).await?;
+    let user = oauth::bearer_user(sim, headers).ok_or_else(|| {
+        sn_error(
+            StatusCode::UNAUTHORIZED,
+            "User Not Authenticated",
+            Some("Required to provide Auth information"),
+        )
+    })?;
+    let Some(task_table) = TABLES.iter().find(|t| t.name == table) else {
+        return Err(sn_error(
+            StatusCode::BAD_REQUEST,
+            &format!("Invalid table {table}"),
+            None,
+        ));
+    };
+    let allowed = sim
+        .config
+        .users
+        .iter()
+        .any(|u| u.username == user && u.may_access(table));
+    if !allowed {
+        return Err(sn_error(
+            StatusCode::FORBIDDEN,
+            "User Not Authorized",
+            Some(&format!("ACL restricts access to table {table}")),
+        ));
+    }
+    if !accepts_json(headers) {
+        return Err(sn_error(
+            StatusCode::NOT_ACCEPTABLE,
+            "Requested response format is not acceptable",
+            Some("Send Accept: application/json"),
+        ));
+    }
+    Ok(Admitted {
+        user,
+        hold,
+        table: task_table,
+    })
+}
+
+/// No `Accept` header means anything goes; otherwise one of its media ranges must cover JSON.
+fn accepts_json(headers: &HeaderMap) -> bool {
+    let Some(accept) = headers.get(header::ACCEPT) else {
+        return true;
+    };
+    accept.to_str().is_ok_and(|accept| {
+        accept.split(',').any(|range| {
+            let media = range.split(';').next().unwrap_or_default().trim();
+            ["application/json", "application/*", "*/*"]
+                .iter()
+                .any(|json| media.eq_ignore_ascii_case(json))
+        })
+    })
+}
+
+fn parse_object(body: &[u8]) -> Option<Map<String, Value>> {
+    match serde_json::from_slice(body) {
+        Ok(Value::Object(fields)) => Some(fields),
+        _ => None,
+    }
+}
+
+fn bad_payload() -> Response {
+    sn_error(
+        StatusCode::BAD_REQUEST,
+        "Exception while reading request",
+        Some("The payload is not valid JSON."),
+    )
+}
+
+fn new_record(
+    sim: &Shared,
+    inner: &Inner,
+    table: &TaskTable,
+    fields: Map<String, Value>,
+    user: &str,
+) -> Record {
+    let mut record: Record = STANDARD_FIELDS
+        .iter()
+        .copied()
+        .chain([
+            sim.config.duration_field.as_str(),
+            sim.config.notes_field.as_str(),
+        ])
+        .map(|name| (name.to_owned(), String::new()))
+        .collect();
+    record.insert("active".into(), "true".into());
+    record.insert("state".into(), "1".into());
+    record.insert("approval".into(), "not requested".into());
+    record.extend(fields.into_iter().map(|(name, value)| (name, text(value))));
+    let number = table.first + inner.table(table.name).count() as u64;
+    let now = now_text();
+    record.extend([
+        ("sys_id".into(), uuid::Uuid::new_v4().simple().to_string()),
+        ("number".into(), format!("{}{number:07}", table.prefix)),
+        ("sys_created_on".into(), now.clone()),
+        ("sys_updated_on".into(), now),
+        ("sys_created_by".into(), user.to_owned()),
+        ("sys_updated_by".into(), user.to_owned()),
+        ("sys_class_name".into(), table.name.to_owned()),
+    ]);
+    record
+}
+
+/// ServiceNow stores what it is given as text: numbers and booleans become their JSON spelling, null becomes empty.
+fn text(value: Value) -> String {
+    match value {
+        Value::String(s) => s,
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// The fields a table knows: the standard ones, the configured ones, and any a stored record of it carries.
+fn known_fields(sim: &Shared, inner: &Inner, table: &str) -> BTreeSet<String> {
+    STANDARD_FIELDS
+        .iter()
+        .map(|&name| name.to_owned())
+        .chain([
+            sim.config.duration_field.clone(),
+            sim.config.notes_field.clone(),
+        ])
+        .chain(inner.table(table).flat_map(|record| record.keys().cloned()))
+        .collect()
+}
+
+/// `field=value` conditions joined by `^`; terms of any other form (`ORDERBY…`, other operators) are ignored.
+fn parse_query(query: &str) -> Vec<(&str, &str)> {
+    query
+        .split('^')
+        .filter_map(|term| term.split_once('='))
+        .collect()
+}
+
+/// A record as ServiceNow answers it: `sysparm_fields` picks fields (unknown names are left out), and the reference
+/// field becomes `{"link", "value"}` unless `sysparm_exclude_reference_link=true`.
+fn render(sim: &Shared, record: &Record, params: &Params, known: &BTreeSet<String>) -> Value {
+    let wanted: Option<Vec<&str>> = params
+        .get("sysparm_fields")
+        .filter(|fields| !fields.trim().is_empty())
+        .map(|fields| fields.split(',').map(str::trim).collect());
+    let links = params
+        .get("sysparm_exclude_reference_link")
+        .is_none_or(|flag| flag != "true");
+    let value = |name: &str, text: &str| -> Value {
+        if name == REFERENCE_FIELD && links && !text.is_empty() {
+            let link = format!("{}/api/now/table/sys_user_group/{text}", sim.base_url);
+            json!({ "link": link, "value": text })
+        } else {
+            json!(text)
+        }
+    };
+    let fields: Map<String, Value> = match wanted {
+        Some(wanted) => wanted
+            .into_iter()
+            .filter(|name| known.contains(*name))
+            .map(|name| {
+                let text = record.get(name).map_or("", String::as_str);
+                (name.to_owned(), value(name, text))
+            })
+            .collect(),
+        None => record
+            .iter()
+            .map(|(name, text)| (name.clone(), value(name, text)))
+            .collect(),
+    };
+    Value::Object(fields)
+}
+
+fn not_found() -> Response {
+    sn_error(
+        StatusCode::NOT_FOUND,
+        "No Record found",
+        Some("Record doesn't exist or ACL restricts the record retrieval"),
+    )
+}

@@ -1,0 +1,1007 @@
+//! The simulator seen from outside, over HTTP, the way the connector sees a ServiceNow instance.
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, KeyInit, Mac};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use servicenow_sim::{
+    Fault, FaultTarget, SimConfig, SimDecision, SimError, SimUser, Simulator, WebhookTarget,
+};
+use sha2::Sha256;
+use tokio::sync::mpsc;
+
+const TABLES: [(&str, &str); 4] = [
+    ("incident", "INC0010001"),
+    ("change_request", "CHG0030001"),
+    ("sc_task", "SCTASK0010001"),
+    ("sc_req_item", "RITM0010001"),
+];
+
+const DENIED: &str = r#"{"error_description":"access_denied","error":"server_error"}"#;
+
+async fn start() -> Simulator {
+    Simulator::start(SimConfig::default()).await.unwrap()
+}
+
+fn password_form() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("grant_type", "password"),
+        ("client_id", "sim-client"),
+        ("client_secret", "sim-client-secret"),
+        ("username", "svc.pm.connector"),
+        ("password", "sim-password"),
+    ]
+}
+
+async fn grant(sim: &Simulator, form: &[(&str, &str)]) -> reqwest::Response {
+    Client::new()
+        .post(format!("{}/oauth_token.do", sim.base_url()))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A password grant's JSON answer.
+async fn tokens(sim: &Simulator) -> Value {
+    let answer = grant(sim, &password_form()).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    answer.json().await.unwrap()
+}
+
+async fn access_token(sim: &Simulator) -> String {
+    tokens(sim).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A Table API call with the headers the connector sends.
+fn table_call(
+    sim: &Simulator,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+) -> reqwest::RequestBuilder {
+    Client::new()
+        .request(method, format!("{}/api/now/table/{path}", sim.base_url()))
+        .bearer_auth(token)
+        .header("accept", "application/json")
+}
+
+async fn create(sim: &Simulator, token: &str, table: &str, body: Value) -> Value {
+    let answer = table_call(sim, reqwest::Method::POST, table, token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::CREATED);
+    answer.json::<Value>().await.unwrap()["result"].clone()
+}
+
+async fn get(sim: &Simulator, token: &str, path: &str) -> (StatusCode, HeaderMap, Value) {
+    let answer = table_call(sim, reqwest::Method::GET, path, token)
+        .send()
+        .await
+        .unwrap();
+    let (status, headers) = (answer.status(), answer.headers().clone());
+    (status, headers, answer.json().await.unwrap())
+}
+
+fn sn_error(message: &str, detail: Value) -> Value {
+    json!({"error": {"message": message, "detail": detail}, "status": "failure"})
+}
+
+// --- OAuth ---
+
+#[tokio::test]
+async fn password_grant_issues_bearer_tokens() {
+    let sim = start().await;
+    let answer = tokens(&sim).await;
+    assert_eq!(answer["scope"], "useraccount");
+    assert_eq!(answer["token_type"], "Bearer");
+    assert_eq!(answer["expires_in"], 1799);
+    assert!(!answer["access_token"].as_str().unwrap().is_empty());
+    assert!(!answer["refresh_token"].as_str().unwrap().is_empty());
+    assert_eq!(sim.stats().password_grants, 1);
+}
+
+#[tokio::test]
+async fn every_refused_password_grant_looks_the_same() {
+    let sim = start().await;
+    for (field, wrong) in [
+        ("client_id", "other-client"),
+        ("client_secret", "wrong-secret"),
+        ("username", "nobody"),
+        ("password", "wrong-password"),
+    ] {
+        let mut form = password_form();
+        form.iter_mut().find(|(name, _)| *name == field).unwrap().1 = wrong;
+        let answer = grant(&sim, &form).await;
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED, "{field}");
+        assert_eq!(answer.text().await.unwrap(), DENIED, "{field}");
+    }
+    let stats = sim.stats();
+    assert_eq!((stats.password_grants, stats.failed_grants), (0, 4));
+}
+
+#[tokio::test]
+async fn token_endpoint_takes_form_bodies_only() {
+    let sim = start().await;
+    let body: serde_json::Map<String, Value> = password_form()
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), json!(v)))
+        .collect();
+    let answer = Client::new()
+        .post(format!("{}/oauth_token.do", sim.base_url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+    let answer = grant(&sim, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(sim.stats().failed_grants, 2);
+}
+
+#[tokio::test]
+async fn refresh_gives_a_new_access_token_and_keeps_the_refresh_token() {
+    let sim = start().await;
+    let first = tokens(&sim).await;
+    let refresh_token = first["refresh_token"].as_str().unwrap();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("client_id", "sim-client"),
+        ("client_secret", "sim-client-secret"),
+        ("refresh_token", refresh_token),
+    ];
+    let answer = grant(&sim, &form).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let second: Value = answer.json().await.unwrap();
+    assert_eq!(second["refresh_token"], refresh_token);
+    assert_ne!(second["access_token"], first["access_token"]);
+    assert_eq!(second["expires_in"], 1799);
+    let (status, _, _) = get(&sim, second["access_token"].as_str().unwrap(), "incident").await;
+    assert_eq!(status, StatusCode::OK);
+
+    // A refresh needs the right client too.
+    let mut wrong_client = form;
+    wrong_client[2].1 = "wrong-secret";
+    assert_eq!(
+        grant(&sim, &wrong_client).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    sim.revoke_refresh_tokens();
+    let answer = grant(&sim, &form).await;
+    assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.text().await.unwrap(), DENIED);
+    let stats = sim.stats();
+    assert_eq!(
+        (
+            stats.password_grants,
+            stats.refresh_grants,
+            stats.failed_grants
+        ),
+        (1, 1, 2)
+    );
+}
+
+#[tokio::test]
+async fn expired_or_missing_access_tokens_are_unauthenticated() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    let unauthenticated = sn_error(
+        "User Not Authenticated",
+        json!("Required to provide Auth information"),
+    );
+    assert_eq!(get(&sim, &token, "incident").await.0, StatusCode::OK);
+    sim.expire_access_tokens();
+    let (status, _, body) = get(&sim, &token, "incident").await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::UNAUTHORIZED, unauthenticated.clone())
+    );
+    let answer = Client::new()
+        .get(format!("{}/api/now/table/incident", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+
+    // A token also runs out by itself after expires_in.
+    let short = Simulator::start(SimConfig {
+        token_lifetime_secs: 0,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let answer = tokens(&short).await;
+    assert_eq!(answer["expires_in"], 0);
+    let (status, _, body) = get(&short, answer["access_token"].as_str().unwrap(), "incident").await;
+    assert_eq!((status, body), (StatusCode::UNAUTHORIZED, unauthenticated));
+}
+
+// --- Table API ---
+
+#[tokio::test]
+async fn create_answers_201_with_servicenow_fields_per_table() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    for (table, first_number) in TABLES {
+        let record = create(
+            &sim,
+            &token,
+            table,
+            json!({"short_description": "Elevate Wireshark", "correlation_id": "req-1", "impact": 3, "u_flag": true, "u_none": null}),
+        )
+        .await;
+        assert_eq!(record["number"], first_number, "{table}");
+        let sys_id = record["sys_id"].as_str().unwrap();
+        assert_eq!(sys_id.len(), 32);
+        assert!(
+            sys_id
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+        );
+        assert_eq!(record["sys_class_name"], table);
+        assert_eq!(record["short_description"], "Elevate Wireshark");
+        assert_eq!(record["impact"], "3");
+        assert_eq!(record["u_flag"], "true");
+        assert_eq!(record["u_none"], "");
+        assert_eq!(record["approval"], "not requested");
+        assert_eq!(record["active"], "true");
+        assert_eq!(record["state"], "1");
+        assert_eq!(record["sys_created_by"], "svc.pm.connector");
+        assert_eq!(record["sys_updated_by"], "svc.pm.connector");
+        assert_eq!(record["u_pm_duration"], "");
+        let created = record["sys_created_on"].as_str().unwrap();
+        assert!(chrono::NaiveDateTime::parse_from_str(created, "%Y-%m-%d %H:%M:%S").is_ok());
+        assert_eq!(record["sys_updated_on"], created);
+        assert!(record.as_object().unwrap().values().all(Value::is_string));
+        assert_eq!(sim.ticket(table, sys_id).unwrap()["number"], first_number);
+    }
+    let second = create(&sim, &token, "incident", json!({"approval": "requested"})).await;
+    assert_eq!(second["number"], "INC0010002");
+    assert_eq!(second["approval"], "requested");
+    let tickets = sim.tickets();
+    assert_eq!(tickets.len(), 5);
+    assert_eq!(tickets[1]["sys_class_name"], "change_request");
+    assert_eq!(sim.stats().creates, 5);
+
+    let answer = table_call(&sim, reqwest::Method::POST, "incident", &token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    let body: Value = answer.json().await.unwrap();
+    let sys_id = body["result"]["sys_id"].as_str().unwrap();
+    assert_eq!(
+        location,
+        format!("{}/api/now/table/incident/{sys_id}", sim.base_url())
+    );
+}
+
+#[tokio::test]
+async fn create_refuses_bodies_that_are_not_json_objects() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    for body in ["not json", "[1, 2]", "\"text\""] {
+        let answer = table_call(&sim, reqwest::Method::POST, "incident", &token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{body}");
+        let error: Value = answer.json().await.unwrap();
+        assert_eq!(error["status"], "failure");
+    }
+    assert_eq!(sim.stats().creates, 0);
+}
+
+#[tokio::test]
+async fn reference_fields_carry_a_link_unless_excluded() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    let group = "0123456789abcdef0123456789abcdef";
+    let record = create(&sim, &token, "incident", json!({"assignment_group": group})).await;
+    let link = json!({
+        "link": format!("{}/api/now/table/sys_user_group/{group}", sim.base_url()),
+        "value": group,
+    });
+    assert_eq!(record["assignment_group"], link);
+    let sys_id = record["sys_id"].as_str().unwrap();
+    let (_, _, body) = get(&sim, &token, &format!("incident/{sys_id}")).await;
+    assert_eq!(body["result"]["assignment_group"], link);
+    let (_, _, body) = get(
+        &sim,
+        &token,
+        &format!("incident/{sys_id}?sysparm_exclude_reference_link=true"),
+    )
+    .await;
+    assert_eq!(body["result"]["assignment_group"], group);
+    let (_, _, body) = get(&sim, &token, "incident?sysparm_exclude_reference_link=true").await;
+    assert_eq!(body["result"][0]["assignment_group"], group);
+    // An empty reference is an empty string, not a link.
+    let record = create(&sim, &token, "incident", json!({})).await;
+    assert_eq!(record["assignment_group"], "");
+    assert_eq!(
+        sim.ticket("incident", sys_id).unwrap()["assignment_group"],
+        group
+    );
+}
+
+#[tokio::test]
+async fn query_by_correlation_id_finds_the_ticket() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    for id in ["req-1", "req-2", "req-3"] {
+        create(&sim, &token, "incident", json!({"correlation_id": id})).await;
+    }
+    create(&sim, &token, "sc_task", json!({"correlation_id": "req-2"})).await;
+    let (status, headers, body) = get(
+        &sim,
+        &token,
+        "incident?sysparm_query=correlation_id=req-2&sysparm_fields=sys_id,number,correlation_id&sysparm_limit=1",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["x-total-count"], "1");
+    let rows = body["result"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["number"], "INC0010002");
+    assert_eq!(rows[0]["correlation_id"], "req-2");
+    assert_eq!(rows[0].as_object().unwrap().len(), 3);
+
+    let (_, headers, body) = get(&sim, &token, "incident?sysparm_query=correlation_id=none").await;
+    assert_eq!(headers["x-total-count"], "0");
+    assert_eq!(body["result"], json!([]));
+    // Conditions are ANDed; a record's own custom field is a known field.
+    create(
+        &sim,
+        &token,
+        "incident",
+        json!({"correlation_id": "req-2", "u_site": "b"}),
+    )
+    .await;
+    let (_, _, body) = get(
+        &sim,
+        &token,
+        "incident?sysparm_query=correlation_id=req-2^u_site=b",
+    )
+    .await;
+    assert_eq!(body["result"].as_array().unwrap().len(), 1);
+    assert_eq!(body["result"][0]["number"], "INC0010004");
+}
+
+#[tokio::test]
+async fn a_misspelt_query_field_matches_every_row() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    for id in ["req-1", "req-2"] {
+        create(&sim, &token, "incident", json!({"correlation_id": id})).await;
+    }
+    let (status, headers, body) =
+        get(&sim, &token, "incident?sysparm_query=correlaton_id=req-1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["x-total-count"], "2");
+    assert_eq!(body["result"].as_array().unwrap().len(), 2);
+    // The same condition on a known field filters.
+    let (_, headers, _) = get(&sim, &token, "incident?sysparm_query=correlation_id=req-1").await;
+    assert_eq!(headers["x-total-count"], "1");
+}
+
+#[tokio::test]
+async fn sysparm_fields_and_limit_shape_the_answer() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    for _ in 0..3 {
+        create(
+            &sim,
+            &token,
+            "change_request",
+            json!({"short_description": "x"}),
+        )
+        .await;
+    }
+    let (_, headers, body) = get(
+        &sim,
+        &token,
+        "change_request?sysparm_limit=2&sysparm_fields=number,no_such_field,u_pm_duration",
+    )
+    .await;
+    assert_eq!(headers["x-total-count"], "3");
+    assert_eq!(
+        body["result"],
+        json!([
+            {"number": "CHG0030001", "u_pm_duration": ""},
+            {"number": "CHG0030002", "u_pm_duration": ""},
+        ])
+    );
+    let (_, _, body) = get(&sim, &token, "change_request").await;
+    assert_eq!(body["result"].as_array().unwrap().len(), 3);
+    let (_, _, body) = get(&sim, &token, "incident").await;
+    assert_eq!(body["result"], json!([]));
+}
+
+#[tokio::test]
+async fn read_by_sys_id_and_patch() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    let record = create(
+        &sim,
+        &token,
+        "sc_req_item",
+        json!({"short_description": "x"}),
+    )
+    .await;
+    let sys_id = record["sys_id"].as_str().unwrap();
+    let (status, _, body) = get(
+        &sim,
+        &token,
+        &format!("sc_req_item/{sys_id}?sysparm_fields=number,approval"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body["result"],
+        json!({"number": "RITM0010001", "approval": "not requested"})
+    );
+
+    let (status, _, body) = get(&sim, &token, "sc_req_item/0123456789abcdef0123456789abcdef").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        body,
+        sn_error(
+            "No Record found",
+            json!("Record doesn't exist or ACL restricts the record retrieval")
+        )
+    );
+    // The record lives in its own table only.
+    let (status, _, _) = get(&sim, &token, &format!("incident/{sys_id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let answer = table_call(
+        &sim,
+        reqwest::Method::PATCH,
+        &format!("sc_req_item/{sys_id}"),
+        &token,
+    )
+    .json(&json!({"work_notes": "looked at", "priority": 2, "sys_id": "forged"}))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["result"]["work_notes"], "looked at");
+    assert_eq!(body["result"]["priority"], "2");
+    assert_eq!(body["result"]["sys_id"], sys_id);
+    assert_eq!(body["result"]["sys_updated_by"], "svc.pm.connector");
+
+    let answer = table_call(
+        &sim,
+        reqwest::Method::PATCH,
+        "sc_req_item/0123456789abcdef0123456789abcdef",
+        &token,
+    )
+    .json(&json!({}))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(answer.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn unknown_table_is_a_bad_request() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    let (status, _, body) = get(&sim, &token, "incidnet").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body, sn_error("Invalid table incidnet", Value::Null));
+}
+
+#[tokio::test]
+async fn tables_outside_the_users_roles_are_forbidden() {
+    let sim = Simulator::start(SimConfig {
+        users: vec![SimUser {
+            username: "svc.pm.connector".into(),
+            password: "sim-password".into(),
+            tables: Some(vec!["incident".into()]),
+        }],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let token = access_token(&sim).await;
+    assert_eq!(get(&sim, &token, "incident").await.0, StatusCode::OK);
+    let answer = table_call(&sim, reqwest::Method::POST, "sc_task", &token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        answer.json::<Value>().await.unwrap(),
+        sn_error(
+            "User Not Authorized",
+            json!("ACL restricts access to table sc_task")
+        )
+    );
+    assert_eq!(sim.stats().creates, 0);
+}
+
+#[tokio::test]
+async fn an_accept_header_without_json_is_not_acceptable() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    let url = format!("{}/api/now/table/incident", sim.base_url());
+    for (accept, status) in [
+        ("application/xml", StatusCode::NOT_ACCEPTABLE),
+        ("text/html, application/json;q=0.9", StatusCode::OK),
+        ("*/*", StatusCode::OK),
+    ] {
+        let answer = Client::new()
+            .get(&url)
+            .bearer_auth(&token)
+            .header("accept", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), status, "{accept}");
+    }
+}
+
+// --- Faults ---
+
+#[tokio::test]
+async fn rate_limit_fault_answers_429_with_servicenow_headers() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    sim.inject(Fault::Status {
+        target: FaultTarget::TableCreate,
+        status: 429,
+        retry_after_secs: Some(7),
+        times: 1,
+    });
+    // A read does not match a create fault.
+    assert_eq!(get(&sim, &token, "incident").await.0, StatusCode::OK);
+    let answer = table_call(&sim, reqwest::Method::POST, "incident", &token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::TOO_MANY_REQUESTS);
+    let headers = answer.headers();
+    assert_eq!(headers["retry-after"], "7");
+    assert!(headers.contains_key("x-ratelimit-limit"));
+    let reset: i64 = headers["x-ratelimit-reset"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((reset - chrono::Utc::now().timestamp() - 7).abs() <= 2);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["error"]["message"], "Rate limit exceeded");
+    assert_eq!(body["status"], "failure");
+    // Used up: the next create goes through.
+    create(&sim, &token, "incident", json!({})).await;
+    let stats = sim.stats();
+    assert_eq!((stats.table_requests, stats.creates), (3, 1));
+}
+
+#[tokio::test]
+async fn status_fault_applies_times_times_then_is_used_up() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    sim.inject(Fault::Status {
+        target: FaultTarget::AnyTable,
+        status: 503,
+        retry_after_secs: None,
+        times: 2,
+    });
+    for _ in 0..2 {
+        let (status, headers, body) = get(&sim, &token, "incident").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(!headers.contains_key("retry-after"));
+        assert_eq!(body["status"], "failure");
+        assert!(body["error"]["message"].is_string());
+    }
+    assert_eq!(get(&sim, &token, "incident").await.0, StatusCode::OK);
+
+    sim.inject(Fault::Status {
+        target: FaultTarget::Oauth,
+        status: 500,
+        retry_after_secs: None,
+        times: 1,
+    });
+    assert_eq!(
+        grant(&sim, &password_form()).await.status(),
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    assert_eq!(grant(&sim, &password_form()).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn delay_fault_slows_the_answer() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    sim.inject(Fault::Delay {
+        target: FaultTarget::TableRead,
+        millis: 300,
+        times: 1,
+    });
+    let started = Instant::now();
+    assert_eq!(get(&sim, &token, "incident").await.0, StatusCode::OK);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    let started = Instant::now();
+    assert_eq!(get(&sim, &token, "incident").await.0, StatusCode::OK);
+    assert!(started.elapsed() < Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn a_lost_create_response_still_stores_the_ticket() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    sim.inject(Fault::LoseCreateResponse {
+        hold_millis: 2_000,
+        times: 1,
+    });
+    let impatient = Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let error = impatient
+        .post(format!("{}/api/now/table/incident", sim.base_url()))
+        .bearer_auth(&token)
+        .json(&json!({"correlation_id": "req-lost"}))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.is_timeout());
+    let tickets = sim.tickets();
+    assert_eq!(tickets.len(), 1);
+    assert_eq!(tickets[0]["correlation_id"], "req-lost");
+    assert_eq!(sim.stats().creates, 1);
+    // The retry's look-up finds it.
+    let (_, _, body) = get(
+        &sim,
+        &token,
+        "incident?sysparm_query=correlation_id=req-lost",
+    )
+    .await;
+    assert_eq!(body["result"][0]["number"], "INC0010001");
+}
+
+// --- Decisions and the webhook ---
+
+struct Received {
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// A stand-in for `ticket-callback` that records what it gets and answers 200.
+async fn webhook_receiver() -> (String, mpsc::UnboundedReceiver<Received>) {
+    let (sender, received) = mpsc::unbounded_channel();
+    let app = Router::new().route(
+        "/v1/servicenow/events",
+        post(move |headers: HeaderMap, body: Bytes| {
+            let sender = sender.clone();
+            async move {
+                sender.send(Received { headers, body }).unwrap();
+                r#"{"status":"approved"}"#
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/v1/servicenow/events",
+        listener.local_addr().unwrap()
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, received)
+}
+
+fn expected_signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    STANDARD.encode(mac.finalize().into_bytes())
+}
+
+#[tokio::test]
+async fn decide_updates_the_ticket_and_sends_a_signed_webhook() {
+    let sim = start().await;
+    let (url, mut received) = webhook_receiver().await;
+    sim.set_webhook(Some(WebhookTarget {
+        url,
+        secret: "shared-secret".into(),
+    }));
+    let token = access_token(&sim).await;
+    let record = create(&sim, &token, "incident", json!({"approval": "requested"})).await;
+    let sys_id = record["sys_id"].as_str().unwrap();
+
+    let delivery = sim
+        .decide(
+            "incident",
+            sys_id,
+            SimDecision {
+                approval: Some("approved".into()),
+                duration: Some("4 hours".into()),
+                notes: Some("Approved for the capture".into()),
+                by: Some("alice.approver".into()),
+                active: Some(false),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(delivery.status, 200);
+    assert_eq!(delivery.body, r#"{"status":"approved"}"#);
+
+    let hook = received.recv().await.unwrap();
+    assert_eq!(
+        hook.body,
+        format!(r#"{{"table":"incident","sys_id":"{sys_id}"}}"#)
+    );
+    assert_eq!(hook.headers["content-type"], "application/json");
+    let timestamp = hook.headers["x-webhook-timestamp"].to_str().unwrap();
+    let sent_at: i64 = timestamp.parse().unwrap();
+    assert!((chrono::Utc::now().timestamp() - sent_at).abs() <= 5);
+    assert_eq!(
+        hook.headers["x-webhook-signature"].to_str().unwrap(),
+        expected_signature("shared-secret", timestamp, &hook.body)
+    );
+
+    let (_, _, body) = get(&sim, &token, &format!("incident/{sys_id}")).await;
+    let ticket = &body["result"];
+    assert_eq!(ticket["approval"], "approved");
+    assert_eq!(ticket["u_pm_duration"], "4 hours");
+    assert_eq!(ticket["close_notes"], "Approved for the capture");
+    assert_eq!(ticket["sys_updated_by"], "alice.approver");
+    assert_eq!(ticket["active"], "false");
+    let updated = ticket["sys_updated_on"].as_str().unwrap();
+    let updated = chrono::NaiveDateTime::parse_from_str(updated, "%Y-%m-%d %H:%M:%S")
+        .unwrap()
+        .and_utc();
+    assert!((chrono::Utc::now() - updated).num_seconds().abs() <= 5);
+}
+
+#[tokio::test]
+async fn decide_uses_the_configured_fields_and_defaults() {
+    let (url, mut received) = webhook_receiver().await;
+    let sim = Simulator::start(SimConfig {
+        duration_field: "u_access_length".into(),
+        notes_field: "comments".into(),
+        webhook: Some(WebhookTarget {
+            url,
+            secret: "k".into(),
+        }),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let token = access_token(&sim).await;
+    let sys_id = create(&sim, &token, "sc_task", json!({})).await["sys_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let decision = SimDecision {
+        approval: Some("rejected".into()),
+        duration: Some("P2D".into()),
+        notes: Some("No".into()),
+        ..SimDecision::default()
+    };
+    sim.decide("sc_task", &sys_id, decision).await.unwrap();
+    received.recv().await.unwrap();
+    let ticket = sim.ticket("sc_task", &sys_id).unwrap();
+    assert_eq!(ticket["approval"], "rejected");
+    assert_eq!(ticket["u_access_length"], "P2D");
+    assert_eq!(ticket["comments"], "No");
+    assert_eq!(ticket["sys_updated_by"], "sim.approver");
+    assert_eq!(ticket["active"], "true");
+}
+
+#[tokio::test]
+async fn decide_without_a_ticket_or_a_target() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    let missing = sim.decide("incident", "nope", SimDecision::default()).await;
+    assert!(matches!(missing, Err(SimError::NotFound)));
+    let sys_id = create(&sim, &token, "incident", json!({})).await["sys_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let decision = SimDecision {
+        active: Some(false),
+        ..SimDecision::default()
+    };
+    let untargeted = sim.decide("incident", &sys_id, decision).await;
+    assert!(matches!(untargeted, Err(SimError::NoWebhookTarget)));
+    // The ticket is closed all the same.
+    assert_eq!(sim.ticket("incident", &sys_id).unwrap()["active"], "false");
+}
+
+// --- The control API and the rest ---
+
+#[tokio::test]
+async fn control_api_drives_the_simulator_over_http() {
+    let sim = start().await;
+    let (url, mut received) = webhook_receiver().await;
+    let control = |path: &str| format!("{}/sim/{path}", sim.base_url());
+    let client = Client::new();
+    let answer = client
+        .put(control("webhook"))
+        .json(&json!({"url": url, "secret": "s"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+
+    let token = access_token(&sim).await;
+    let sys_id = create(&sim, &token, "incident", json!({})).await["sys_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let answer = client
+        .post(control(&format!("tickets/incident/{sys_id}/decide")))
+        .json(&json!({"approval": "approved", "duration": "once", "by": "bob"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"webhook": {"status": 200, "body": r#"{"status":"approved"}"#}})
+    );
+    let hook = received.recv().await.unwrap();
+    let timestamp = hook.headers["x-webhook-timestamp"].to_str().unwrap();
+    assert_eq!(
+        hook.headers["x-webhook-signature"].to_str().unwrap(),
+        expected_signature("s", timestamp, &hook.body)
+    );
+    let answer = client
+        .post(control("tickets/incident/nope/decide"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::NOT_FOUND);
+
+    let tickets: Value = client
+        .get(control("tickets"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tickets[0]["approval"], "approved");
+    assert_eq!(tickets[0]["sys_updated_by"], "bob");
+
+    let answer = client
+        .post(control("faults"))
+        .json(&json!({"kind": "status", "target": "tableRead", "status": 502, "times": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    assert_eq!(
+        get(&sim, &token, "incident").await.0,
+        StatusCode::BAD_GATEWAY
+    );
+
+    let stats: Value = client
+        .get(control("stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        stats,
+        json!({"passwordGrants": 1, "refreshGrants": 0, "failedGrants": 0, "tableRequests": 2, "creates": 1})
+    );
+
+    client.post(control("tokens/expire")).send().await.unwrap();
+    assert_eq!(
+        get(&sim, &token, "incident").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let refresh = tokens(&sim).await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    client
+        .post(control("refresh-tokens/revoke"))
+        .send()
+        .await
+        .unwrap();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("client_id", "sim-client"),
+        ("client_secret", "sim-client-secret"),
+        ("refresh_token", refresh.as_str()),
+    ];
+    assert_eq!(grant(&sim, &form).await.status(), StatusCode::UNAUTHORIZED);
+
+    client
+        .post(control("faults"))
+        .json(&json!({"kind": "delay", "target": "anyTable", "millis": 1}))
+        .send()
+        .await
+        .unwrap();
+    let answer = client.post(control("reset")).send().await.unwrap();
+    assert!(answer.status().is_success());
+    assert!(sim.tickets().is_empty());
+    let stats = sim.stats();
+    assert_eq!(
+        (stats.password_grants, stats.creates, stats.table_requests),
+        (0, 0, 0)
+    );
+    let token = access_token(&sim).await;
+    // Numbering starts over, and the webhook target survives a reset.
+    let sys_id = create(&sim, &token, "incident", json!({})).await["sys_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        sim.ticket("incident", &sys_id).unwrap()["number"],
+        "INC0010001"
+    );
+    sim.decide("incident", &sys_id, SimDecision::default())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_instance_answers_http_at_its_root() {
+    let sim = start().await;
+    assert!(!sim.base_url().ends_with('/'));
+    let answer = reqwest::get(format!("{}/", sim.base_url())).await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert!(
+        answer.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+}
+
+#[tokio::test]
+async fn shutdown_stops_the_server() {
+    let sim = start().await;
+    let url = format!("{}/", sim.base_url());
+    sim.shutdown().await;
+    assert!(reqwest::get(url).await.is_err());
+}
+
+#[test]
+fn config_json_is_camel_case_with_defaults() {
+    let config: SimConfig = serde_json::from_str(
+        r#"{"clientId": "c", "users": [{"username": "u", "password": "p", "tables": ["incident"]}],
+            "webhook": {"url": "http://127.0.0.1:9000/x", "secret": "s"}, "tokenLifetimeSecs": 60}"#,
+    )
+    .unwrap();
+    assert_eq!(config.client_id, "c");
+    assert_eq!(config.client_secret, "sim-client-secret");
+    assert_eq!(config.users[0].tables, Some(vec!["incident".to_owned()]));
+    assert_eq!(config.token_lifetime_secs, 60);
+    assert_eq!(config.duration_field, "u_pm_duration");
+    assert_eq!(config.webhook.unwrap().secret, "s");
+    let decision: SimDecision =
+        serde_json::from_str(r#"{"approval": "approved", "active": false}"#).unwrap();
+    assert_eq!(decision.active, Some(false));
+    assert_eq!(decision.by, None);
+}
