@@ -9,10 +9,14 @@ pub mod problem;
 pub mod record;
 pub mod request;
 pub mod secrets;
+pub mod servicenow;
 pub mod settings;
 pub mod status;
 pub mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod ticket_content;
+pub mod ticketing;
 pub mod time;
 mod validate;
+pub mod validation;

@@ -73,3 +73,33 @@ pub fn sample_body(pmc_request_id: &str) -> serde_json::Value {
         "policy": {"workstyle": "Developers"}
     })
 }
+
+/// A settings secret for a ServiceNow simulator at `instance_url`, with the simulator's default OAuth client
+/// and user, and the keys the tests and the `events/` fixtures use.
+pub fn simulator_secret(instance_url: &str) -> String {
+    serde_json::json!({
+        "servicenow": {
+            "instanceUrl": instance_url,
+            "username": "svc.pm.connector",
+            "password": "sim-password",
+            "clientId": "sim-client",
+            "clientSecret": "sim-client-secret",
+            "taskType": "incident"
+        },
+        "pmcApiKeys": ["local-dev-pmc-key"],
+        "webhookSecrets": ["local-dev-webhook-secret"]
+    })
+    .to_string()
+}
+
+/// A stored request for `pmc_request_id`, as `request-intake` would have stored it.
+pub fn sample_record(pmc_request_id: &str) -> crate::record::RequestRecord {
+    let body = sample_body(pmc_request_id);
+    let request = crate::request::NewRequest::parse(body.as_object().expect("an object"))
+        .expect("a valid sample");
+    crate::record::RequestRecord::new(
+        request,
+        crate::request::ContentHash::of(&body),
+        crate::time::now(),
+    )
+}

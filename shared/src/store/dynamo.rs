@@ -57,6 +57,12 @@ fn corrupt(error: serde_dynamo::Error) -> StoreError {
     StoreError::Corrupt(error.to_string())
 }
 
+/// The stream image DynamoDB emits for a stored request, for tests and the local stream relay.
+pub fn stream_image_of(record: &RequestRecord) -> Result<serde_dynamo::Item, StoreError> {
+    let item = DynamoStore::request_item(record)?;
+    Ok(serde_dynamo::Item::from(item))
+}
+
 /// Reads a request from a stream record's new image; `None` for the other kind of item.
 pub fn record_from_stream_image(
     image: serde_dynamo::Item,

@@ -3,7 +3,7 @@
 mod dynamo;
 mod memory;
 
-pub use dynamo::{DynamoStore, record_from_stream_image};
+pub use dynamo::{DynamoStore, record_from_stream_image, stream_image_of};
 pub use memory::MemoryStore;
 
 use crate::record::RequestRecord;

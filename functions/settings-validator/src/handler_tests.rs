@@ -1,0 +1,356 @@
+//! The "Validate Settings" checks driven with API Gateway events against the ServiceNow simulator: each check
+//! fails for its own cause with its own hint, later checks are skipped, and no secret is ever echoed.
+
+use super::*;
+use http::StatusCode;
+use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use serde_json::{Value, json};
+use servicenow_sim::{Fault, FaultTarget, SimConfig, SimUser, Simulator};
+use shared::secrets::StaticSettings;
+use shared::servicenow::http_client_with_timeout;
+use shared::testing::simulator_secret;
+use std::time::Duration;
+
+const SECRETS: [&str; 3] = ["sim-password", "sim-client-secret", "local-dev-pmc-key"];
+
+fn validator(secret: String) -> SettingsValidator<StaticSettings> {
+    SettingsValidator::new(
+        StaticSettings::new(secret),
+        http_client_with_timeout(Duration::from_millis(800)),
+    )
+}
+
+fn fixture(name: &str) -> ApiRequest {
+    let path = format!(
+        "{}/../../events/settings-validator/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    api_request(lambda_http::request::from_str(&std::fs::read_to_string(path).unwrap()).unwrap())
+}
+
+/// The candidate fixture, pointed at `instance_url` and changed by `edit`.
+fn candidate(instance_url: &str, edit: impl FnOnce(&mut Value)) -> ApiRequest {
+    let mut request = fixture("validate-candidate.json");
+    let mut body: Value = serde_json::from_slice(request.body()).unwrap();
+    body["servicenow"]["instanceUrl"] = json!(instance_url);
+    edit(&mut body["servicenow"]);
+    *request.body_mut() = body.to_string().into_bytes();
+    request
+}
+
+/// The report, after checking that it echoes no secret.
+async fn report(validator: &SettingsValidator<StaticSettings>, request: ApiRequest) -> Value {
+    let response = handle(validator, request).await;
+    assert_eq!(response.status(), StatusCode::OK, "{}", response.body());
+    for secret in SECRETS {
+        assert!(
+            !response.body().contains(secret),
+            "{secret} echoed in {}",
+            response.body()
+        );
+    }
+    serde_json::from_str(response.body()).unwrap()
+}
+
+/// Asserts the checks' names and order, that the ones before `failing` passed and the ones after were skipped,
+/// and returns the failing check.
+fn failing_check(report: &Value, failing: &str) -> Value {
+    let checks = report["checks"].as_array().unwrap();
+    let names: Vec<&str> = checks.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["config", "connect", "oauth", "table_access"]);
+    assert_eq!(report["valid"], false);
+    let at = names.iter().position(|n| *n == failing).unwrap();
+    for check in &checks[..at] {
+        assert_eq!(check["ok"], true, "{check}");
+    }
+    let failed = checks[at].clone();
+    assert_eq!(failed["ok"], false);
+    assert!(
+        failed["hint"].as_str().is_some_and(|h| !h.is_empty()),
+        "{failed}"
+    );
+    for check in &checks[at + 1..] {
+        assert_eq!(
+            (check["ok"].clone(), check["skipped"].clone()),
+            (json!(false), json!(true)),
+            "{check}"
+        );
+        assert_eq!(check["detail"], format!("not tried: {failing} failed"));
+    }
+    failed
+}
+
+#[tokio::test]
+async fn valid_stored_settings_pass_all_four_checks_and_write_nothing() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let report = report(
+        &validator(simulator_secret(&sim.base_url())),
+        fixture("validate-stored.json"),
+    )
+    .await;
+    assert_eq!(report["valid"], true, "{report}");
+    let checks = report["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 4);
+    assert!(
+        checks
+            .iter()
+            .all(|c| c["ok"] == true && c.get("skipped").is_none() && c["detail"].is_string())
+    );
+    assert!(checks[3]["detail"].as_str().unwrap().contains("incident"));
+    assert_eq!(sim.stats().creates, 0);
+    assert!(sim.tickets().is_empty());
+}
+
+#[tokio::test]
+async fn a_valid_candidate_is_checked_against_its_own_instance_and_task_type() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let broken_stored =
+        simulator_secret("http://127.0.0.1:9").replace("\"incident\"", "\"problem\"");
+    let report = report(
+        &validator(broken_stored),
+        candidate(&sim.base_url(), |_| {}),
+    )
+    .await;
+    assert_eq!(report["valid"], true, "{report}");
+    assert!(
+        report["checks"][3]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("sc_task")
+    );
+}
+
+#[tokio::test]
+async fn config_fails_for_bad_fields_and_names_them() {
+    let validator = validator(simulator_secret("http://127.0.0.1:9"));
+    let request = candidate("http://acme.service-now.com", |sn| {
+        sn["taskType"] = json!("problem");
+        sn.as_object_mut().unwrap().remove("password");
+    });
+    let failed = failing_check(&report(&validator, request).await, "config");
+    let detail = failed["detail"].as_str().unwrap();
+    for field in [
+        "servicenow.instanceUrl",
+        "servicenow.taskType",
+        "servicenow.password",
+    ] {
+        assert!(detail.contains(field), "{field} missing from {detail}");
+    }
+}
+
+#[tokio::test]
+async fn invalid_stored_settings_are_reported_not_refused() {
+    let secret = simulator_secret("https://acme.service-now.com").replace(
+        "\"webhookSecrets\":[\"local-dev-webhook-secret\"]",
+        "\"webhookSecrets\":[]",
+    );
+    let failed = failing_check(
+        &report(&validator(secret), fixture("validate-stored.json")).await,
+        "config",
+    );
+    assert!(
+        failed["detail"]
+            .as_str()
+            .unwrap()
+            .contains("webhookSecrets"),
+        "{failed}"
+    );
+}
+
+#[tokio::test]
+async fn connect_fails_for_an_unreachable_host() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let validator = validator(simulator_secret("http://127.0.0.1:9"));
+    let failed = failing_check(
+        &report(&validator, candidate(&format!("http://{closed}"), |_| {})).await,
+        "connect",
+    );
+    assert!(
+        failed["detail"]
+            .as_str()
+            .unwrap()
+            .contains("could not be reached"),
+        "{failed}"
+    );
+}
+
+#[tokio::test]
+async fn connect_fails_for_a_host_that_never_answers() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = silent.local_addr().unwrap();
+    let _keep = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let validator = validator(simulator_secret("http://127.0.0.1:9"));
+    let failed = failing_check(
+        &report(&validator, candidate(&format!("http://{address}"), |_| {})).await,
+        "connect",
+    );
+    assert!(
+        failed["detail"]
+            .as_str()
+            .unwrap()
+            .contains("did not answer in time"),
+        "{failed}"
+    );
+}
+
+#[tokio::test]
+async fn connect_fails_for_a_tls_failure_with_a_certificate_hint() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let https = sim.base_url().replace("http://", "https://");
+    let validator = validator(simulator_secret("http://127.0.0.1:9"));
+    let failed = failing_check(
+        &report(&validator, candidate(&https, |_| {})).await,
+        "connect",
+    );
+    assert!(
+        failed["detail"].as_str().unwrap().contains("TLS handshake"),
+        "{failed}"
+    );
+    assert!(
+        failed["hint"].as_str().unwrap().contains("certificate"),
+        "{failed}"
+    );
+}
+
+#[tokio::test]
+async fn oauth_fails_for_a_wrong_password_or_client_with_a_hint_naming_both() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let validator = validator(simulator_secret("http://127.0.0.1:9"));
+    for edit in [
+        ("password", "wrong"),
+        ("clientSecret", "wrong"),
+        ("clientId", "wrong"),
+        ("username", "nobody"),
+    ] {
+        let request = candidate(&sim.base_url(), |sn| sn[edit.0] = json!(edit.1));
+        let failed = failing_check(&report(&validator, request).await, "oauth");
+        assert!(
+            failed["detail"].as_str().unwrap().contains("401"),
+            "{failed}"
+        );
+        let hint = failed["hint"].as_str().unwrap();
+        assert!(
+            hint.contains("clientId") && hint.contains("password"),
+            "{hint}"
+        );
+    }
+    assert_eq!(sim.stats().password_grants, 0);
+}
+
+#[tokio::test]
+async fn oauth_fails_when_the_token_endpoint_is_missing() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.inject(Fault::Status {
+        target: FaultTarget::Oauth,
+        status: 404,
+        retry_after_secs: None,
+        times: 1,
+    });
+    let validator = validator(simulator_secret("http://127.0.0.1:9"));
+    let failed = failing_check(
+        &report(&validator, candidate(&sim.base_url(), |_| {})).await,
+        "oauth",
+    );
+    assert!(
+        failed["hint"]
+            .as_str()
+            .unwrap()
+            .contains("OAuth 2.0 plugin"),
+        "{failed}"
+    );
+}
+
+#[tokio::test]
+async fn table_access_fails_for_a_missing_role_with_a_role_hint() {
+    let config = SimConfig {
+        users: vec![SimUser {
+            username: "svc.pm.connector".into(),
+            password: "sim-password".into(),
+            tables: Some(vec!["incident".into()]),
+        }],
+        ..SimConfig::default()
+    };
+    let sim = Simulator::start(config).await.unwrap();
+    let validator = validator(simulator_secret("http://127.0.0.1:9"));
+    let failed = failing_check(
+        &report(&validator, candidate(&sim.base_url(), |_| {})).await,
+        "table_access",
+    );
+    assert!(
+        failed["detail"].as_str().unwrap().starts_with("403"),
+        "{failed}"
+    );
+    assert!(
+        failed["hint"].as_str().unwrap().contains("role"),
+        "{failed}"
+    );
+}
+
+#[tokio::test]
+async fn table_access_fails_for_an_unknown_table_with_a_plugin_hint() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.inject(Fault::Status {
+        target: FaultTarget::TableRead,
+        status: 400,
+        retry_after_secs: None,
+        times: 1,
+    });
+    let validator = validator(simulator_secret("http://127.0.0.1:9"));
+    let failed = failing_check(
+        &report(&validator, candidate(&sim.base_url(), |_| {})).await,
+        "table_access",
+    );
+    assert!(
+        failed["hint"].as_str().unwrap().contains("plugin"),
+        "{failed}"
+    );
+}
+
+#[tokio::test]
+async fn callers_without_a_valid_key_get_401() {
+    let validator = validator(simulator_secret("http://127.0.0.1:9"));
+    for value in [None, Some("Bearer nope")] {
+        let mut request = fixture("validate-stored.json");
+        request.headers_mut().remove(AUTHORIZATION);
+        if let Some(value) = value {
+            request
+                .headers_mut()
+                .insert(AUTHORIZATION, value.parse().unwrap());
+        }
+        assert_eq!(
+            handle(&validator, request).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_bodies_and_methods_are_refused() {
+    let validator = validator(simulator_secret("http://127.0.0.1:9"));
+    let mut text = fixture("validate-candidate.json");
+    text.headers_mut()
+        .insert(CONTENT_TYPE, "text/plain".parse().unwrap());
+    assert_eq!(
+        handle(&validator, text).await.status(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    let mut malformed = fixture("validate-candidate.json");
+    *malformed.body_mut() = b"{\"servicenow\":".to_vec();
+    assert_eq!(
+        handle(&validator, malformed).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    let mut get = fixture("validate-stored.json");
+    *get.method_mut() = http::Method::GET;
+    let response = handle(&validator, get).await;
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers()[http::header::ALLOW], "POST");
+}

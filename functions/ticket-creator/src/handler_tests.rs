@@ -1,0 +1,504 @@
+//! `ticket-creator` driven with DynamoDB Streams events against the in-memory store and the ServiceNow simulator.
+//! Each test says what a retried, redelivered or refused ticket creation leaves behind.
+
+use super::*;
+use aws_lambda_events::event::dynamodb::Event;
+use serde_json::Value;
+use servicenow_sim::{Fault, FaultTarget, SimConfig, SimUser, Simulator};
+use shared::record::RequestRecord;
+use shared::secrets::StaticSettings;
+use shared::servicenow::ServiceNowClient;
+use shared::status::Status;
+use shared::store::{MemoryStore, stream_image_of};
+use shared::testing::{sample_record, simulator_secret};
+use std::time::Duration;
+
+type Creator = TicketCreator<MemoryStore, StaticSettings>;
+
+/// A client that gives up quickly, so that "slow" and "lost" answers are cheap to stage.
+fn quick_client() -> ServiceNowClient {
+    let http = reqwest_client(Duration::from_millis(700));
+    ServiceNowClient::new(http)
+}
+
+fn reqwest_client(timeout: Duration) -> shared::servicenow::HttpClient {
+    shared::servicenow::http_client_with_timeout(timeout)
+}
+
+async fn setup(config: SimConfig) -> (Simulator, Creator) {
+    let sim = Simulator::start(config).await.unwrap();
+    let creator = TicketCreator::new(
+        MemoryStore::new(),
+        StaticSettings::new(simulator_secret(&sim.base_url())),
+        quick_client(),
+    );
+    (sim, creator)
+}
+
+fn fixture() -> Event {
+    let path = format!(
+        "{}/../../events/ticket-creator/new-request.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap())
+        .expect("a valid DynamoDB Streams event")
+}
+
+/// A stream event carrying `records`, built like the fixture (sequence numbers "1", "2", …).
+fn event_for(records: &[&RequestRecord]) -> Event {
+    let template = fixture().records.remove(0);
+    let mut event = fixture();
+    event.records = records
+        .iter()
+        .enumerate()
+        .map(|(i, record)| {
+            let mut item = template.clone();
+            item.change.new_image = stream_image_of(record).unwrap();
+            item.change.sequence_number = Some((i + 1).to_string());
+            item
+        })
+        .collect();
+    event
+}
+
+async fn stored(creator: &Creator, pmc: &str) -> RequestRecord {
+    let record = sample_record(pmc);
+    creator.store().create(&record).await.unwrap();
+    record
+}
+
+async fn current(creator: &Creator, record: &RequestRecord) -> RequestRecord {
+    creator.store().get(&record.id).await.unwrap().unwrap()
+}
+
+fn failures(response: &DynamoDbEventResponse) -> Vec<String> {
+    response
+        .batch_item_failures
+        .iter()
+        .filter_map(|f| f.item_identifier.clone())
+        .collect()
+}
+
+fn tickets_for(sim: &Simulator, record: &RequestRecord) -> Vec<Value> {
+    sim.tickets()
+        .into_iter()
+        .filter(|t| t["correlation_id"] == record.id.as_str())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_new_request_gets_one_ticket_carrying_the_request() {
+    let (sim, creator) = setup(SimConfig::default()).await;
+    let record = stored(&creator, "pmc-new").await;
+    let response = handle(&creator, event_for(&[&record])).await;
+    assert!(failures(&response).is_empty());
+
+    let tickets = tickets_for(&sim, &record);
+    assert_eq!(tickets.len(), 1);
+    let ticket = &tickets[0];
+    assert_eq!(ticket["sys_class_name"], "incident");
+    assert_eq!(ticket["correlation_display"], "PM Cloud");
+    assert_eq!(ticket["approval"], "requested");
+    assert_eq!(
+        ticket["short_description"],
+        "Elevation request: Wireshark for Jane Doe on LT-0042"
+    );
+    assert!(
+        ticket["description"]
+            .as_str()
+            .unwrap()
+            .contains("PM Cloud request id: pmc-new")
+    );
+
+    let now = current(&creator, &record).await;
+    assert_eq!(now.status, Status::Ticketed);
+    let recorded = now.ticket.unwrap();
+    assert_eq!(recorded.number, ticket["number"].as_str().unwrap());
+    assert_eq!(recorded.sys_id, ticket["sys_id"].as_str().unwrap());
+    assert_eq!(recorded.table, "incident");
+    assert_eq!(
+        recorded.url,
+        format!(
+            "{}/nav_to.do?uri=incident.do%3Fsys_id%3D{}",
+            sim.base_url(),
+            recorded.sys_id
+        )
+    );
+}
+
+#[tokio::test]
+async fn the_fixture_event_parses_and_a_request_that_no_longer_exists_creates_nothing() {
+    let (sim, creator) = setup(SimConfig::default()).await;
+    let response = handle(&creator, fixture()).await;
+    assert!(failures(&response).is_empty());
+    assert!(
+        sim.tickets().is_empty(),
+        "no ticket for a request the store does not hold"
+    );
+    assert_eq!(sim.stats().table_requests, 0);
+}
+
+#[tokio::test]
+async fn the_same_record_delivered_twice_makes_one_ticket() {
+    let (sim, creator) = setup(SimConfig::default()).await;
+    let record = stored(&creator, "pmc-twice").await;
+    handle(&creator, event_for(&[&record])).await;
+    let second = handle(&creator, event_for(&[&record])).await;
+    assert!(failures(&second).is_empty());
+    assert_eq!(tickets_for(&sim, &record).len(), 1);
+    assert_eq!(current(&creator, &record).await.status, Status::Ticketed);
+}
+
+#[tokio::test]
+async fn a_lost_create_answer_is_retried_and_finds_the_ticket_instead_of_making_another() {
+    let (sim, creator) = setup(SimConfig::default()).await;
+    let record = stored(&creator, "pmc-lost").await;
+    sim.inject(Fault::LoseCreateResponse {
+        hold_millis: 2_000,
+        times: 1,
+    });
+
+    let first = handle(&creator, event_for(&[&record])).await;
+    assert_eq!(
+        failures(&first),
+        ["1"],
+        "the timed-out create is reported for retry"
+    );
+    assert_eq!(current(&creator, &record).await.status, Status::Pending);
+    assert_eq!(
+        tickets_for(&sim, &record).len(),
+        1,
+        "ServiceNow did create it"
+    );
+
+    let retry = handle(&creator, event_for(&[&record])).await;
+    assert!(failures(&retry).is_empty());
+    assert_eq!(
+        tickets_for(&sim, &record).len(),
+        1,
+        "the retry found it instead of creating a second"
+    );
+    assert_eq!(sim.stats().creates, 1);
+    assert_eq!(current(&creator, &record).await.status, Status::Ticketed);
+}
+
+#[tokio::test]
+async fn a_short_429_is_waited_out_in_place() {
+    let (sim, creator) = setup(SimConfig::default()).await;
+    let record = stored(&creator, "pmc-429").await;
+    sim.inject(Fault::Status {
+        target: FaultTarget::TableCreate,
+        status: 429,
+        retry_after_secs: Some(1),
+        times: 1,
+    });
+    let started = std::time::Instant::now();
+    let response = handle(&creator, event_for(&[&record])).await;
+    assert!(failures(&response).is_empty());
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was honoured"
+    );
+    assert_eq!(tickets_for(&sim, &record).len(), 1);
+}
+
+#[tokio::test]
+async fn a_long_429_leaves_the_request_pending_for_the_stream_to_retry() {
+    let (sim, creator) = setup(SimConfig::default()).await;
+    let record = stored(&creator, "pmc-429-long").await;
+    sim.inject(Fault::Status {
+        target: FaultTarget::AnyTable,
+        status: 429,
+        retry_after_secs: Some(600),
+        times: 1,
+    });
+    let response = handle(&creator, event_for(&[&record])).await;
+    assert_eq!(failures(&response), ["1"]);
+    assert_eq!(current(&creator, &record).await.status, Status::Pending);
+    assert!(tickets_for(&sim, &record).is_empty());
+
+    handle(&creator, event_for(&[&record])).await;
+    assert_eq!(tickets_for(&sim, &record).len(), 1);
+}
+
+#[tokio::test]
+async fn server_errors_and_timeouts_are_transient() {
+    let (sim, creator) = setup(SimConfig::default()).await;
+    let record = stored(&creator, "pmc-5xx").await;
+    // The token endpoint first: later the token is kept and no grant is asked for.
+    for fault in [
+        Fault::Status {
+            target: FaultTarget::Oauth,
+            status: 502,
+            retry_after_secs: None,
+            times: 1,
+        },
+        Fault::Status {
+            target: FaultTarget::TableCreate,
+            status: 503,
+            retry_after_secs: None,
+            times: 1,
+        },
+        Fault::Status {
+            target: FaultTarget::TableRead,
+            status: 500,
+            retry_after_secs: None,
+            times: 1,
+        },
+        Fault::Delay {
+            target: FaultTarget::TableRead,
+            millis: 1_500,
+            times: 1,
+        },
+    ] {
+        sim.inject(fault.clone());
+        let response = handle(&creator, event_for(&[&record])).await;
+        assert_eq!(failures(&response), ["1"], "{fault:?}");
+        assert_eq!(
+            current(&creator, &record).await.status,
+            Status::Pending,
+            "{fault:?}"
+        );
+    }
+    handle(&creator, event_for(&[&record])).await;
+    assert_eq!(tickets_for(&sim, &record).len(), 1);
+    assert_eq!(current(&creator, &record).await.status, Status::Ticketed);
+}
+
+#[tokio::test]
+async fn many_tickets_share_one_oauth_grant() {
+    let (sim, creator) = setup(SimConfig::default()).await;
+    let mut records = Vec::new();
+    for i in 0..12 {
+        records.push(stored(&creator, &format!("pmc-many-{i}")).await);
+    }
+    for chunk in records.chunks(4) {
+        let batch: Vec<&RequestRecord> = chunk.iter().collect();
+        assert!(failures(&handle(&creator, event_for(&batch)).await).is_empty());
+    }
+    let stats = sim.stats();
+    assert_eq!((stats.password_grants, stats.refresh_grants), (1, 0));
+    assert_eq!(stats.creates, 12);
+    let numbers: std::collections::HashSet<_> =
+        sim.tickets().iter().map(|t| t["number"].clone()).collect();
+    assert_eq!(numbers.len(), 12, "every request its own ticket");
+}
+
+#[tokio::test]
+async fn a_token_near_expiry_is_refreshed_not_regranted() {
+    let (sim, creator) = setup(SimConfig {
+        token_lifetime_secs: 1,
+        ..SimConfig::default()
+    })
+    .await;
+    let first = stored(&creator, "pmc-refresh-1").await;
+    handle(&creator, event_for(&[&first])).await;
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let second = stored(&creator, "pmc-refresh-2").await;
+    assert!(failures(&handle(&creator, event_for(&[&second])).await).is_empty());
+    let stats = sim.stats();
+    assert_eq!((stats.password_grants, stats.refresh_grants), (1, 1));
+}
+
+#[tokio::test]
+async fn a_401_gets_one_reauthentication_and_one_retry() {
+    let (sim, creator) = setup(SimConfig::default()).await;
+    handle(&creator, event_for(&[&stored(&creator, "pmc-401-a").await])).await;
+    sim.expire_access_tokens();
+    let record = stored(&creator, "pmc-401-b").await;
+    assert!(failures(&handle(&creator, event_for(&[&record])).await).is_empty());
+    assert_eq!(tickets_for(&sim, &record).len(), 1);
+    let stats = sim.stats();
+    assert_eq!(
+        (stats.password_grants, stats.refresh_grants),
+        (1, 1),
+        "renewed with the refresh token"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_refresh_falls_back_to_a_password_grant() {
+    let (sim, creator) = setup(SimConfig::default()).await;
+    handle(
+        &creator,
+        event_for(&[&stored(&creator, "pmc-fallback-a").await]),
+    )
+    .await;
+    sim.expire_access_tokens();
+    sim.revoke_refresh_tokens();
+    let record = stored(&creator, "pmc-fallback-b").await;
+    assert!(failures(&handle(&creator, event_for(&[&record])).await).is_empty());
+    assert_eq!(tickets_for(&sim, &record).len(), 1);
+    let stats = sim.stats();
+    assert_eq!(stats.password_grants, 2);
+    assert_eq!(stats.failed_grants, 1, "the refused refresh");
+}
+
+async fn failed_with(creator: &Creator, record: &RequestRecord) -> (String, String) {
+    let now = current(creator, record).await;
+    assert_eq!(now.status, Status::Failed);
+    let failure = now.failure.unwrap();
+    (failure.code, failure.detail)
+}
+
+#[tokio::test]
+async fn refused_credentials_fail_the_request_with_a_readable_detail() {
+    let config = SimConfig {
+        users: vec![SimUser {
+            username: "svc.pm.connector".into(),
+            password: "a-different-password".into(),
+            tables: None,
+        }],
+        ..SimConfig::default()
+    };
+    let (sim, creator) = setup(config).await;
+    let record = stored(&creator, "pmc-badpw").await;
+    let response = handle(&creator, event_for(&[&record])).await;
+    assert!(
+        failures(&response).is_empty(),
+        "a permanent failure is not retried"
+    );
+    let (code, detail) = failed_with(&creator, &record).await;
+    assert_eq!(code, "servicenow_auth_failed");
+    assert!(
+        detail.contains("401") && detail.contains("user name / password"),
+        "{detail}"
+    );
+    assert!(!detail.contains("sim-password"), "no secret in the detail");
+    assert!(sim.tickets().is_empty());
+}
+
+#[tokio::test]
+async fn a_table_the_user_may_not_write_fails_the_request() {
+    let config = SimConfig {
+        users: vec![SimUser {
+            username: "svc.pm.connector".into(),
+            password: "sim-password".into(),
+            tables: Some(vec!["sc_task".into()]),
+        }],
+        ..SimConfig::default()
+    };
+    let (_sim, creator) = setup(config).await;
+    let record = stored(&creator, "pmc-acl").await;
+    handle(&creator, event_for(&[&record])).await;
+    let (code, detail) = failed_with(&creator, &record).await;
+    assert_eq!(code, "servicenow_rejected");
+    assert!(
+        detail.starts_with("403 from the Table API: User Not Authorized"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn rejected_fields_and_missing_tables_fail_the_request() {
+    let (sim, creator) = setup(SimConfig::default()).await;
+    let rejected = stored(&creator, "pmc-400").await;
+    sim.inject(Fault::Status {
+        target: FaultTarget::TableCreate,
+        status: 400,
+        retry_after_secs: None,
+        times: 1,
+    });
+    handle(&creator, event_for(&[&rejected])).await;
+    assert_eq!(
+        failed_with(&creator, &rejected).await.0,
+        "servicenow_rejected"
+    );
+
+    let hidden = stored(&creator, "pmc-404").await;
+    sim.inject(Fault::Status {
+        target: FaultTarget::TableRead,
+        status: 404,
+        retry_after_secs: None,
+        times: 1,
+    });
+    handle(&creator, event_for(&[&hidden])).await;
+    let (code, detail) = failed_with(&creator, &hidden).await;
+    assert_eq!(code, "servicenow_not_found");
+    assert!(detail.starts_with("404 from the Table API"), "{detail}");
+    assert!(sim.tickets().is_empty());
+}
+
+#[tokio::test]
+async fn an_invalid_settings_secret_fails_the_request_without_calling_servicenow() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let secret = simulator_secret(&sim.base_url()).replace("\"incident\"", "\"problem\"");
+    let creator = TicketCreator::new(
+        MemoryStore::new(),
+        StaticSettings::new(secret),
+        quick_client(),
+    );
+    let record = stored(&creator, "pmc-settings").await;
+    handle(&creator, event_for(&[&record])).await;
+    let (code, detail) = failed_with(&creator, &record).await;
+    assert_eq!(code, "settings_invalid");
+    assert!(detail.contains("servicenow.taskType"), "{detail}");
+    assert_eq!(sim.stats().password_grants + sim.stats().failed_grants, 0);
+}
+
+#[tokio::test]
+async fn one_transient_failure_reports_only_itself_and_leaves_later_records_for_the_redelivery() {
+    let (sim, creator) = setup(SimConfig::default()).await;
+    let (a, b, c) = (
+        stored(&creator, "pmc-a").await,
+        stored(&creator, "pmc-b").await,
+        stored(&creator, "pmc-c").await,
+    );
+    handle(&creator, event_for(&[&a])).await;
+    sim.inject(Fault::Status {
+        target: FaultTarget::TableRead,
+        status: 503,
+        retry_after_secs: None,
+        times: 1,
+    });
+
+    let response = handle(&creator, event_for(&[&a, &b, &c])).await;
+    assert_eq!(failures(&response), ["2"]);
+    assert_eq!(current(&creator, &a).await.status, Status::Ticketed);
+    assert_eq!(current(&creator, &b).await.status, Status::Pending);
+    assert_eq!(current(&creator, &c).await.status, Status::Pending);
+
+    // The stream redelivers from the failed record on.
+    let redelivery = handle(&creator, event_for(&[&b, &c])).await;
+    assert!(failures(&redelivery).is_empty());
+    for record in [&a, &b, &c] {
+        assert_eq!(tickets_for(&sim, record).len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn an_unreadable_record_is_skipped_without_blocking_the_others() {
+    let (sim, creator) = setup(SimConfig::default()).await;
+    let good = stored(&creator, "pmc-good").await;
+    let mut event = event_for(&[&good, &good]);
+    let broken: Value = serde_json::json!({"kind": {"S": "request"}, "id": {"S": "x"}});
+    event.records[0].change.new_image = serde_json::from_value(broken).unwrap();
+    let response = handle(&creator, event).await;
+    assert!(failures(&response).is_empty());
+    assert_eq!(tickets_for(&sim, &good).len(), 1);
+}
+
+#[tokio::test]
+async fn a_request_decided_before_its_ticket_was_recorded_is_left_alone() {
+    let (sim, creator) = setup(SimConfig::default()).await;
+    let record = stored(&creator, "pmc-decided").await;
+    let cancelled = record
+        .cancelled(
+            shared::record::Ticket {
+                table: "incident".into(),
+                number: "INC0000001".into(),
+                sys_id: "0".repeat(32),
+                url: "u".into(),
+            },
+            shared::time::now(),
+        )
+        .unwrap();
+    creator
+        .store()
+        .replace(&cancelled, Status::Pending)
+        .await
+        .unwrap();
+    handle(&creator, event_for(&[&record])).await;
+    assert!(sim.tickets().is_empty());
+    assert_eq!(current(&creator, &record).await.status, Status::Cancelled);
+}

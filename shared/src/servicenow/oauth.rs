@@ -1,0 +1,213 @@
+//! OAuth 2.0 at `POST <instance>/oauth_token.do`, form-encoded. The token is kept across invocations of a warm
+//! function until shortly before `expires_in` runs out, then renewed with the refresh token; when the refresh
+//! is refused (ServiceNow neither rotates refresh tokens nor extends their life), a new password grant.
+
+use super::error::{ServiceNowError, error_chain};
+use crate::settings::ServiceNowSettings;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+const TOKEN_ENDPOINT: &str = "/oauth_token.do";
+/// Renew this long before expiry (at most a tenth of the token's life), so that no call carries a dying token.
+const RENEW_MARGIN: Duration = Duration::from_secs(60);
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+    refresh_token: Option<String>,
+    expires_in: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+struct OAuthErrorAnswer {
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+struct Token {
+    access: SecretString,
+    refresh: Option<SecretString>,
+    renew_at: Instant,
+}
+
+/// Why a grant did not produce a token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GrantError {
+    /// ServiceNow answered and said no. `error` and `description` are its OAuth error fields.
+    #[error("ServiceNow refused the OAuth grant ({status}: {error} {description})")]
+    Refused {
+        status: u16,
+        error: String,
+        description: String,
+    },
+    /// No usable answer: transport failure, `429`, `5xx` or an answer that is not a token.
+    #[error(transparent)]
+    Failed(ServiceNowError),
+}
+
+impl From<GrantError> for ServiceNowError {
+    fn from(error: GrantError) -> Self {
+        match error {
+            GrantError::Refused { status, .. } => ServiceNowError::permanent(
+                super::FailureCode::AuthFailed,
+                format!(
+                    "{status} from the OAuth token endpoint: ServiceNow refused the client ID / client secret or \
+                     the user name / password"
+                ),
+            ),
+            GrantError::Failed(error) => error,
+        }
+    }
+}
+
+/// A password grant with `settings`' credentials; the settings check uses it directly, without any cache.
+pub async fn password_grant(
+    http: &reqwest::Client,
+    settings: &ServiceNowSettings,
+) -> Result<SecretString, GrantError> {
+    request_token(http, settings, "password", None)
+        .await
+        .map(|t| t.access)
+}
+
+async fn request_token(
+    http: &reqwest::Client,
+    settings: &ServiceNowSettings,
+    grant_type: &str,
+    refresh_token: Option<&SecretString>,
+) -> Result<Token, GrantError> {
+    let mut form = vec![
+        ("grant_type", grant_type),
+        ("client_id", settings.client_id.as_str()),
+        ("client_secret", settings.client_secret.expose_secret()),
+    ];
+    match refresh_token {
+        Some(refresh) => form.push(("refresh_token", refresh.expose_secret())),
+        None => {
+            form.push(("username", settings.username.as_str()));
+            form.push(("password", settings.password.expose_secret()));
+        }
+    }
+    let what = "the OAuth token endpoint";
+    let started = Instant::now();
+    let response = http
+        .post(settings.instance_url.join(TOKEN_ENDPOINT))
+        .header(reqwest::header::ACCEPT, "application/json")
+        .form(&form)
+        .send()
+        .await
+        .map_err(|e| GrantError::Failed(ServiceNowError::from_transport(what, &e)))?;
+    let status = response.status().as_u16();
+    let retry_after = super::client::retry_after(response.headers());
+    let body = response
+        .text()
+        .await
+        .map_err(|e| GrantError::Failed(ServiceNowError::from_transport(what, &e)))?;
+    if status == 200 {
+        let answer: TokenAnswer = serde_json::from_str(&body).map_err(|e| {
+            GrantError::Failed(ServiceNowError::transient(format!(
+                "{what} answered 200 without a token: {}",
+                error_chain(&e)
+            )))
+        })?;
+        let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(0));
+        let margin = RENEW_MARGIN.min(lifetime / 10);
+        return Ok(Token {
+            access: answer.access_token.into(),
+            refresh: answer.refresh_token.map(SecretString::from),
+            renew_at: started + lifetime.saturating_sub(margin),
+        });
+    }
+    if matches!(status, 400 | 401 | 403) {
+        let answer: OAuthErrorAnswer = serde_json::from_str(&body).unwrap_or_default();
+        return Err(GrantError::Refused {
+            status,
+            error: answer.error.unwrap_or_default(),
+            description: answer.error_description.unwrap_or_default(),
+        });
+    }
+    Err(GrantError::Failed(ServiceNowError::from_status(
+        what,
+        status,
+        &body,
+        retry_after,
+    )))
+}
+
+/// The token of one warm function, shared by all its invocations.
+#[derive(Default)]
+pub struct TokenCache {
+    slot: Mutex<Option<(String, Token)>>,
+}
+
+/// Which credentials a token belongs to: settings may rotate under a warm function.
+fn identity(settings: &ServiceNowSettings) -> String {
+    format!(
+        "{}\n{}\n{}",
+        settings.instance_url.as_str(),
+        settings.client_id,
+        settings.username
+    )
+}
+
+impl TokenCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A live access token: the kept one, a refreshed one, or one from a new password grant.
+    pub async fn access_token(
+        &self,
+        http: &reqwest::Client,
+        settings: &ServiceNowSettings,
+    ) -> Result<SecretString, ServiceNowError> {
+        // Holding the lock through a grant makes concurrent callers share one grant.
+        let mut slot = self.slot.lock().await;
+        let identity = identity(settings);
+        let kept = slot
+            .take()
+            .filter(|(owner, _)| *owner == identity)
+            .map(|(_, token)| token);
+        if let Some(token) = kept {
+            if Instant::now() < token.renew_at {
+                let access = token.access.clone();
+                *slot = Some((identity, token));
+                return Ok(access);
+            }
+            if let Some(refresh) = &token.refresh {
+                match request_token(http, settings, "refresh_token", Some(refresh)).await {
+                    Ok(mut renewed) => {
+                        // Refresh tokens are not rotated: keep the one we have when the answer repeats none.
+                        renewed.refresh = renewed.refresh.or_else(|| token.refresh.clone());
+                        let access = renewed.access.clone();
+                        *slot = Some((identity, renewed));
+                        return Ok(access);
+                    }
+                    Err(GrantError::Failed(error)) => {
+                        *slot = Some((identity, token));
+                        return Err(error);
+                    }
+                    Err(GrantError::Refused { .. }) => {
+                        tracing::info!("refresh token refused; falling back to a password grant");
+                    }
+                }
+            }
+        }
+        let token = request_token(http, settings, "password", None).await?;
+        let access = token.access.clone();
+        *slot = Some((identity, token));
+        Ok(access)
+    }
+
+    /// Forgets `rejected` after the Table API refused it, keeping the refresh token for the renewal.
+    pub async fn reject(&self, rejected: &SecretString) {
+        let mut slot = self.slot.lock().await;
+        if let Some((_, token)) = slot.as_mut()
+            && token.access.expose_secret() == rejected.expose_secret()
+        {
+            token.renew_at = Instant::now();
+        }
+    }
+}

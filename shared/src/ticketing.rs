@@ -1,0 +1,210 @@
+//! `ticket-creator`'s rules (CONTRACT §9): exactly one ticket per request, whatever is retried or redelivered,
+//! and even when the function died between creating a ticket and recording it.
+
+use crate::record::{Failure, RequestRecord, Ticket};
+use crate::secrets::{SettingsError, SettingsSource};
+use crate::servicenow::{FailureCode, ServiceNowClient, ServiceNowError, TaskRecord};
+use crate::settings::ServiceNowSettings;
+use crate::status::Status;
+use crate::store::{ReplaceOutcome, RequestStore, StoreError};
+use crate::ticket_content::ticket_fields;
+use std::time::Duration;
+
+/// What became of one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Processed {
+    Ticketed(Ticket),
+    /// Not pending any more (ticketed, decided or failed by an earlier delivery or a callback).
+    AlreadyDone(Status),
+    Failed(Failure),
+    /// The request no longer exists (expired), so there is nothing to do.
+    Gone,
+}
+
+/// Worth retrying through the stream; `retry_after` when ServiceNow asked for a pause.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{detail}")]
+pub struct Retry {
+    pub detail: String,
+    pub retry_after: Option<Duration>,
+}
+
+impl From<StoreError> for Retry {
+    fn from(error: StoreError) -> Self {
+        Self {
+            detail: error.to_string(),
+            retry_after: None,
+        }
+    }
+}
+
+/// One stream record: its identifier (for partial batch failures) and the request it carries, if readable.
+pub struct StreamItem {
+    pub id: String,
+    pub request: Result<Option<RequestRecord>, StoreError>,
+}
+
+pub struct TicketCreator<S, C> {
+    store: S,
+    settings: C,
+    servicenow: ServiceNowClient,
+}
+
+impl<S: RequestStore, C: SettingsSource> TicketCreator<S, C> {
+    pub fn new(store: S, settings: C, servicenow: ServiceNowClient) -> Self {
+        Self {
+            store,
+            settings,
+            servicenow,
+        }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Processes a batch in order and returns the identifiers to report as failed: at most the first record
+    /// that needs a retry. The stream redelivers from there, so records after it are left for that
+    /// redelivery instead of being done twice.
+    pub async fn process_batch(&self, items: Vec<StreamItem>) -> Vec<String> {
+        for item in items {
+            let request = match item.request {
+                Ok(Some(request)) => request,
+                Ok(None) => continue,
+                Err(error) => {
+                    // An unreadable image cannot get better by retrying; keep it out of the way of the others.
+                    tracing::error!(item = %item.id, %error, "skipping a stream record that is not a request");
+                    continue;
+                }
+            };
+            let span = tracing::info_span!("request", request_id = %request.id, pmc_request_id = %request.pmc_request_id);
+            let _entered = span.enter();
+            match self.process(&request).await {
+                Ok(processed) => tracing::info!(?processed, "processed"),
+                Err(retry) => {
+                    tracing::warn!(error = %retry.detail, "will retry through the stream");
+                    if let Some(wait) = retry.retry_after {
+                        tracing::warn!(seconds = wait.as_secs(), "ServiceNow asked to slow down");
+                    }
+                    return vec![item.id];
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    /// Brings one request from `pending` to `ticketed` (or `failed`), creating its ticket only if none exists.
+    pub async fn process(&self, request: &RequestRecord) -> Result<Processed, Retry> {
+        // The stream image may be stale: the stored request is the truth.
+        let Some(current) = self.store.get(&request.id).await? else {
+            return Ok(Processed::Gone);
+        };
+        if current.status != Status::Pending {
+            return Ok(Processed::AlreadyDone(current.status));
+        }
+        let settings = match self.settings.settings().await {
+            Ok(settings) => settings,
+            Err(error @ SettingsError::Unavailable(_)) => {
+                return Err(Retry {
+                    detail: error.to_string(),
+                    retry_after: None,
+                });
+            }
+            Err(error @ SettingsError::Invalid(_)) => {
+                return self
+                    .fail(&current, FailureCode::SettingsInvalid, error.to_string())
+                    .await;
+            }
+        };
+        match self.find_or_create(&current, &settings.servicenow).await {
+            Ok(ticket) => self.record_ticket(&current, ticket).await,
+            Err(ServiceNowError::Transient {
+                detail,
+                retry_after,
+            }) => Err(Retry {
+                detail,
+                retry_after,
+            }),
+            Err(ServiceNowError::Permanent { code, detail }) => {
+                self.fail(&current, code, detail).await
+            }
+        }
+    }
+
+    async fn find_or_create(
+        &self,
+        request: &RequestRecord,
+        settings: &ServiceNowSettings,
+    ) -> Result<Ticket, ServiceNowError> {
+        let table = settings.task_type.table();
+        let existing = self
+            .servicenow
+            .find_by_correlation_id(settings, table, &request.id)
+            .await?;
+        let record = match existing {
+            Some(record) => {
+                tracing::info!("found the ticket an earlier attempt created");
+                record
+            }
+            None => {
+                self.servicenow
+                    .create(settings, table, &ticket_fields(request, settings))
+                    .await?
+            }
+        };
+        ticket_of(&record, table, settings)
+    }
+
+    async fn record_ticket(
+        &self,
+        current: &RequestRecord,
+        ticket: Ticket,
+    ) -> Result<Processed, Retry> {
+        let next = current
+            .ticketed(ticket.clone(), crate::time::now())
+            .expect("a pending request can be ticketed");
+        match self.store.replace(&next, Status::Pending).await? {
+            ReplaceOutcome::Replaced => Ok(Processed::Ticketed(ticket)),
+            ReplaceOutcome::StatusChanged(now) => Ok(Processed::AlreadyDone(now.status)),
+        }
+    }
+
+    async fn fail(
+        &self,
+        current: &RequestRecord,
+        code: FailureCode,
+        detail: String,
+    ) -> Result<Processed, Retry> {
+        tracing::error!(code = code.as_str(), %detail, "ticket creation failed for good");
+        let failure = Failure {
+            code: code.as_str().to_owned(),
+            detail,
+        };
+        let next = current
+            .failed(failure.clone(), crate::time::now())
+            .expect("a pending request can fail");
+        match self.store.replace(&next, Status::Pending).await? {
+            ReplaceOutcome::Replaced => Ok(Processed::Failed(failure)),
+            ReplaceOutcome::StatusChanged(now) => Ok(Processed::AlreadyDone(now.status)),
+        }
+    }
+}
+
+/// The ticket reference recorded on the request, from the record ServiceNow returned.
+pub fn ticket_of(
+    record: &TaskRecord,
+    table: &str,
+    settings: &ServiceNowSettings,
+) -> Result<Ticket, ServiceNowError> {
+    let (Some(sys_id), Some(number)) = (record.sys_id(), record.number()) else {
+        return Err(ServiceNowError::transient(
+            "ServiceNow returned a ticket without its sys_id or number",
+        ));
+    };
+    Ok(Ticket {
+        table: table.to_owned(),
+        number: number.to_owned(),
+        sys_id: sys_id.to_owned(),
+        url: settings.instance_url.ticket_link(table, sys_id),
+    })
+}
