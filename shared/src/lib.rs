@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod callback;
 pub mod config;
 pub mod duration;
 pub mod intake;

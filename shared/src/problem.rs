@@ -107,6 +107,16 @@ impl Problem {
         Self::new("internal", "Connector fault", 500, detail)
     }
 
+    /// ServiceNow refused the connector (for example its credentials): a fault of the connector's set-up.
+    pub fn bad_gateway(detail: impl Into<String>) -> Self {
+        Self::new(
+            "bad-gateway",
+            "ServiceNow refused the connector",
+            502,
+            detail,
+        )
+    }
+
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self::new("unavailable", "Dependency unavailable", 503, detail)
     }

@@ -60,3 +60,35 @@ pub trait RequestStore: Send + Sync {
         expected: Status,
     ) -> impl Future<Output = Result<ReplaceOutcome, StoreError>> + Send;
 }
+
+/// One store shared by several users (for example two functions' rules over one table in a test).
+impl<S: RequestStore> RequestStore for std::sync::Arc<S> {
+    fn create(
+        &self,
+        record: &RequestRecord,
+    ) -> impl Future<Output = Result<CreateOutcome, StoreError>> + Send {
+        S::create(self, record)
+    }
+
+    fn get(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<RequestRecord>, StoreError>> + Send {
+        S::get(self, id)
+    }
+
+    fn find_by_pmc_request_id(
+        &self,
+        pmc_request_id: &PmcRequestId,
+    ) -> impl Future<Output = Result<Option<RequestRecord>, StoreError>> + Send {
+        S::find_by_pmc_request_id(self, pmc_request_id)
+    }
+
+    fn replace(
+        &self,
+        next: &RequestRecord,
+        expected: Status,
+    ) -> impl Future<Output = Result<ReplaceOutcome, StoreError>> + Send {
+        S::replace(self, next, expected)
+    }
+}
