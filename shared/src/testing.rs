@@ -1,5 +1,7 @@
 //! Helpers for tests that run against the local AWS emulator (moto) started by `make test`.
 
+pub mod openapi;
+
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,

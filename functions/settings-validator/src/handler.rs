@@ -29,3 +29,7 @@ pub async fn handle<C: SettingsSource>(
 #[cfg(test)]
 #[path = "handler_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "openapi_tests.rs"]
+mod openapi_tests;

@@ -30,3 +30,7 @@ pub async fn handle<S: RequestStore, C: SettingsSource>(
 #[cfg(test)]
 #[path = "handler_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "openapi_tests.rs"]
+mod openapi_tests;

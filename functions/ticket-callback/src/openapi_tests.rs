@@ -1,0 +1,293 @@
+//! The handler's answers checked against `openapi.json`: the document's own webhook examples are signed and sent
+//! through `handle` against the ServiceNow simulator, and every answer (each outcome, and each error the
+//! document lists) must be one the document describes.
+
+use super::*;
+use http::StatusCode;
+use http::header::{CONTENT_TYPE, HeaderValue};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use servicenow_sim::{Fault, FaultTarget, SimConfig, SimDecision, Simulator};
+use shared::auth::webhook_signature;
+use shared::callback::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use shared::record::RequestRecord;
+use shared::secrets::StaticSettings;
+use shared::servicenow::{ServiceNowClient, http_client_with_timeout};
+use shared::store::MemoryStore;
+use shared::testing::openapi::{Coverage, request_example, request_examples};
+use shared::testing::{sample_record, simulator_secret};
+use shared::ticketing::TicketCreator;
+use std::sync::Arc;
+
+const ROUTE: &str = "/v1/servicenow/events";
+const WEBHOOK_SECRET: &str = "local-dev-webhook-secret";
+
+struct World {
+    sim: Simulator,
+    store: Arc<MemoryStore>,
+    creator: TicketCreator<Arc<MemoryStore>, StaticSettings>,
+    callback: Callback<Arc<MemoryStore>, StaticSettings>,
+}
+
+fn client() -> ServiceNowClient {
+    ServiceNowClient::new(http_client_with_timeout(std::time::Duration::from_secs(2)))
+}
+
+async fn world() -> World {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let secret = simulator_secret(&sim.base_url());
+    World {
+        creator: TicketCreator::new(
+            Arc::clone(&store),
+            StaticSettings::new(secret.clone()),
+            client(),
+        ),
+        callback: Callback::new(Arc::clone(&store), StaticSettings::new(secret), client()),
+        store,
+        sim,
+    }
+}
+
+impl World {
+    /// A request that `ticket-creator` has ticketed, and its ticket's sys_id.
+    async fn ticketed(&self, pmc: &str) -> (RequestRecord, String) {
+        let record = sample_record(pmc);
+        self.store.create(&record).await.unwrap();
+        self.creator.process(&record).await.unwrap();
+        let record = self.store.get(&record.id).await.unwrap().unwrap();
+        let sys_id = record.ticket.as_ref().unwrap().sys_id.clone();
+        (record, sys_id)
+    }
+
+    async fn decide(
+        &self,
+        sys_id: &str,
+        approval: Option<&str>,
+        duration: Option<&str>,
+        active: Option<bool>,
+    ) {
+        let decision = SimDecision {
+            approval: approval.map(str::to_owned),
+            duration: duration.map(str::to_owned),
+            notes: Some("Approved for the capture".into()),
+            by: Some("alice.approver".into()),
+            active,
+        };
+        let _no_webhook_target = self.sim.decide("incident", sys_id, decision).await;
+    }
+
+    async fn send(&self, body: &Value) -> ApiResponse {
+        handle(&self.callback, signed(&body.to_string(), WEBHOOK_SECRET, 0)).await
+    }
+}
+
+fn fixture() -> ApiRequest {
+    let path = format!(
+        "{}/../../events/ticket-callback/servicenow-event.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    api_request(lambda_http::request::from_str(&std::fs::read_to_string(path).unwrap()).unwrap())
+}
+
+/// `body` signed with `secret` at now + `skew` seconds, as ServiceNow's business rule does.
+fn signed(body: &str, secret: &str, skew: i64) -> ApiRequest {
+    let mut request = fixture();
+    let timestamp = (chrono::Utc::now().timestamp() + skew).to_string();
+    let signature = webhook_signature(&SecretString::from(secret), &timestamp, body.as_bytes());
+    *request.body_mut() = body.as_bytes().to_vec();
+    request
+        .headers_mut()
+        .insert(TIMESTAMP_HEADER, HeaderValue::from_str(&timestamp).unwrap());
+    request
+        .headers_mut()
+        .insert(SIGNATURE_HEADER, HeaderValue::from_str(&signature).unwrap());
+    request
+}
+
+/// The document's example for `name`, about the ticket `sys_id`.
+fn example_about(name: &str, sys_id: &str) -> Value {
+    let mut body = request_example("POST", ROUTE, name);
+    body["sys_id"] = json!(sys_id);
+    body
+}
+
+fn answer(response: &ApiResponse) -> Value {
+    serde_json::from_str(response.body()).unwrap()
+}
+
+#[track_caller]
+fn expect(response: &ApiResponse, status: StatusCode) {
+    assert_eq!(response.status(), status, "{}", response.body());
+}
+
+/// The document's examples as they are name tickets the simulator does not have (404); about real tickets they
+/// record each outcome (200). Every answer conforms.
+async fn examples_get_conforming_answers(coverage: &mut Coverage) {
+    let w = world().await;
+    let examples = request_examples("POST", ROUTE);
+    assert!(examples.len() >= 2, "{examples:?}");
+    for (name, example) in &examples {
+        let response = w.send(example).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::NOT_FOUND,
+            "{name}: {}",
+            response.body()
+        );
+        coverage.check("POST", ROUTE, &response);
+    }
+
+    let outcomes = [
+        ("pmc-openapi-undecided", None, None, "ticketed"),
+        ("pmc-openapi-approved", Some("approved"), None, "approved"),
+        ("pmc-openapi-denied", Some("rejected"), None, "denied"),
+        ("pmc-openapi-cancelled", None, Some(false), "cancelled"),
+    ];
+    for (pmc, approval, active, status) in outcomes {
+        let (record, sys_id) = w.ticketed(pmc).await;
+        w.decide(&sys_id, approval, Some("4 hours"), active).await;
+        let body = example_about("incident", &sys_id);
+        for _ in 0..2 {
+            // The second event is a repetition: the same answer, nothing changes.
+            let response = w.send(&body).await;
+            expect(&response, StatusCode::OK);
+            assert_eq!(
+                answer(&response),
+                json!({"requestId": record.id, "status": status})
+            );
+            coverage.check("POST", ROUTE, &response);
+        }
+    }
+}
+
+/// Each error the document lists, provoked from the document's example.
+async fn errors_conform(coverage: &mut Coverage) {
+    let w = world().await;
+    let (record, sys_id) = w.ticketed("pmc-openapi-errors").await;
+    let body = example_about("incident", &sys_id).to_string();
+
+    // 401: unsigned, wrong secret, stale either way (well past the 300 s window, so that the second ticking
+    // between signing and checking cannot bring it back in), malformed timestamp, tampered body.
+    let mut unsigned = signed(&body, WEBHOOK_SECRET, 0);
+    unsigned.headers_mut().remove(SIGNATURE_HEADER);
+    let mut no_timestamp = signed(&body, WEBHOOK_SECRET, 0);
+    no_timestamp.headers_mut().remove(TIMESTAMP_HEADER);
+    let mut malformed = signed(&body, WEBHOOK_SECRET, 0);
+    malformed
+        .headers_mut()
+        .insert(TIMESTAMP_HEADER, HeaderValue::from_static("yesterday"));
+    let mut tampered = signed(&body, WEBHOOK_SECRET, 0);
+    *tampered.body_mut() = body.replace(&sys_id, &"f".repeat(32)).into_bytes();
+    for request in [
+        unsigned,
+        no_timestamp,
+        malformed,
+        tampered,
+        signed(&body, "not-the-secret", 0),
+        signed(&body, WEBHOOK_SECRET, -400),
+        signed(&body, WEBHOOK_SECRET, 400),
+    ] {
+        let response = handle(&w.callback, request).await;
+        expect(&response, StatusCode::UNAUTHORIZED);
+        coverage.check("POST", ROUTE, &response);
+    }
+
+    // 400 and 415 after a valid signature; 413 before it is looked at.
+    for bad in ["{\"table\":", "[]", "\"incident\""] {
+        let response = handle(&w.callback, signed(bad, WEBHOOK_SECRET, 0)).await;
+        expect(&response, StatusCode::BAD_REQUEST);
+        coverage.check("POST", ROUTE, &response);
+    }
+    let mut text = signed(&body, WEBHOOK_SECRET, 0);
+    text.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    let response = handle(&w.callback, text).await;
+    expect(&response, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    coverage.check("POST", ROUTE, &response);
+    let mut padded = example_about("incident", &sys_id);
+    padded["work_notes"] = json!("x".repeat(70 * 1024));
+    let response = w.send(&padded).await;
+    expect(&response, StatusCode::PAYLOAD_TOO_LARGE);
+    coverage.check("POST", ROUTE, &response);
+
+    // 422: a bad reference in the body, and an approval carrying a duration that is not one.
+    for bad in [
+        json!({"table": "incident"}),
+        json!({"table": "sys_user", "sys_id": sys_id}),
+        json!({"table": "incident", "sys_id": "../../x"}),
+    ] {
+        let response = w.send(&bad).await;
+        expect(&response, StatusCode::UNPROCESSABLE_ENTITY);
+        coverage.check("POST", ROUTE, &response);
+    }
+    w.decide(&sys_id, Some("approved"), Some("25 hours"), None)
+        .await;
+    let response = w.send(&example_about("incident", &sys_id)).await;
+    expect(&response, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(answer(&response)["errors"][0]["field"], "u_pm_duration");
+    coverage.check("POST", ROUTE, &response);
+
+    // 404: a ticket in another table than the request's.
+    let response = w.send(&example_about("change-request", &sys_id)).await;
+    expect(&response, StatusCode::NOT_FOUND);
+    coverage.check("POST", ROUTE, &response);
+
+    // 502 and 503: ServiceNow refuses the connector, or is down, when the ticket is read back.
+    for (status, expected) in [
+        (403, StatusCode::BAD_GATEWAY),
+        (503, StatusCode::SERVICE_UNAVAILABLE),
+    ] {
+        w.sim.inject(Fault::Status {
+            target: FaultTarget::TableRead,
+            status,
+            retry_after_secs: None,
+            times: 1,
+        });
+        let response = w.send(&example_about("incident", &sys_id)).await;
+        expect(&response, expected);
+        coverage.check("POST", ROUTE, &response);
+    }
+    assert_eq!(
+        w.store.get(&record.id).await.unwrap().unwrap().status,
+        shared::status::Status::Ticketed,
+        "no error changed the request"
+    );
+
+    // 405 with Allow.
+    for method in ["GET", "PUT", "DELETE"] {
+        let mut request = signed(&body, WEBHOOK_SECRET, 0);
+        *request.method_mut() = method.parse().unwrap();
+        let response = handle(&w.callback, request).await;
+        expect(&response, StatusCode::METHOD_NOT_ALLOWED);
+        coverage.check(method, ROUTE, &response);
+    }
+
+    // 500: the connector's own settings secret is invalid.
+    let broken = Callback::new(
+        Arc::new(MemoryStore::new()),
+        StaticSettings::new("{\"webhookSecrets\": []}"),
+        client(),
+    );
+    let response = handle(&broken, signed(&body, WEBHOOK_SECRET, 0)).await;
+    expect(&response, StatusCode::INTERNAL_SERVER_ERROR);
+    coverage.check("POST", ROUTE, &response);
+}
+
+#[tokio::test]
+async fn the_documents_examples_get_conforming_answers() {
+    examples_get_conforming_answers(&mut Coverage::new()).await;
+}
+
+#[tokio::test]
+async fn errors_conform_to_the_document() {
+    errors_conform(&mut Coverage::new()).await;
+}
+
+#[tokio::test]
+async fn every_status_the_document_lists_is_provoked_and_conforms() {
+    let mut coverage = Coverage::new();
+    examples_get_conforming_answers(&mut coverage).await;
+    errors_conform(&mut coverage).await;
+    coverage.assert_covers("POST", ROUTE, &[]);
+}
