@@ -1,13 +1,17 @@
 .PHONY: test dev build clean
 
-# Every check CI runs: fmt, clippy, all tests (with the AWS emulator) and cfn-lint.
+# Every check CI runs: fmt, cfn-lint, clippy, and all tests (unit, emulator-backed and end-to-end).
 test:
 	scripts/test.sh
 
-# Release builds of every function for Lambda (arm64, provided.al2023), as `sam build` would make them.
+# The whole connector locally: moto, the ServiceNow simulator, cargo lambda watch and the stream relay.
+dev:
+	scripts/dev.sh
+
+# Release builds of every function for Lambda (arm64, provided.al2023), as `sam build` makes them.
 build:
 	scripts/bootstrap.sh
-	.venv/bin/cargo-lambda lambda build --release --arm64
+	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --arm64
 
 clean:
 	cargo clean

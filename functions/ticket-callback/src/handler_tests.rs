@@ -269,8 +269,8 @@ async fn forged_stale_and_unsigned_events_are_refused_before_servicenow_is_asked
         .insert(TIMESTAMP_HEADER, HeaderValue::from_static("yesterday"));
     for request in [
         signed(&body, "not-the-secret", 0),
-        signed(&body, WEBHOOK_SECRET, -301),
-        signed(&body, WEBHOOK_SECRET, 301),
+        signed(&body, WEBHOOK_SECRET, -400),
+        signed(&body, WEBHOOK_SECRET, 400),
         unsigned,
         tampered,
         malformed,

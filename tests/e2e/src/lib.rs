@@ -1,5 +1,10 @@
-//! What the end-to-end tests need to reach the running dev stack, which `scripts/dev.sh` starts and describes
-//! in environment variables. Without them a test fails with the fix, rather than skipping.
+//! A small client for the running dev stack, which `scripts/dev.sh` starts and describes in environment variables
+//! (`make test` does both). Without them a test fails with the fix, rather than skipping.
+
+use base64::Engine;
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
 
 /// The value of `name`, which the dev stack exports.
 pub fn stack_var(name: &str) -> String {
@@ -8,22 +13,163 @@ pub fn stack_var(name: &str) -> String {
     })
 }
 
-/// `http://127.0.0.1:<port>/lambda-url`: a function's route is `{functions_url}/{function}{route}`.
-pub fn functions_url() -> String {
-    stack_var("E2E_FUNCTIONS_URL")
-}
-
-/// The ServiceNow simulator's base URL (its control API is under `/sim`).
-pub fn simulator_url() -> String {
-    stack_var("E2E_SIM_URL")
-}
-
-/// The PM Cloud API key in the dev settings.
-pub fn pmc_key() -> String {
-    stack_var("E2E_PMC_KEY")
-}
-
-/// The URL of `route` on `function`.
+/// The URL of `route` on `function`, as cargo lambda watch serves it.
 pub fn route(function: &str, route: &str) -> String {
-    format!("{}/{function}{route}", functions_url())
+    format!("{}/{function}{route}", stack_var("E2E_FUNCTIONS_URL"))
+}
+
+/// A path on the ServiceNow simulator.
+pub fn simulator(path: &str) -> String {
+    format!("{}{path}", stack_var("E2E_SIM_URL"))
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+pub struct Stack {
+    http: reqwest::Client,
+    pmc_key: String,
+}
+
+impl Default for Stack {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Stack {
+    pub fn new() -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(120))
+                .build()
+                .expect("an HTTP client"),
+            pmc_key: stack_var("E2E_PMC_KEY"),
+        }
+    }
+
+    async fn answer(response: reqwest::Response) -> Answer {
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("a body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Answer { status, body }
+    }
+
+    /// PM Cloud submits a request.
+    pub async fn submit(&self, body: &Value) -> Answer {
+        let response = self
+            .http
+            .post(route("request-intake", "/v1/requests"))
+            .bearer_auth(&self.pmc_key)
+            .json(body)
+            .send()
+            .await
+            .expect("request-intake answers");
+        Self::answer(response).await
+    }
+
+    /// PM Cloud reads a request by its own id.
+    pub async fn find(&self, pmc_request_id: &str) -> Answer {
+        let response = self
+            .http
+            .get(route("request-intake", "/v1/requests"))
+            .query(&[("pmcRequestId", pmc_request_id)])
+            .bearer_auth(&self.pmc_key)
+            .send()
+            .await
+            .expect("request-intake answers");
+        Self::answer(response).await
+    }
+
+    /// Reads the request until `done` holds for it, or panics after `within`.
+    pub async fn wait_for(
+        &self,
+        pmc_request_id: &str,
+        within: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + within;
+        loop {
+            let answer = self.find(pmc_request_id).await;
+            if answer.status == 200 && done(&answer.body) {
+                return answer.body;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "request {pmc_request_id} never got there; last answer: {}",
+                answer.body
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// An approver acts on a ticket in the simulator, which then sends the signed webhook.
+    pub async fn decide(&self, table: &str, sys_id: &str, decision: Value) -> Answer {
+        let response = self
+            .http
+            .post(simulator(&format!("/sim/tickets/{table}/{sys_id}/decide")))
+            .json(&decision)
+            .send()
+            .await
+            .expect("the simulator answers");
+        Self::answer(response).await
+    }
+
+    pub async fn simulator_tickets(&self) -> Vec<Value> {
+        let response = self
+            .http
+            .get(simulator("/sim/tickets"))
+            .send()
+            .await
+            .expect("the simulator answers");
+        match Self::answer(response).await.body {
+            Value::Array(tickets) => tickets,
+            other => panic!("the simulator listed no tickets: {other}"),
+        }
+    }
+
+    /// Posts a webhook event to ticket-callback with the given headers (for forged and stale events).
+    pub async fn post_event(&self, body: &str, headers: &[(&str, String)]) -> Answer {
+        let mut request = self
+            .http
+            .post(route("ticket-callback", "/v1/servicenow/events"))
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        Self::answer(request.send().await.expect("ticket-callback answers")).await
+    }
+}
+
+/// Headers signing `body` with `secret` at `timestamp`, as ServiceNow's business rule computes them.
+pub fn signature_headers(secret: &str, timestamp: i64, body: &str) -> Vec<(&'static str, String)> {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(format!("{timestamp}.{body}").as_bytes());
+    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    vec![
+        ("x-webhook-timestamp", timestamp.to_string()),
+        ("x-webhook-signature", signature),
+    ]
+}
+
+/// A valid submission under a fresh `pmcRequestId`.
+pub fn submission(label: &str) -> (String, Value) {
+    let pmc_request_id = format!("e2e-{label}-{}", uuid::Uuid::new_v4().simple());
+    let body = json!({
+        "pmcRequestId": pmc_request_id,
+        "requestType": "application",
+        "user": {"name": "ACME\\jdoe", "email": "jdoe@acme.example", "displayName": "Jane Doe"},
+        "computer": {"hostName": "LT-0042", "os": "Windows 11 Enterprise"},
+        "application": {"name": "Wireshark", "path": "C:\\Tools\\Wireshark\\Wireshark.exe"},
+        "reason": {"choice": "Troubleshooting", "text": "Need to capture traffic"},
+        "requestedDuration": {"type": "hours", "value": 4}
+    });
+    (pmc_request_id, body)
 }

@@ -1,0 +1,198 @@
+//! The whole loop through the dev stack, as PM Cloud, ServiceNow's approver and an attacker would drive it:
+//! submit → ticket → decision in ServiceNow → signed webhook → decision read back.
+
+use e2e::{Stack, signature_headers, stack_var, submission};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const TICKETING: Duration = Duration::from_secs(60);
+
+/// Submits a request and waits until ticket-creator (fed by the stream relay) has ticketed it.
+async fn ticketed(stack: &Stack, label: &str) -> (String, Value) {
+    let (pmc_request_id, body) = submission(label);
+    let created = stack.submit(&body).await;
+    assert_eq!(created.status, 202, "{}", created.body);
+    assert_eq!(created.body["status"], "pending");
+    let request = stack
+        .wait_for(&pmc_request_id, TICKETING, |r| r["status"] != "pending")
+        .await;
+    assert_eq!(request["status"], "ticketed", "{request}");
+    (pmc_request_id, request)
+}
+
+fn sys_id(request: &Value) -> String {
+    request["ticket"]["sysId"]
+        .as_str()
+        .expect("a recorded ticket")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_request_is_ticketed_then_approved_for_4_hours() {
+    let stack = Stack::new();
+    let (pmc_request_id, request) = ticketed(&stack, "approve").await;
+    let ticket = &request["ticket"];
+    assert_eq!(ticket["table"], "incident");
+    assert!(ticket["number"].as_str().unwrap().starts_with("INC"));
+    let in_servicenow: Vec<Value> = stack
+        .simulator_tickets()
+        .await
+        .into_iter()
+        .filter(|t| t["correlation_id"] == request["id"])
+        .collect();
+    assert_eq!(in_servicenow.len(), 1, "exactly one ticket");
+    assert_eq!(in_servicenow[0]["sys_id"], ticket["sysId"]);
+    assert_eq!(in_servicenow[0]["approval"], "requested");
+
+    let decision = json!({"approval": "approved", "duration": "4 hours", "notes": "OK for the capture", "by": "alice.approver"});
+    let delivered = stack.decide("incident", &sys_id(&request), decision).await;
+    assert_eq!(delivered.status, 200, "{}", delivered.body);
+    assert_eq!(
+        delivered.body["webhook"]["status"], 200,
+        "{}",
+        delivered.body
+    );
+
+    let approved = stack.find(&pmc_request_id).await.body;
+    assert_eq!(approved["status"], "approved");
+    let decision = &approved["decision"];
+    assert_eq!(decision["outcome"], "approved");
+    assert_eq!(decision["duration"], json!({"type": "hours", "value": 4}));
+    assert_eq!(decision["decidedBy"], "alice.approver");
+    assert_eq!(decision["notes"], "OK for the capture");
+    let decided_at =
+        chrono::DateTime::parse_from_rfc3339(decision["decidedAt"].as_str().unwrap()).unwrap();
+    let expires_at =
+        chrono::DateTime::parse_from_rfc3339(decision["expiresAt"].as_str().unwrap()).unwrap();
+    assert_eq!(expires_at - decided_at, chrono::Duration::hours(4));
+    let updated_on = stack
+        .simulator_tickets()
+        .await
+        .into_iter()
+        .find(|t| t["sys_id"] == request["ticket"]["sysId"])
+        .unwrap()["sys_updated_on"]
+        .as_str()
+        .unwrap()
+        .replace(' ', "T")
+        + "Z";
+    assert_eq!(
+        decision["decidedAt"], updated_on,
+        "decidedAt is the ticket's sys_updated_on"
+    );
+}
+
+#[tokio::test]
+async fn a_rejection_denies_the_request() {
+    let stack = Stack::new();
+    let (pmc_request_id, request) = ticketed(&stack, "deny").await;
+    let delivered = stack
+        .decide(
+            "incident",
+            &sys_id(&request),
+            json!({"approval": "rejected", "notes": "Not for production"}),
+        )
+        .await;
+    assert_eq!(
+        delivered.body["webhook"]["status"], 200,
+        "{}",
+        delivered.body
+    );
+    let denied = stack.find(&pmc_request_id).await.body;
+    assert_eq!(denied["status"], "denied");
+    assert_eq!(denied["decision"]["outcome"], "denied");
+    assert_eq!(denied["decision"]["expiresAt"], Value::Null);
+    assert_eq!(denied["decision"]["notes"], "Not for production");
+}
+
+#[tokio::test]
+async fn a_ticket_closed_without_a_decision_cancels_the_request() {
+    let stack = Stack::new();
+    let (pmc_request_id, request) = ticketed(&stack, "cancel").await;
+    let delivered = stack
+        .decide("incident", &sys_id(&request), json!({"active": false}))
+        .await;
+    assert_eq!(
+        delivered.body["webhook"]["status"], 200,
+        "{}",
+        delivered.body
+    );
+    let cancelled = stack.find(&pmc_request_id).await.body;
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(cancelled["decision"], Value::Null);
+}
+
+#[tokio::test]
+async fn forged_stale_and_unsigned_webhooks_are_refused_and_a_duplicate_changes_nothing() {
+    let stack = Stack::new();
+    let (pmc_request_id, request) = ticketed(&stack, "webhooks").await;
+    let sys_id = sys_id(&request);
+    // The approver decides without the webhook reaching us yet: only signed events may apply it.
+    let body = json!({"table": "incident", "sys_id": sys_id}).to_string();
+    let secret = stack_var("E2E_WEBHOOK_SECRET");
+    let now = chrono::Utc::now().timestamp();
+
+    let forged = stack
+        .post_event(&body, &signature_headers("not-the-secret", now, &body))
+        .await;
+    let stale = stack
+        .post_event(&body, &signature_headers(&secret, now - 400, &body))
+        .await;
+    let unsigned = stack.post_event(&body, &[]).await;
+    for (name, answer) in [("forged", forged), ("stale", stale), ("unsigned", unsigned)] {
+        assert_eq!(answer.status, 401, "{name}: {}", answer.body);
+        assert_eq!(answer.body["status"], 401, "{name}: a problem body");
+    }
+    assert_eq!(stack.find(&pmc_request_id).await.body["status"], "ticketed");
+
+    let delivered = stack
+        .decide(
+            "incident",
+            &sys_id,
+            json!({"approval": "approved", "duration": "P2D"}),
+        )
+        .await;
+    assert_eq!(
+        delivered.body["webhook"]["status"], 200,
+        "{}",
+        delivered.body
+    );
+    let approved = stack.find(&pmc_request_id).await.body;
+    assert_eq!(approved["status"], "approved");
+
+    let duplicate = stack
+        .post_event(
+            &body,
+            &signature_headers(&secret, chrono::Utc::now().timestamp(), &body),
+        )
+        .await;
+    assert_eq!(duplicate.status, 200, "{}", duplicate.body);
+    assert_eq!(
+        duplicate.body,
+        json!({"requestId": request["id"], "status": "approved"})
+    );
+    assert_eq!(
+        stack.find(&pmc_request_id).await.body,
+        approved,
+        "nothing changed, not even updatedAt"
+    );
+}
+
+#[tokio::test]
+async fn a_retried_submission_gets_the_same_request_and_one_ticket() {
+    let stack = Stack::new();
+    let (pmc_request_id, body) = submission("retry");
+    assert_eq!(stack.submit(&body).await.status, 202);
+    let retry = stack.submit(&body).await;
+    assert_eq!(retry.status, 200, "{}", retry.body);
+    let request = stack
+        .wait_for(&pmc_request_id, TICKETING, |r| r["status"] == "ticketed")
+        .await;
+    let tickets = stack.simulator_tickets().await;
+    assert_eq!(
+        tickets
+            .iter()
+            .filter(|t| t["correlation_id"] == request["id"])
+            .count(),
+        1
+    );
+}
