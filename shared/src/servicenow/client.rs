@@ -213,3 +213,7 @@ fn single_result(body: &str) -> Result<TaskRecord, ServiceNowError> {
         _ => Err(unexpected_body()),
     }
 }
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;

@@ -1,0 +1,205 @@
+//! Odd answers that are easier to stage with wiremock than with the simulator.
+
+use super::*;
+use crate::servicenow::FailureCode;
+use crate::settings::ServiceNowSettings;
+use crate::settings::tests::servicenow_json;
+use serde_json::json;
+use wiremock::matchers::{body_string_contains, header, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn settings(server: &MockServer) -> ServiceNowSettings {
+    ServiceNowSettings::parse(&servicenow_json(&server.uri())).unwrap()
+}
+
+fn client() -> ServiceNowClient {
+    ServiceNowClient::new(super::super::http_client_with_timeout(
+        std::time::Duration::from_secs(2),
+    ))
+}
+
+fn token(access: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "access_token": access, "refresh_token": "refresh-1", "scope": "useraccount",
+        "token_type": "Bearer", "expires_in": 1799
+    }))
+}
+
+async fn grants(server: &MockServer, access: &str) {
+    Mock::given(method("POST"))
+        .and(path("/oauth_token.do"))
+        .and(header("content-type", "application/x-www-form-urlencoded"))
+        .and(body_string_contains("grant_type=password"))
+        .respond_with(token(access))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn rows_that_do_not_carry_the_correlation_id_are_not_the_ticket() {
+    let server = MockServer::start().await;
+    grants(&server, "token-1").await;
+    // As if ServiceNow had ignored the query (a misspelt field matches every row).
+    Mock::given(method("GET"))
+        .and(path("/api/now/table/incident"))
+        .and(query_param(
+            "sysparm_query",
+            "correlation_id=req-1^ORDERBYsys_created_on",
+        ))
+        .and(header("accept", "application/json"))
+        .and(header("authorization", "Bearer token-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": [
+            {"sys_id": "a".repeat(32), "number": "INC0000001", "correlation_id": "someone-else"},
+            {"sys_id": "b".repeat(32), "number": "INC0000002", "correlation_id": ""}
+        ]})))
+        .mount(&server)
+        .await;
+    let found = client()
+        .find_by_correlation_id(&settings(&server), "incident", "req-1")
+        .await
+        .unwrap();
+    assert_eq!(found, None);
+}
+
+#[tokio::test]
+async fn the_matching_row_is_found_among_others() {
+    let server = MockServer::start().await;
+    grants(&server, "token-1").await;
+    Mock::given(method("GET"))
+        .and(path("/api/now/table/incident"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": [
+            {"sys_id": "a".repeat(32), "number": "INC0000001", "correlation_id": "someone-else"},
+            {"sys_id": "b".repeat(32), "number": "INC0000002", "correlation_id": "req-1"}
+        ]})))
+        .mount(&server)
+        .await;
+    let found = client()
+        .find_by_correlation_id(&settings(&server), "incident", "req-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.number(), Some("INC0000002"));
+}
+
+#[tokio::test]
+async fn a_token_answer_without_a_token_is_transient() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth_token.do"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("<html>maintenance</html>"))
+        .mount(&server)
+        .await;
+    let error = client()
+        .find_by_correlation_id(&settings(&server), "incident", "req-1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ServiceNowError::Transient { .. }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_created_record_without_sys_id_is_transient_so_the_retry_looks_it_up() {
+    let server = MockServer::start().await;
+    grants(&server, "token-1").await;
+    Mock::given(method("POST"))
+        .and(path("/api/now/table/incident"))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"result": {"number": "INC0000009"}})),
+        )
+        .mount(&server)
+        .await;
+    let fields = json!({"short_description": "x"});
+    let error = client()
+        .create(&settings(&server), "incident", fields.as_object().unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ServiceNowError::Transient { .. }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_401_is_retried_once_with_a_new_token_and_then_fails_for_good() {
+    let server = MockServer::start().await;
+    grants(&server, "token-1").await;
+    Mock::given(method("POST"))
+        .and(path("/oauth_token.do"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .respond_with(token("token-2"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(record_path())
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "error": {"message": "User Not Authenticated", "detail": "Required to provide Auth information"},
+            "status": "failure"
+        })))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let error = client()
+        .get(&settings(&server), "incident", &"c".repeat(32), &["sys_id"])
+        .await
+        .unwrap_err();
+    match error {
+        ServiceNowError::Permanent { code, detail } => {
+            assert_eq!(code, FailureCode::AuthFailed);
+            assert_eq!(
+                detail,
+                "401 from the Table API: User Not Authenticated (Required to provide Auth information)"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+fn record_path() -> wiremock::matchers::PathExactMatcher {
+    path(format!("/api/now/table/incident/{}", "c".repeat(32)))
+}
+
+#[tokio::test]
+async fn an_unknown_record_reads_as_none() {
+    let server = MockServer::start().await;
+    grants(&server, "token-1").await;
+    Mock::given(method("GET"))
+        .and(record_path())
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+            "error": {"message": "No Record found", "detail": "Record doesn't exist or ACL restricts the record retrieval"},
+            "status": "failure"
+        })))
+        .mount(&server)
+        .await;
+    assert_eq!(
+        client()
+            .get(&settings(&server), "incident", &"c".repeat(32), &["sys_id"])
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_long_retry_after_is_left_to_the_caller() {
+    let server = MockServer::start().await;
+    grants(&server, "token-1").await;
+    Mock::given(method("GET"))
+        .and(record_path())
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "120"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let error = client()
+        .get(&settings(&server), "incident", &"c".repeat(32), &["sys_id"])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error,
+        ServiceNowError::Transient {
+            detail: "429 from the Table API: no body".into(),
+            retry_after: Some(std::time::Duration::from_secs(120)),
+        }
+    );
+}
