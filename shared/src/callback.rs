@@ -17,6 +17,7 @@ use crate::time::{Timestamp, parse_servicenow_datetime};
 use http::StatusCode;
 use serde::Serialize;
 use serde_json::Value;
+use tracing::Instrument;
 
 pub const TIMESTAMP_HEADER: &str = "x-webhook-timestamp";
 pub const SIGNATURE_HEADER: &str = "x-webhook-signature";
@@ -161,13 +162,15 @@ impl<S: RequestStore, C: SettingsSource> Callback<S, C> {
         let current = self.request_of(&record, &ticket, sn).await?;
         let span =
             tracing::info_span!("request", request_id = %current.id, ticket = %ticket.number);
-        let _entered = span.enter();
-
-        let verdict = verdict(&record, sn, crate::time::now()).map_err(|error| {
-            tracing::warn!(field = %error.field, message = %error.message, "approval with an invalid duration not applied");
-            Problem::validation(vec![error])
-        })?;
-        self.apply(current, verdict, ticket).await
+        async {
+            let verdict = verdict(&record, sn, crate::time::now()).map_err(|error| {
+                tracing::warn!(field = %error.field, message = %error.message, "approval with an invalid duration not applied");
+                Problem::validation(vec![error])
+            })?;
+            self.apply(current, verdict, ticket).await
+        }
+        .instrument(span)
+        .await
     }
 
     /// The request the ticket belongs to: by its `correlation_id`, and only if the ticket is that request's.

@@ -9,6 +9,7 @@ use crate::status::Status;
 use crate::store::{ReplaceOutcome, RequestStore, StoreError};
 use crate::ticket_content::ticket_fields;
 use std::time::Duration;
+use tracing::Instrument;
 
 /// What became of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,8 +18,6 @@ pub enum Processed {
     /// Not pending any more (ticketed, decided or failed by an earlier delivery or a callback).
     AlreadyDone(Status),
     Failed(Failure),
-    /// The request no longer exists (expired), so there is nothing to do.
-    Gone,
 }
 
 /// Worth retrying through the stream; `retry_after` when ServiceNow asked for a pause.
@@ -78,8 +77,8 @@ impl<S: RequestStore, C: SettingsSource> TicketCreator<S, C> {
                 }
             };
             let span = tracing::info_span!("request", request_id = %request.id, pmc_request_id = %request.pmc_request_id);
-            let _entered = span.enter();
-            match self.process(&request).await {
+            // Boxed: the future nests deep enough (OAuth inside the Table API inside ticketing) to strain layout.
+            match Box::pin(self.process(&request)).instrument(span).await {
                 Ok(processed) => tracing::info!(?processed, "processed"),
                 Err(retry) => {
                     tracing::warn!(error = %retry.detail, "will retry through the stream");
@@ -95,9 +94,14 @@ impl<S: RequestStore, C: SettingsSource> TicketCreator<S, C> {
 
     /// Brings one request from `pending` to `ticketed` (or `failed`), creating its ticket only if none exists.
     pub async fn process(&self, request: &RequestRecord) -> Result<Processed, Retry> {
-        // The stream image may be stale: the stored request is the truth.
+        // The stream image may be stale: the stored request is the truth. A request the stream announced but the
+        // store does not show yet is retried: requests are never deleted while their stream records live (24 h
+        // against 180 days of retention), and an emulator may announce a write before it shows it.
         let Some(current) = self.store.get(&request.id).await? else {
-            return Ok(Processed::Gone);
+            return Err(Retry {
+                detail: format!("request {} is not readable yet", request.id),
+                retry_after: None,
+            });
         };
         if current.status != Status::Pending {
             return Ok(Processed::AlreadyDone(current.status));

@@ -127,15 +127,29 @@ async fn a_new_request_gets_one_ticket_carrying_the_request() {
 }
 
 #[tokio::test]
-async fn the_fixture_event_parses_and_a_request_that_no_longer_exists_creates_nothing() {
+async fn a_request_the_store_does_not_show_yet_is_retried_without_a_ticket() {
     let (sim, creator) = setup(SimConfig::default()).await;
+    // The fixture's request was never stored here: as if the stream announced it before the store showed it.
     let response = handle(&creator, fixture()).await;
-    assert!(failures(&response).is_empty());
+    assert_eq!(
+        failures(&response),
+        ["4421584500000000017450439091"],
+        "the fixture's sequence number, for a retry"
+    );
     assert!(
         sim.tickets().is_empty(),
         "no ticket for a request the store does not hold"
     );
     assert_eq!(sim.stats().table_requests, 0);
+
+    // Once it is readable, the redelivery tickets it.
+    let record: RequestRecord =
+        shared::store::record_from_stream_image(fixture().records.remove(0).change.new_image)
+            .unwrap()
+            .unwrap();
+    creator.store().create(&record).await.unwrap();
+    assert!(failures(&handle(&creator, fixture()).await).is_empty());
+    assert_eq!(tickets_for(&sim, &record).len(), 1);
 }
 
 #[tokio::test]
