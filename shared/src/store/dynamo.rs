@@ -166,6 +166,11 @@ fn expiry_epoch(record: &RequestRecord) -> i64 {
 
 impl RequestStore for DynamoStore {
     async fn create(&self, record: &RequestRecord) -> Result<CreateOutcome, StoreError> {
+        // A retry of a known id is answered from one read: a cancelled transaction costs write capacity, and the
+        // local emulator even shows its cancelled writes on the stream for a moment.
+        if let Some(existing) = self.find_by_pmc_request_id(&record.pmc_request_id).await? {
+            return Ok(CreateOutcome::Existing(Box::new(existing)));
+        }
         for attempt in 0..CREATE_ATTEMPTS {
             if self.try_create(record).await? {
                 return Ok(CreateOutcome::Created);

@@ -49,6 +49,26 @@ async fn create_once_refuses_a_second_request_with_the_same_pmc_request_id() {
 }
 
 #[tokio::test]
+async fn the_conditional_transaction_itself_refuses_a_taken_pmc_request_id() {
+    // Past the read that answers most retries: two creates that both found the id free race in the transaction.
+    let (store, client, table) = store().await;
+    let first = record("pmc-race");
+    let second = record("pmc-race");
+    assert!(store.try_create(&first).await.unwrap());
+    assert!(
+        !store.try_create(&second).await.unwrap(),
+        "the second transaction is cancelled"
+    );
+    assert_eq!(
+        store.get(&second.id).await.unwrap(),
+        None,
+        "and wrote nothing"
+    );
+    let items = client.scan().table_name(&table).send().await.unwrap();
+    assert_eq!(items.count, 2, "one request and its reservation");
+}
+
+#[tokio::test]
 async fn reads_back_exactly_what_it_stored() {
     let (store, _, _) = store().await;
     let stored = record("pmc-2");
