@@ -304,18 +304,9 @@ fn servicenow_problem(error: ServiceNowError) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::tests::servicenow_json;
+    use crate::settings::tests::servicenow_settings_with as settings;
     use chrono::TimeZone;
     use serde_json::json;
-
-    fn settings(extra: Value) -> ServiceNowSettings {
-        let mut value = servicenow_json("https://acme.service-now.com");
-        value
-            .as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
-        ServiceNowSettings::parse(&value).unwrap()
-    }
 
     fn record(fields: Value) -> TaskRecord {
         let mut base = json!({"sys_updated_by": "alice.approver", "sys_updated_on": "2026-11-28 12:04:05", "active": "true"});

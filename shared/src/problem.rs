@@ -21,6 +21,15 @@ impl FieldError {
     }
 }
 
+/// Invalid fields as one line of text, for messages that are not problem bodies.
+pub fn describe_fields(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{} {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
     #[serde(rename = "type")]

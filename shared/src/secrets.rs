@@ -1,7 +1,7 @@
 //! Where the settings come from: Secrets Manager in AWS, cached for a bounded time so that a rotated key
 //! takes effect without a redeploy; a fixed value in tests.
 
-use crate::problem::FieldError;
+use crate::problem::{FieldError, describe_fields};
 use crate::settings::Settings;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
@@ -18,16 +18,8 @@ pub enum SettingsError {
     #[error("the settings secret could not be read: {0}")]
     Unavailable(String),
     /// Names the bad fields, never their values.
-    #[error("the settings secret is invalid: {}", describe(.0))]
+    #[error("the settings secret is invalid: {}", describe_fields(.0))]
     Invalid(Vec<FieldError>),
-}
-
-fn describe(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| format!("{} {}", e.field, e.message))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 pub trait SettingsSource: Send + Sync {

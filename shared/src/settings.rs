@@ -274,6 +274,16 @@ pub(crate) mod tests {
         .to_string()
     }
 
+    /// Valid settings for acme.service-now.com with the fields of `extra` added or replaced.
+    pub(crate) fn servicenow_settings_with(extra: Value) -> ServiceNowSettings {
+        let mut value = servicenow_json("https://acme.service-now.com");
+        value
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        ServiceNowSettings::parse(&value).unwrap()
+    }
+
     fn bad_fields(value: Value) -> Vec<String> {
         let mut fields: Vec<_> = ServiceNowSettings::parse(&value)
             .unwrap_err()

@@ -114,7 +114,7 @@ mod tests {
     use super::*;
     use crate::record::RequestRecord;
     use crate::request::{ContentHash, NewRequest};
-    use crate::settings::tests::servicenow_json;
+    use crate::settings::tests::servicenow_settings_with as settings;
     use crate::testing::sample_body;
     use serde_json::json;
 
@@ -124,15 +124,6 @@ mod tests {
             ContentHash::of(&body),
             crate::time::now(),
         )
-    }
-
-    fn settings(extra: Value) -> ServiceNowSettings {
-        let mut value = servicenow_json("https://acme.service-now.com");
-        value
-            .as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
-        ServiceNowSettings::parse(&value).unwrap()
     }
 
     #[test]

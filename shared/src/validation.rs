@@ -4,7 +4,7 @@
 
 use crate::api::{self, ApiRequest, ApiResponse};
 use crate::auth::bearer_key_is_valid;
-use crate::problem::{FieldError, Problem};
+use crate::problem::{FieldError, Problem, describe_fields};
 use crate::secrets::SettingsSource;
 use crate::servicenow::{GrantError, HttpClient, ServiceNowError, password_grant};
 use crate::settings::{ServiceNowSettings, Settings};
@@ -186,14 +186,6 @@ fn subject(request: &ApiRequest) -> Result<Subject, Problem> {
     })
 }
 
-fn describe(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| format!("{} {}", e.field, e.message))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 fn config_check(subject: Subject, raw: &str) -> Result<(ServiceNowSettings, String), Failed> {
     let (parsed, source) = match subject {
         Subject::Candidate(candidate) => (
@@ -233,7 +225,7 @@ fn config_check(subject: Subject, raw: &str) -> Result<(ServiceNowSettings, Stri
             Ok((settings, detail))
         }
         Err(errors) => Err(failed(
-            format!("{source} are invalid: {}", describe(&errors)),
+            format!("{source} are invalid: {}", describe_fields(&errors)),
             "Correct the named fields. instanceUrl must be https:// (http:// only for a loopback host), taskType \
              one of incident, change_request, sc_task, sc_req_item, and username, password, clientId and \
              clientSecret are required.",

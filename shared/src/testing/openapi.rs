@@ -320,12 +320,7 @@ fn check_body(context: &str, documented: &'static Value, response: &http::Respon
             content.keys()
         )
     });
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
+    let essence = crate::api::media_type_essence(content_type);
     let media = content.get(&essence).unwrap_or_else(|| {
         panic!(
             "{context} as {content_type}, but the document says {:?}",
