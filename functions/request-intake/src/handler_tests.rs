@@ -12,9 +12,13 @@ use shared::store::{
 use shared::testing::{create_requests_table, emulator_config, sample_body};
 use std::sync::Arc;
 
-const KEY: &str = "local-dev-pmc-key";
+// The setup below is `pub(super)` because `openapi_tests.rs` sends its requests through the same helpers.
 
-fn settings() -> StaticSettings {
+pub(super) const KEY: &str = "local-dev-pmc-key";
+
+/// A valid settings secret whose caller keys are mid-rotation: `KEY` and an older one are both accepted (the
+/// OpenAPI tests share it; none of their 401 cases presents the older key).
+pub(super) fn settings() -> StaticSettings {
     StaticSettings::new(
         json!({
             "servicenow": {
@@ -28,7 +32,7 @@ fn settings() -> StaticSettings {
     )
 }
 
-fn intake() -> Intake<MemoryStore, StaticSettings> {
+pub(super) fn intake() -> Intake<MemoryStore, StaticSettings> {
     Intake::new(MemoryStore::new(), settings())
 }
 
@@ -48,17 +52,17 @@ fn submit_with(body: &[u8]) -> ApiRequest {
     request
 }
 
-fn submit_json(body: &Value) -> ApiRequest {
+pub(super) fn submit_json(body: &Value) -> ApiRequest {
     submit_with(body.to_string().as_bytes())
 }
 
-fn get_path(path_and_query: &str) -> ApiRequest {
+pub(super) fn get_path(path_and_query: &str) -> ApiRequest {
     let mut request = fixture("get-request.json");
     *request.uri_mut() = path_and_query.parse().unwrap();
     request
 }
 
-fn body(response: &ApiResponse) -> Value {
+pub(super) fn body(response: &ApiResponse) -> Value {
     serde_json::from_str(response.body()).expect("a JSON body")
 }
 

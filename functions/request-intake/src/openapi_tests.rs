@@ -1,10 +1,11 @@
 //! The handler's answers checked against `openapi.json`: the document's own request examples are sent through
 //! `handle`, and every answer (successes and each error the document lists) must be one the document describes.
 
+use super::tests::{KEY, body, get_path, intake, settings, submit_json};
 use super::*;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION};
 use http::{HeaderValue, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::record::{Decision, Failure, Outcome, RequestRecord, Ticket};
 use shared::request::PmcRequestId;
 use shared::secrets::{SettingsError, StaticSettings};
@@ -14,50 +15,8 @@ use shared::store::{CreateOutcome, MemoryStore, ReplaceOutcome, StoreError};
 use shared::testing::openapi::{Coverage, request_example, request_examples};
 use std::sync::Arc;
 
-const KEY: &str = "local-dev-pmc-key";
 const REQUESTS: &str = "/v1/requests";
 const REQUEST: &str = "/v1/requests/{id}";
-
-fn secret() -> String {
-    json!({
-        "servicenow": {
-            "instanceUrl": "https://acme.service-now.com", "username": "svc", "password": "pw",
-            "clientId": "id", "clientSecret": "secret", "taskType": "incident"
-        },
-        "pmcApiKeys": [KEY],
-        "webhookSecrets": ["hook"]
-    })
-    .to_string()
-}
-
-fn intake() -> Intake<MemoryStore, StaticSettings> {
-    Intake::new(MemoryStore::new(), StaticSettings::new(secret()))
-}
-
-fn fixture(name: &str) -> ApiRequest {
-    let path = format!(
-        "{}/../../events/request-intake/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    api_request(lambda_http::request::from_str(&text).expect("a valid API Gateway event"))
-}
-
-fn submit(body: &Value) -> ApiRequest {
-    let mut request = fixture("submit-request.json");
-    *request.body_mut() = body.to_string().into_bytes();
-    request
-}
-
-fn get(path_and_query: &str) -> ApiRequest {
-    let mut request = fixture("get-request.json");
-    *request.uri_mut() = path_and_query.parse().unwrap();
-    request
-}
-
-fn body(response: &ApiResponse) -> Value {
-    serde_json::from_str(response.body()).expect("a JSON body")
-}
 
 fn with_method(mut request: ApiRequest, method: &str, path: &str) -> ApiRequest {
     *request.method_mut() = method.parse().unwrap();
@@ -105,7 +64,7 @@ async fn examples_are_accepted_retried_and_read_back(coverage: &mut Coverage) {
     let examples = request_examples("POST", REQUESTS);
     assert!(examples.len() >= 2, "{examples:?}");
     for (name, example) in examples {
-        let created = handle(&intake, submit(&example)).await;
+        let created = handle(&intake, submit_json(&example)).await;
         assert_eq!(
             created.status(),
             StatusCode::ACCEPTED,
@@ -121,11 +80,11 @@ async fn examples_are_accepted_retried_and_read_back(coverage: &mut Coverage) {
         );
         assert_eq!(resource["pmcRequestId"], example["pmcRequestId"], "{name}");
 
-        let retry = handle(&intake, submit(&example)).await;
+        let retry = handle(&intake, submit_json(&example)).await;
         assert_eq!(retry.status(), StatusCode::OK, "{name}: {}", retry.body());
         coverage.check("POST", REQUESTS, &retry);
 
-        let by_id = handle(&intake, get(&format!("/v1/requests/{id}"))).await;
+        let by_id = handle(&intake, get_path(&format!("/v1/requests/{id}"))).await;
         assert_eq!(by_id.status(), StatusCode::OK, "{name}");
         coverage.check("GET", REQUEST, &by_id);
 
@@ -133,7 +92,7 @@ async fn examples_are_accepted_retried_and_read_back(coverage: &mut Coverage) {
             "/v1/requests?pmcRequestId={}",
             example["pmcRequestId"].as_str().unwrap()
         );
-        let by_pmc = handle(&intake, get(&query)).await;
+        let by_pmc = handle(&intake, get_path(&query)).await;
         assert_eq!(by_pmc.status(), StatusCode::OK, "{name}");
         coverage.check("GET", REQUESTS, &by_pmc);
         assert_eq!(body(&by_pmc), resource);
@@ -144,7 +103,7 @@ async fn examples_are_accepted_retried_and_read_back(coverage: &mut Coverage) {
 async fn the_resource_conforms_in_every_status(coverage: &mut Coverage) {
     let intake = intake();
     let example = request_example("POST", REQUESTS, "application");
-    let created = body(&handle(&intake, submit(&example)).await);
+    let created = body(&handle(&intake, submit_json(&example)).await);
     let id = created["id"].as_str().unwrap();
     let pending = intake.store().get(id).await.unwrap().unwrap();
     let now = shared::time::now();
@@ -197,19 +156,19 @@ async fn the_resource_conforms_in_every_status(coverage: &mut Coverage) {
             .replace(&state, current.status)
             .await
             .unwrap();
-        let by_id = handle(&intake, get(&format!("/v1/requests/{id}"))).await;
+        let by_id = handle(&intake, get_path(&format!("/v1/requests/{id}"))).await;
         assert_eq!(body(&by_id)["status"], state.status.as_str());
         coverage.check("GET", REQUEST, &by_id);
         let by_pmc = handle(
             &intake,
-            get(&format!(
+            get_path(&format!(
                 "/v1/requests?pmcRequestId={}",
                 state.pmc_request_id
             )),
         )
         .await;
         coverage.check("GET", REQUESTS, &by_pmc);
-        let retry = handle(&intake, submit(&example)).await;
+        let retry = handle(&intake, submit_json(&example)).await;
         assert_eq!(retry.status(), StatusCode::OK);
         coverage.check("POST", REQUESTS, &retry);
     }
@@ -223,9 +182,9 @@ async fn client_errors_conform(coverage: &mut Coverage) {
     // 401 on every operation, before anything else is looked at.
     for authorization in [None, Some("Bearer wrong-key"), Some(KEY)] {
         let requests = [
-            ("POST", REQUESTS, submit(&example)),
-            ("GET", REQUESTS, get("/v1/requests?pmcRequestId=x")),
-            ("GET", REQUEST, get("/v1/requests/x")),
+            ("POST", REQUESTS, submit_json(&example)),
+            ("GET", REQUESTS, get_path("/v1/requests?pmcRequestId=x")),
+            ("GET", REQUEST, get_path("/v1/requests/x")),
         ];
         for (method, path, mut request) in requests {
             request.headers_mut().remove(AUTHORIZATION);
@@ -241,11 +200,11 @@ async fn client_errors_conform(coverage: &mut Coverage) {
     }
 
     // 409: the example's pmcRequestId reused with other content.
-    let first = handle(&intake, submit(&example)).await;
+    let first = handle(&intake, submit_json(&example)).await;
     assert_eq!(first.status(), StatusCode::ACCEPTED);
     let mut changed = example.clone();
     changed["reason"]["text"] = json!("something else");
-    let conflict = handle(&intake, submit(&changed)).await;
+    let conflict = handle(&intake, submit_json(&changed)).await;
     assert_eq!(conflict.status(), StatusCode::CONFLICT);
     coverage.check("POST", REQUESTS, &conflict);
 
@@ -255,7 +214,7 @@ async fn client_errors_conform(coverage: &mut Coverage) {
         (b"[]".to_vec(), 400),
         (b"".to_vec(), 400),
     ] {
-        let mut request = submit(&example);
+        let mut request = submit_json(&example);
         *request.body_mut() = bytes;
         let response = handle(&intake, request).await;
         assert_eq!(response.status(), status);
@@ -263,11 +222,11 @@ async fn client_errors_conform(coverage: &mut Coverage) {
     }
     let mut padded = example.clone();
     padded["reason"]["text"] = json!("x".repeat(70 * 1024));
-    let too_large = handle(&intake, submit(&padded)).await;
+    let too_large = handle(&intake, submit_json(&padded)).await;
     assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
     coverage.check("POST", REQUESTS, &too_large);
     for content_type in [Some("text/plain"), None] {
-        let mut request = submit(&example);
+        let mut request = submit_json(&example);
         request.headers_mut().remove(CONTENT_TYPE);
         if let Some(value) = content_type {
             request
@@ -293,11 +252,11 @@ async fn client_errors_conform(coverage: &mut Coverage) {
     let mut no_reason = example.clone();
     no_reason["reason"] = json!({"choice": " "});
     for body in [bad, no_application, no_reason] {
-        let response = handle(&intake, submit(&body)).await;
+        let response = handle(&intake, submit_json(&body)).await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
         coverage.check("POST", REQUESTS, &response);
     }
-    let missing_query = handle(&intake, get("/v1/requests")).await;
+    let missing_query = handle(&intake, get_path("/v1/requests")).await;
     assert_eq!(missing_query.status(), StatusCode::UNPROCESSABLE_ENTITY);
     coverage.check("GET", REQUESTS, &missing_query);
 
@@ -307,7 +266,7 @@ async fn client_errors_conform(coverage: &mut Coverage) {
         (REQUESTS, "/v1/requests?pmcRequestId=never-submitted"),
         (REQUESTS, "/v1/requests?pmcRequestId=has%20space"),
     ] {
-        let response = handle(&intake, get(query)).await;
+        let response = handle(&intake, get_path(query)).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
         coverage.check("GET", path, &response);
     }
@@ -320,7 +279,7 @@ async fn client_errors_conform(coverage: &mut Coverage) {
         ("DELETE", "/v1/requests/abc", REQUEST),
         ("POST", "/v1/requests/abc", REQUEST),
     ] {
-        let response = handle(&intake, with_method(submit(&example), method, path)).await;
+        let response = handle(&intake, with_method(submit_json(&example), method, path)).await;
         assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
         coverage.check(method, template, &response);
     }
@@ -331,9 +290,9 @@ async fn faults_conform(coverage: &mut Coverage) {
     let example = request_example("POST", REQUESTS, "application");
     let requests = || {
         [
-            ("POST", REQUESTS, submit(&example)),
-            ("GET", REQUESTS, get("/v1/requests?pmcRequestId=x")),
-            ("GET", REQUEST, get("/v1/requests/x")),
+            ("POST", REQUESTS, submit_json(&example)),
+            ("GET", REQUESTS, get_path("/v1/requests?pmcRequestId=x")),
+            ("GET", REQUEST, get_path("/v1/requests/x")),
         ]
     };
 
@@ -347,7 +306,7 @@ async fn faults_conform(coverage: &mut Coverage) {
         coverage.check(method, path, &response);
     }
     let unreadable = Intake::new(MemoryStore::new(), UnreadableSettings);
-    let store_down = Intake::new(DownStore, StaticSettings::new(secret()));
+    let store_down = Intake::new(DownStore, settings());
     for (method, path, request) in requests() {
         let response = handle(&unreadable, request).await;
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);

@@ -11,16 +11,23 @@ use shared::servicenow::http_client_with_timeout;
 use shared::testing::simulator_secret;
 use std::time::Duration;
 
+// The setup below is `pub(super)` because `openapi_tests.rs` builds its validators and requests with it.
+
 const SECRETS: [&str; 3] = ["sim-password", "sim-client-secret", "local-dev-pmc-key"];
 
-fn validator(secret: String) -> SettingsValidator<StaticSettings> {
+/// A validator over any settings source (the OpenAPI tests also need one whose secret cannot be read).
+pub(super) fn validator_of<C: SettingsSource>(settings: C) -> SettingsValidator<C> {
     SettingsValidator::new(
-        StaticSettings::new(secret),
+        settings,
         http_client_with_timeout(Duration::from_millis(800)),
     )
 }
 
-fn fixture(name: &str) -> ApiRequest {
+pub(super) fn validator(secret: String) -> SettingsValidator<StaticSettings> {
+    validator_of(StaticSettings::new(secret))
+}
+
+pub(super) fn fixture(name: &str) -> ApiRequest {
     let path = format!(
         "{}/../../events/settings-validator/{name}",
         env!("CARGO_MANIFEST_DIR")
@@ -40,7 +47,11 @@ fn candidate(instance_url: &str, edit: impl FnOnce(&mut Value)) -> ApiRequest {
 
 /// The report, after checking that it echoes no secret.
 async fn report(validator: &SettingsValidator<StaticSettings>, request: ApiRequest) -> Value {
-    let response = handle(validator, request).await;
+    report_in(&handle(validator, request).await)
+}
+
+/// The report in a 200 answer, after checking that it echoes no secret.
+pub(super) fn report_in(response: &ApiResponse) -> Value {
     assert_eq!(response.status(), StatusCode::OK, "{}", response.body());
     for secret in SECRETS {
         assert!(

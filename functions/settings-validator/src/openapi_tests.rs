@@ -2,35 +2,19 @@
 //! `handle` against the ServiceNow simulator, and every answer (reports with passing and failing checks, and
 //! each error the document lists) must be one the document describes.
 
+use super::tests::{fixture, report_in, validator, validator_of};
 use super::*;
 use http::StatusCode;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use serde_json::{Value, json};
 use servicenow_sim::{SimConfig, SimUser, Simulator};
 use shared::secrets::{SettingsError, StaticSettings};
-use shared::servicenow::http_client_with_timeout;
 use shared::settings::Settings;
 use shared::testing::openapi::{Coverage, request_example, request_examples};
 use shared::testing::simulator_secret;
 use std::sync::Arc;
-use std::time::Duration;
 
 const ROUTE: &str = "/v1/settings/validate";
-
-fn validator_of<C: SettingsSource>(settings: C) -> SettingsValidator<C> {
-    SettingsValidator::new(
-        settings,
-        http_client_with_timeout(Duration::from_millis(800)),
-    )
-}
-
-fn fixture(name: &str) -> ApiRequest {
-    let path = format!(
-        "{}/../../events/settings-validator/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    api_request(lambda_http::request::from_str(&std::fs::read_to_string(path).unwrap()).unwrap())
-}
 
 /// A JSON request with `body`, from the candidate fixture (which carries the key and the media type).
 fn post(body: &Value) -> ApiRequest {
@@ -51,11 +35,6 @@ fn candidate(sim: &Simulator, valid: bool) -> Value {
         servicenow["clientSecret"] = json!("sim-client-secret");
     }
     body
-}
-
-fn report(response: &ApiResponse) -> Value {
-    assert_eq!(response.status(), StatusCode::OK, "{}", response.body());
-    serde_json::from_str(response.body()).unwrap()
 }
 
 /// The name of the check that failed, if one did.
@@ -84,7 +63,7 @@ impl SettingsSource for UnreadableSettings {
 /// an empty body.
 async fn examples_get_conforming_reports(coverage: &mut Coverage) {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    let validator = validator_of(StaticSettings::new(simulator_secret(&sim.base_url())));
+    let validator = validator(simulator_secret(&sim.base_url()));
     let examples = request_examples("POST", ROUTE);
     assert!(examples.len() >= 2, "{examples:?}");
     for (name, example) in examples {
@@ -93,17 +72,17 @@ async fn examples_get_conforming_reports(coverage: &mut Coverage) {
             body["servicenow"]["instanceUrl"] = json!(sim.base_url());
         }
         let response = handle(&validator, post(&body)).await;
-        let report = report(&response);
+        let report = report_in(&response);
         assert_eq!(report["checks"].as_array().unwrap().len(), 4, "{name}");
         coverage.check("POST", ROUTE, &response);
     }
 
     let empty = handle(&validator, fixture("validate-stored.json")).await;
-    assert_eq!(report(&empty)["valid"], true, "{}", empty.body());
+    assert_eq!(report_in(&empty)["valid"], true, "{}", empty.body());
     coverage.check("POST", ROUTE, &empty);
 
     let valid = handle(&validator, post(&candidate(&sim, true))).await;
-    assert_eq!(report(&valid)["valid"], true, "{}", valid.body());
+    assert_eq!(report_in(&valid)["valid"], true, "{}", valid.body());
     coverage.check("POST", ROUTE, &valid);
     assert_eq!(sim.stats().creates, 0, "nothing is written");
 }
@@ -111,7 +90,7 @@ async fn examples_get_conforming_reports(coverage: &mut Coverage) {
 /// A report in which each of the four checks is the one that fails conforms.
 async fn each_failing_check_conforms(coverage: &mut Coverage) {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    let validator = validator_of(StaticSettings::new(simulator_secret("http://127.0.0.1:9")));
+    let validator = validator(simulator_secret("http://127.0.0.1:9"));
 
     let mut bad_config = candidate(&sim, true);
     bad_config["servicenow"]["taskType"] = json!("problem");
@@ -130,7 +109,10 @@ async fn each_failing_check_conforms(coverage: &mut Coverage) {
         (wrong_credentials, "oauth"),
     ] {
         let response = handle(&validator, post(&body)).await;
-        assert_eq!(failed_check(&report(&response)).as_deref(), Some(failing));
+        assert_eq!(
+            failed_check(&report_in(&response)).as_deref(),
+            Some(failing)
+        );
         coverage.check("POST", ROUTE, &response);
     }
 
@@ -146,7 +128,7 @@ async fn each_failing_check_conforms(coverage: &mut Coverage) {
     .unwrap();
     let response = handle(&validator, post(&candidate(&restricted, true))).await;
     assert_eq!(
-        failed_check(&report(&response)).as_deref(),
+        failed_check(&report_in(&response)).as_deref(),
         Some("table_access")
     );
     coverage.check("POST", ROUTE, &response);
@@ -154,20 +136,23 @@ async fn each_failing_check_conforms(coverage: &mut Coverage) {
     // A broken stored secret is reported, not refused.
     let broken = validator_with_broken_secret();
     let response = handle(&broken, fixture("validate-stored.json")).await;
-    assert_eq!(failed_check(&report(&response)).as_deref(), Some("config"));
+    assert_eq!(
+        failed_check(&report_in(&response)).as_deref(),
+        Some("config")
+    );
     coverage.check("POST", ROUTE, &response);
 }
 
 fn validator_with_broken_secret() -> SettingsValidator<StaticSettings> {
-    validator_of(StaticSettings::new(
+    validator(
         json!({"servicenow": {"instanceUrl": "ftp://acme"}, "pmcApiKeys": ["local-dev-pmc-key"]})
             .to_string(),
-    ))
+    )
 }
 
 /// Each error the document lists.
 async fn errors_conform(coverage: &mut Coverage) {
-    let validator = validator_of(StaticSettings::new(simulator_secret("http://127.0.0.1:9")));
+    let validator = validator(simulator_secret("http://127.0.0.1:9"));
     let example = request_example("POST", ROUTE, "candidate");
 
     for authorization in [None, Some("Bearer nope"), Some("local-dev-pmc-key")] {

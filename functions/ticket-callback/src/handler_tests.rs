@@ -19,20 +19,22 @@ use shared::testing::{sample_record, simulator_secret};
 use shared::ticketing::TicketCreator;
 use std::sync::Arc;
 
-const WEBHOOK_SECRET: &str = "local-dev-webhook-secret";
+// The setup below is `pub(super)` because `openapi_tests.rs` drives the same world rather than a copy of it.
 
-struct World {
-    sim: Simulator,
-    store: Arc<MemoryStore>,
+pub(super) const WEBHOOK_SECRET: &str = "local-dev-webhook-secret";
+
+pub(super) struct World {
+    pub(super) sim: Simulator,
+    pub(super) store: Arc<MemoryStore>,
     creator: TicketCreator<Arc<MemoryStore>, StaticSettings>,
-    callback: Callback<Arc<MemoryStore>, StaticSettings>,
+    pub(super) callback: Callback<Arc<MemoryStore>, StaticSettings>,
 }
 
-fn client() -> ServiceNowClient {
+pub(super) fn client() -> ServiceNowClient {
     ServiceNowClient::new(http_client_with_timeout(std::time::Duration::from_secs(2)))
 }
 
-async fn world() -> World {
+pub(super) async fn world() -> World {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let store = Arc::new(MemoryStore::new());
     let secret = simulator_secret(&sim.base_url());
@@ -50,7 +52,7 @@ async fn world() -> World {
 
 impl World {
     /// A request that `ticket-creator` has ticketed; returns it with its ticket's sys_id.
-    async fn ticketed(&self, pmc: &str) -> (RequestRecord, String) {
+    pub(super) async fn ticketed(&self, pmc: &str) -> (RequestRecord, String) {
         let record = sample_record(pmc);
         self.store.create(&record).await.unwrap();
         self.creator.process(&record).await.unwrap();
@@ -64,7 +66,7 @@ impl World {
     }
 
     /// The approver acts in ServiceNow (no webhook target: the test sends the event itself).
-    async fn decide(
+    pub(super) async fn decide(
         &self,
         sys_id: &str,
         approval: Option<&str>,
@@ -81,16 +83,13 @@ impl World {
         let _no_webhook_target = self.sim.decide("incident", sys_id, decision).await;
     }
 
+    /// `body` as a validly signed event.
+    pub(super) async fn send(&self, body: &Value) -> ApiResponse {
+        handle(&self.callback, signed(&body.to_string(), WEBHOOK_SECRET, 0)).await
+    }
+
     async fn event(&self, table: &str, sys_id: &str) -> ApiResponse {
-        handle(
-            &self.callback,
-            signed(
-                &json!({"table": table, "sys_id": sys_id}).to_string(),
-                WEBHOOK_SECRET,
-                0,
-            ),
-        )
-        .await
+        self.send(&json!({"table": table, "sys_id": sys_id})).await
     }
 }
 
@@ -103,7 +102,7 @@ fn fixture() -> ApiRequest {
 }
 
 /// The fixture with `body`, signed with `secret` at now + `skew` seconds, as the business rule would.
-fn signed(body: &str, secret: &str, skew: i64) -> ApiRequest {
+pub(super) fn signed(body: &str, secret: &str, skew: i64) -> ApiRequest {
     let mut request = fixture();
     let timestamp = (chrono::Utc::now().timestamp() + skew).to_string();
     let signature = webhook_signature(&SecretString::from(secret), &timestamp, body.as_bytes());
@@ -117,7 +116,7 @@ fn signed(body: &str, secret: &str, skew: i64) -> ApiRequest {
     request
 }
 
-fn answer(response: &ApiResponse) -> Value {
+pub(super) fn answer(response: &ApiResponse) -> Value {
     serde_json::from_str(response.body()).unwrap()
 }
 

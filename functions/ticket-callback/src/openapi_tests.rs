@@ -2,118 +2,25 @@
 //! through `handle` against the ServiceNow simulator, and every answer (each outcome, and each error the
 //! document lists) must be one the document describes.
 
+use super::tests::{WEBHOOK_SECRET, answer, client, signed, world};
 use super::*;
 use http::StatusCode;
 use http::header::{CONTENT_TYPE, HeaderValue};
-use secrecy::SecretString;
 use serde_json::{Value, json};
-use servicenow_sim::{Fault, FaultTarget, SimConfig, SimDecision, Simulator};
-use shared::auth::webhook_signature;
+use servicenow_sim::{Fault, FaultTarget};
 use shared::callback::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use shared::record::RequestRecord;
 use shared::secrets::StaticSettings;
-use shared::servicenow::{ServiceNowClient, http_client_with_timeout};
 use shared::store::MemoryStore;
 use shared::testing::openapi::{Coverage, request_example, request_examples};
-use shared::testing::{sample_record, simulator_secret};
-use shared::ticketing::TicketCreator;
 use std::sync::Arc;
 
 const ROUTE: &str = "/v1/servicenow/events";
-const WEBHOOK_SECRET: &str = "local-dev-webhook-secret";
-
-struct World {
-    sim: Simulator,
-    store: Arc<MemoryStore>,
-    creator: TicketCreator<Arc<MemoryStore>, StaticSettings>,
-    callback: Callback<Arc<MemoryStore>, StaticSettings>,
-}
-
-fn client() -> ServiceNowClient {
-    ServiceNowClient::new(http_client_with_timeout(std::time::Duration::from_secs(2)))
-}
-
-async fn world() -> World {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    let store = Arc::new(MemoryStore::new());
-    let secret = simulator_secret(&sim.base_url());
-    World {
-        creator: TicketCreator::new(
-            Arc::clone(&store),
-            StaticSettings::new(secret.clone()),
-            client(),
-        ),
-        callback: Callback::new(Arc::clone(&store), StaticSettings::new(secret), client()),
-        store,
-        sim,
-    }
-}
-
-impl World {
-    /// A request that `ticket-creator` has ticketed, and its ticket's sys_id.
-    async fn ticketed(&self, pmc: &str) -> (RequestRecord, String) {
-        let record = sample_record(pmc);
-        self.store.create(&record).await.unwrap();
-        self.creator.process(&record).await.unwrap();
-        let record = self.store.get(&record.id).await.unwrap().unwrap();
-        let sys_id = record.ticket.as_ref().unwrap().sys_id.clone();
-        (record, sys_id)
-    }
-
-    async fn decide(
-        &self,
-        sys_id: &str,
-        approval: Option<&str>,
-        duration: Option<&str>,
-        active: Option<bool>,
-    ) {
-        let decision = SimDecision {
-            approval: approval.map(str::to_owned),
-            duration: duration.map(str::to_owned),
-            notes: Some("Approved for the capture".into()),
-            by: Some("alice.approver".into()),
-            active,
-        };
-        let _no_webhook_target = self.sim.decide("incident", sys_id, decision).await;
-    }
-
-    async fn send(&self, body: &Value) -> ApiResponse {
-        handle(&self.callback, signed(&body.to_string(), WEBHOOK_SECRET, 0)).await
-    }
-}
-
-fn fixture() -> ApiRequest {
-    let path = format!(
-        "{}/../../events/ticket-callback/servicenow-event.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    api_request(lambda_http::request::from_str(&std::fs::read_to_string(path).unwrap()).unwrap())
-}
-
-/// `body` signed with `secret` at now + `skew` seconds, as ServiceNow's business rule does.
-fn signed(body: &str, secret: &str, skew: i64) -> ApiRequest {
-    let mut request = fixture();
-    let timestamp = (chrono::Utc::now().timestamp() + skew).to_string();
-    let signature = webhook_signature(&SecretString::from(secret), &timestamp, body.as_bytes());
-    *request.body_mut() = body.as_bytes().to_vec();
-    request
-        .headers_mut()
-        .insert(TIMESTAMP_HEADER, HeaderValue::from_str(&timestamp).unwrap());
-    request
-        .headers_mut()
-        .insert(SIGNATURE_HEADER, HeaderValue::from_str(&signature).unwrap());
-    request
-}
 
 /// The document's example for `name`, about the ticket `sys_id`.
 fn example_about(name: &str, sys_id: &str) -> Value {
     let mut body = request_example("POST", ROUTE, name);
     body["sys_id"] = json!(sys_id);
     body
-}
-
-fn answer(response: &ApiResponse) -> Value {
-    serde_json::from_str(response.body()).unwrap()
 }
 
 #[track_caller]
