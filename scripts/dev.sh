@@ -28,7 +28,7 @@ mode="${1:-run}"
 stop_stack() {
   if [ -f "$pids" ]; then
     # Each piece runs in its own process group (setsid), so this also stops what it started (cargo, functions).
-    while read -r pid; do kill -TERM -- "-$pid" 2>/dev/null || true; done <"$pids"
+    while read -r pid; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done <"$pids"
     rm -f "$pids"
   fi
 }
@@ -43,7 +43,12 @@ scripts/bootstrap.sh
 stop_stack
 mkdir -p "$logs"
 : >"$pids"
-[ "$mode" = run ] && trap 'echo; echo "stopping…"; stop_stack' EXIT
+if [ "$mode" = run ]; then
+  trap 'echo; echo "stopping…"; stop_stack' EXIT
+  # Turn Ctrl-C and termination into an exit, so that the EXIT trap stops everything even while waiting.
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+fi
 
 # spawn NAME COMMAND…: runs COMMAND in its own process group with its output in .dev/logs/NAME.log.
 spawn() {
@@ -182,4 +187,5 @@ Walk through one request (in another terminal):
 Ctrl-C stops everything.
 TEXT
 tail -n 0 -F "$logs/watch.log" "$logs/relay.log" &
+echo $! >>"$pids"
 wait "$watch_pid"

@@ -217,7 +217,7 @@ fn config_check(subject: Subject, raw: &str) -> Result<(ServiceNowSettings, Stri
     match parsed {
         Ok(settings) => {
             let detail = format!(
-                "{source} name instance {}, user {}, task type {}",
+                "{source}: instance {}, user {}, task type {}",
                 settings.instance_url.as_str(),
                 settings.username,
                 settings.task_type
