@@ -11,7 +11,8 @@ dev:
 # Release builds of every function for Lambda (arm64, provided.al2023), as `sam build` makes them.
 build:
 	scripts/bootstrap.sh
-	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --arm64
+	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --arm64 \
+		--bin request-intake --bin ticket-creator --bin settings-validator --bin ticket-callback
 
 clean:
 	cargo clean
