@@ -325,26 +325,6 @@ async fn faults_conform(coverage: &mut Coverage) {
 }
 
 #[tokio::test]
-async fn the_documents_examples_are_accepted_retried_and_read_back() {
-    examples_are_accepted_retried_and_read_back(&mut Coverage::new()).await;
-}
-
-#[tokio::test]
-async fn the_resource_conforms_in_every_status_it_reaches() {
-    the_resource_conforms_in_every_status(&mut Coverage::new()).await;
-}
-
-#[tokio::test]
-async fn client_errors_conform_to_the_document() {
-    client_errors_conform(&mut Coverage::new()).await;
-}
-
-#[tokio::test]
-async fn faults_conform_to_the_document() {
-    faults_conform(&mut Coverage::new()).await;
-}
-
-#[tokio::test]
 async fn every_status_the_document_lists_is_provoked_and_conforms() {
     let mut coverage = Coverage::new();
     examples_are_accepted_retried_and_read_back(&mut coverage).await;

@@ -211,21 +211,6 @@ async fn errors_conform(coverage: &mut Coverage) {
 }
 
 #[tokio::test]
-async fn the_documents_examples_get_conforming_reports() {
-    examples_get_conforming_reports(&mut Coverage::new()).await;
-}
-
-#[tokio::test]
-async fn reports_with_each_failing_check_conform() {
-    each_failing_check_conforms(&mut Coverage::new()).await;
-}
-
-#[tokio::test]
-async fn errors_conform_to_the_document() {
-    errors_conform(&mut Coverage::new()).await;
-}
-
-#[tokio::test]
 async fn every_status_the_document_lists_is_provoked_and_conforms() {
     let mut coverage = Coverage::new();
     examples_get_conforming_reports(&mut coverage).await;

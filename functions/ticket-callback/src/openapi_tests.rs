@@ -182,16 +182,6 @@ async fn errors_conform(coverage: &mut Coverage) {
 }
 
 #[tokio::test]
-async fn the_documents_examples_get_conforming_answers() {
-    examples_get_conforming_answers(&mut Coverage::new()).await;
-}
-
-#[tokio::test]
-async fn errors_conform_to_the_document() {
-    errors_conform(&mut Coverage::new()).await;
-}
-
-#[tokio::test]
 async fn every_status_the_document_lists_is_provoked_and_conforms() {
     let mut coverage = Coverage::new();
     examples_get_conforming_answers(&mut coverage).await;
