@@ -113,6 +113,7 @@ impl<C: SettingsSource> SettingsValidator<C> {
     }
 
     async fn try_handle(&self, request: &ApiRequest) -> Result<Report, Problem> {
+        // Read uncached: an administrator who just saved the secret expects that version to be checked.
         let raw = self.settings.raw().await.map_err(|error| {
             tracing::error!(%error, "settings secret unavailable");
             Problem::unavailable("the connector cannot read its settings secret")
