@@ -1,4 +1,4 @@
-.PHONY: test dev build clean
+.PHONY: test dev build bench clean
 
 # Every check CI runs: fmt, cfn-lint, clippy, and all tests (unit, emulator-backed and end-to-end).
 test:
@@ -13,6 +13,13 @@ build:
 	scripts/bootstrap.sh
 	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --arm64 \
 		--bin request-intake --bin ticket-creator --bin settings-validator --bin ticket-callback
+
+# Cold start as Lambda sees it (exec to the first Runtime API call) and peak RSS of each function, natively.
+bench:
+	scripts/bootstrap.sh
+	cargo build --release --bin request-intake --bin ticket-creator --bin settings-validator --bin ticket-callback
+	.venv/bin/python scripts/bench_startup.py target/release/request-intake target/release/ticket-creator \
+		target/release/settings-validator target/release/ticket-callback
 
 clean:
 	cargo clean
