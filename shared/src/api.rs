@@ -58,12 +58,9 @@ pub fn method_not_allowed(allowed: &str) -> ApiResponse {
     response
 }
 
-fn header(request: &ApiRequest, name: impl http::header::AsHeaderName) -> Option<&str> {
+/// A header's value as text; `None` when absent or not visible ASCII.
+pub fn header(request: &ApiRequest, name: impl http::header::AsHeaderName) -> Option<&str> {
     request.headers().get(name).and_then(|v| v.to_str().ok())
-}
-
-pub fn header_str<'a>(request: &'a ApiRequest, name: &str) -> Option<&'a str> {
-    header(request, name)
 }
 
 /// The value of query parameter `name`, percent-decoded.

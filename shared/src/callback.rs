@@ -122,8 +122,8 @@ impl<S: RequestStore, C: SettingsSource> Callback<S, C> {
         }
         let settings = api::load_settings(&self.settings).await?;
         verify_webhook(
-            api::header_str(request, TIMESTAMP_HEADER),
-            api::header_str(request, SIGNATURE_HEADER),
+            api::header(request, TIMESTAMP_HEADER),
+            api::header(request, SIGNATURE_HEADER),
             request.body(),
             &settings.webhook_secrets,
             chrono::Utc::now().timestamp(),

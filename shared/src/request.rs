@@ -252,23 +252,16 @@ fn read_reason(c: &mut Collector, o: &ObjectReader<'_>) -> Option<Reason> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::sample_body;
     use serde_json::json;
 
+    /// The shared sample with every optional field filled in, so that each rule has a field to break.
     fn valid() -> Value {
-        json!({
-            "pmcRequestId": "3c5e2a8e-0d2b-4f7e-9a51-1f0b6f0f4e21",
-            "requestType": "application",
-            "user": {"name": "ACME\\jdoe", "email": "jdoe@acme.example", "displayName": "Jane Doe"},
-            "computer": {"hostName": "LT-0042", "os": "Windows 11 Enterprise", "domain": "acme.example"},
-            "application": {
-                "name": "Wireshark", "path": "C:\\Tools\\Wireshark\\Wireshark.exe",
-                "publisher": "Wireshark Foundation", "version": "4.2.5",
-                "sha256": "a".repeat(64), "commandLine": "wireshark.exe -i 1"
-            },
-            "reason": {"choice": "Troubleshooting", "text": "Need to capture traffic"},
-            "requestedDuration": {"type": "hours", "value": 4},
-            "policy": {"workstyle": "Developers", "applicationGroup": "Tools", "rule": "On-demand"}
-        })
+        let mut body = sample_body("3c5e2a8e-0d2b-4f7e-9a51-1f0b6f0f4e21");
+        body["application"]["commandLine"] = json!("wireshark.exe -i 1");
+        body["policy"] =
+            json!({"workstyle": "Developers", "applicationGroup": "Tools", "rule": "On-demand"});
+        body
     }
 
     fn parse(body: Value) -> Result<NewRequest, Vec<FieldError>> {

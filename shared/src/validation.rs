@@ -120,11 +120,7 @@ impl<C: SettingsSource> SettingsValidator<C> {
         })?;
         // Only the keys are needed to let the caller in: the rest of the stored secret may be what is broken.
         let keys = pmc_api_keys(&raw);
-        let authorization = request
-            .headers()
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        if !bearer_key_is_valid(authorization, &keys) {
+        if !bearer_key_is_valid(api::header(request, AUTHORIZATION), &keys) {
             return Err(Problem::unauthorized());
         }
         let subject = subject(request)?;
