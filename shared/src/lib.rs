@@ -1,23 +1,18 @@
-//! The connector's rules and adapters. Every function crate is a thin Lambda edge over this library.
+//! The connector's rules and adapters; every function crate is a thin Lambda edge over this library.
+//!
+//! Layers, inner to outer (an inner one never imports an outer one):
+//! - [`domain`]: the vocabulary and pure rules (requests, status, durations, tickets, settings). No I/O.
+//! - Ports and adapters: [`store`] (DynamoDB, in memory), [`secrets`] (Secrets Manager, fixed), [`servicenow`]
+//!   (OAuth and the Table API), all on [`outbound`] for the HTTP client they share.
+//! - [`rules`]: one module per function, from typed input to a typed outcome or error, through the ports.
+//! - Edges: [`http`] (bodies, authentication, problems, the Lambda HTTP adapter) and [`runtime`] (environment,
+//!   wiring, logging), which the functions' `main.rs` and handlers use.
 
-pub mod api;
-pub mod auth;
-pub mod callback;
-pub mod config;
-pub mod duration;
-pub mod intake;
-pub mod problem;
-pub mod record;
-pub mod request;
+pub mod domain;
+pub mod http;
+pub mod outbound;
+pub mod rules;
+pub mod runtime;
 pub mod secrets;
 pub mod servicenow;
-pub mod settings;
-pub mod status;
 pub mod store;
-#[cfg(any(test, feature = "testing"))]
-pub mod testing;
-pub mod ticket_content;
-pub mod ticketing;
-pub mod time;
-mod validate;
-pub mod validation;

@@ -1,17 +1,20 @@
-//! Routes an API Gateway HTTP API request to the intake rules in `shared`.
+//! Routes API Gateway HTTP API requests to the intake rules, and maps their outcomes to responses
+//! (CONTRACT §5, §6): a new request `202` with its `Location`, a retry `200`, reads `200` or `404`.
 
-use http::Method;
-use lambda_http::Request;
-use shared::api::{self, ApiRequest, ApiResponse};
-use shared::intake::Intake;
-use shared::problem::Problem;
+use http::{Method, StatusCode};
+use shared::domain::fields::FieldError;
+use shared::domain::ids::{PmcRequestId, RequestId};
+use shared::domain::record::RequestRecord;
+use shared::domain::request::Submission;
+use shared::http::{
+    ApiRequest, ApiResponse, Caller, Edge, Problem, accepted_response, body, json_response,
+    method_not_allowed, no_route, query_param, respond,
+};
+use shared::rules::request_intake::{RequestIntake, Submitted};
 use shared::secrets::SettingsSource;
 use shared::store::RequestStore;
 
-pub fn api_request(event: Request) -> ApiRequest {
-    let (parts, body) = event.into_parts();
-    ApiRequest::from_parts(parts, body.to_vec())
-}
+pub type Intake<S, C> = Edge<RequestIntake<S>, C>;
 
 pub async fn handle<S: RequestStore, C: SettingsSource>(
     intake: &Intake<S, C>,
@@ -20,20 +23,79 @@ pub async fn handle<S: RequestStore, C: SettingsSource>(
     let path = request.uri().path().trim_end_matches('/').to_owned();
     match path.strip_prefix("/v1/requests") {
         Some("") => match *request.method() {
-            Method::POST => intake.submit(&request).await,
-            Method::GET => intake.find(&request).await,
-            _ => api::method_not_allowed("GET, POST"),
+            Method::POST => respond(submit(intake, &request).await),
+            Method::GET => respond(find(intake, &request).await),
+            _ => method_not_allowed("GET, POST"),
         },
         Some(rest) => match rest
             .strip_prefix('/')
             .filter(|id| !id.is_empty() && !id.contains('/'))
         {
-            Some(id) if request.method() == Method::GET => intake.get(&request, id).await,
-            Some(_) => api::method_not_allowed("GET"),
-            None => Problem::not_found(format!("no route {path}")).into(),
+            Some(id) if request.method() == Method::GET => respond(get(intake, &request, id).await),
+            Some(_) => method_not_allowed("GET"),
+            None => no_route(&path),
         },
-        None => Problem::not_found(format!("no route {path}")).into(),
+        None => no_route(&path),
     }
+}
+
+/// `200` with the request, or `404` saying what named none.
+fn found_or_404(record: Option<RequestRecord>, named: &str) -> Result<ApiResponse, Problem> {
+    match record {
+        Some(record) => Ok(json_response(StatusCode::OK, &record.resource())),
+        None => Err(Problem::not_found(format!("no request has {named}"))),
+    }
+}
+
+/// `POST /v1/requests`.
+async fn submit<S: RequestStore, C: SettingsSource>(
+    intake: &Intake<S, C>,
+    request: &ApiRequest,
+) -> Result<ApiResponse, Problem> {
+    intake.settings_for(Caller::PmCloud, request).await?;
+    let body = body::json_object_body(request)?;
+    let submission = Submission::parse(&body).map_err(Problem::validation)?;
+    Ok(match intake.rules.submit(submission).await? {
+        Submitted::Created(record) => {
+            accepted_response(&format!("/v1/requests/{}", record.id), &record.resource())
+        }
+        Submitted::Retried(record) => json_response(StatusCode::OK, &record.resource()),
+    })
+}
+
+/// `GET /v1/requests/{id}`.
+async fn get<S: RequestStore, C: SettingsSource>(
+    intake: &Intake<S, C>,
+    request: &ApiRequest,
+    id: &str,
+) -> Result<ApiResponse, Problem> {
+    intake.settings_for(Caller::PmCloud, request).await?;
+    // An id that could never have been issued names no request.
+    let record = match RequestId::parse(id) {
+        Ok(request_id) => intake.rules.get(&request_id).await?,
+        Err(_) => None,
+    };
+    found_or_404(record, &format!("id {id}"))
+}
+
+/// `GET /v1/requests?pmcRequestId=…`.
+async fn find<S: RequestStore, C: SettingsSource>(
+    intake: &Intake<S, C>,
+    request: &ApiRequest,
+) -> Result<ApiResponse, Problem> {
+    intake.settings_for(Caller::PmCloud, request).await?;
+    let Some(text) = query_param(request, "pmcRequestId") else {
+        return Err(Problem::validation(vec![FieldError::new(
+            "pmcRequestId",
+            "is required as a query parameter",
+        )]));
+    };
+    // An id that could never have been accepted names no request.
+    let record = match PmcRequestId::parse(&text) {
+        Ok(pmc_request_id) => intake.rules.find(&pmc_request_id).await?,
+        Err(_) => None,
+    };
+    found_or_404(record, &format!("pmcRequestId {text}"))
 }
 
 #[cfg(test)]

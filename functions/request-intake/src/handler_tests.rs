@@ -2,15 +2,16 @@
 //! against the in-memory store and, for the concurrency guarantee, against DynamoDB in the emulator.
 
 use super::*;
+use http::HeaderValue;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION};
-use http::{HeaderValue, StatusCode};
 use serde_json::{Value, json};
+use shared::domain::ids::{PmcRequestId, RequestId};
+use shared::domain::status::Status;
+use shared::http::lambda::api_request;
 use shared::secrets::StaticSettings;
-use shared::store::{
-    CreateOutcome, DynamoStore, MemoryStore, ReplaceOutcome, RequestStore, StoreError,
-};
-use shared::testing::{create_requests_table, emulator_config, sample_body};
+use shared::store::{CreateOutcome, DynamoStore, MemoryStore, ReplaceOutcome, StoreError};
 use std::sync::Arc;
+use test_support::{create_requests_table, emulator_config, sample_body};
 
 // The setup below is `pub(super)` because `openapi_tests.rs` sends its requests through the same helpers.
 
@@ -32,8 +33,11 @@ pub(super) fn settings() -> StaticSettings {
     )
 }
 
-pub(super) fn intake() -> Intake<MemoryStore, StaticSettings> {
-    Intake::new(MemoryStore::new(), settings())
+/// The function over an in-memory store, and that store, to see what was stored.
+pub(super) fn intake() -> (Intake<Arc<MemoryStore>, StaticSettings>, Arc<MemoryStore>) {
+    let store = Arc::new(MemoryStore::new());
+    let intake = Intake::new(RequestIntake::new(Arc::clone(&store)), settings());
+    (intake, store)
 }
 
 fn fixture(name: &str) -> ApiRequest {
@@ -76,7 +80,7 @@ fn assert_problem(response: &ApiResponse, status: u16) -> Value {
 
 #[tokio::test]
 async fn a_new_request_is_accepted_with_its_location_and_can_be_read_back() {
-    let intake = intake();
+    let (intake, _) = intake();
     let response = handle(&intake, fixture("submit-request.json")).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let created = body(&response);
@@ -107,7 +111,7 @@ async fn a_new_request_is_accepted_with_its_location_and_can_be_read_back() {
 
 #[tokio::test]
 async fn a_retry_with_the_same_json_value_answers_200_with_the_stored_request() {
-    let intake = intake();
+    let (intake, store) = intake();
     let first = body(&handle(&intake, fixture("submit-request.json")).await);
     // The same value with other key order and white space.
     let original: Value = serde_json::from_slice(fixture("submit-request.json").body()).unwrap();
@@ -124,12 +128,12 @@ async fn a_retry_with_the_same_json_value_answers_200_with_the_stored_request() 
     let retry = handle(&intake, submit_with(reordered.as_bytes())).await;
     assert_eq!(retry.status(), StatusCode::OK);
     assert_eq!(body(&retry), first);
-    assert_eq!(intake.store().len(), 1);
+    assert_eq!(store.len(), 1);
 }
 
 #[tokio::test]
 async fn a_reused_pmc_request_id_with_other_content_is_a_conflict_and_changes_nothing() {
-    let intake = intake();
+    let (intake, store) = intake();
     let first = body(&handle(&intake, fixture("submit-request.json")).await);
     let mut changed: Value = serde_json::from_slice(fixture("submit-request.json").body()).unwrap();
     changed["reason"]["text"] = json!("something else");
@@ -141,7 +145,7 @@ async fn a_reused_pmc_request_id_with_other_content_is_a_conflict_and_changes_no
             .unwrap()
             .contains("3c5e2a8e-0d2b-4f7e-9a51-1f0b6f0f4e21")
     );
-    assert_eq!(intake.store().len(), 1);
+    assert_eq!(store.len(), 1);
     let stored = handle(
         &intake,
         get_path(&format!("/v1/requests/{}", first["id"].as_str().unwrap())),
@@ -152,7 +156,7 @@ async fn a_reused_pmc_request_id_with_other_content_is_a_conflict_and_changes_no
 
 #[tokio::test]
 async fn every_authentication_failure_is_401_and_stores_nothing() {
-    let intake = intake();
+    let (intake, store) = intake();
     let cases: [Option<&str>; 6] = [
         None,
         Some("Bearer wrong-key"),
@@ -177,12 +181,12 @@ async fn every_authentication_failure_is_401_and_stores_nothing() {
             assert!(!problem.to_string().contains(KEY), "no key is echoed");
         }
     }
-    assert!(intake.store().is_empty());
+    assert!(store.is_empty());
 }
 
 #[tokio::test]
 async fn the_second_key_of_a_rotation_is_accepted() {
-    let intake = intake();
+    let (intake, _) = intake();
     let mut request = fixture("submit-request.json");
     request
         .headers_mut()
@@ -195,7 +199,7 @@ async fn the_second_key_of_a_rotation_is_accepted() {
 
 #[tokio::test]
 async fn bad_bodies_get_400_413_415_and_store_nothing() {
-    let intake = intake();
+    let (intake, store) = intake();
     assert_problem(
         &handle(&intake, submit_with(b"{\"pmcRequestId\": ")).await,
         400,
@@ -216,12 +220,12 @@ async fn bad_bodies_get_400_413_415_and_store_nothing() {
     let mut no_type = fixture("submit-request.json");
     no_type.headers_mut().remove(CONTENT_TYPE);
     assert_problem(&handle(&intake, no_type).await, 415);
-    assert!(intake.store().is_empty());
+    assert!(store.is_empty());
 }
 
 #[tokio::test]
 async fn invalid_fields_get_422_naming_every_one_and_store_nothing() {
-    let intake = intake();
+    let (intake, store) = intake();
     let mut bad = sample_body("p-422");
     bad["application"]["sha256"] = json!("xyz");
     bad["user"]["email"] = json!("not-an-address");
@@ -251,12 +255,12 @@ async fn invalid_fields_get_422_naming_every_one_and_store_nothing() {
             .iter()
             .all(|e| e["message"].is_string())
     );
-    assert!(intake.store().is_empty());
+    assert!(store.is_empty());
 }
 
 #[tokio::test]
 async fn unknown_ids_are_404_and_other_methods_405() {
-    let intake = intake();
+    let (intake, _) = intake();
     assert_problem(&handle(&intake, fixture("get-request.json")).await, 404);
     assert_problem(&handle(&intake, fixture("find-request.json")).await, 404);
     assert_problem(
@@ -326,10 +330,11 @@ fn assert_one_request(answers: &[(StatusCode, Value)]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_concurrent_identical_posts_create_one_request_in_memory() {
-    let intake = Arc::new(intake());
+    let (intake, store) = intake();
+    let intake = Arc::new(intake);
     let answers = submit_concurrently(Arc::clone(&intake), &sample_body("concurrent-mem")).await;
     assert_one_request(&answers);
-    assert_eq!(intake.store().len(), 1);
+    assert_eq!(store.len(), 1);
 }
 
 /// moto's server is not atomic under concurrent conditional writes (a limitation of the emulator, not of
@@ -340,28 +345,25 @@ struct OneCallAtATime<S> {
 }
 
 impl<S: RequestStore> RequestStore for OneCallAtATime<S> {
-    async fn create(
-        &self,
-        record: &shared::record::RequestRecord,
-    ) -> Result<CreateOutcome, StoreError> {
+    async fn create(&self, record: &RequestRecord) -> Result<CreateOutcome, StoreError> {
         let _turn = self.gate.lock().await;
         self.inner.create(record).await
     }
-    async fn get(&self, id: &str) -> Result<Option<shared::record::RequestRecord>, StoreError> {
+    async fn get(&self, id: &RequestId) -> Result<Option<RequestRecord>, StoreError> {
         let _turn = self.gate.lock().await;
         self.inner.get(id).await
     }
     async fn find_by_pmc_request_id(
         &self,
-        id: &shared::request::PmcRequestId,
-    ) -> Result<Option<shared::record::RequestRecord>, StoreError> {
+        id: &PmcRequestId,
+    ) -> Result<Option<RequestRecord>, StoreError> {
         let _turn = self.gate.lock().await;
         self.inner.find_by_pmc_request_id(id).await
     }
     async fn replace(
         &self,
-        next: &shared::record::RequestRecord,
-        expected: shared::status::Status,
+        next: &RequestRecord,
+        expected: Status,
     ) -> Result<ReplaceOutcome, StoreError> {
         let _turn = self.gate.lock().await;
         self.inner.replace(next, expected).await
@@ -376,7 +378,7 @@ async fn twenty_concurrent_identical_posts_create_one_request_in_dynamodb() {
         inner: DynamoStore::from_config(&config, &table),
         gate: tokio::sync::Mutex::new(()),
     };
-    let intake = Arc::new(Intake::new(store, settings()));
+    let intake = Arc::new(Intake::new(RequestIntake::new(store), settings()));
     let answers = submit_concurrently(Arc::clone(&intake), &sample_body("concurrent-ddb")).await;
     assert_one_request(&answers);
 
@@ -396,7 +398,10 @@ async fn twenty_concurrent_identical_posts_create_one_request_in_dynamodb() {
 async fn the_whole_function_works_against_dynamodb() {
     let config = emulator_config().await;
     let table = create_requests_table(&config).await;
-    let intake = Intake::new(DynamoStore::from_config(&config, &table), settings());
+    let intake = Intake::new(
+        RequestIntake::new(DynamoStore::from_config(&config, &table)),
+        settings(),
+    );
     let created = handle(&intake, fixture("submit-request.json")).await;
     assert_eq!(created.status(), StatusCode::ACCEPTED);
     let retry = handle(&intake, fixture("submit-request.json")).await;

@@ -2,29 +2,15 @@
 
 mod handler;
 
-use lambda_http::{Body, Error, Request, run, service_fn};
-use shared::config::{FunctionConfig, aws_sdk_config};
-use shared::intake::Intake;
-use shared::secrets::SecretsManagerSettings;
-use shared::store::DynamoStore;
+use shared::http::{Edge, lambda};
+use shared::rules::request_intake::RequestIntake;
+use shared::runtime::{Adapters, init_tracing};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let config = FunctionConfig::from_env()?;
-    let aws = aws_sdk_config().await;
-    let intake = Intake::new(
-        DynamoStore::from_config(&aws, config.table_name),
-        SecretsManagerSettings::from_config(
-            &aws,
-            config.settings_secret_id,
-            config.settings_cache_ttl,
-        ),
-    );
+async fn main() -> Result<(), lambda_http::Error> {
+    init_tracing();
+    let adapters = Adapters::from_env().await?;
+    let intake = Edge::new(RequestIntake::new(adapters.store), adapters.settings);
     let intake = &intake;
-    run(service_fn(move |event: Request| async move {
-        let response = handler::handle(intake, handler::api_request(event)).await;
-        Ok::<_, Error>(response.map(Body::from))
-    }))
-    .await
+    lambda::serve(move |request| handler::handle(intake, request)).await
 }

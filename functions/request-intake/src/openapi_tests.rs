@@ -3,17 +3,19 @@
 
 use super::tests::{KEY, body, get_path, intake, settings, submit_json};
 use super::*;
+use http::HeaderValue;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION};
-use http::{HeaderValue, StatusCode};
 use serde_json::json;
-use shared::record::{Decision, Failure, Outcome, RequestRecord, Ticket};
-use shared::request::PmcRequestId;
+use shared::domain::duration::Duration;
+use shared::domain::ids::{PmcRequestId, RequestId, SysId};
+use shared::domain::record::{Decision, Failure, FailureCode, Outcome};
+use shared::domain::settings::Settings;
+use shared::domain::status::Status;
+use shared::domain::ticket::{TaskType, Ticket};
 use shared::secrets::{SettingsError, StaticSettings};
-use shared::settings::Settings;
-use shared::status::Status;
 use shared::store::{CreateOutcome, MemoryStore, ReplaceOutcome, StoreError};
-use shared::testing::openapi::{Coverage, request_example, request_examples};
 use std::sync::Arc;
+use test_support::openapi::{Coverage, request_example, request_examples};
 
 const REQUESTS: &str = "/v1/requests";
 const REQUEST: &str = "/v1/requests/{id}";
@@ -43,7 +45,7 @@ impl RequestStore for DownStore {
     async fn create(&self, _: &RequestRecord) -> Result<CreateOutcome, StoreError> {
         Err(StoreError::Unavailable("throttled".into()))
     }
-    async fn get(&self, _: &str) -> Result<Option<RequestRecord>, StoreError> {
+    async fn get(&self, _: &RequestId) -> Result<Option<RequestRecord>, StoreError> {
         Err(StoreError::Unavailable("throttled".into()))
     }
     async fn find_by_pmc_request_id(
@@ -60,7 +62,7 @@ impl RequestStore for DownStore {
 /// Every submission example of the document is accepted (202 with `Location`), retried (200), and read back
 /// by id and by pmcRequestId (200); every answer conforms.
 async fn examples_are_accepted_retried_and_read_back(coverage: &mut Coverage) {
-    let intake = intake();
+    let (intake, _) = intake();
     let examples = request_examples("POST", REQUESTS);
     assert!(examples.len() >= 2, "{examples:?}");
     for (name, example) in examples {
@@ -101,22 +103,23 @@ async fn examples_are_accepted_retried_and_read_back(coverage: &mut Coverage) {
 
 /// The resource conforms in every status it can reach, with its ticket, decision or failure filled in.
 async fn the_resource_conforms_in_every_status(coverage: &mut Coverage) {
-    let intake = intake();
+    let (intake, store) = intake();
     let example = request_example("POST", REQUESTS, "application");
     let created = body(&handle(&intake, submit_json(&example)).await);
     let id = created["id"].as_str().unwrap();
-    let pending = intake.store().get(id).await.unwrap().unwrap();
-    let now = shared::time::now();
+    let request_id = RequestId::parse(id).unwrap();
+    let pending = store.get(&request_id).await.unwrap().unwrap();
+    let now = shared::domain::time::now();
     let ticket = Ticket {
-        table: "incident".into(),
+        table: TaskType::Incident,
         number: "INC0010001".into(),
-        sys_id: "9d385017c611228701d22104cc95c371".into(),
+        sys_id: SysId::parse("9d385017c611228701d22104cc95c371").unwrap(),
         url: "https://acme.service-now.com/nav_to.do?uri=incident.do%3Fsys_id%3D9d385017c611228701d22104cc95c371".into(),
     };
     let decision = |outcome, duration| Decision {
         outcome,
         duration,
-        expires_at: duration.and_then(|d: shared::duration::Duration| d.expires_at(now)),
+        expires_at: duration.and_then(|d: Duration| d.expires_at(now)),
         decided_by: Some("alice.approver".into()),
         decided_at: now,
         notes: Some("Approved for the capture".into()),
@@ -126,10 +129,7 @@ async fn the_resource_conforms_in_every_status(coverage: &mut Coverage) {
         ticketed.clone(),
         ticketed
             .decided(
-                decision(
-                    Outcome::Approved,
-                    Some(shared::duration::Duration::Hours(4)),
-                ),
+                decision(Outcome::Approved, Some(Duration::Hours(4))),
                 ticket.clone(),
                 now,
             )
@@ -141,7 +141,7 @@ async fn the_resource_conforms_in_every_status(coverage: &mut Coverage) {
         pending
             .failed(
                 Failure {
-                    code: "servicenow_rejected".into(),
+                    code: FailureCode::Rejected,
                     detail: "403 from the Table API: Operation Failed".into(),
                 },
                 now,
@@ -150,12 +150,8 @@ async fn the_resource_conforms_in_every_status(coverage: &mut Coverage) {
     ];
     for state in states {
         // Put the record in this state whatever it is now (the in-memory store checks only the status).
-        let current = intake.store().get(id).await.unwrap().unwrap();
-        intake
-            .store()
-            .replace(&state, current.status)
-            .await
-            .unwrap();
+        let current = store.get(&request_id).await.unwrap().unwrap();
+        store.replace(&state, current.status).await.unwrap();
         let by_id = handle(&intake, get_path(&format!("/v1/requests/{id}"))).await;
         assert_eq!(body(&by_id)["status"], state.status.as_str());
         coverage.check("GET", REQUEST, &by_id);
@@ -176,7 +172,7 @@ async fn the_resource_conforms_in_every_status(coverage: &mut Coverage) {
 
 /// Each client error the document lists, provoked with the document's example as the starting point.
 async fn client_errors_conform(coverage: &mut Coverage) {
-    let intake = intake();
+    let (intake, _) = intake();
     let example = request_example("POST", REQUESTS, "application");
 
     // 401 on every operation, before anything else is looked at.
@@ -297,7 +293,7 @@ async fn faults_conform(coverage: &mut Coverage) {
     };
 
     let invalid = Intake::new(
-        MemoryStore::new(),
+        RequestIntake::new(MemoryStore::new()),
         StaticSettings::new("{\"pmcApiKeys\": []}"),
     );
     for (method, path, request) in requests() {
@@ -305,8 +301,8 @@ async fn faults_conform(coverage: &mut Coverage) {
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         coverage.check(method, path, &response);
     }
-    let unreadable = Intake::new(MemoryStore::new(), UnreadableSettings);
-    let store_down = Intake::new(DownStore, settings());
+    let unreadable = Intake::new(RequestIntake::new(MemoryStore::new()), UnreadableSettings);
+    let store_down = Intake::new(RequestIntake::new(DownStore), settings());
     for (method, path, request) in requests() {
         let response = handle(&unreadable, request).await;
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);

@@ -2,28 +2,27 @@
 //! fails for its own cause with its own hint, later checks are skipped, and no secret is ever echoed.
 
 use super::*;
-use http::StatusCode;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use serde_json::{Value, json};
 use servicenow_sim::{Fault, FaultTarget, SimConfig, SimUser, Simulator};
+use shared::http::lambda::api_request;
+use shared::outbound::http_client_with_timeout;
 use shared::secrets::StaticSettings;
-use shared::servicenow::http_client_with_timeout;
-use shared::testing::simulator_secret;
+use shared::servicenow::ServiceNowClient;
 use std::time::Duration;
+use test_support::simulator_secret;
 
 // The setup below is `pub(super)` because `openapi_tests.rs` builds its validators and requests with it.
 
 const SECRETS: [&str; 3] = ["sim-password", "sim-client-secret", "local-dev-pmc-key"];
 
 /// A validator over any settings source (the OpenAPI tests also need one whose secret cannot be read).
-pub(super) fn validator_of<C: SettingsSource>(settings: C) -> SettingsValidator<C> {
-    SettingsValidator::new(
-        settings,
-        http_client_with_timeout(Duration::from_millis(800)),
-    )
+pub(super) fn validator_of<C: SettingsSource>(settings: C) -> Validator<C> {
+    let servicenow = ServiceNowClient::new(http_client_with_timeout(Duration::from_millis(800)));
+    Validator::new(SettingsValidator::new(servicenow), settings)
 }
 
-pub(super) fn validator(secret: String) -> SettingsValidator<StaticSettings> {
+pub(super) fn validator(secret: String) -> Validator<StaticSettings> {
     validator_of(StaticSettings::new(secret))
 }
 
@@ -46,7 +45,7 @@ fn candidate(instance_url: &str, edit: impl FnOnce(&mut Value)) -> ApiRequest {
 }
 
 /// The report, after checking that it echoes no secret.
-async fn report(validator: &SettingsValidator<StaticSettings>, request: ApiRequest) -> Value {
+async fn report(validator: &Validator<StaticSettings>, request: ApiRequest) -> Value {
     report_in(&handle(validator, request).await)
 }
 

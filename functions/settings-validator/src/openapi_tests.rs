@@ -8,11 +8,11 @@ use http::StatusCode;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use serde_json::{Value, json};
 use servicenow_sim::{SimConfig, SimUser, Simulator};
+use shared::domain::settings::Settings;
 use shared::secrets::{SettingsError, StaticSettings};
-use shared::settings::Settings;
-use shared::testing::openapi::{Coverage, request_example, request_examples};
-use shared::testing::simulator_secret;
 use std::sync::Arc;
+use test_support::openapi::{Coverage, request_example, request_examples};
+use test_support::simulator_secret;
 
 const ROUTE: &str = "/v1/settings/validate";
 
@@ -143,7 +143,7 @@ async fn each_failing_check_conforms(coverage: &mut Coverage) {
     coverage.check("POST", ROUTE, &response);
 }
 
-fn validator_with_broken_secret() -> SettingsValidator<StaticSettings> {
+fn validator_with_broken_secret() -> Validator<StaticSettings> {
     validator(
         json!({"servicenow": {"instanceUrl": "ftp://acme"}, "pmcApiKeys": ["local-dev-pmc-key"]})
             .to_string(),

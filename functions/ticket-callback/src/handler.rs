@@ -1,30 +1,42 @@
-//! Routes `POST /v1/servicenow/events` to the callback rules in `shared`.
+//! Routes `POST /v1/servicenow/events` to the callback rules (CONTRACT §10): the size limit and the signature
+//! on the raw bytes first, then the body, then the ticket read back from ServiceNow.
 
-use http::Method;
-use lambda_http::Request;
-use shared::api::{self, ApiRequest, ApiResponse};
-use shared::callback::Callback;
-use shared::problem::Problem;
+use http::StatusCode;
+use shared::http::{
+    ApiRequest, ApiResponse, Caller, Edge, Problem, body, json_response, refuse_unless_post,
+    respond,
+};
+use shared::rules::ticket_callback::{TicketCallback, TicketEvent};
 use shared::secrets::SettingsSource;
 use shared::store::RequestStore;
 
-pub fn api_request(event: Request) -> ApiRequest {
-    let (parts, body) = event.into_parts();
-    ApiRequest::from_parts(parts, body.to_vec())
-}
+pub type Callback<S, C> = Edge<TicketCallback<S>, C>;
 
 pub async fn handle<S: RequestStore, C: SettingsSource>(
     callback: &Callback<S, C>,
     request: ApiRequest,
 ) -> ApiResponse {
-    let path = request.uri().path().trim_end_matches('/');
-    if path != "/v1/servicenow/events" {
-        return Problem::not_found(format!("no route {path}")).into();
+    if let Some(refused) = refuse_unless_post(&request, "/v1/servicenow/events") {
+        return refused;
     }
-    if request.method() != Method::POST {
-        return api::method_not_allowed("POST");
+    respond(ticket_changed(callback, &request).await)
+}
+
+async fn ticket_changed<S: RequestStore, C: SettingsSource>(
+    callback: &Callback<S, C>,
+    request: &ApiRequest,
+) -> Result<ApiResponse, Problem> {
+    if request.body().len() > body::MAX_BODY_BYTES {
+        return Err(Problem::payload_too_large(body::MAX_BODY_BYTES));
     }
-    callback.handle(&request).await
+    let settings = callback.settings_for(Caller::ServiceNow, request).await?;
+    let event =
+        TicketEvent::parse(&body::json_object_body(request)?).map_err(Problem::validation)?;
+    let recorded = callback
+        .rules
+        .apply_event(event, &settings.servicenow)
+        .await?;
+    Ok(json_response(StatusCode::OK, &recorded))
 }
 
 #[cfg(test)]

@@ -2,22 +2,35 @@
 //! store. Each test says what an event changes, and what it must leave alone.
 
 use super::*;
-use http::StatusCode;
 use http::header::HeaderValue;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use servicenow_sim::{SimConfig, SimDecision, Simulator};
-use shared::auth::webhook_signature;
-use shared::callback::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use shared::duration::Duration;
-use shared::record::{Outcome, RequestRecord};
+use shared::domain::duration::Duration;
+use shared::domain::ids::SysId;
+use shared::domain::record::{Outcome, RequestRecord};
+use shared::domain::request::Submission;
+use shared::domain::settings::Settings;
+use shared::domain::status::Status;
+use shared::domain::ticket::TaskType;
+use shared::http::auth::{SIGNATURE_HEADER, TIMESTAMP_HEADER, webhook_signature};
+use shared::http::lambda::api_request;
+use shared::outbound::http_client_with_timeout;
+use shared::rules::ticket_creator::{Processed, TicketCreator};
 use shared::secrets::StaticSettings;
-use shared::servicenow::{ServiceNowClient, http_client_with_timeout};
-use shared::status::Status;
+use shared::servicenow::ServiceNowClient;
 use shared::store::MemoryStore;
-use shared::testing::{sample_record, simulator_secret};
-use shared::ticketing::TicketCreator;
 use std::sync::Arc;
+use test_support::{sample_body, simulator_secret};
+
+/// A stored request for `pmc_request_id`, as `request-intake` would have stored it.
+fn sample_record(pmc_request_id: &str) -> RequestRecord {
+    let body = sample_body(pmc_request_id);
+    RequestRecord::new(
+        Submission::parse(body.as_object().unwrap()).unwrap(),
+        shared::domain::time::now(),
+    )
+}
 
 // The setup below is `pub(super)` because `openapi_tests.rs` drives the same world rather than a copy of it.
 
@@ -44,7 +57,10 @@ pub(super) async fn world() -> World {
             StaticSettings::new(secret.clone()),
             client(),
         ),
-        callback: Callback::new(Arc::clone(&store), StaticSettings::new(secret), client()),
+        callback: Callback::new(
+            TicketCallback::new(Arc::clone(&store), client()),
+            StaticSettings::new(secret),
+        ),
         store,
         sim,
     }
@@ -52,7 +68,7 @@ pub(super) async fn world() -> World {
 
 impl World {
     /// A request that `ticket-creator` has ticketed; returns it with its ticket's sys_id.
-    pub(super) async fn ticketed(&self, pmc: &str) -> (RequestRecord, String) {
+    pub(super) async fn ticketed(&self, pmc: &str) -> (RequestRecord, SysId) {
         let record = sample_record(pmc);
         self.store.create(&record).await.unwrap();
         self.creator.process(&record).await.unwrap();
@@ -142,7 +158,7 @@ async fn an_approval_for_4_hours_is_recorded_from_the_ticket() {
     let decision = now.decision.unwrap();
     let ticket = w.sim.ticket("incident", &sys_id).unwrap();
     let updated_on =
-        shared::time::parse_servicenow_datetime(ticket["sys_updated_on"].as_str().unwrap())
+        shared::domain::time::parse_servicenow_datetime(ticket["sys_updated_on"].as_str().unwrap())
             .unwrap();
     assert_eq!(decision.outcome, Outcome::Approved);
     assert_eq!(decision.duration, Some(Duration::Hours(4)));
@@ -261,7 +277,7 @@ async fn forged_stale_and_unsigned_events_are_refused_before_servicenow_is_asked
     let mut unsigned = signed(&body, WEBHOOK_SECRET, 0);
     unsigned.headers_mut().remove(SIGNATURE_HEADER);
     let mut tampered = signed(&body, WEBHOOK_SECRET, 0);
-    *tampered.body_mut() = body.replace(&sys_id, &"f".repeat(32)).into_bytes();
+    *tampered.body_mut() = body.replace(sys_id.as_str(), &"f".repeat(32)).into_bytes();
     let mut malformed = signed(&body, WEBHOOK_SECRET, 0);
     malformed
         .headers_mut()
@@ -339,14 +355,14 @@ async fn tickets_that_match_no_request_are_404() {
 impl World {
     /// Creates a ticket in the simulator directly, as someone in ServiceNow might.
     async fn sim_create(&self, table: &str, correlation_id: &str) -> String {
-        let settings =
-            shared::settings::Settings::parse(&simulator_secret(&self.sim.base_url())).unwrap();
+        let settings = Settings::parse(&simulator_secret(&self.sim.base_url())).unwrap();
         let fields = json!({"short_description": "made by hand", "correlation_id": correlation_id});
         let record = client()
-            .create(&settings.servicenow, table, fields.as_object().unwrap())
+            .table(&settings.servicenow, TaskType::parse(table).unwrap())
+            .create(fields.as_object().unwrap())
             .await
             .unwrap();
-        record.sys_id().unwrap().to_owned()
+        record.sys_id().unwrap().to_string()
     }
 }
 
@@ -369,10 +385,7 @@ async fn a_decision_that_beats_ticket_creator_lands_on_the_right_request() {
 
     // ticket-creator's late delivery neither opens a second ticket nor undoes the decision.
     let processed = w.creator.process(&record).await.unwrap();
-    assert_eq!(
-        processed,
-        shared::ticketing::Processed::AlreadyDone(Status::Approved)
-    );
+    assert_eq!(processed, Processed::AlreadyDone(Status::Approved));
     assert_eq!(w.sim.tickets().len(), 1);
 }
 

@@ -3,31 +3,21 @@
 
 mod handler;
 
-use lambda_http::{Body, Error, Request, run, service_fn};
-use shared::callback::Callback;
-use shared::config::{FunctionConfig, aws_sdk_config};
-use shared::secrets::SecretsManagerSettings;
-use shared::servicenow::{ServiceNowClient, http_client};
-use shared::store::DynamoStore;
+use shared::http::{Edge, lambda};
+use shared::outbound::http_client;
+use shared::rules::ticket_callback::TicketCallback;
+use shared::runtime::{Adapters, init_tracing};
+use shared::servicenow::ServiceNowClient;
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
-    let config = FunctionConfig::from_env()?;
-    let aws = aws_sdk_config().await;
-    let callback = Callback::new(
-        DynamoStore::from_config(&aws, config.table_name),
-        SecretsManagerSettings::from_config(
-            &aws,
-            config.settings_secret_id,
-            config.settings_cache_ttl,
-        ),
-        ServiceNowClient::new(http_client()),
+async fn main() -> Result<(), lambda_http::Error> {
+    init_tracing();
+    let adapters = Adapters::from_env().await?;
+    let servicenow = ServiceNowClient::new(http_client());
+    let callback = Edge::new(
+        TicketCallback::new(adapters.store, servicenow),
+        adapters.settings,
     );
     let callback = &callback;
-    run(service_fn(move |event: Request| async move {
-        let response = handler::handle(callback, handler::api_request(event)).await;
-        Ok::<_, Error>(response.map(Body::from))
-    }))
-    .await
+    lambda::serve(move |request| handler::handle(callback, request)).await
 }

@@ -8,11 +8,12 @@ use http::StatusCode;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::{Value, json};
 use servicenow_sim::{Fault, FaultTarget};
-use shared::callback::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use shared::domain::status::Status;
+use shared::http::auth::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use shared::secrets::StaticSettings;
 use shared::store::MemoryStore;
-use shared::testing::openapi::{Coverage, request_example, request_examples};
 use std::sync::Arc;
+use test_support::openapi::{Coverage, request_example, request_examples};
 
 const ROUTE: &str = "/v1/servicenow/events";
 
@@ -85,7 +86,7 @@ async fn errors_conform(coverage: &mut Coverage) {
         .headers_mut()
         .insert(TIMESTAMP_HEADER, HeaderValue::from_static("yesterday"));
     let mut tampered = signed(&body, WEBHOOK_SECRET, 0);
-    *tampered.body_mut() = body.replace(&sys_id, &"f".repeat(32)).into_bytes();
+    *tampered.body_mut() = body.replace(sys_id.as_str(), &"f".repeat(32)).into_bytes();
     for request in [
         unsigned,
         no_timestamp,
@@ -157,7 +158,7 @@ async fn errors_conform(coverage: &mut Coverage) {
     }
     assert_eq!(
         w.store.get(&record.id).await.unwrap().unwrap().status,
-        shared::status::Status::Ticketed,
+        Status::Ticketed,
         "no error changed the request"
     );
 
@@ -172,9 +173,8 @@ async fn errors_conform(coverage: &mut Coverage) {
 
     // 500: the connector's own settings secret is invalid.
     let broken = Callback::new(
-        Arc::new(MemoryStore::new()),
+        TicketCallback::new(Arc::new(MemoryStore::new()), client()),
         StaticSettings::new("{\"webhookSecrets\": []}"),
-        client(),
     );
     let response = handle(&broken, signed(&body, WEBHOOK_SECRET, 0)).await;
     expect(&response, StatusCode::INTERNAL_SERVER_ERROR);

@@ -1,10 +1,10 @@
-//! Maps a DynamoDB Streams batch to the ticketing rules in `shared`, and their answer to a partial batch response.
+//! Maps a DynamoDB Streams batch to the ticket-creator rules, and their answer to a partial batch response.
 
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use shared::rules::ticket_creator::{StreamItem, TicketCreator};
 use shared::secrets::SettingsSource;
 use shared::store::{RequestStore, record_from_stream_image};
-use shared::ticketing::{StreamItem, TicketCreator};
 
 pub fn stream_items(event: Event) -> Vec<StreamItem> {
     event

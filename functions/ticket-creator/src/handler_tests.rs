@@ -5,15 +5,30 @@ use super::*;
 use aws_lambda_events::event::dynamodb::Event;
 use serde_json::Value;
 use servicenow_sim::{Fault, FaultTarget, SimConfig, SimUser, Simulator};
-use shared::record::RequestRecord;
+use shared::domain::ids::SysId;
+use shared::domain::record::RequestRecord;
+use shared::domain::request::Submission;
+use shared::domain::status::Status;
+use shared::domain::ticket::{TaskType, Ticket};
+use shared::outbound::{HttpClient, http_client_with_timeout};
 use shared::secrets::StaticSettings;
 use shared::servicenow::ServiceNowClient;
-use shared::status::Status;
-use shared::store::{MemoryStore, stream_image_of};
-use shared::testing::{sample_record, simulator_secret};
+use shared::store::{MemoryStore, RequestStore, stream_image_of};
+use std::sync::Arc;
 use std::time::Duration;
+use test_support::{sample_body, simulator_secret};
 
-type Creator = TicketCreator<MemoryStore, StaticSettings>;
+type Creator = TicketCreator<Arc<MemoryStore>, StaticSettings>;
+type Store = Arc<MemoryStore>;
+
+/// A stored request for `pmc_request_id`, as `request-intake` would have stored it.
+fn sample_record(pmc_request_id: &str) -> RequestRecord {
+    let body = sample_body(pmc_request_id);
+    RequestRecord::new(
+        Submission::parse(body.as_object().unwrap()).unwrap(),
+        shared::domain::time::now(),
+    )
+}
 
 /// A client that gives up quickly, so that "slow" and "lost" answers are cheap to stage.
 fn quick_client() -> ServiceNowClient {
@@ -21,18 +36,20 @@ fn quick_client() -> ServiceNowClient {
     ServiceNowClient::new(http)
 }
 
-fn reqwest_client(timeout: Duration) -> shared::servicenow::HttpClient {
-    shared::servicenow::http_client_with_timeout(timeout)
+fn reqwest_client(timeout: Duration) -> HttpClient {
+    http_client_with_timeout(timeout)
 }
 
-async fn setup(config: SimConfig) -> (Simulator, Creator) {
+/// The simulator, ticket-creator over an in-memory store, and that store.
+async fn setup(config: SimConfig) -> (Simulator, Creator, Store) {
     let sim = Simulator::start(config).await.unwrap();
+    let store = Arc::new(MemoryStore::new());
     let creator = TicketCreator::new(
-        MemoryStore::new(),
+        Arc::clone(&store),
         StaticSettings::new(simulator_secret(&sim.base_url())),
         quick_client(),
     );
-    (sim, creator)
+    (sim, creator, store)
 }
 
 fn fixture() -> Event {
@@ -61,14 +78,14 @@ fn event_for(records: &[&RequestRecord]) -> Event {
     event
 }
 
-async fn stored(creator: &Creator, pmc: &str) -> RequestRecord {
+async fn stored(store: &Store, pmc: &str) -> RequestRecord {
     let record = sample_record(pmc);
-    creator.store().create(&record).await.unwrap();
+    store.create(&record).await.unwrap();
     record
 }
 
-async fn current(creator: &Creator, record: &RequestRecord) -> RequestRecord {
-    creator.store().get(&record.id).await.unwrap().unwrap()
+async fn current(store: &Store, record: &RequestRecord) -> RequestRecord {
+    store.get(&record.id).await.unwrap().unwrap()
 }
 
 fn failures(response: &DynamoDbEventResponse) -> Vec<String> {
@@ -88,8 +105,8 @@ fn tickets_for(sim: &Simulator, record: &RequestRecord) -> Vec<Value> {
 
 #[tokio::test]
 async fn a_new_request_gets_one_ticket_carrying_the_request() {
-    let (sim, creator) = setup(SimConfig::default()).await;
-    let record = stored(&creator, "pmc-new").await;
+    let (sim, creator, store) = setup(SimConfig::default()).await;
+    let record = stored(&store, "pmc-new").await;
     let response = handle(&creator, event_for(&[&record])).await;
     assert!(failures(&response).is_empty());
 
@@ -110,12 +127,12 @@ async fn a_new_request_gets_one_ticket_carrying_the_request() {
             .contains("PM Cloud request id: pmc-new")
     );
 
-    let now = current(&creator, &record).await;
+    let now = current(&store, &record).await;
     assert_eq!(now.status, Status::Ticketed);
     let recorded = now.ticket.unwrap();
     assert_eq!(recorded.number, ticket["number"].as_str().unwrap());
     assert_eq!(recorded.sys_id, ticket["sys_id"].as_str().unwrap());
-    assert_eq!(recorded.table, "incident");
+    assert_eq!(recorded.table.table(), "incident");
     assert_eq!(
         recorded.url,
         format!(
@@ -128,7 +145,7 @@ async fn a_new_request_gets_one_ticket_carrying_the_request() {
 
 #[tokio::test]
 async fn a_request_the_store_does_not_show_yet_is_retried_without_a_ticket() {
-    let (sim, creator) = setup(SimConfig::default()).await;
+    let (sim, creator, store) = setup(SimConfig::default()).await;
     // The fixture's request was never stored here: as if the stream announced it before the store showed it.
     let response = handle(&creator, fixture()).await;
     assert_eq!(
@@ -147,26 +164,26 @@ async fn a_request_the_store_does_not_show_yet_is_retried_without_a_ticket() {
         shared::store::record_from_stream_image(fixture().records.remove(0).change.new_image)
             .unwrap()
             .unwrap();
-    creator.store().create(&record).await.unwrap();
+    store.create(&record).await.unwrap();
     assert!(failures(&handle(&creator, fixture()).await).is_empty());
     assert_eq!(tickets_for(&sim, &record).len(), 1);
 }
 
 #[tokio::test]
 async fn the_same_record_delivered_twice_makes_one_ticket() {
-    let (sim, creator) = setup(SimConfig::default()).await;
-    let record = stored(&creator, "pmc-twice").await;
+    let (sim, creator, store) = setup(SimConfig::default()).await;
+    let record = stored(&store, "pmc-twice").await;
     handle(&creator, event_for(&[&record])).await;
     let second = handle(&creator, event_for(&[&record])).await;
     assert!(failures(&second).is_empty());
     assert_eq!(tickets_for(&sim, &record).len(), 1);
-    assert_eq!(current(&creator, &record).await.status, Status::Ticketed);
+    assert_eq!(current(&store, &record).await.status, Status::Ticketed);
 }
 
 #[tokio::test]
 async fn a_lost_create_answer_is_retried_and_finds_the_ticket_instead_of_making_another() {
-    let (sim, creator) = setup(SimConfig::default()).await;
-    let record = stored(&creator, "pmc-lost").await;
+    let (sim, creator, store) = setup(SimConfig::default()).await;
+    let record = stored(&store, "pmc-lost").await;
     sim.inject(Fault::LoseCreateResponse {
         hold_millis: 2_000,
         times: 1,
@@ -178,7 +195,7 @@ async fn a_lost_create_answer_is_retried_and_finds_the_ticket_instead_of_making_
         ["1"],
         "the timed-out create is reported for retry"
     );
-    assert_eq!(current(&creator, &record).await.status, Status::Pending);
+    assert_eq!(current(&store, &record).await.status, Status::Pending);
     assert_eq!(
         tickets_for(&sim, &record).len(),
         1,
@@ -193,13 +210,13 @@ async fn a_lost_create_answer_is_retried_and_finds_the_ticket_instead_of_making_
         "the retry found it instead of creating a second"
     );
     assert_eq!(sim.stats().creates, 1);
-    assert_eq!(current(&creator, &record).await.status, Status::Ticketed);
+    assert_eq!(current(&store, &record).await.status, Status::Ticketed);
 }
 
 #[tokio::test]
 async fn a_short_429_is_waited_out_in_place() {
-    let (sim, creator) = setup(SimConfig::default()).await;
-    let record = stored(&creator, "pmc-429").await;
+    let (sim, creator, store) = setup(SimConfig::default()).await;
+    let record = stored(&store, "pmc-429").await;
     sim.inject(Fault::Status {
         target: FaultTarget::TableCreate,
         status: 429,
@@ -218,8 +235,8 @@ async fn a_short_429_is_waited_out_in_place() {
 
 #[tokio::test]
 async fn a_long_429_leaves_the_request_pending_for_the_stream_to_retry() {
-    let (sim, creator) = setup(SimConfig::default()).await;
-    let record = stored(&creator, "pmc-429-long").await;
+    let (sim, creator, store) = setup(SimConfig::default()).await;
+    let record = stored(&store, "pmc-429-long").await;
     sim.inject(Fault::Status {
         target: FaultTarget::AnyTable,
         status: 429,
@@ -228,7 +245,7 @@ async fn a_long_429_leaves_the_request_pending_for_the_stream_to_retry() {
     });
     let response = handle(&creator, event_for(&[&record])).await;
     assert_eq!(failures(&response), ["1"]);
-    assert_eq!(current(&creator, &record).await.status, Status::Pending);
+    assert_eq!(current(&store, &record).await.status, Status::Pending);
     assert!(tickets_for(&sim, &record).is_empty());
 
     handle(&creator, event_for(&[&record])).await;
@@ -237,8 +254,8 @@ async fn a_long_429_leaves_the_request_pending_for_the_stream_to_retry() {
 
 #[tokio::test]
 async fn server_errors_and_timeouts_are_transient() {
-    let (sim, creator) = setup(SimConfig::default()).await;
-    let record = stored(&creator, "pmc-5xx").await;
+    let (sim, creator, store) = setup(SimConfig::default()).await;
+    let record = stored(&store, "pmc-5xx").await;
     // The token endpoint first: later the token is kept and no grant is asked for.
     for fault in [
         Fault::Status {
@@ -269,22 +286,22 @@ async fn server_errors_and_timeouts_are_transient() {
         let response = handle(&creator, event_for(&[&record])).await;
         assert_eq!(failures(&response), ["1"], "{fault:?}");
         assert_eq!(
-            current(&creator, &record).await.status,
+            current(&store, &record).await.status,
             Status::Pending,
             "{fault:?}"
         );
     }
     handle(&creator, event_for(&[&record])).await;
     assert_eq!(tickets_for(&sim, &record).len(), 1);
-    assert_eq!(current(&creator, &record).await.status, Status::Ticketed);
+    assert_eq!(current(&store, &record).await.status, Status::Ticketed);
 }
 
 #[tokio::test]
 async fn many_tickets_share_one_oauth_grant() {
-    let (sim, creator) = setup(SimConfig::default()).await;
+    let (sim, creator, store) = setup(SimConfig::default()).await;
     let mut records = Vec::new();
     for i in 0..12 {
-        records.push(stored(&creator, &format!("pmc-many-{i}")).await);
+        records.push(stored(&store, &format!("pmc-many-{i}")).await);
     }
     for chunk in records.chunks(4) {
         let batch: Vec<&RequestRecord> = chunk.iter().collect();
@@ -300,15 +317,15 @@ async fn many_tickets_share_one_oauth_grant() {
 
 #[tokio::test]
 async fn a_token_near_expiry_is_refreshed_not_regranted() {
-    let (sim, creator) = setup(SimConfig {
+    let (sim, creator, store) = setup(SimConfig {
         token_lifetime_secs: 1,
         ..SimConfig::default()
     })
     .await;
-    let first = stored(&creator, "pmc-refresh-1").await;
+    let first = stored(&store, "pmc-refresh-1").await;
     handle(&creator, event_for(&[&first])).await;
     tokio::time::sleep(Duration::from_millis(1_100)).await;
-    let second = stored(&creator, "pmc-refresh-2").await;
+    let second = stored(&store, "pmc-refresh-2").await;
     assert!(failures(&handle(&creator, event_for(&[&second])).await).is_empty());
     let stats = sim.stats();
     assert_eq!((stats.password_grants, stats.refresh_grants), (1, 1));
@@ -316,10 +333,10 @@ async fn a_token_near_expiry_is_refreshed_not_regranted() {
 
 #[tokio::test]
 async fn a_401_gets_one_reauthentication_and_one_retry() {
-    let (sim, creator) = setup(SimConfig::default()).await;
-    handle(&creator, event_for(&[&stored(&creator, "pmc-401-a").await])).await;
+    let (sim, creator, store) = setup(SimConfig::default()).await;
+    handle(&creator, event_for(&[&stored(&store, "pmc-401-a").await])).await;
     sim.expire_access_tokens();
-    let record = stored(&creator, "pmc-401-b").await;
+    let record = stored(&store, "pmc-401-b").await;
     assert!(failures(&handle(&creator, event_for(&[&record])).await).is_empty());
     assert_eq!(tickets_for(&sim, &record).len(), 1);
     let stats = sim.stats();
@@ -332,15 +349,15 @@ async fn a_401_gets_one_reauthentication_and_one_retry() {
 
 #[tokio::test]
 async fn a_refused_refresh_falls_back_to_a_password_grant() {
-    let (sim, creator) = setup(SimConfig::default()).await;
+    let (sim, creator, store) = setup(SimConfig::default()).await;
     handle(
         &creator,
-        event_for(&[&stored(&creator, "pmc-fallback-a").await]),
+        event_for(&[&stored(&store, "pmc-fallback-a").await]),
     )
     .await;
     sim.expire_access_tokens();
     sim.revoke_refresh_tokens();
-    let record = stored(&creator, "pmc-fallback-b").await;
+    let record = stored(&store, "pmc-fallback-b").await;
     assert!(failures(&handle(&creator, event_for(&[&record])).await).is_empty());
     assert_eq!(tickets_for(&sim, &record).len(), 1);
     let stats = sim.stats();
@@ -348,11 +365,11 @@ async fn a_refused_refresh_falls_back_to_a_password_grant() {
     assert_eq!(stats.failed_grants, 1, "the refused refresh");
 }
 
-async fn failed_with(creator: &Creator, record: &RequestRecord) -> (String, String) {
-    let now = current(creator, record).await;
+async fn failed_with(store: &Store, record: &RequestRecord) -> (String, String) {
+    let now = current(store, record).await;
     assert_eq!(now.status, Status::Failed);
     let failure = now.failure.unwrap();
-    (failure.code, failure.detail)
+    (failure.code.as_str().to_owned(), failure.detail)
 }
 
 #[tokio::test]
@@ -365,14 +382,14 @@ async fn refused_credentials_fail_the_request_with_a_readable_detail() {
         }],
         ..SimConfig::default()
     };
-    let (sim, creator) = setup(config).await;
-    let record = stored(&creator, "pmc-badpw").await;
+    let (sim, creator, store) = setup(config).await;
+    let record = stored(&store, "pmc-badpw").await;
     let response = handle(&creator, event_for(&[&record])).await;
     assert!(
         failures(&response).is_empty(),
         "a permanent failure is not retried"
     );
-    let (code, detail) = failed_with(&creator, &record).await;
+    let (code, detail) = failed_with(&store, &record).await;
     assert_eq!(code, "servicenow_auth_failed");
     assert!(
         detail.contains("401") && detail.contains("user name / password"),
@@ -392,10 +409,10 @@ async fn a_table_the_user_may_not_write_fails_the_request() {
         }],
         ..SimConfig::default()
     };
-    let (_sim, creator) = setup(config).await;
-    let record = stored(&creator, "pmc-acl").await;
+    let (_sim, creator, store) = setup(config).await;
+    let record = stored(&store, "pmc-acl").await;
     handle(&creator, event_for(&[&record])).await;
-    let (code, detail) = failed_with(&creator, &record).await;
+    let (code, detail) = failed_with(&store, &record).await;
     assert_eq!(code, "servicenow_rejected");
     assert!(
         detail.starts_with("403 from the Table API: User Not Authorized"),
@@ -405,8 +422,8 @@ async fn a_table_the_user_may_not_write_fails_the_request() {
 
 #[tokio::test]
 async fn rejected_fields_and_missing_tables_fail_the_request() {
-    let (sim, creator) = setup(SimConfig::default()).await;
-    let rejected = stored(&creator, "pmc-400").await;
+    let (sim, creator, store) = setup(SimConfig::default()).await;
+    let rejected = stored(&store, "pmc-400").await;
     sim.inject(Fault::Status {
         target: FaultTarget::TableCreate,
         status: 400,
@@ -415,11 +432,11 @@ async fn rejected_fields_and_missing_tables_fail_the_request() {
     });
     handle(&creator, event_for(&[&rejected])).await;
     assert_eq!(
-        failed_with(&creator, &rejected).await.0,
+        failed_with(&store, &rejected).await.0,
         "servicenow_rejected"
     );
 
-    let hidden = stored(&creator, "pmc-404").await;
+    let hidden = stored(&store, "pmc-404").await;
     sim.inject(Fault::Status {
         target: FaultTarget::TableRead,
         status: 404,
@@ -427,7 +444,7 @@ async fn rejected_fields_and_missing_tables_fail_the_request() {
         times: 1,
     });
     handle(&creator, event_for(&[&hidden])).await;
-    let (code, detail) = failed_with(&creator, &hidden).await;
+    let (code, detail) = failed_with(&store, &hidden).await;
     assert_eq!(code, "servicenow_not_found");
     assert!(detail.starts_with("404 from the Table API"), "{detail}");
     assert!(sim.tickets().is_empty());
@@ -437,14 +454,15 @@ async fn rejected_fields_and_missing_tables_fail_the_request() {
 async fn an_invalid_settings_secret_fails_the_request_without_calling_servicenow() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let secret = simulator_secret(&sim.base_url()).replace("\"incident\"", "\"problem\"");
+    let store = Arc::new(MemoryStore::new());
     let creator = TicketCreator::new(
-        MemoryStore::new(),
+        Arc::clone(&store),
         StaticSettings::new(secret),
         quick_client(),
     );
-    let record = stored(&creator, "pmc-settings").await;
+    let record = stored(&store, "pmc-settings").await;
     handle(&creator, event_for(&[&record])).await;
-    let (code, detail) = failed_with(&creator, &record).await;
+    let (code, detail) = failed_with(&store, &record).await;
     assert_eq!(code, "settings_invalid");
     assert!(detail.contains("servicenow.taskType"), "{detail}");
     assert_eq!(sim.stats().password_grants + sim.stats().failed_grants, 0);
@@ -452,11 +470,11 @@ async fn an_invalid_settings_secret_fails_the_request_without_calling_servicenow
 
 #[tokio::test]
 async fn one_transient_failure_reports_only_itself_and_leaves_later_records_for_the_redelivery() {
-    let (sim, creator) = setup(SimConfig::default()).await;
+    let (sim, creator, store) = setup(SimConfig::default()).await;
     let (a, b, c) = (
-        stored(&creator, "pmc-a").await,
-        stored(&creator, "pmc-b").await,
-        stored(&creator, "pmc-c").await,
+        stored(&store, "pmc-a").await,
+        stored(&store, "pmc-b").await,
+        stored(&store, "pmc-c").await,
     );
     handle(&creator, event_for(&[&a])).await;
     sim.inject(Fault::Status {
@@ -468,9 +486,9 @@ async fn one_transient_failure_reports_only_itself_and_leaves_later_records_for_
 
     let response = handle(&creator, event_for(&[&a, &b, &c])).await;
     assert_eq!(failures(&response), ["2"]);
-    assert_eq!(current(&creator, &a).await.status, Status::Ticketed);
-    assert_eq!(current(&creator, &b).await.status, Status::Pending);
-    assert_eq!(current(&creator, &c).await.status, Status::Pending);
+    assert_eq!(current(&store, &a).await.status, Status::Ticketed);
+    assert_eq!(current(&store, &b).await.status, Status::Pending);
+    assert_eq!(current(&store, &c).await.status, Status::Pending);
 
     // The stream redelivers from the failed record on.
     let redelivery = handle(&creator, event_for(&[&b, &c])).await;
@@ -482,8 +500,8 @@ async fn one_transient_failure_reports_only_itself_and_leaves_later_records_for_
 
 #[tokio::test]
 async fn an_unreadable_record_is_skipped_without_blocking_the_others() {
-    let (sim, creator) = setup(SimConfig::default()).await;
-    let good = stored(&creator, "pmc-good").await;
+    let (sim, creator, store) = setup(SimConfig::default()).await;
+    let good = stored(&store, "pmc-good").await;
     let mut event = event_for(&[&good, &good]);
     let broken: Value = serde_json::json!({"kind": {"S": "request"}, "id": {"S": "x"}});
     event.records[0].change.new_image = serde_json::from_value(broken).unwrap();
@@ -494,25 +512,21 @@ async fn an_unreadable_record_is_skipped_without_blocking_the_others() {
 
 #[tokio::test]
 async fn a_request_decided_before_its_ticket_was_recorded_is_left_alone() {
-    let (sim, creator) = setup(SimConfig::default()).await;
-    let record = stored(&creator, "pmc-decided").await;
+    let (sim, creator, store) = setup(SimConfig::default()).await;
+    let record = stored(&store, "pmc-decided").await;
     let cancelled = record
         .cancelled(
-            shared::record::Ticket {
-                table: "incident".into(),
+            Ticket {
+                table: TaskType::Incident,
                 number: "INC0000001".into(),
-                sys_id: "0".repeat(32),
+                sys_id: SysId::parse(&"0".repeat(32)).unwrap(),
                 url: "u".into(),
             },
-            shared::time::now(),
+            shared::domain::time::now(),
         )
         .unwrap();
-    creator
-        .store()
-        .replace(&cancelled, Status::Pending)
-        .await
-        .unwrap();
+    store.replace(&cancelled, Status::Pending).await.unwrap();
     handle(&creator, event_for(&[&record])).await;
     assert!(sim.tickets().is_empty());
-    assert_eq!(current(&creator, &record).await.status, Status::Cancelled);
+    assert_eq!(current(&store, &record).await.status, Status::Cancelled);
 }

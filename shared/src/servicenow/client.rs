@@ -1,72 +1,127 @@
-//! The Table API client: one shared HTTP client and token per warm function, one re-authentication on `401`,
-//! and a short wait on `429` when `Retry-After` allows it.
+//! The one way the connector talks to an instance: a [`ServiceNowClient`] per warm function (its HTTP client and
+//! kept token), and a [`Table`] handle scoped to one task table for the Table API calls. Every call carries
+//! `Accept: application/json`; a `401` gets one re-authentication, and a `429` whose `Retry-After` is short is
+//! waited out in place.
 
 use super::error::ServiceNowError;
-use super::oauth::TokenCache;
+use super::oauth::{GrantError, TokenCache, password_grant};
 use super::record::TaskRecord;
-use crate::settings::ServiceNowSettings;
-use reqwest::header::{ACCEPT, HeaderMap, RETRY_AFTER};
-use secrecy::ExposeSecret;
+use super::wire::Envelope;
+use crate::domain::ids::{RequestId, SysId};
+use crate::domain::record::FailureCode;
+use crate::domain::settings::ServiceNowSettings;
+use crate::domain::ticket::TaskType;
+use crate::outbound::{HttpClient, TransportError, retry_after};
+use reqwest::header::ACCEPT;
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::time::Duration;
 
-/// Well under every function's timeout, so that a slow instance ends as a transient error, not a killed function.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// A `429` whose `Retry-After` is at most this is waited out in place; a longer one is left to the caller's retry.
 const MAX_INLINE_WAIT: Duration = Duration::from_secs(5);
 const WHAT: &str = "the Table API";
-
-pub type HttpClient = reqwest::Client;
-
-/// The HTTP client every function builds once, in `main`.
-pub fn http_client() -> HttpClient {
-    http_client_with_timeout(REQUEST_TIMEOUT)
-}
-
-/// The same with another total timeout (tests stage slow answers with a short one).
-pub fn http_client_with_timeout(timeout: Duration) -> HttpClient {
-    reqwest::Client::builder()
-        .connect_timeout(CONNECT_TIMEOUT.min(timeout))
-        .timeout(timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!(
-            "pmc-servicenow-connector/",
-            env!("CARGO_PKG_VERSION")
-        ))
-        .build()
-        .expect("the TLS stack and the system's CA certificates load")
-}
-
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let text = headers.get(RETRY_AFTER)?.to_str().ok()?;
-    text.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
+/// The fields every lookup and create asks for: enough to record the ticket and check its correlation id.
+const TICKET_FIELDS: &str = "sys_id,number,correlation_id";
 
 pub struct ServiceNowClient {
-    http: reqwest::Client,
+    http: HttpClient,
     tokens: TokenCache,
 }
 
 impl ServiceNowClient {
-    pub fn new(http: reqwest::Client) -> Self {
+    /// `http` is built once per execution environment ([`crate::outbound::http_client`]).
+    pub fn new(http: HttpClient) -> Self {
         Self {
             http,
             tokens: TokenCache::new(),
         }
     }
 
-    /// Sends a Table API request built by `build` (which gets the URL's base), with the bearer token.
-    async fn send(
+    /// The Table API of `task_type`'s table on the instance `settings` name, with the kept token.
+    pub fn table<'a>(&'a self, settings: &'a ServiceNowSettings, task_type: TaskType) -> Table<'a> {
+        Table {
+            client: self,
+            settings,
+            task_type,
+            token: None,
+        }
+    }
+
+    /// A password grant with `settings`' credentials that bypasses the kept token: what the settings check
+    /// proves, without letting a candidate's token near the cache.
+    pub async fn fresh_grant(
         &self,
         settings: &ServiceNowSettings,
-        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
-    ) -> Result<(u16, String), ServiceNowError> {
-        let mut reauthenticated = false;
-        let mut waited = false;
+    ) -> Result<SecretString, GrantError> {
+        password_grant(&self.http, settings).await
+    }
+
+    /// `GET /` on the instance: the HTTP status it answers, or how the connection failed.
+    pub async fn home_page(&self, settings: &ServiceNowSettings) -> Result<u16, TransportError> {
+        self.http
+            .get(settings.instance_url.join("/"))
+            .send()
+            .await
+            .map(|response| response.status().as_u16())
+            .map_err(|error| TransportError::of(&error))
+    }
+}
+
+/// The Table API of one task table. Each call is one request to ServiceNow (two when a `401` makes it
+/// re-authenticate or a short `429` makes it wait), plus a token grant when the kept token must be renewed.
+pub struct Table<'a> {
+    client: &'a ServiceNowClient,
+    settings: &'a ServiceNowSettings,
+    task_type: TaskType,
+    /// A token to use as it is, without re-authentication or waiting (the settings check's probe).
+    token: Option<&'a SecretString>,
+}
+
+impl<'a> Table<'a> {
+    /// Uses `token` instead of the kept one, and answers what the instance said the first time (no
+    /// re-authentication on `401`, no wait on `429`).
+    pub fn with_token(self, token: &'a SecretString) -> Self {
+        Self {
+            token: Some(token),
+            ..self
+        }
+    }
+
+    fn url(&self, sys_id: Option<&SysId>) -> url::Url {
+        let table = self.task_type.table();
+        let path = match sys_id {
+            Some(sys_id) => format!("/api/now/table/{table}/{sys_id}"),
+            None => format!("/api/now/table/{table}"),
+        };
+        self.settings.instance_url.join(&path)
+    }
+
+    async fn token(&self) -> Result<SecretString, ServiceNowError> {
+        match self.token {
+            Some(token) => Ok(token.clone()),
+            None => {
+                let client = self.client;
+                client
+                    .tokens
+                    .access_token(&client.http, self.settings)
+                    .await
+            }
+        }
+    }
+
+    /// Sends a request built by `build`, with the bearer token, and reads the answer's body as `T`.
+    async fn send<T: DeserializeOwned>(
+        &self,
+        build: impl Fn(&HttpClient) -> reqwest::RequestBuilder,
+    ) -> Result<T, ServiceNowError> {
+        let http = &self.client.http;
+        let retries = self.token.is_none();
+        let mut reauthenticated = !retries;
+        let mut waited = !retries;
         loop {
-            let token = self.tokens.access_token(&self.http, settings).await?;
-            let response = build(&self.http)
+            let token = self.token().await?;
+            let response = build(http)
                 .bearer_auth(token.expose_secret())
                 .header(ACCEPT, "application/json")
                 .send()
@@ -81,48 +136,36 @@ impl ServiceNowClient {
             match status {
                 401 if !reauthenticated => {
                     reauthenticated = true;
-                    self.tokens.reject(&token).await;
+                    self.client.tokens.reject(&token).await;
                 }
                 429 if !waited && wait.is_some_and(|w| w <= MAX_INLINE_WAIT) => {
                     waited = true;
                     tokio::time::sleep(wait.unwrap_or_default()).await;
                 }
-                200..=299 => return Ok((status, body)),
+                200..=299 => {
+                    return serde_json::from_str::<Envelope<T>>(&body)
+                        .map(|envelope| envelope.result)
+                        .map_err(|_| unexpected_body());
+                }
                 _ => return Err(ServiceNowError::from_status(WHAT, status, &body, wait)),
             }
         }
     }
 
-    fn table_url(settings: &ServiceNowSettings, table: &str, sys_id: Option<&str>) -> url::Url {
-        match sys_id {
-            Some(sys_id) => settings
-                .instance_url
-                .join(&format!("/api/now/table/{table}/{sys_id}")),
-            None => settings
-                .instance_url
-                .join(&format!("/api/now/table/{table}")),
-        }
-    }
-
-    /// `POST /api/now/table/<table>`: creates a record and returns it as ServiceNow stored it.
-    pub async fn create(
-        &self,
-        settings: &ServiceNowSettings,
-        table: &str,
-        fields: &Map<String, Value>,
-    ) -> Result<TaskRecord, ServiceNowError> {
-        let url = Self::table_url(settings, table, None);
-        let (_, body) = self
-            .send(settings, |http| {
+    /// `POST /api/now/table/<table>`: creates a record and returns its `sys_id`, number and correlation id as
+    /// ServiceNow stored them.
+    pub async fn create(&self, fields: &Map<String, Value>) -> Result<TaskRecord, ServiceNowError> {
+        let url = self.url(None);
+        let record: TaskRecord = self
+            .send(|http| {
                 http.post(url.clone())
                     .query(&[
                         ("sysparm_exclude_reference_link", "true"),
-                        ("sysparm_fields", "sys_id,number,correlation_id"),
+                        ("sysparm_fields", TICKET_FIELDS),
                     ])
                     .json(fields)
             })
             .await?;
-        let record = single_result(&body)?;
         if record.sys_id().is_none() || record.number().is_none() {
             return Err(ServiceNowError::transient(format!(
                 "{WHAT} created a record but answered without its sys_id or number"
@@ -131,18 +174,17 @@ impl ServiceNowClient {
         Ok(record)
     }
 
-    /// `GET /api/now/table/<table>/<sys_id>`; `None` when ServiceNow answers 404 (absent, or hidden by an ACL).
+    /// `GET /api/now/table/<table>/<sys_id>` with `fields`; `None` when ServiceNow answers 404 (absent, or
+    /// hidden by an ACL).
     pub async fn get(
         &self,
-        settings: &ServiceNowSettings,
-        table: &str,
-        sys_id: &str,
+        sys_id: &SysId,
         fields: &[&str],
     ) -> Result<Option<TaskRecord>, ServiceNowError> {
-        let url = Self::table_url(settings, table, Some(sys_id));
+        let url = self.url(Some(sys_id));
         let fields = fields.join(",");
         let result = self
-            .send(settings, |http| {
+            .send(|http| {
                 http.get(url.clone()).query(&[
                     ("sysparm_exclude_reference_link", "true"),
                     ("sysparm_fields", fields.as_str()),
@@ -150,50 +192,57 @@ impl ServiceNowClient {
             })
             .await;
         match result {
-            Ok((_, body)) => single_result(&body).map(Some),
+            Ok(record) => Ok(Some(record)),
             Err(ServiceNowError::Permanent {
-                code: super::FailureCode::NotFound,
+                code: FailureCode::NotFound,
                 ..
             }) => Ok(None),
             Err(error) => Err(error),
         }
     }
 
-    /// The record of `table` whose `correlation_id` is `correlation_id`, if any. Every returned row is checked,
-    /// because ServiceNow ignores a query on a field it does not know and then matches every row.
-    pub async fn find_by_correlation_id(
+    /// Up to `limit` records whose `correlation_id` is `correlation_id`, oldest first, exactly as ServiceNow
+    /// answered (which, for a query on a field it does not know, is every row).
+    pub async fn query_correlation_id(
         &self,
-        settings: &ServiceNowSettings,
-        table: &str,
         correlation_id: &str,
-    ) -> Result<Option<TaskRecord>, ServiceNowError> {
-        let url = Self::table_url(settings, table, None);
+        limit: u32,
+    ) -> Result<Vec<TaskRecord>, ServiceNowError> {
+        let url = self.url(None);
         let query = format!("correlation_id={correlation_id}^ORDERBYsys_created_on");
-        let (_, body) = self
-            .send(settings, |http| {
+        let limit = limit.to_string();
+        let rows: Vec<Value> = self
+            .send(|http| {
                 http.get(url.clone()).query(&[
                     ("sysparm_query", query.as_str()),
-                    ("sysparm_fields", "sys_id,number,correlation_id"),
+                    ("sysparm_fields", TICKET_FIELDS),
                     ("sysparm_exclude_reference_link", "true"),
-                    ("sysparm_limit", "10"),
+                    ("sysparm_limit", limit.as_str()),
                 ])
             })
             .await?;
-        let rows = match serde_json::from_str::<Value>(&body)
-            .ok()
-            .and_then(|mut v| v.get_mut("result").map(Value::take))
-        {
-            Some(Value::Array(rows)) => rows,
-            _ => return Err(unexpected_body()),
-        };
         Ok(rows
             .into_iter()
             .filter_map(|row| match row {
                 Value::Object(fields) => Some(TaskRecord(fields)),
                 _ => None,
             })
+            .collect())
+    }
+
+    /// The record whose `correlation_id` is `correlation_id`, if any. Every returned row is checked, because
+    /// ServiceNow ignores a query on a field it does not know and then matches every row.
+    pub async fn find_by_correlation_id(
+        &self,
+        correlation_id: &RequestId,
+    ) -> Result<Option<TaskRecord>, ServiceNowError> {
+        Ok(self
+            .query_correlation_id(correlation_id, 10)
+            .await?
+            .into_iter()
             .find(|record| {
-                record.correlation_id() == Some(correlation_id) && record.sys_id().is_some()
+                record.correlation_id().as_ref() == Some(correlation_id)
+                    && record.sys_id().is_some()
             }))
     }
 }
@@ -202,16 +251,6 @@ fn unexpected_body() -> ServiceNowError {
     ServiceNowError::transient(format!(
         "{WHAT} answered with a body that is not a Table API result"
     ))
-}
-
-fn single_result(body: &str) -> Result<TaskRecord, ServiceNowError> {
-    match serde_json::from_str::<Value>(body)
-        .ok()
-        .and_then(|mut v| v.get_mut("result").map(Value::take))
-    {
-        Some(Value::Object(fields)) => Ok(TaskRecord(fields)),
-        _ => Err(unexpected_body()),
-    }
 }
 
 #[cfg(test)]

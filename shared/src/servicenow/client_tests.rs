@@ -1,9 +1,7 @@
 //! Odd answers that are easier to stage with wiremock than with the simulator.
 
 use super::*;
-use crate::servicenow::FailureCode;
-use crate::settings::ServiceNowSettings;
-use crate::settings::tests::servicenow_json;
+use crate::domain::settings::tests::servicenow_json;
 use serde_json::json;
 use wiremock::matchers::{body_string_contains, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -13,9 +11,17 @@ fn settings(server: &MockServer) -> ServiceNowSettings {
 }
 
 fn client() -> ServiceNowClient {
-    ServiceNowClient::new(super::super::http_client_with_timeout(
+    ServiceNowClient::new(crate::outbound::http_client_with_timeout(
         std::time::Duration::from_secs(2),
     ))
+}
+
+fn request_id(text: &str) -> RequestId {
+    RequestId::parse(text).unwrap()
+}
+
+fn sys_id() -> SysId {
+    SysId::parse(&"c".repeat(32)).unwrap()
 }
 
 fn token(access: &str) -> ResponseTemplate {
@@ -55,7 +61,8 @@ async fn rows_that_do_not_carry_the_correlation_id_are_not_the_ticket() {
         .mount(&server)
         .await;
     let found = client()
-        .find_by_correlation_id(&settings(&server), "incident", "req-1")
+        .table(&settings(&server), TaskType::Incident)
+        .find_by_correlation_id(&request_id("req-1"))
         .await
         .unwrap();
     assert_eq!(found, None);
@@ -74,7 +81,8 @@ async fn the_matching_row_is_found_among_others() {
         .mount(&server)
         .await;
     let found = client()
-        .find_by_correlation_id(&settings(&server), "incident", "req-1")
+        .table(&settings(&server), TaskType::Incident)
+        .find_by_correlation_id(&request_id("req-1"))
         .await
         .unwrap()
         .unwrap();
@@ -90,7 +98,8 @@ async fn a_token_answer_without_a_token_is_transient() {
         .mount(&server)
         .await;
     let error = client()
-        .find_by_correlation_id(&settings(&server), "incident", "req-1")
+        .table(&settings(&server), TaskType::Incident)
+        .find_by_correlation_id(&request_id("req-1"))
         .await
         .unwrap_err();
     assert!(
@@ -112,7 +121,8 @@ async fn a_created_record_without_sys_id_is_transient_so_the_retry_looks_it_up()
         .await;
     let fields = json!({"short_description": "x"});
     let error = client()
-        .create(&settings(&server), "incident", fields.as_object().unwrap())
+        .table(&settings(&server), TaskType::Incident)
+        .create(fields.as_object().unwrap())
         .await
         .unwrap_err();
     assert!(
@@ -141,11 +151,12 @@ async fn a_401_is_retried_once_with_a_new_token_and_then_fails_for_good() {
         .mount(&server)
         .await;
     let error = client()
-        .get(&settings(&server), "incident", &"c".repeat(32), &["sys_id"])
+        .table(&settings(&server), TaskType::Incident)
+        .get(&sys_id(), &["sys_id"])
         .await
         .unwrap_err();
     match error {
-        ServiceNowError::Permanent { code, detail } => {
+        ServiceNowError::Permanent { code, detail, .. } => {
             assert_eq!(code, FailureCode::AuthFailed);
             assert_eq!(
                 detail,
@@ -174,7 +185,8 @@ async fn an_unknown_record_reads_as_none() {
         .await;
     assert_eq!(
         client()
-            .get(&settings(&server), "incident", &"c".repeat(32), &["sys_id"])
+            .table(&settings(&server), TaskType::Incident)
+            .get(&sys_id(), &["sys_id"])
             .await
             .unwrap(),
         None
@@ -192,7 +204,8 @@ async fn a_long_retry_after_is_left_to_the_caller() {
         .mount(&server)
         .await;
     let error = client()
-        .get(&settings(&server), "incident", &"c".repeat(32), &["sys_id"])
+        .table(&settings(&server), TaskType::Incident)
+        .get(&sys_id(), &["sys_id"])
         .await
         .unwrap_err();
     assert_eq!(

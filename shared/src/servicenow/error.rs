@@ -1,31 +1,9 @@
 //! What can go wrong when talking to ServiceNow, sorted by what the caller should do about it.
 
-use serde_json::Value;
+use super::wire::ErrorBody;
+use crate::domain::record::FailureCode;
+use crate::outbound::TransportError;
 use std::time::Duration;
-
-/// Why a request became `failed` (CONTRACT §7 `failure.code`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureCode {
-    /// The OAuth grant was refused, or the Table API refused a fresh token.
-    AuthFailed,
-    /// ServiceNow refused the record: `400` (bad fields) or `403` (ACL, business rule, data policy).
-    Rejected,
-    /// `404`: the table does not exist for this user, or an ACL hides it.
-    NotFound,
-    /// The settings secret is invalid, so no ticket can be opened until an administrator fixes it.
-    SettingsInvalid,
-}
-
-impl FailureCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::AuthFailed => "servicenow_auth_failed",
-            Self::Rejected => "servicenow_rejected",
-            Self::NotFound => "servicenow_not_found",
-            Self::SettingsInvalid => "settings_invalid",
-        }
-    }
-}
 
 /// Every `detail` is written for an administrator and never holds a password, secret or token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,15 +14,20 @@ pub enum ServiceNowError {
         detail: String,
         retry_after: Option<Duration>,
     },
-    /// Trying again cannot fix it.
+    /// Trying again cannot fix it. `status` is the HTTP status ServiceNow answered.
     #[error("{detail}")]
-    Permanent { code: FailureCode, detail: String },
+    Permanent {
+        code: FailureCode,
+        status: u16,
+        detail: String,
+    },
 }
 
 impl ServiceNowError {
-    pub fn permanent(code: FailureCode, detail: impl Into<String>) -> Self {
+    pub fn permanent(code: FailureCode, status: u16, detail: impl Into<String>) -> Self {
         Self::Permanent {
             code,
+            status,
             detail: detail.into(),
         }
     }
@@ -74,33 +57,28 @@ impl ServiceNowError {
                 detail,
                 retry_after: None,
             },
-            401 => Self::permanent(FailureCode::AuthFailed, detail),
-            404 => Self::permanent(FailureCode::NotFound, detail),
-            _ => Self::permanent(FailureCode::Rejected, detail),
+            401 => Self::permanent(FailureCode::AuthFailed, status, detail),
+            404 => Self::permanent(FailureCode::NotFound, status, detail),
+            _ => Self::permanent(FailureCode::Rejected, status, detail),
         }
     }
 
     /// A transport failure: the request may or may not have reached ServiceNow, so it is always transient.
     pub fn from_transport(what: &str, error: &reqwest::Error) -> Self {
-        let kind = if error.is_timeout() {
-            "timed out"
-        } else if error.is_connect() {
-            "could not connect"
-        } else {
-            "failed"
-        };
-        Self::transient(format!("{what} {kind}: {}", error_chain(error)))
+        let transport = TransportError::of(error);
+        Self::transient(format!(
+            "{what} {}: {}",
+            transport.summary(),
+            transport.reason
+        ))
     }
 }
 
 /// ServiceNow's `{"error": {"message", "detail"}}` as one line, or the start of an unexpected body.
 pub(crate) fn error_message(body: &str) -> String {
-    let parsed: Option<Value> = serde_json::from_str(body).ok();
-    let text = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned);
-    if let Some(error) = parsed.as_ref().and_then(|v| v.get("error")) {
-        let message = error.get("message").and_then(text);
-        let detail = error.get("detail").and_then(text);
-        match (message, detail) {
+    if let Ok(ErrorBody { error }) = serde_json::from_str::<ErrorBody>(body) {
+        let text = |t: Option<String>| t.filter(|s| !s.is_empty());
+        match (text(error.message), text(error.detail)) {
             (Some(m), Some(d)) => return format!("{m} ({d})"),
             (Some(m), None) => return m,
             (None, Some(d)) => return d,
@@ -113,21 +91,6 @@ pub(crate) fn error_message(body: &str) -> String {
     } else {
         trimmed.chars().take(200).collect()
     }
-}
-
-/// A reqwest error with its causes, which is where "connection refused" or a TLS reason is said.
-/// reqwest never puts credentials in these messages; URLs carry none in this client.
-pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![error.to_string()];
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = cause.source();
-    }
-    parts.join(": ")
 }
 
 #[cfg(test)]

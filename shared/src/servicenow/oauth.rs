@@ -2,29 +2,18 @@
 //! function until shortly before `expires_in` runs out, then renewed with the refresh token; when the refresh
 //! is refused (ServiceNow neither rotates refresh tokens nor extends their life), a new password grant.
 
-use super::error::{ServiceNowError, error_chain};
-use crate::settings::ServiceNowSettings;
+use super::error::ServiceNowError;
+use super::wire::{OAuthErrorAnswer, TokenAnswer};
+use crate::domain::record::FailureCode;
+use crate::domain::settings::ServiceNowSettings;
+use crate::outbound::{HttpClient, error_chain, retry_after};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 const TOKEN_ENDPOINT: &str = "/oauth_token.do";
 /// Renew this long before expiry (at most a tenth of the token's life), so that no call carries a dying token.
 const RENEW_MARGIN: Duration = Duration::from_secs(60);
-
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: String,
-    refresh_token: Option<String>,
-    expires_in: Option<u64>,
-}
-
-#[derive(Deserialize, Default)]
-struct OAuthErrorAnswer {
-    error: Option<String>,
-    error_description: Option<String>,
-}
 
 struct Token {
     access: SecretString,
@@ -51,7 +40,8 @@ impl From<GrantError> for ServiceNowError {
     fn from(error: GrantError) -> Self {
         match error {
             GrantError::Refused { status, .. } => ServiceNowError::permanent(
-                super::FailureCode::AuthFailed,
+                FailureCode::AuthFailed,
+                status,
                 format!(
                     "{status} from the OAuth token endpoint: ServiceNow refused the client ID / client secret or \
                      the user name / password"
@@ -62,9 +52,9 @@ impl From<GrantError> for ServiceNowError {
     }
 }
 
-/// A password grant with `settings`' credentials; the settings check uses it directly, without any cache.
-pub async fn password_grant(
-    http: &reqwest::Client,
+/// A password grant with `settings`' credentials, outside any cache: what the settings check proves.
+pub(crate) async fn password_grant(
+    http: &HttpClient,
     settings: &ServiceNowSettings,
 ) -> Result<SecretString, GrantError> {
     request_token(http, settings, "password", None)
@@ -73,7 +63,7 @@ pub async fn password_grant(
 }
 
 async fn request_token(
-    http: &reqwest::Client,
+    http: &HttpClient,
     settings: &ServiceNowSettings,
     grant_type: &str,
     refresh_token: Option<&SecretString>,
@@ -100,7 +90,7 @@ async fn request_token(
         .await
         .map_err(|e| GrantError::Failed(ServiceNowError::from_transport(what, &e)))?;
     let status = response.status().as_u16();
-    let retry_after = super::client::retry_after(response.headers());
+    let retry_after = retry_after(response.headers());
     let body = response
         .text()
         .await
@@ -138,7 +128,7 @@ async fn request_token(
 
 /// The token of one warm function, shared by all its invocations.
 #[derive(Default)]
-pub struct TokenCache {
+pub(crate) struct TokenCache {
     slot: Mutex<Option<(String, Token)>>,
 }
 
@@ -160,7 +150,7 @@ impl TokenCache {
     /// A live access token: the kept one, a refreshed one, or one from a new password grant.
     pub async fn access_token(
         &self,
-        http: &reqwest::Client,
+        http: &HttpClient,
         settings: &ServiceNowSettings,
     ) -> Result<SecretString, ServiceNowError> {
         // Holding the lock through a grant makes concurrent callers share one grant.

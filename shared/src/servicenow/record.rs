@@ -1,8 +1,14 @@
 //! A task record as the Table API returns it: every value a string, reference fields possibly `{link, value}`.
 
+use super::error::ServiceNowError;
+use crate::domain::ids::{RequestId, SysId};
+use crate::domain::settings::InstanceUrl;
+use crate::domain::ticket::{TaskType, Ticket};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
 pub struct TaskRecord(pub Map<String, Value>);
 
 impl TaskRecord {
@@ -15,16 +21,39 @@ impl TaskRecord {
         value.as_str().map(str::trim).filter(|s| !s.is_empty())
     }
 
-    pub fn sys_id(&self) -> Option<&str> {
-        self.text("sys_id")
+    /// `sys_id`, when it is one.
+    pub fn sys_id(&self) -> Option<SysId> {
+        self.text("sys_id").and_then(|t| SysId::parse(t).ok())
     }
 
     pub fn number(&self) -> Option<&str> {
         self.text("number")
     }
 
-    pub fn correlation_id(&self) -> Option<&str> {
+    /// `correlation_id`, when it could name a request of this connector.
+    pub fn correlation_id(&self) -> Option<RequestId> {
         self.text("correlation_id")
+            .and_then(|t| RequestId::parse(t).ok())
+    }
+
+    /// The reference the request records. Errors: transient when ServiceNow answered a record without its
+    /// `sys_id` or number (a retry reads it again).
+    pub fn ticket(
+        &self,
+        table: TaskType,
+        instance_url: &InstanceUrl,
+    ) -> Result<Ticket, ServiceNowError> {
+        let (Some(sys_id), Some(number)) = (self.sys_id(), self.number()) else {
+            return Err(ServiceNowError::transient(
+                "ServiceNow returned a ticket without its sys_id or number",
+            ));
+        };
+        Ok(Ticket {
+            table,
+            number: number.to_owned(),
+            url: instance_url.ticket_link(table, &sys_id),
+            sys_id,
+        })
     }
 }
 
@@ -51,5 +80,28 @@ mod tests {
         assert_eq!(record.text("empty"), None);
         assert_eq!(record.text("missing"), None);
         assert_eq!(record.text("odd"), None);
+    }
+
+    #[test]
+    fn a_ticket_needs_a_sys_id_and_a_number() {
+        let url = InstanceUrl::parse("https://acme.service-now.com").unwrap();
+        let record = |fields: Value| TaskRecord(fields.as_object().unwrap().clone());
+        let sys_id = "0123456789abcdef0123456789abcdef";
+        let ticket = record(json!({"sys_id": sys_id, "number": "INC0010001"}))
+            .ticket(TaskType::Incident, &url)
+            .unwrap();
+        assert_eq!(ticket.number, "INC0010001");
+        assert_eq!(ticket.sys_id, sys_id);
+        assert!(ticket.url.ends_with(sys_id));
+        for incomplete in [
+            json!({"number": "INC0010001"}),
+            json!({"sys_id": sys_id}),
+            json!({"sys_id": "not-a-sys-id", "number": "INC0010001"}),
+        ] {
+            assert!(matches!(
+                record(incomplete).ticket(TaskType::Incident, &url),
+                Err(ServiceNowError::Transient { .. })
+            ));
+        }
     }
 }

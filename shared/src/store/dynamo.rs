@@ -3,9 +3,9 @@
 //! Both are written in one transaction, each only if absent, which makes create-once atomic.
 
 use super::{CreateOutcome, ReplaceOutcome, RequestStore, StoreError};
-use crate::record::RequestRecord;
-use crate::request::PmcRequestId;
-use crate::status::Status;
+use crate::domain::ids::{PmcRequestId, RequestId};
+use crate::domain::record::RequestRecord;
+use crate::domain::status::Status;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
@@ -18,7 +18,7 @@ const RETENTION_DAYS: i64 = 180;
 /// Transactions that collide with a concurrent one on the same id are tried again this often.
 const CREATE_ATTEMPTS: u32 = 5;
 
-pub const REQUEST_KIND: &str = "request";
+const REQUEST_KIND: &str = "request";
 const ALIAS_KIND: &str = "pmcRequestId";
 
 #[derive(Serialize, Deserialize)]
@@ -38,10 +38,10 @@ struct AliasItem {
     pk: String,
     kind: String,
     expires_at_epoch: i64,
-    request_id: String,
+    request_id: RequestId,
 }
 
-fn request_key(id: &str) -> String {
+fn request_key(id: &RequestId) -> String {
     format!("request#{id}")
 }
 
@@ -186,7 +186,7 @@ impl RequestStore for DynamoStore {
         ))
     }
 
-    async fn get(&self, id: &str) -> Result<Option<RequestRecord>, StoreError> {
+    async fn get(&self, id: &RequestId) -> Result<Option<RequestRecord>, StoreError> {
         self.get_item(request_key(id))
             .await?
             .map(|item| {

@@ -1,13 +1,15 @@
 //! The DynamoDB adapter against the local emulator: create-once, consistent reads, forward-only replaces,
 //! and the stream image mapping that `ticket-creator` reads.
 
-use crate::record::{RequestRecord, Ticket};
-use crate::request::{ContentHash, NewRequest};
-use crate::status::Status;
+use crate::domain::ids::{PmcRequestId, RequestId, SysId};
+use crate::domain::record::RequestRecord;
+use crate::domain::request::Submission;
+use crate::domain::status::Status;
+use crate::domain::ticket::{TaskType, Ticket};
 use crate::store::{
     CreateOutcome, DynamoStore, ReplaceOutcome, RequestStore, record_from_stream_image,
 };
-use crate::testing::{create_requests_table, emulator_config, sample_body};
+use test_support::{create_requests_table, emulator_config, sample_body};
 
 async fn store() -> (DynamoStore, aws_sdk_dynamodb::Client, String) {
     let config = emulator_config().await;
@@ -18,8 +20,10 @@ async fn store() -> (DynamoStore, aws_sdk_dynamodb::Client, String) {
 
 fn record(pmc_request_id: &str) -> RequestRecord {
     let body = sample_body(pmc_request_id);
-    let request = NewRequest::parse(body.as_object().unwrap()).unwrap();
-    RequestRecord::new(request, ContentHash::of(&body), crate::time::now())
+    RequestRecord::new(
+        Submission::parse(body.as_object().unwrap()).unwrap(),
+        crate::domain::time::now(),
+    )
 }
 
 #[tokio::test]
@@ -74,8 +78,9 @@ async fn reads_back_exactly_what_it_stored() {
     let stored = record("pmc-2");
     store.create(&stored).await.unwrap();
     assert_eq!(store.get(&stored.id).await.unwrap(), Some(stored.clone()));
-    assert_eq!(store.get("no-such-id").await.unwrap(), None);
-    let unknown = crate::request::PmcRequestId::parse("unknown").unwrap();
+    let no_such_id = RequestId::parse("no-such-id").unwrap();
+    assert_eq!(store.get(&no_such_id).await.unwrap(), None);
+    let unknown = PmcRequestId::parse("unknown").unwrap();
     assert_eq!(store.find_by_pmc_request_id(&unknown).await.unwrap(), None);
 }
 
@@ -85,12 +90,14 @@ async fn replace_moves_only_from_the_expected_status() {
     let pending = record("pmc-3");
     store.create(&pending).await.unwrap();
     let ticket = Ticket {
-        table: "incident".into(),
+        table: TaskType::Incident,
         number: "INC0010001".into(),
-        sys_id: "0".repeat(32),
+        sys_id: SysId::parse(&"0".repeat(32)).unwrap(),
         url: "https://acme.service-now.com/x".into(),
     };
-    let ticketed = pending.ticketed(ticket, crate::time::now()).unwrap();
+    let ticketed = pending
+        .ticketed(ticket, crate::domain::time::now())
+        .unwrap();
     assert_eq!(
         store.replace(&ticketed, Status::Pending).await.unwrap(),
         ReplaceOutcome::Replaced

@@ -1,9 +1,9 @@
 //! An in-memory store with the same guarantees as the DynamoDB one, for tests and local reasoning.
 
 use super::{CreateOutcome, ReplaceOutcome, RequestStore, StoreError};
-use crate::record::RequestRecord;
-use crate::request::PmcRequestId;
-use crate::status::Status;
+use crate::domain::ids::{PmcRequestId, RequestId};
+use crate::domain::record::RequestRecord;
+use crate::domain::status::Status;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -14,8 +14,8 @@ pub struct MemoryStore {
 
 #[derive(Default)]
 struct Inner {
-    by_id: HashMap<String, RequestRecord>,
-    id_by_pmc: HashMap<PmcRequestId, String>,
+    by_id: HashMap<RequestId, RequestRecord>,
+    id_by_pmc: HashMap<PmcRequestId, RequestId>,
 }
 
 impl MemoryStore {
@@ -45,7 +45,7 @@ impl RequestStore for MemoryStore {
         Ok(CreateOutcome::Created)
     }
 
-    async fn get(&self, id: &str) -> Result<Option<RequestRecord>, StoreError> {
+    async fn get(&self, id: &RequestId) -> Result<Option<RequestRecord>, StoreError> {
         Ok(self
             .inner
             .lock()

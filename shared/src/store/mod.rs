@@ -1,14 +1,17 @@
-//! Where requests live: a narrow port with a DynamoDB adapter for AWS and an in-memory one for tests.
+//! Where requests live: a narrow port ([`RequestStore`]) with a DynamoDB adapter for AWS and an in-memory one
+//! with the same guarantees for tests.
 
 mod dynamo;
+#[cfg(any(test, feature = "in-memory"))]
 mod memory;
 
 pub use dynamo::{DynamoStore, record_from_stream_image, stream_image_of};
+#[cfg(any(test, feature = "in-memory"))]
 pub use memory::MemoryStore;
 
-use crate::record::RequestRecord;
-use crate::request::PmcRequestId;
-use crate::status::Status;
+use crate::domain::ids::{PmcRequestId, RequestId};
+use crate::domain::record::RequestRecord;
+use crate::domain::status::Status;
 use std::future::Future;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +35,7 @@ pub enum StoreError {
     #[error("a stored request cannot be read: {0}")]
     Corrupt(String),
     #[error("request {0} does not exist")]
-    Missing(String),
+    Missing(RequestId),
 }
 
 pub trait RequestStore: Send + Sync {
@@ -44,7 +47,7 @@ pub trait RequestStore: Send + Sync {
 
     fn get(
         &self,
-        id: &str,
+        id: &RequestId,
     ) -> impl Future<Output = Result<Option<RequestRecord>, StoreError>> + Send;
 
     fn find_by_pmc_request_id(
@@ -72,7 +75,7 @@ impl<S: RequestStore> RequestStore for std::sync::Arc<S> {
 
     fn get(
         &self,
-        id: &str,
+        id: &RequestId,
     ) -> impl Future<Output = Result<Option<RequestRecord>, StoreError>> + Send {
         S::get(self, id)
     }

@@ -1,51 +1,13 @@
 //! The settings secret (CONTRACT §2), parsed into types that can hold only valid values.
 
-use crate::duration::Duration;
-use crate::problem::FieldError;
-use crate::validate::{Collector, MAX_STRING, ObjectReader};
+use crate::domain::duration::Duration;
+use crate::domain::fields::{Collector, FieldError, MAX_STRING, ObjectReader};
+use crate::domain::ids::SysId;
+use crate::domain::ticket::TaskType;
 use secrecy::SecretString;
 use serde_json::Value;
-use std::fmt;
 use std::net::IpAddr;
 use url::{Host, Url};
-
-/// The four ServiceNow task tables a ticket may live in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TaskType {
-    Incident,
-    ChangeRequest,
-    CatalogTask,
-    RequestedItem,
-}
-
-impl TaskType {
-    pub const ALL: [TaskType; 4] = [
-        Self::Incident,
-        Self::ChangeRequest,
-        Self::CatalogTask,
-        Self::RequestedItem,
-    ];
-
-    /// The table name.
-    pub fn table(self) -> &'static str {
-        match self {
-            Self::Incident => "incident",
-            Self::ChangeRequest => "change_request",
-            Self::CatalogTask => "sc_task",
-            Self::RequestedItem => "sc_req_item",
-        }
-    }
-
-    pub fn from_table(table: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.table() == table)
-    }
-}
-
-impl fmt::Display for TaskType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.table())
-    }
-}
 
 /// The instance's base URL: `https://`, or `http://` for a loopback host only (local work).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +45,7 @@ impl InstanceUrl {
     }
 
     /// The link an agent opens to see a ticket.
-    pub fn ticket_link(&self, table: &str, sys_id: &str) -> String {
+    pub fn ticket_link(&self, table: TaskType, sys_id: &SysId) -> String {
         let mut url = self.join("/nav_to.do");
         url.query_pairs_mut()
             .append_pair("uri", &format!("{table}.do?sys_id={sys_id}"));
@@ -116,7 +78,7 @@ pub struct ServiceNowSettings {
     pub client_id: String,
     pub client_secret: SecretString,
     pub task_type: TaskType,
-    pub assignment_group: Option<String>,
+    pub assignment_group: Option<SysId>,
     pub duration_field: String,
     pub notes_field: String,
     pub default_duration: Duration,
@@ -133,9 +95,9 @@ pub struct Settings {
 const DEFAULT_DURATION_FIELD: &str = "u_pm_duration";
 const DEFAULT_NOTES_FIELD: &str = "close_notes";
 
-fn is_field_name(name: &str) -> Result<(), &'static str> {
+fn field_name(name: &str) -> Result<String, &'static str> {
     if name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        Ok(())
+        Ok(name.to_owned())
     } else {
         Err("must be a ServiceNow field name (letters, digits and _)")
     }
@@ -156,31 +118,18 @@ impl ServiceNowSettings {
 
 /// Reads the fields, collecting errors in `c`; `None` only when it reported a missing or bad required field.
 fn read_servicenow(c: &mut Collector, o: &ObjectReader<'_>) -> Option<ServiceNowSettings> {
-    let instance_url = c
-        .string_with(o, "instanceUrl", true, MAX_STRING, |t| {
-            InstanceUrl::parse(t).map(drop)
-        })
-        .and_then(|t| InstanceUrl::parse(&t).ok());
+    let instance_url = c.parsed(o, "instanceUrl", true, MAX_STRING, InstanceUrl::parse);
     let username = c.string(o, "username", true, MAX_STRING);
     let password = c.string(o, "password", true, MAX_STRING);
     let client_id = c.string(o, "clientId", true, MAX_STRING);
     let client_secret = c.string(o, "clientSecret", true, MAX_STRING);
-    let task_type = c
-        .string_with(o, "taskType", true, MAX_STRING, |t| {
-            TaskType::from_table(t)
-                .map(drop)
-                .ok_or("must be incident, change_request, sc_task or sc_req_item")
-        })
-        .and_then(|t| TaskType::from_table(&t));
-    let assignment_group = c.string_with(o, "assignmentGroup", false, 32, |t| {
-        if t.bytes().all(|b| b.is_ascii_hexdigit()) && t.len() == 32 {
-            Ok(())
-        } else {
-            Err("must be the sys_id (32 hexadecimal digits) of a sys_user_group")
-        }
+    let task_type = c.parsed(o, "taskType", true, MAX_STRING, TaskType::parse);
+    let assignment_group = c.parsed(o, "assignmentGroup", false, 32, |t| {
+        SysId::parse(t)
+            .map_err(|_| "must be the sys_id (32 hexadecimal digits) of a sys_user_group")
     });
-    let duration_field = c.string_with(o, "durationField", false, 80, is_field_name);
-    let notes_field = c.string_with(o, "notesField", false, 80, is_field_name);
+    let duration_field = c.parsed(o, "durationField", false, 80, field_name);
+    let notes_field = c.parsed(o, "notesField", false, 80, field_name);
     let default_duration = c
         .string(o, "defaultDuration", false, MAX_STRING)
         .and_then(|text| match Duration::from_servicenow_text(&text) {
@@ -225,6 +174,23 @@ impl Settings {
             webhook_secrets,
         })
     }
+}
+
+/// The `pmcApiKeys` of a secret's text, read on their own (empty when they cannot be read), so that a caller can
+/// be let in to see what is wrong with the rest of it.
+pub fn pmc_api_keys_of(raw: &str) -> Vec<SecretString> {
+    let value: Value = serde_json::from_str(raw).unwrap_or_default();
+    value
+        .get("pmcApiKeys")
+        .and_then(Value::as_array)
+        .map(|keys| {
+            keys.iter()
+                .filter_map(Value::as_str)
+                .filter(|k| !k.trim().is_empty())
+                .map(|k| SecretString::from(k.to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A non-empty list of non-empty strings, for keys that are rotated by holding two at once.
@@ -437,9 +403,10 @@ pub(crate) mod tests {
     #[test]
     fn ticket_link_escapes_the_target() {
         let url = InstanceUrl::parse("https://acme.service-now.com").unwrap();
+        let sys_id = SysId::parse("0123456789abcdef0123456789abcdef").unwrap();
         assert_eq!(
-            url.ticket_link("incident", "abc"),
-            "https://acme.service-now.com/nav_to.do?uri=incident.do%3Fsys_id%3Dabc"
+            url.ticket_link(TaskType::Incident, &sys_id),
+            "https://acme.service-now.com/nav_to.do?uri=incident.do%3Fsys_id%3D0123456789abcdef0123456789abcdef"
         );
     }
 }

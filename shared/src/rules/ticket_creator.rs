@@ -1,13 +1,14 @@
 //! `ticket-creator`'s rules (CONTRACT §9): exactly one ticket per request, whatever is retried or redelivered,
 //! and even when the function died between creating a ticket and recording it.
 
-use crate::record::{Failure, RequestRecord, Ticket};
+use crate::domain::record::{Failure, FailureCode, RequestRecord};
+use crate::domain::settings::ServiceNowSettings;
+use crate::domain::status::Status;
+use crate::domain::ticket::Ticket;
+use crate::domain::ticket_content::ticket_fields;
 use crate::secrets::{SettingsError, SettingsSource};
-use crate::servicenow::{FailureCode, ServiceNowClient, ServiceNowError, TaskRecord};
-use crate::settings::ServiceNowSettings;
-use crate::status::Status;
+use crate::servicenow::{ServiceNowClient, ServiceNowError};
 use crate::store::{ReplaceOutcome, RequestStore, StoreError};
-use crate::ticket_content::ticket_fields;
 use std::time::Duration;
 use tracing::Instrument;
 
@@ -56,10 +57,6 @@ impl<S: RequestStore, C: SettingsSource> TicketCreator<S, C> {
             settings,
             servicenow,
         }
-    }
-
-    pub fn store(&self) -> &S {
-        &self.store
     }
 
     /// Processes a batch in order and returns the identifiers to report as failed: at most the first record
@@ -121,7 +118,12 @@ impl<S: RequestStore, C: SettingsSource> TicketCreator<S, C> {
             }
         };
         match self.find_or_create(&current, &settings.servicenow).await {
-            Ok(ticket) => self.record_ticket(&current, ticket).await,
+            Ok(ticket) => {
+                let next = current
+                    .ticketed(ticket.clone(), crate::domain::time::now())
+                    .expect("a pending request can be ticketed");
+                self.settle(&next, Processed::Ticketed(ticket)).await
+            }
             Err(ServiceNowError::Transient {
                 detail,
                 retry_after,
@@ -129,7 +131,7 @@ impl<S: RequestStore, C: SettingsSource> TicketCreator<S, C> {
                 detail,
                 retry_after,
             }),
-            Err(ServiceNowError::Permanent { code, detail }) => {
+            Err(ServiceNowError::Permanent { code, detail, .. }) => {
                 self.fail(&current, code, detail).await
             }
         }
@@ -140,37 +142,15 @@ impl<S: RequestStore, C: SettingsSource> TicketCreator<S, C> {
         request: &RequestRecord,
         settings: &ServiceNowSettings,
     ) -> Result<Ticket, ServiceNowError> {
-        let table = settings.task_type.table();
-        let existing = self
-            .servicenow
-            .find_by_correlation_id(settings, table, &request.id)
-            .await?;
-        let record = match existing {
+        let table = self.servicenow.table(settings, settings.task_type);
+        let record = match table.find_by_correlation_id(&request.id).await? {
             Some(record) => {
                 tracing::info!("found the ticket an earlier attempt created");
                 record
             }
-            None => {
-                self.servicenow
-                    .create(settings, table, &ticket_fields(request, settings))
-                    .await?
-            }
+            None => table.create(&ticket_fields(request, settings)).await?,
         };
-        ticket_of(&record, table, settings)
-    }
-
-    async fn record_ticket(
-        &self,
-        current: &RequestRecord,
-        ticket: Ticket,
-    ) -> Result<Processed, Retry> {
-        let next = current
-            .ticketed(ticket.clone(), crate::time::now())
-            .expect("a pending request can be ticketed");
-        match self.store.replace(&next, Status::Pending).await? {
-            ReplaceOutcome::Replaced => Ok(Processed::Ticketed(ticket)),
-            ReplaceOutcome::StatusChanged(now) => Ok(Processed::AlreadyDone(now.status)),
-        }
+        record.ticket(settings.task_type, &settings.instance_url)
     }
 
     async fn fail(
@@ -180,35 +160,18 @@ impl<S: RequestStore, C: SettingsSource> TicketCreator<S, C> {
         detail: String,
     ) -> Result<Processed, Retry> {
         tracing::error!(code = code.as_str(), %detail, "ticket creation failed for good");
-        let failure = Failure {
-            code: code.as_str().to_owned(),
-            detail,
-        };
+        let failure = Failure { code, detail };
         let next = current
-            .failed(failure.clone(), crate::time::now())
+            .failed(failure.clone(), crate::domain::time::now())
             .expect("a pending request can fail");
-        match self.store.replace(&next, Status::Pending).await? {
-            ReplaceOutcome::Replaced => Ok(Processed::Failed(failure)),
+        self.settle(&next, Processed::Failed(failure)).await
+    }
+
+    /// Stores `next` if the request is still pending; otherwise whatever moved it first stands.
+    async fn settle(&self, next: &RequestRecord, processed: Processed) -> Result<Processed, Retry> {
+        match self.store.replace(next, Status::Pending).await? {
+            ReplaceOutcome::Replaced => Ok(processed),
             ReplaceOutcome::StatusChanged(now) => Ok(Processed::AlreadyDone(now.status)),
         }
     }
-}
-
-/// The ticket reference recorded on the request, from the record ServiceNow returned.
-pub fn ticket_of(
-    record: &TaskRecord,
-    table: &str,
-    settings: &ServiceNowSettings,
-) -> Result<Ticket, ServiceNowError> {
-    let (Some(sys_id), Some(number)) = (record.sys_id(), record.number()) else {
-        return Err(ServiceNowError::transient(
-            "ServiceNow returned a ticket without its sys_id or number",
-        ));
-    };
-    Ok(Ticket {
-        table: table.to_owned(),
-        number: number.to_owned(),
-        sys_id: sys_id.to_owned(),
-        url: settings.instance_url.ticket_link(table, sys_id),
-    })
 }

@@ -1,7 +1,9 @@
-//! What a function reads from its environment at start (CONTRACT §2). A missing or malformed variable
-//! stops the function before it takes any event, with a message that names it.
+//! What a function reads from its environment at start (CONTRACT §2), and the adapters it builds from it once
+//! per execution environment. A missing or malformed variable stops the function before it takes any event,
+//! with a message that names it. Nothing here does network I/O: secrets and credentials are fetched on first use.
 
-use crate::secrets::DEFAULT_CACHE_TTL;
+use crate::secrets::{DEFAULT_CACHE_TTL, SecretsManagerSettings};
+use crate::store::DynamoStore;
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -64,6 +66,34 @@ impl FunctionConfig {
 /// Building it does no network I/O; credentials are resolved on first use.
 pub async fn aws_sdk_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+/// The AWS adapters every function uses: the requests table and the settings secret.
+pub struct Adapters {
+    pub store: DynamoStore,
+    pub settings: SecretsManagerSettings,
+}
+
+impl Adapters {
+    /// Reads [`FunctionConfig`] and builds both adapters over one SDK configuration.
+    /// Errors: [`ConfigError`] naming the missing or malformed variable.
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let config = FunctionConfig::from_env()?;
+        let aws = aws_sdk_config().await;
+        Ok(Self {
+            store: DynamoStore::from_config(&aws, config.table_name),
+            settings: SecretsManagerSettings::from_config(
+                &aws,
+                config.settings_secret_id,
+                config.settings_cache_ttl,
+            ),
+        })
+    }
+}
+
+/// Logs as Lambda expects them (JSON when the function's log format is JSON), at `AWS_LAMBDA_LOG_LEVEL`.
+pub fn init_tracing() {
+    lambda_runtime::tracing::init_default_subscriber();
 }
 
 #[cfg(test)]

@@ -1,58 +1,13 @@
 //! An elevation request as PM Cloud submits it (CONTRACT §5), parsed once into types that hold only valid values.
 
-use crate::duration::Duration;
-use crate::problem::FieldError;
-use crate::validate::{Collector, MAX_STRING, ObjectReader};
+use crate::domain::duration::Duration;
+use crate::domain::fields::{Collector, FieldError, MAX_STRING, ObjectReader};
+use crate::domain::ids::PmcRequestId;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use std::fmt;
 
 pub const MAX_REASON_TEXT: usize = 4000;
-const MAX_PMC_REQUEST_ID: usize = 100;
-
-/// PM Cloud's id for a request: 1–100 characters of `[A-Za-z0-9._:-]`. The idempotency key.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct PmcRequestId(String);
-
-impl PmcRequestId {
-    pub fn parse(text: &str) -> Result<Self, &'static str> {
-        if text.is_empty() || text.chars().count() > MAX_PMC_REQUEST_ID {
-            return Err("must be 1 to 100 characters");
-        }
-        if !text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
-        {
-            return Err("may hold only letters, digits and . _ : -");
-        }
-        Ok(Self(text.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for PmcRequestId {
-    type Error = &'static str;
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        Self::parse(&text)
-    }
-}
-
-impl From<PmcRequestId> for String {
-    fn from(id: PmcRequestId) -> Self {
-        id.0
-    }
-}
-
-impl fmt::Display for PmcRequestId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -125,14 +80,32 @@ pub struct NewRequest {
 pub struct ContentHash(String);
 
 impl ContentHash {
-    pub fn of(body: &Value) -> Self {
+    /// The SHA-256 (hex) of the body's canonical form.
+    pub fn of(body: &Map<String, Value>) -> Self {
         // serde_json's map keeps keys sorted, so serialising a parsed value is canonical.
         let canonical = serde_json::to_vec(body).expect("a JSON value always serialises");
         Self(hex::encode(Sha256::digest(&canonical)))
     }
 }
 
-fn is_email(text: &str) -> Result<(), &'static str> {
+/// A submission as `request-intake` accepts it: the parsed request and the fingerprint of the body it came in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    pub request: NewRequest,
+    pub content_hash: ContentHash,
+}
+
+impl Submission {
+    /// Parses a submission body (CONTRACT §5). Errors name every invalid field by its JSON path.
+    pub fn parse(body: &Map<String, Value>) -> Result<Self, Vec<FieldError>> {
+        Ok(Self {
+            request: NewRequest::parse(body)?,
+            content_hash: ContentHash::of(body),
+        })
+    }
+}
+
+fn email(text: &str) -> Result<String, &'static str> {
     let mut parts = text.split('@');
     let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
         return Err("must be an e-mail address");
@@ -144,12 +117,12 @@ fn is_email(text: &str) -> Result<(), &'static str> {
     if local.is_empty() || !domain_ok || text.chars().any(char::is_whitespace) {
         return Err("must be an e-mail address");
     }
-    Ok(())
+    Ok(text.to_owned())
 }
 
-fn is_sha256(text: &str) -> Result<(), &'static str> {
+fn sha256(text: &str) -> Result<String, &'static str> {
     if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        Ok(())
+        Ok(text.to_owned())
     } else {
         Err("must be 64 hexadecimal digits")
     }
@@ -157,15 +130,11 @@ fn is_sha256(text: &str) -> Result<(), &'static str> {
 
 impl NewRequest {
     /// Parses a submission body, naming every invalid field.
-    pub fn parse(body: &serde_json::Map<String, Value>) -> Result<Self, Vec<FieldError>> {
+    pub fn parse(body: &Map<String, Value>) -> Result<Self, Vec<FieldError>> {
         let mut c = Collector::default();
         let root = c.root(body);
 
-        let pmc_request_id = c
-            .string_with(&root, "pmcRequestId", true, usize::MAX, |t| {
-                PmcRequestId::parse(t).map(drop)
-            })
-            .and_then(|t| PmcRequestId::parse(&t).ok());
+        let pmc_request_id = c.parsed(&root, "pmcRequestId", true, usize::MAX, PmcRequestId::parse);
         let request_type = match root.get("requestType") {
             Some(Value::String(t)) if t == "application" => Some(RequestType::Application),
             Some(Value::String(t)) if t == "admin" => Some(RequestType::Admin),
@@ -181,7 +150,7 @@ impl NewRequest {
 
         let user = c.object(&root, "user", true).map(|o| User {
             name: c.string(&o, "name", true, MAX_STRING).unwrap_or_default(),
-            email: c.string_with(&o, "email", false, MAX_STRING, is_email),
+            email: c.parsed(&o, "email", false, MAX_STRING, email),
             display_name: c.string(&o, "displayName", false, MAX_STRING),
         });
         let computer = c.object(&root, "computer", true).map(|o| Computer {
@@ -232,17 +201,17 @@ fn read_application(
         path: c.string(o, "path", name_and_path_required, MAX_STRING),
         publisher: c.string(o, "publisher", false, MAX_STRING),
         version: c.string(o, "version", false, MAX_STRING),
-        sha256: c.string_with(o, "sha256", false, MAX_STRING, is_sha256),
+        sha256: c.parsed(o, "sha256", false, MAX_STRING, sha256),
         command_line: c.string(o, "commandLine", false, MAX_STRING),
     }
 }
 
 /// At least one of `choice` and `text` must be non-empty; a wrongly typed one is reported on its own.
 fn read_reason(c: &mut Collector, o: &ObjectReader<'_>) -> Option<Reason> {
-    let errors_before = c.len();
+    let errors_before = c.error_count();
     let choice = c.string(o, "choice", false, MAX_STRING);
     let text = c.string(o, "text", false, MAX_REASON_TEXT);
-    if choice.is_none() && text.is_none() && c.len() == errors_before {
+    if choice.is_none() && text.is_none() && c.error_count() == errors_before {
         c.push(o.path().to_owned(), "needs a non-empty choice or text");
         return None;
     }
@@ -252,8 +221,8 @@ fn read_reason(c: &mut Collector, o: &ObjectReader<'_>) -> Option<Reason> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::sample_body;
     use serde_json::json;
+    use test_support::sample_body;
 
     /// The shared sample with every optional field filled in, so that each rule has a field to break.
     fn valid() -> Value {
@@ -516,9 +485,11 @@ mod tests {
 
     #[test]
     fn content_hash_ignores_key_order_and_white_space() {
-        let a: Value = serde_json::from_str(r#"{"a": 1, "b": {"c": [1, 2]}}"#).unwrap();
-        let b: Value = serde_json::from_str(r#"{ "b":{"c":[1,2]},"a":1 }"#).unwrap();
-        let c: Value = serde_json::from_str(r#"{"a": 2, "b": {"c": [1, 2]}}"#).unwrap();
+        let a: Map<String, Value> =
+            serde_json::from_str(r#"{"a": 1, "b": {"c": [1, 2]}}"#).unwrap();
+        let b: Map<String, Value> = serde_json::from_str(r#"{ "b":{"c":[1,2]},"a":1 }"#).unwrap();
+        let c: Map<String, Value> =
+            serde_json::from_str(r#"{"a": 2, "b": {"c": [1, 2]}}"#).unwrap();
         assert_eq!(ContentHash::of(&a), ContentHash::of(&b));
         assert_ne!(ContentHash::of(&a), ContentHash::of(&c));
     }

@@ -1,6 +1,7 @@
 //! Who may call the connector (CONTRACT §3): PM Cloud's bearer keys and ServiceNow's signed webhooks.
-//! Every comparison of a key or signature is constant-time.
+//! Every comparison of a key or signature is constant-time, and a refusal changes nothing.
 
+use super::{ApiRequest, Problem, header};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, KeyInit, Mac};
@@ -10,6 +11,37 @@ use subtle::ConstantTimeEq;
 
 /// How far a webhook's timestamp may be from now, either way.
 pub const WEBHOOK_WINDOW_SECS: i64 = 300;
+/// The webhook's send time, in unix seconds.
+pub const TIMESTAMP_HEADER: &str = "x-webhook-timestamp";
+/// Base64 of HMAC-SHA256(secret, "<timestamp>.<raw body bytes>").
+pub const SIGNATURE_HEADER: &str = "x-webhook-signature";
+
+/// `401` unless the request carries `Authorization: Bearer <key>` for one of `keys`.
+pub fn require_pmc_key(request: &ApiRequest, keys: &[SecretString]) -> Result<(), Problem> {
+    if bearer_key_is_valid(header(request, http::header::AUTHORIZATION), keys) {
+        Ok(())
+    } else {
+        Err(Problem::unauthorized())
+    }
+}
+
+/// `401` unless the request is signed with one of `secrets` within the window, checked on the raw body bytes.
+pub fn require_webhook_signature(
+    request: &ApiRequest,
+    secrets: &[SecretString],
+) -> Result<(), Problem> {
+    verify_webhook(
+        header(request, TIMESTAMP_HEADER),
+        header(request, SIGNATURE_HEADER),
+        request.body(),
+        secrets,
+        chrono::Utc::now().timestamp(),
+    )
+    .map_err(|reason| {
+        tracing::warn!(%reason, "webhook refused");
+        Problem::unauthorized()
+    })
+}
 
 /// True when `authorization` is `Bearer <key>` for one of `keys`.
 pub fn bearer_key_is_valid(authorization: Option<&str>, keys: &[SecretString]) -> bool {

@@ -3,33 +3,10 @@
 //! Problems are built only from the constructors here, and none of them takes a secret: a problem's text
 //! comes from validation messages and fixed phrases, never from credentials or tokens.
 
+use crate::domain::fields::FieldError;
 use serde::Serialize;
 
-/// One invalid field, named by its JSON path (for example `application.sha256`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
-
-/// Invalid fields as one line of text, for messages that are not problem bodies.
-pub fn describe_fields(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| format!("{} {}", e.field, e.message))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
+/// `{"type", "title", "status", "detail"}`, plus `errors` naming every invalid field of a `422`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
     #[serde(rename = "type")]

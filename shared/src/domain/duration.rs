@@ -1,7 +1,7 @@
 //! How long an approval lasts (CONTRACT §8): the JSON form, the ServiceNow text forms and `expiresAt`.
 
-use crate::problem::FieldError;
-use crate::time::Timestamp;
+use crate::domain::fields::FieldError;
+use crate::domain::time::Timestamp;
 use chrono::Months;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;

@@ -1,22 +1,12 @@
 //! A stored request: what was asked, where it stands, and the resource PM Cloud reads (CONTRACT §7).
 
-use crate::duration::Duration;
-use crate::request::{ContentHash, NewRequest, PmcRequestId, RequestType};
-use crate::status::Status;
-use crate::time::{Timestamp, rfc3339};
+use crate::domain::duration::Duration;
+use crate::domain::ids::{PmcRequestId, RequestId};
+use crate::domain::request::{ContentHash, NewRequest, RequestType, Submission};
+use crate::domain::status::Status;
+use crate::domain::ticket::Ticket;
+use crate::domain::time::{Timestamp, rfc3339};
 use serde::{Deserialize, Serialize};
-
-/// The connector's id for a request; also the ticket's `correlation_id`.
-pub type RequestId = String;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Ticket {
-    pub table: String,
-    pub number: String,
-    pub sys_id: String,
-    pub url: String,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -38,9 +28,38 @@ pub struct Decision {
     pub notes: Option<String>,
 }
 
+/// Why a request became `failed` (CONTRACT §7 `failure.code`), spelt as the contract spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FailureCode {
+    /// The OAuth grant was refused, or the Table API refused a fresh token.
+    #[serde(rename = "servicenow_auth_failed")]
+    AuthFailed,
+    /// ServiceNow refused the record: `400` (bad fields) or `403` (ACL, business rule, data policy).
+    #[serde(rename = "servicenow_rejected")]
+    Rejected,
+    /// `404`: the table does not exist for this user, or an ACL hides it.
+    #[serde(rename = "servicenow_not_found")]
+    NotFound,
+    /// The settings secret is invalid, so no ticket can be opened until an administrator fixes it.
+    #[serde(rename = "settings_invalid")]
+    SettingsInvalid,
+}
+
+impl FailureCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthFailed => "servicenow_auth_failed",
+            Self::Rejected => "servicenow_rejected",
+            Self::NotFound => "servicenow_not_found",
+            Self::SettingsInvalid => "settings_invalid",
+        }
+    }
+}
+
+/// `{"code", "detail"}`: `detail` is written for an administrator and never holds a secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
-    pub code: String,
+    pub code: FailureCode,
     pub detail: String,
 }
 
@@ -66,7 +85,7 @@ pub struct RequestRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestResource<'a> {
-    pub id: &'a str,
+    pub id: &'a RequestId,
     pub pmc_request_id: &'a PmcRequestId,
     pub request_type: RequestType,
     pub status: Status,
@@ -87,9 +106,14 @@ pub struct InvalidTransition {
 }
 
 impl RequestRecord {
-    pub fn new(details: NewRequest, content_hash: ContentHash, now: Timestamp) -> Self {
+    /// A new `pending` request with a fresh id.
+    pub fn new(submission: Submission, now: Timestamp) -> Self {
+        let Submission {
+            request: details,
+            content_hash,
+        } = submission;
         Self {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: RequestId::random(),
             pmc_request_id: details.pmc_request_id.clone(),
             request_type: details.request_type,
             status: Status::Pending,
@@ -171,36 +195,29 @@ impl RequestRecord {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::domain::ids::SysId;
+    use crate::domain::ticket::TaskType;
     use chrono::{TimeZone, Utc};
     use serde_json::json;
 
-    pub(crate) fn sample_request(pmc_request_id: &str) -> (NewRequest, ContentHash) {
+    pub(crate) fn sample_record(pmc_request_id: &str) -> RequestRecord {
         let body = json!({
             "pmcRequestId": pmc_request_id, "requestType": "application",
             "user": {"name": "ACME\\jdoe"}, "computer": {"hostName": "LT-0042"},
             "application": {"name": "Wireshark", "path": "C:\\Tools\\Wireshark.exe"},
             "reason": {"choice": "Troubleshooting"}
         });
-        (
-            NewRequest::parse(body.as_object().unwrap()).unwrap(),
-            ContentHash::of(&body),
-        )
-    }
-
-    pub(crate) fn sample_record(pmc_request_id: &str) -> RequestRecord {
-        let (request, hash) = sample_request(pmc_request_id);
         RequestRecord::new(
-            request,
-            hash,
+            Submission::parse(body.as_object().unwrap()).unwrap(),
             Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap(),
         )
     }
 
-    fn ticket() -> Ticket {
+    pub(crate) fn ticket() -> Ticket {
         Ticket {
-            table: "incident".into(),
+            table: TaskType::Incident,
             number: "INC0010001".into(),
-            sys_id: "a".repeat(32),
+            sys_id: SysId::parse(&"a".repeat(32)).unwrap(),
             url: "https://acme.service-now.com/x".into(),
         }
     }
@@ -269,7 +286,7 @@ pub(crate) mod tests {
     #[test]
     fn failure_only_from_pending() {
         let failure = Failure {
-            code: "x".into(),
+            code: FailureCode::Rejected,
             detail: "y".into(),
         };
         let now = Utc::now();

@@ -3,12 +3,24 @@
 //! `assert_conforms` fails on each kind of drift.
 
 use super::*;
-use crate::duration::Duration;
-use crate::problem::{FieldError, Problem};
-use crate::record::{Decision, Failure, Outcome, Ticket};
-use crate::request::NewRequest;
-use crate::testing::{sample_body, sample_record};
+use crate::sample_body;
 use serde_json::json;
+use shared::domain::duration::Duration;
+use shared::domain::fields::FieldError;
+use shared::domain::ids::SysId;
+use shared::domain::record::{Decision, Failure, FailureCode, Outcome, RequestRecord};
+use shared::domain::request::{NewRequest, Submission};
+use shared::domain::ticket::{TaskType, Ticket};
+use shared::http::{ApiResponse, Problem, body::MAX_BODY_BYTES, method_not_allowed};
+
+/// A stored request for `pmc_request_id`, as `request-intake` would have stored it.
+fn sample_record(pmc_request_id: &str) -> RequestRecord {
+    let body = sample_body(pmc_request_id);
+    RequestRecord::new(
+        Submission::parse(body.as_object().expect("an object")).expect("a valid sample"),
+        shared::domain::time::now(),
+    )
+}
 
 /// Every (where, schema, example) the document pairs: request bodies, responses, parameters and headers.
 fn examples_with_schemas() -> Vec<(String, &'static Value, Value)> {
@@ -186,7 +198,7 @@ fn every_problem_the_code_builds_is_the_documented_problem_for_its_status() {
             "ConflictProblem",
         ),
         (
-            Problem::payload_too_large(crate::api::MAX_BODY_BYTES),
+            Problem::payload_too_large(MAX_BODY_BYTES),
             "PayloadTooLargeProblem",
         ),
         (
@@ -234,15 +246,15 @@ fn every_problem_the_code_builds_is_the_documented_problem_for_its_status() {
 
 fn ticket() -> Ticket {
     Ticket {
-        table: "incident".into(),
+        table: TaskType::Incident,
         number: "INC0010001".into(),
-        sys_id: "9d385017c611228701d22104cc95c371".into(),
+        sys_id: SysId::parse("9d385017c611228701d22104cc95c371").unwrap(),
         url: "https://acme.service-now.com/nav_to.do?uri=incident.do%3Fsys_id%3D9d385017c611228701d22104cc95c371".into(),
     }
 }
 
 fn decision(outcome: Outcome, duration: Option<Duration>) -> Decision {
-    let decided_at = crate::time::now();
+    let decided_at = shared::domain::time::now();
     Decision {
         outcome,
         duration,
@@ -255,7 +267,7 @@ fn decision(outcome: Outcome, duration: Option<Duration>) -> Decision {
 
 #[test]
 fn the_request_resource_in_every_status_matches_the_schema_and_its_rules() {
-    let now = crate::time::now();
+    let now = shared::domain::time::now();
     let pending = sample_record("p-schema");
     let ticketed = pending.ticketed(ticket(), now).unwrap();
     let records = [
@@ -290,7 +302,7 @@ fn the_request_resource_in_every_status_matches_the_schema_and_its_rules() {
         pending
             .failed(
                 Failure {
-                    code: "servicenow_rejected".into(),
+                    code: FailureCode::Rejected,
                     detail: "403 from the Table API: no".into(),
                 },
                 now,
@@ -501,7 +513,7 @@ fn accepted() -> http::Response<String> {
 }
 
 fn problem_response(problem: Problem) -> http::Response<String> {
-    crate::api::ApiResponse::from(problem)
+    ApiResponse::from(problem)
 }
 
 #[test]
@@ -512,21 +524,9 @@ fn conforming_answers_pass() {
         "/v1/requests",
         &problem_response(Problem::unauthorized()),
     );
-    assert_conforms(
-        "PUT",
-        "/v1/requests",
-        &crate::api::method_not_allowed("GET, POST"),
-    );
-    assert_conforms(
-        "DELETE",
-        "/v1/requests/{id}",
-        &crate::api::method_not_allowed("GET"),
-    );
-    assert_conforms(
-        "GET",
-        "/v1/settings/validate",
-        &crate::api::method_not_allowed("POST"),
-    );
+    assert_conforms("PUT", "/v1/requests", &method_not_allowed("GET, POST"));
+    assert_conforms("DELETE", "/v1/requests/{id}", &method_not_allowed("GET"));
+    assert_conforms("GET", "/v1/settings/validate", &method_not_allowed("POST"));
 }
 
 #[test]
@@ -595,11 +595,7 @@ fn a_problem_with_another_status_s_type_fails() {
 #[test]
 #[should_panic(expected = "must name exactly the documented methods")]
 fn an_allow_header_that_drifted_fails() {
-    assert_conforms(
-        "PUT",
-        "/v1/requests",
-        &crate::api::method_not_allowed("POST"),
-    );
+    assert_conforms("PUT", "/v1/requests", &method_not_allowed("POST"));
 }
 
 #[test]

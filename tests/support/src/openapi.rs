@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 /// Where the document lives: the workspace root, next to `Cargo.toml`.
-pub const DOCUMENT_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.json");
+pub const DOCUMENT_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.json");
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -320,7 +320,12 @@ fn check_body(context: &str, documented: &'static Value, response: &http::Respon
             content.keys()
         )
     });
-    let essence = crate::api::media_type_essence(content_type);
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     let media = content.get(&essence).unwrap_or_else(|| {
         panic!(
             "{context} as {content_type}, but the document says {:?}",

@@ -1,35 +1,73 @@
-//! `ticket-callback`'s rules (CONTRACT §10): the webhook is only a signal. Its signature is checked on the raw
-//! bytes before anything parses them; then the ticket is read back from ServiceNow and the decision is taken
-//! from that record, never from the body. Decisions are final.
+//! `ticket-callback`'s rules (CONTRACT §10): the webhook is only a signal. The ticket is read back from
+//! ServiceNow and the decision is taken from that record, never from the event's body. Decisions are final.
+//! (The signature is checked on the raw bytes before anything parses them, at the HTTP edge.)
 
-use crate::api::{self, ApiRequest, ApiResponse};
-use crate::auth::verify_webhook;
-use crate::duration::Duration;
-use crate::problem::{FieldError, Problem};
-use crate::record::{Decision, Outcome, RequestRecord, Ticket};
-use crate::secrets::SettingsSource;
+use crate::domain::duration::Duration;
+use crate::domain::fields::{Collector, FieldError};
+use crate::domain::ids::{RequestId, SysId};
+use crate::domain::record::{Decision, Outcome, RequestRecord};
+use crate::domain::settings::ServiceNowSettings;
+use crate::domain::status::Status;
+use crate::domain::ticket::{TaskType, Ticket};
+use crate::domain::time::{Timestamp, parse_servicenow_datetime};
 use crate::servicenow::{ServiceNowClient, ServiceNowError, TaskRecord};
-use crate::settings::{ServiceNowSettings, TaskType};
-use crate::status::Status;
-use crate::store::{ReplaceOutcome, RequestStore};
-use crate::ticketing::ticket_of;
-use crate::time::{Timestamp, parse_servicenow_datetime};
-use http::StatusCode;
+use crate::store::{ReplaceOutcome, RequestStore, StoreError};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use tracing::Instrument;
-
-pub const TIMESTAMP_HEADER: &str = "x-webhook-timestamp";
-pub const SIGNATURE_HEADER: &str = "x-webhook-signature";
 
 /// A concurrent writer (ticket-creator recording the ticket) can move the request under us; try again this often.
 const REPLACE_ATTEMPTS: usize = 3;
 
-#[derive(Debug, Serialize)]
+/// The event's body: which ticket changed. Other fields are ignored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketEvent {
+    pub task_type: TaskType,
+    pub sys_id: SysId,
+}
+
+impl TicketEvent {
+    /// `{"table": "incident", "sys_id": "<32 hex>"}`, checked before either goes into a URL.
+    /// Errors name `table` and `sys_id` when they are missing or not what they must be.
+    pub fn parse(body: &Map<String, Value>) -> Result<Self, Vec<FieldError>> {
+        let mut c = Collector::default();
+        let root = c.root(body);
+        let task_type = c.parsed(&root, "table", true, usize::MAX, TaskType::parse);
+        let sys_id = c.parsed(&root, "sys_id", true, usize::MAX, SysId::parse);
+        c.finish(|| Self {
+            task_type: task_type.expect("reported when missing"),
+            sys_id: sys_id.expect("reported when missing"),
+        })
+    }
+}
+
+/// The callback's answer: `{"requestId", "status"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Answer<'a> {
-    request_id: &'a str,
-    status: Status,
+pub struct Recorded {
+    pub request_id: RequestId,
+    pub status: Status,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CallbackError {
+    /// ServiceNow answered 404 for the ticket (absent, or hidden from the integration user by an ACL).
+    #[error("ServiceNow has no {task_type} record {sys_id} for this user")]
+    NoSuchTicket { task_type: TaskType, sys_id: SysId },
+    /// The ticket names no request of this connector, or is not that request's ticket.
+    #[error("ticket {number} belongs to no request of this connector")]
+    NotOurs { number: String },
+    /// An approval whose duration field cannot be read; it is not applied.
+    #[error("{}: {}", .0.field, .0.message)]
+    InvalidDuration(FieldError),
+    /// The ticket could not be read back.
+    #[error("reading the ticket back failed: {0}")]
+    ServiceNow(#[from] ServiceNowError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Concurrent writers kept moving the request; the event should be sent again.
+    #[error("the request kept changing while the decision was recorded; retry")]
+    KeptChanging,
 }
 
 /// What the ticket record says about the request.
@@ -83,89 +121,57 @@ pub fn verdict(
     }))
 }
 
-pub struct Callback<S, C> {
+pub struct TicketCallback<S> {
     store: S,
-    settings: C,
     servicenow: ServiceNowClient,
 }
 
-impl<S: RequestStore, C: SettingsSource> Callback<S, C> {
-    pub fn new(store: S, settings: C, servicenow: ServiceNowClient) -> Self {
-        Self {
-            store,
-            settings,
-            servicenow,
-        }
+/// The ticket fields a decision is read from, besides the configured duration and notes fields.
+const DECISION_FIELDS: [&str; 7] = [
+    "sys_id",
+    "number",
+    "correlation_id",
+    "approval",
+    "active",
+    "sys_updated_by",
+    "sys_updated_on",
+];
+
+impl<S: RequestStore> TicketCallback<S> {
+    pub fn new(store: S, servicenow: ServiceNowClient) -> Self {
+        Self { store, servicenow }
     }
 
-    pub fn store(&self) -> &S {
-        &self.store
-    }
-
-    /// `POST /v1/servicenow/events`.
-    pub async fn handle(&self, request: &ApiRequest) -> ApiResponse {
-        match self.try_handle(request).await {
-            Ok((request_id, status)) => api::json_response(
-                StatusCode::OK,
-                &Answer {
-                    request_id: &request_id,
-                    status,
-                },
-            ),
-            Err(problem) => problem.into(),
-        }
-    }
-
-    async fn try_handle(&self, request: &ApiRequest) -> Result<(String, Status), Problem> {
-        if request.body().len() > api::MAX_BODY_BYTES {
-            return Err(Problem::payload_too_large(api::MAX_BODY_BYTES));
-        }
-        let settings = api::load_settings(&self.settings).await?;
-        verify_webhook(
-            api::header(request, TIMESTAMP_HEADER),
-            api::header(request, SIGNATURE_HEADER),
-            request.body(),
-            &settings.webhook_secrets,
-            chrono::Utc::now().timestamp(),
-        )
-        .map_err(|reason| {
-            tracing::warn!(%reason, "webhook refused");
-            Problem::unauthorized()
-        })?;
-        let (object, _) = api::json_object_body(request)?;
-        let (task_type, sys_id) = ticket_reference(&object)?;
-        let sn = &settings.servicenow;
-        let table = task_type.table();
-
-        let fields = [
-            "sys_id",
-            "number",
-            "correlation_id",
-            "approval",
-            "active",
-            "sys_updated_by",
-            "sys_updated_on",
-            &sn.duration_field,
-            &sn.notes_field,
-        ];
+    /// Reads the ticket back and records what it says on its request: one Table API read, one store read and
+    /// (when something changes) one conditional write.
+    pub async fn apply_event(
+        &self,
+        event: TicketEvent,
+        settings: &ServiceNowSettings,
+    ) -> Result<Recorded, CallbackError> {
+        let TicketEvent { task_type, sys_id } = event;
+        let fields: Vec<&str> = DECISION_FIELDS
+            .iter()
+            .copied()
+            .chain([
+                settings.duration_field.as_str(),
+                settings.notes_field.as_str(),
+            ])
+            .collect();
         let record = self
             .servicenow
-            .get(sn, table, &sys_id, &fields)
-            .await
-            .map_err(servicenow_problem)?
-            .ok_or_else(|| {
-                Problem::not_found(format!(
-                    "ServiceNow has no {table} record {sys_id} for this user"
-                ))
-            })?;
-        let ticket = ticket_of(&record, table, sn).map_err(servicenow_problem)?;
-        let current = self.request_of(&record, &ticket, sn).await?;
+            .table(settings, task_type)
+            .get(&sys_id, &fields)
+            .await?
+            .ok_or(CallbackError::NoSuchTicket { task_type, sys_id })?;
+        let ticket = record.ticket(task_type, &settings.instance_url)?;
+        let current = self.request_of(&record, &ticket, settings).await?;
         let span =
             tracing::info_span!("request", request_id = %current.id, ticket = %ticket.number);
         async {
-            let verdict = verdict(&record, sn, crate::time::now()).map_err(|error| {
+            let verdict = verdict(&record, settings, crate::domain::time::now()).map_err(|error| {
                 tracing::warn!(field = %error.field, message = %error.message, "approval with an invalid duration not applied");
-                Problem::validation(vec![error])
+                CallbackError::InvalidDuration(error)
             })?;
             self.apply(current, verdict, ticket).await
         }
@@ -178,25 +184,21 @@ impl<S: RequestStore, C: SettingsSource> Callback<S, C> {
         &self,
         record: &TaskRecord,
         ticket: &Ticket,
-        sn: &ServiceNowSettings,
-    ) -> Result<RequestRecord, Problem> {
-        let not_ours = || {
-            Problem::not_found(format!(
-                "ticket {} belongs to no request of this connector",
-                ticket.number
-            ))
+        settings: &ServiceNowSettings,
+    ) -> Result<RequestRecord, CallbackError> {
+        let not_ours = || CallbackError::NotOurs {
+            number: ticket.number.clone(),
         };
         let correlation_id = record.correlation_id().ok_or_else(not_ours)?;
         let request = self
             .store
-            .get(correlation_id)
-            .await
-            .map_err(api::store_problem)?
+            .get(&correlation_id)
+            .await?
             .ok_or_else(not_ours)?;
         let expected_table = request
             .ticket
             .as_ref()
-            .map_or(sn.task_type.table(), |t| t.table.as_str());
+            .map_or(settings.task_type, |t| t.table);
         let same_ticket = request
             .ticket
             .as_ref()
@@ -213,98 +215,43 @@ impl<S: RequestStore, C: SettingsSource> Callback<S, C> {
         mut current: RequestRecord,
         verdict: Verdict,
         ticket: Ticket,
-    ) -> Result<(String, Status), Problem> {
+    ) -> Result<Recorded, CallbackError> {
         for _ in 0..REPLACE_ATTEMPTS {
+            let unchanged = Recorded {
+                request_id: current.id.clone(),
+                status: current.status,
+            };
             if current.status.is_final() {
-                return Ok((current.id, current.status));
+                return Ok(unchanged);
             }
-            let now = crate::time::now();
+            let now = crate::domain::time::now();
             let next = match &verdict {
-                Verdict::Undecided => return Ok((current.id, current.status)),
+                Verdict::Undecided => return Ok(unchanged),
                 Verdict::Cancelled => current.cancelled(ticket.clone(), now),
                 Verdict::Decided(decision) => {
                     current.decided(decision.clone(), ticket.clone(), now)
                 }
             }
             .expect("a request that is not final can be decided or cancelled");
-            match self
-                .store
-                .replace(&next, current.status)
-                .await
-                .map_err(api::store_problem)?
-            {
+            match self.store.replace(&next, current.status).await? {
                 ReplaceOutcome::Replaced => {
                     tracing::info!(status = %next.status, "decision recorded");
-                    return Ok((next.id, next.status));
+                    return Ok(Recorded {
+                        request_id: next.id,
+                        status: next.status,
+                    });
                 }
                 ReplaceOutcome::StatusChanged(now) => current = *now,
             }
         }
-        Err(Problem::unavailable(
-            "the request kept changing while the decision was recorded; retry",
-        ))
-    }
-}
-
-/// The body's `table` and `sys_id`, checked before they go into a URL. Other fields are ignored.
-fn ticket_reference(
-    object: &serde_json::Map<String, Value>,
-) -> Result<(TaskType, String), Problem> {
-    let mut errors = Vec::new();
-    let task_type = match object.get("table") {
-        Some(Value::String(table)) => TaskType::from_table(table).or_else(|| {
-            errors.push(FieldError::new(
-                "table",
-                "must be incident, change_request, sc_task or sc_req_item",
-            ));
-            None
-        }),
-        None | Some(Value::Null) => {
-            errors.push(FieldError::new("table", "is required"));
-            None
-        }
-        Some(_) => {
-            errors.push(FieldError::new("table", "must be a string"));
-            None
-        }
-    };
-    let sys_id = match object.get("sys_id") {
-        Some(Value::String(id)) if id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            Some(id.clone())
-        }
-        None | Some(Value::Null) => {
-            errors.push(FieldError::new("sys_id", "is required"));
-            None
-        }
-        Some(_) => {
-            errors.push(FieldError::new("sys_id", "must be 32 hexadecimal digits"));
-            None
-        }
-    };
-    match (task_type, sys_id) {
-        (Some(task_type), Some(sys_id)) => Ok((task_type, sys_id)),
-        _ => Err(Problem::validation(errors)),
-    }
-}
-
-/// ServiceNow failing us is never the caller's fault: 503 when retrying may help, 502 when it cannot.
-fn servicenow_problem(error: ServiceNowError) -> Problem {
-    tracing::error!(error = %error, "reading the ticket back failed");
-    match error {
-        ServiceNowError::Transient { .. } => {
-            Problem::unavailable(format!("ServiceNow is unavailable: {}", error.detail()))
-        }
-        ServiceNowError::Permanent { .. } => Problem::bad_gateway(format!(
-            "ServiceNow refused the connector: {}",
-            error.detail()
-        )),
+        Err(CallbackError::KeptChanging)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::tests::servicenow_settings_with as settings;
+    use crate::domain::settings::tests::servicenow_settings_with as settings;
     use chrono::TimeZone;
     use serde_json::json;
 
@@ -456,7 +403,7 @@ mod tests {
     fn the_ticket_reference_is_checked_before_use() {
         let ok =
             json!({"table": "incident", "sys_id": "0123456789abcdef0123456789abcdef", "extra": 1});
-        assert!(ticket_reference(ok.as_object().unwrap()).is_ok());
+        assert!(TicketEvent::parse(ok.as_object().unwrap()).is_ok());
         for (bad, field) in [
             (
                 json!({"sys_id": "0123456789abcdef0123456789abcdef"}),
@@ -469,9 +416,8 @@ mod tests {
             (json!({"table": "incident", "sys_id": "../../x"}), "sys_id"),
             (json!({"table": "incident"}), "sys_id"),
         ] {
-            let problem = ticket_reference(bad.as_object().unwrap()).unwrap_err();
-            assert_eq!(problem.status, 422);
-            assert_eq!(problem.errors[0].field, field);
+            let errors = TicketEvent::parse(bad.as_object().unwrap()).unwrap_err();
+            assert_eq!(errors[0].field, field);
         }
     }
 }

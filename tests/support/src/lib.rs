@@ -1,4 +1,5 @@
-//! Helpers for tests that run against the local AWS emulator (moto) started by `make test`.
+//! Helpers for the connector's tests, kept out of the production crates: the local AWS emulator (moto) that
+//! `make test` starts, sample submissions and settings, and the OpenAPI document as a test oracle ([`openapi`]).
 
 pub mod openapi;
 
@@ -92,16 +93,4 @@ pub fn simulator_secret(instance_url: &str) -> String {
         "webhookSecrets": ["local-dev-webhook-secret"]
     })
     .to_string()
-}
-
-/// A stored request for `pmc_request_id`, as `request-intake` would have stored it.
-pub fn sample_record(pmc_request_id: &str) -> crate::record::RequestRecord {
-    let body = sample_body(pmc_request_id);
-    let request = crate::request::NewRequest::parse(body.as_object().expect("an object"))
-        .expect("a valid sample");
-    crate::record::RequestRecord::new(
-        request,
-        crate::request::ContentHash::of(&body),
-        crate::time::now(),
-    )
 }

@@ -1,9 +1,9 @@
 //! What a ticket says (CONTRACT §9): a short description an agent can scan, a description with every detail,
 //! and the fields that tie it to the request.
 
-use crate::record::RequestRecord;
-use crate::request::RequestType;
-use crate::settings::ServiceNowSettings;
+use crate::domain::record::RequestRecord;
+use crate::domain::request::RequestType;
+use crate::domain::settings::ServiceNowSettings;
 use serde_json::{Map, Value};
 
 const MAX_SHORT_DESCRIPTION: usize = 160;
@@ -16,11 +16,11 @@ pub fn ticket_fields(record: &RequestRecord, settings: &ServiceNowSettings) -> M
     };
     set("short_description", short_description(record));
     set("description", description(record));
-    set("correlation_id", record.id.clone());
+    set("correlation_id", record.id.to_string());
     set("correlation_display", "PM Cloud".to_owned());
     set("approval", "requested".to_owned());
     if let Some(group) = &settings.assignment_group {
-        set("assignment_group", group.clone());
+        set("assignment_group", group.to_string());
     }
     // Pre-filled so that an approver who agrees with the request only has to approve it.
     if let Some(duration) = record.details.requested_duration {
@@ -112,17 +112,15 @@ pub fn description(record: &RequestRecord) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::RequestRecord;
-    use crate::request::{ContentHash, NewRequest};
-    use crate::settings::tests::servicenow_settings_with as settings;
-    use crate::testing::sample_body;
+    use crate::domain::request::Submission;
+    use crate::domain::settings::tests::servicenow_settings_with as settings;
     use serde_json::json;
+    use test_support::sample_body;
 
     fn record(body: Value) -> RequestRecord {
         RequestRecord::new(
-            NewRequest::parse(body.as_object().unwrap()).unwrap(),
-            ContentHash::of(&body),
-            crate::time::now(),
+            Submission::parse(body.as_object().unwrap()).unwrap(),
+            crate::domain::time::now(),
         )
     }
 

@@ -1,33 +1,12 @@
-//! Where the settings come from: Secrets Manager in AWS, cached for a bounded time so that a rotated key
-//! takes effect without a redeploy; a fixed value in tests.
+//! The settings secret in AWS Secrets Manager, read on first use and again once the cache is older than its TTL.
 
-use crate::problem::{FieldError, describe_fields};
-use crate::settings::Settings;
+use super::{SettingsError, SettingsSource};
+use crate::domain::settings::Settings;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
-
-/// How long fetched settings are trusted before they are read again.
-pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(300);
-
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    #[error("the settings secret could not be read: {0}")]
-    Unavailable(String),
-    /// Names the bad fields, never their values.
-    #[error("the settings secret is invalid: {}", describe_fields(.0))]
-    Invalid(Vec<FieldError>),
-}
-
-pub trait SettingsSource: Send + Sync {
-    fn settings(&self) -> impl Future<Output = Result<Arc<Settings>, SettingsError>> + Send;
-
-    /// The secret's raw JSON, for the settings check that reports on it field by field.
-    fn raw(&self) -> impl Future<Output = Result<String, SettingsError>> + Send;
-}
 
 /// Settings read from Secrets Manager on first use and re-read once the cache is older than its TTL.
 pub struct SecretsManagerSettings {
@@ -87,35 +66,13 @@ impl SettingsSource for SecretsManagerSettings {
     }
 }
 
-/// Fixed settings, for tests.
-pub struct StaticSettings {
-    raw: String,
-}
-
-impl StaticSettings {
-    pub fn new(raw: impl Into<String>) -> Self {
-        Self { raw: raw.into() }
-    }
-}
-
-impl SettingsSource for StaticSettings {
-    async fn settings(&self) -> Result<Arc<Settings>, SettingsError> {
-        Settings::parse(&self.raw)
-            .map(Arc::new)
-            .map_err(SettingsError::Invalid)
-    }
-
-    async fn raw(&self) -> Result<String, SettingsError> {
-        Ok(self.raw.clone())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::tests::secret_json;
-    use crate::testing::emulator_config;
+    use crate::domain::settings::tests::secret_json;
+    use crate::secrets::DEFAULT_CACHE_TTL;
     use secrecy::ExposeSecret;
+    use test_support::emulator_config;
 
     async fn secret(value: &str) -> (Client, String) {
         let client = Client::new(&emulator_config().await);

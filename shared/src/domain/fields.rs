@@ -1,0 +1,168 @@
+//! Invalid fields named by their JSON path, and a small walker over a JSON object that collects them all, so that
+//! one answer names every bad field (CONTRACT §4: `"errors": [{"field": "application.sha256", "message": …}]`).
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// One invalid field, named by its JSON path (for example `application.sha256`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Invalid fields as one line of text (`a is required; b must be a string`), for logs and check details.
+pub fn describe_fields(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{} {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Plain strings are at most this long unless a rule says otherwise (CONTRACT §5).
+pub const MAX_STRING: usize = 1024;
+
+#[derive(Default)]
+pub struct Collector {
+    errors: Vec<FieldError>,
+}
+
+/// One JSON object being read, with the path that names its fields.
+pub struct ObjectReader<'a> {
+    object: Option<&'a Map<String, Value>>,
+    path: String,
+}
+
+impl Collector {
+    pub fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    /// How many invalid fields have been reported so far.
+    pub fn error_count(&self) -> usize {
+        self.errors.len()
+    }
+
+    pub fn extend(&mut self, errors: Vec<FieldError>) {
+        self.errors.extend(errors);
+    }
+
+    pub fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T, Vec<FieldError>> {
+        if self.errors.is_empty() {
+            Ok(value())
+        } else {
+            Err(self.errors)
+        }
+    }
+
+    pub fn root<'a>(&self, object: &'a Map<String, Value>) -> ObjectReader<'a> {
+        ObjectReader {
+            object: Some(object),
+            path: String::new(),
+        }
+    }
+
+    /// The value at `key`; `None` when absent (or `null`), after reporting it when it is required.
+    fn present<'a>(
+        &mut self,
+        parent: &ObjectReader<'a>,
+        key: &str,
+        required: bool,
+    ) -> Option<&'a Value> {
+        let value = parent.get(key);
+        if value.is_none() && required {
+            self.push(parent.child_path(key), "is required");
+        }
+        value
+    }
+
+    /// The object at `key`; a missing optional one reads as absent, anything else than an object is an error.
+    pub fn object<'a>(
+        &mut self,
+        parent: &ObjectReader<'a>,
+        key: &str,
+        required: bool,
+    ) -> Option<ObjectReader<'a>> {
+        let path = parent.child_path(key);
+        let Value::Object(object) = self.present(parent, key, required)? else {
+            self.push(path, "must be an object");
+            return None;
+        };
+        Some(ObjectReader {
+            object: Some(object),
+            path,
+        })
+    }
+
+    /// A string at `key`, kept as sent (not trimmed). Empty or white space counts as absent (CONTRACT §5).
+    pub fn string(
+        &mut self,
+        parent: &ObjectReader<'_>,
+        key: &str,
+        required: bool,
+        max: usize,
+    ) -> Option<String> {
+        let path = parent.child_path(key);
+        let Value::String(text) = self.present(parent, key, required)? else {
+            self.push(path, "must be a string");
+            return None;
+        };
+        if text.trim().is_empty() {
+            if required {
+                self.push(path, "must not be empty");
+            }
+            return None;
+        }
+        if text.chars().count() > max {
+            self.push(path, format!("must be at most {max} characters"));
+            return None;
+        }
+        Some(text.clone())
+    }
+
+    /// A string at `key` turned into a `T` by `parse`, whose error says what is wrong with the text.
+    pub fn parsed<T>(
+        &mut self,
+        parent: &ObjectReader<'_>,
+        key: &str,
+        required: bool,
+        max: usize,
+        parse: impl FnOnce(&str) -> Result<T, &'static str>,
+    ) -> Option<T> {
+        let text = self.string(parent, key, required, max)?;
+        parse(&text)
+            .map_err(|message| self.push(parent.child_path(key), message))
+            .ok()
+    }
+}
+
+impl<'a> ObjectReader<'a> {
+    /// A present `null` reads as absent: optional fields may be sent as null.
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
+        self.object
+            .and_then(|o| o.get(key))
+            .filter(|v| !v.is_null())
+    }
+
+    pub fn child_path(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}.{key}", self.path)
+        }
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+}

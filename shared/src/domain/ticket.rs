@@ -1,0 +1,97 @@
+//! The ServiceNow ticket a request is tied to: which task table it lives in, and the reference PM Cloud reads
+//! (CONTRACT §7 `ticket`).
+
+use crate::domain::ids::SysId;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The four ServiceNow task tables a ticket may live in (CONTRACT §2 `taskType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "&'static str")]
+pub enum TaskType {
+    Incident,
+    ChangeRequest,
+    CatalogTask,
+    RequestedItem,
+}
+
+impl TaskType {
+    pub const ALL: [TaskType; 4] = [
+        Self::Incident,
+        Self::ChangeRequest,
+        Self::CatalogTask,
+        Self::RequestedItem,
+    ];
+
+    /// The table name, as the Table API and `taskType` spell it.
+    pub fn table(self) -> &'static str {
+        match self {
+            Self::Incident => "incident",
+            Self::ChangeRequest => "change_request",
+            Self::CatalogTask => "sc_task",
+            Self::RequestedItem => "sc_req_item",
+        }
+    }
+
+    /// Errors: "must be incident, change_request, sc_task or sc_req_item" (table names are case-sensitive).
+    pub fn parse(table: &str) -> Result<Self, &'static str> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.table() == table)
+            .ok_or("must be incident, change_request, sc_task or sc_req_item")
+    }
+}
+
+impl fmt::Display for TaskType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.table())
+    }
+}
+
+impl TryFrom<String> for TaskType {
+    type Error = &'static str;
+    fn try_from(table: String) -> Result<Self, Self::Error> {
+        Self::parse(&table)
+    }
+}
+
+impl From<TaskType> for &'static str {
+    fn from(task_type: TaskType) -> Self {
+        task_type.table()
+    }
+}
+
+/// The ticket as the request records it: `{"table", "number", "sysId", "url"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ticket {
+    pub table: TaskType,
+    /// ServiceNow's number, such as `INC0010001`.
+    pub number: String,
+    pub sys_id: SysId,
+    /// The link an agent opens to see the ticket.
+    pub url: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_types_are_the_four_tables_by_name() {
+        for table in ["incident", "change_request", "sc_task", "sc_req_item"] {
+            assert_eq!(TaskType::parse(table).unwrap().table(), table);
+            assert_eq!(
+                serde_json::to_value(TaskType::parse(table).unwrap()).unwrap(),
+                table
+            );
+        }
+        for bad in ["problem", "Incident", "sys_user", ""] {
+            assert_eq!(
+                TaskType::parse(bad),
+                Err("must be incident, change_request, sc_task or sc_req_item")
+            );
+        }
+        assert!(serde_json::from_str::<TaskType>("\"problem\"").is_err());
+    }
+}

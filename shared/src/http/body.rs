@@ -1,0 +1,116 @@
+//! Reading a request body: at most 64 KiB, a JSON media type, and a JSON object (CONTRACT §4: `413`, `415`, `400`).
+
+use super::{ApiRequest, Problem, header};
+use http::header::CONTENT_TYPE;
+use serde_json::{Map, Value};
+
+/// Bodies above this many bytes are refused with 413 (CONTRACT §4).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The body as a JSON object, after the size and media type checks.
+/// Errors: `413` above [`MAX_BODY_BYTES`], `415` without a JSON media type, `400` for anything but a JSON object.
+pub fn json_object_body(request: &ApiRequest) -> Result<Map<String, Value>, Problem> {
+    if request.body().len() > MAX_BODY_BYTES {
+        return Err(Problem::payload_too_large(MAX_BODY_BYTES));
+    }
+    if !is_json_media_type(header(request, CONTENT_TYPE)) {
+        return Err(Problem::unsupported_media_type());
+    }
+    match serde_json::from_slice(request.body()) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(Problem::bad_request("the body must be a JSON object")),
+        Err(e) => Err(Problem::bad_request(format!(
+            "the body is not valid JSON: {e}"
+        ))),
+    }
+}
+
+/// True for an empty body or one of white space only.
+pub fn is_blank(request: &ApiRequest) -> bool {
+    request.body().iter().all(u8::is_ascii_whitespace)
+}
+
+/// `application/json`, or any `+json` type, with or without parameters such as `charset`.
+fn is_json_media_type(content_type: Option<&str>) -> bool {
+    let Some(content_type) = content_type else {
+        return false;
+    };
+    let essence = media_type_essence(content_type);
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// A `Content-Type`'s type and subtype, lower-cased, without parameters such as `charset`.
+pub fn media_type_essence(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::header::CONTENT_TYPE;
+
+    fn request(content_type: Option<&str>, body: &[u8]) -> ApiRequest {
+        let mut builder = http::Request::builder().method("POST").uri("/v1/requests");
+        if let Some(content_type) = content_type {
+            builder = builder.header(CONTENT_TYPE, content_type);
+        }
+        builder.body(body.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn accepts_json_media_types_only() {
+        for good in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/merge-patch+json",
+        ] {
+            assert!(
+                json_object_body(&request(Some(good), b"{}")).is_ok(),
+                "{good}"
+            );
+        }
+        for bad in [
+            None,
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+            Some("application/jsonp"),
+        ] {
+            assert_eq!(
+                json_object_body(&request(bad, b"{}")).unwrap_err().status,
+                415,
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_large_malformed_and_non_object_bodies() {
+        let large = vec![b' '; MAX_BODY_BYTES + 1];
+        assert_eq!(
+            json_object_body(&request(Some("application/json"), &large))
+                .unwrap_err()
+                .status,
+            413
+        );
+        let exact = [b"{}".as_slice(), &vec![b' '; MAX_BODY_BYTES - 2]].concat();
+        assert!(
+            json_object_body(&request(Some("application/json"), &exact)).is_ok(),
+            "64 KiB exactly is allowed"
+        );
+        for bad in [b"{".as_slice(), b"", b"[1]", b"\"text\"", b"null", b"42"] {
+            assert_eq!(
+                json_object_body(&request(Some("application/json"), bad))
+                    .unwrap_err()
+                    .status,
+                400
+            );
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Each function's rules, named after the function they serve. A rules module takes parsed, typed input and
+//! returns a typed outcome or a typed error; it talks to the outside only through the store, settings and
+//! ServiceNow ports, and knows nothing of HTTP or Lambda (the functions' handlers and the HTTP edge map both
+//! ways).
+
+pub mod request_intake;
+pub mod settings_validator;
+pub mod ticket_callback;
+pub mod ticket_creator;
