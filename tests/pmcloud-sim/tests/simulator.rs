@@ -1080,3 +1080,103 @@ fn config_json_is_camel_case_with_defaults() {
     let access: JitAccess = serde_json::from_str(r#""none""#).unwrap();
     assert_eq!(access, JitAccess::None);
 }
+
+// --- The binary ---
+
+/// The child's exit status, killing it and failing if it has not exited within five seconds.
+fn wait_for_exit(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("pmcloud-sim did not stop");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test]
+async fn the_binary_serves_its_config_file_until_sigterm() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+
+    let config = std::env::temp_dir().join(format!("pmcloud-sim-test-{}.json", std::process::id()));
+    std::fs::write(
+        &config,
+        r#"{"clientId": "from-file", "clientSecret": "file-secret"}"#,
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pmcloud-sim"))
+        .args(["--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    std::fs::remove_file(&config).unwrap();
+    let base_url = line
+        .trim()
+        .strip_prefix("pmcloud-sim listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+
+    let whoami: Value = reqwest::get(format!("{base_url}/sim/whoami"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(whoami["name"], "pmcloud-sim");
+    assert_eq!(whoami["pid"], child.id());
+    let answer = Client::new()
+        .post(format!("{base_url}/oauth/connect/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "from-file"),
+            ("client_secret", "file-secret"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert!(wait_for_exit(&mut child).success());
+    assert!(reqwest::get(format!("{base_url}/")).await.is_err());
+}
+
+#[test]
+fn the_binary_refuses_unknown_arguments_and_unreadable_config() {
+    let binary = env!("CARGO_BIN_EXE_pmcloud-sim");
+    let output = std::process::Command::new(binary)
+        .arg("--port")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("usage: pmcloud-sim [--listen ADDR (default 127.0.0.1:8090)]"),
+        "{stderr}"
+    );
+    let output = std::process::Command::new(binary)
+        .args(["--config", "/nonexistent/pmcloud-sim.json"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--config /nonexistent/pmcloud-sim.json"),
+        "{stderr}"
+    );
+}
