@@ -14,6 +14,7 @@ mod config;
 mod control;
 mod faults;
 mod oauth;
+mod query;
 mod state;
 mod table;
 mod webhook;

@@ -15,6 +15,7 @@ use serde_json::{Map, Value, json};
 
 use crate::faults::{self, RequestKind};
 use crate::oauth;
+use crate::query::EncodedQuery;
 use crate::state::{Inner, Record, Shared, now_text, sn_error};
 
 /// A task table and how its records are numbered (`INC0010001`, …).
@@ -86,28 +87,29 @@ async fn list(
     if let Err(answer) = admit(&sim, RequestKind::TableRead, &headers, &table).await {
         return answer;
     }
-    let limit = params
-        .get("sysparm_limit")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(10_000);
+    let number = |name: &str, default: usize| {
+        params
+            .get(name)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(default)
+    };
+    let (limit, offset) = (number("sysparm_limit", 10_000), number("sysparm_offset", 0));
     let inner = sim.lock();
     let known = known_fields(&sim, &inner, &table);
-    let conditions = parse_query(params.get("sysparm_query").map_or("", String::as_str));
-    let matching: Vec<&Record> = inner
+    let query = EncodedQuery::parse(params.get("sysparm_query").map_or("", String::as_str));
+    let mut matching: Vec<&Record> = inner
         .table(&table)
-        .filter(|record| {
-            conditions.iter().all(|(field, value)| {
-                // An unknown field's condition is dropped, so it matches every row: ServiceNow does this too.
-                !known.contains(*field) || record.get(*field).map_or("", String::as_str) == *value
-            })
-        })
+        .filter(|record| query.matches(record, &known))
         .collect();
+    query.sort(&mut matching, &known);
     let result: Vec<Value> = matching
         .iter()
+        .skip(offset)
         .take(limit)
         .map(|record| render(&sim, record, &params, &known))
         .collect();
     let mut answer = Json(json!({ "result": result })).into_response();
+    // The count of every match, before paging: what a client pages through.
     answer
         .headers_mut()
         .insert("x-total-count", HeaderValue::from(matching.len()));
@@ -340,14 +342,6 @@ fn known_fields(sim: &Shared, inner: &Inner, table: &str) -> BTreeSet<String> {
             sim.config.notes_field.clone(),
         ])
         .chain(inner.table(table).flat_map(|record| record.keys().cloned()))
-        .collect()
-}
-
-/// `field=value` conditions joined by `^`; terms of any other form (`ORDERBY…`, other operators) are ignored.
-fn parse_query(query: &str) -> Vec<(&str, &str)> {
-    query
-        .split('^')
-        .filter_map(|term| term.split_once('='))
         .collect()
 }
 

@@ -560,6 +560,148 @@ async fn an_accept_header_without_json_is_not_acceptable() {
     }
 }
 
+/// The `number` of every row of a list answer.
+fn numbers(body: &Value) -> Vec<&str> {
+    body["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["number"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn query_operators_compare_as_text() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    // INC0010001…INC0010004
+    for (due, site) in [
+        ("2025-03-01 10:00:00", "b"),
+        ("2025-01-15 08:30:00", "a"),
+        ("2025-03-01 09:59:59", "c"),
+        ("2024-12-31 23:59:59", "a"),
+    ] {
+        create(
+            &sim,
+            &token,
+            "incident",
+            json!({"u_due": due, "u_site": site}),
+        )
+        .await;
+    }
+    let list = |query: &str| {
+        let (sim, token) = (&sim, &token);
+        let query = query.to_owned();
+        async move {
+            let answer = table_call(sim, reqwest::Method::GET, "incident", token)
+                .query(&[("sysparm_query", query.as_str())])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), StatusCode::OK);
+            let total = answer.headers()["x-total-count"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            let body: Value = answer.json().await.unwrap();
+            assert_eq!(total, body["result"].as_array().unwrap().len().to_string());
+            numbers(&body).join(",")
+        }
+    };
+    assert_eq!(list("u_site!=a").await, "INC0010001,INC0010003");
+    assert_eq!(list("u_due>2025-03-01 09:59:59").await, "INC0010001");
+    assert_eq!(
+        list("u_due>=2025-03-01 09:59:59").await,
+        "INC0010001,INC0010003"
+    );
+    assert_eq!(list("u_due<2025-01-15 08:30:00").await, "INC0010004");
+    assert_eq!(
+        list("u_due<=2025-01-15 08:30:00").await,
+        "INC0010002,INC0010004"
+    );
+    assert_eq!(
+        list("u_due>=2025-01-01 00:00:00^u_site=a").await,
+        "INC0010002"
+    );
+    assert_eq!(
+        list("number>INC0010002^number<INC0010004").await,
+        "INC0010003"
+    );
+    // An unknown field's condition is dropped, whatever its operator.
+    assert_eq!(
+        list("u_sight!=a^u_due>2025-02-01 00:00:00").await,
+        "INC0010001,INC0010003"
+    );
+}
+
+#[tokio::test]
+async fn orderby_sorts_and_offset_pages_after_counting() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    for (site, rank) in [("b", "1"), ("a", "2"), ("b", "3"), ("a", "1"), ("c", "2")] {
+        create(
+            &sim,
+            &token,
+            "incident",
+            json!({"u_site": site, "u_rank": rank}),
+        )
+        .await;
+    }
+    let list = |params: Vec<(&'static str, &'static str)>| {
+        let (sim, token) = (&sim, &token);
+        async move {
+            let answer = table_call(sim, reqwest::Method::GET, "incident", token)
+                .query(&params)
+                .send()
+                .await
+                .unwrap();
+            let total: usize = answer.headers()["x-total-count"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let body: Value = answer.json().await.unwrap();
+            (total, numbers(&body).join(","))
+        }
+    };
+    let query = |q: &'static str| vec![("sysparm_query", q)];
+    // Creation order without ORDERBY.
+    assert_eq!(
+        list(vec![]).await.1,
+        "INC0010001,INC0010002,INC0010003,INC0010004,INC0010005"
+    );
+    // Ties keep creation order.
+    assert_eq!(
+        list(query("ORDERBYu_site")).await.1,
+        "INC0010002,INC0010004,INC0010001,INC0010003,INC0010005"
+    );
+    assert_eq!(
+        list(query("ORDERBYDESCnumber")).await.1,
+        "INC0010005,INC0010004,INC0010003,INC0010002,INC0010001"
+    );
+    // Several terms apply in order: site first, then rank descending.
+    assert_eq!(
+        list(query("ORDERBYu_site^ORDERBYDESCu_rank")).await.1,
+        "INC0010002,INC0010004,INC0010003,INC0010001,INC0010005"
+    );
+    // An ORDERBY on an unknown field is ignored.
+    assert_eq!(
+        list(query("ORDERBYDESCu_nothing")).await.1,
+        "INC0010001,INC0010002,INC0010003,INC0010004,INC0010005"
+    );
+    // Filter, sort, then page; the total is the match count before paging.
+    let page = |offset: &'static str| {
+        vec![
+            ("sysparm_query", "u_site!=c^ORDERBYDESCu_rank^ORDERBYnumber"),
+            ("sysparm_limit", "2"),
+            ("sysparm_offset", offset),
+        ]
+    };
+    assert_eq!(list(page("0")).await, (4, "INC0010003,INC0010002".into()));
+    assert_eq!(list(page("2")).await, (4, "INC0010001,INC0010004".into()));
+    assert_eq!(list(page("4")).await, (4, String::new()));
+}
+
 // --- Faults ---
 
 #[tokio::test]
