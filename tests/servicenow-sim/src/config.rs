@@ -18,6 +18,8 @@ pub struct SimConfig {
     pub notes_field: String,
     /// Where [`crate::Simulator::decide`] sends the signed webhook.
     pub webhook: Option<WebhookTarget>,
+    /// `grant_type=client_credentials` (ServiceNow Washington DC and later).
+    pub client_credentials: ClientCredentials,
 }
 
 impl Default for SimConfig {
@@ -34,6 +36,29 @@ impl Default for SimConfig {
             duration_field: "u_pm_duration".into(),
             notes_field: "close_notes".into(),
             webhook: None,
+            client_credentials: ClientCredentials::default(),
+        }
+    }
+}
+
+/// The client credentials grant of the Application Registry entry. JSON: `{"enabled": true, "applicationUser": "u"}`,
+/// both optional.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ClientCredentials {
+    /// Whether the entry allows the grant; when not, a correct client is refused like a wrong one. Default true.
+    pub enabled: bool,
+    /// The "OAuth Application User" its tokens act as: a username of [`SimConfig::users`] (its password is not
+    /// used; its `tables` are the token's reach). Default: the first configured user. A name that is not configured
+    /// makes every grant a refusal, as ServiceNow refuses a token for a user it cannot find.
+    pub application_user: Option<String>,
+}
+
+impl Default for ClientCredentials {
+    fn default() -> Self {
+        ClientCredentials {
+            enabled: true,
+            application_user: None,
         }
     }
 }

@@ -29,7 +29,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::{SimConfig, SimUser, WebhookTarget};
+pub use config::{ClientCredentials, SimConfig, SimUser, WebhookTarget};
 pub use faults::{Fault, FaultTarget};
 pub use state::Stats;
 pub use webhook::{SimDecision, SimError, WebhookDelivery};

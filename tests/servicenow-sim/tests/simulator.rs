@@ -12,7 +12,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use servicenow_sim::{
-    Fault, FaultTarget, SimConfig, SimDecision, SimError, SimUser, Simulator, WebhookTarget,
+    ClientCredentials, Fault, FaultTarget, SimConfig, SimDecision, SimError, SimUser, Simulator,
+    WebhookTarget,
 };
 use sha2::Sha256;
 use tokio::sync::mpsc;
@@ -227,6 +228,129 @@ async fn expired_or_missing_access_tokens_are_unauthenticated() {
     assert_eq!(answer["expires_in"], 0);
     let (status, _, body) = get(&short, answer["access_token"].as_str().unwrap(), "incident").await;
     assert_eq!((status, body), (StatusCode::UNAUTHORIZED, unauthenticated));
+}
+
+fn client_credentials_form() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("grant_type", "client_credentials"),
+        ("client_id", "sim-client"),
+        ("client_secret", "sim-client-secret"),
+    ]
+}
+
+#[tokio::test]
+async fn client_credentials_grant_acts_as_the_application_user() {
+    let sim = start().await;
+    let answer = grant(&sim, &client_credentials_form()).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let answer: Value = answer.json().await.unwrap();
+    let fields = answer.as_object().unwrap();
+    assert!(!fields.contains_key("refresh_token"));
+    assert_eq!(answer["scope"], "useraccount");
+    assert_eq!(answer["token_type"], "Bearer");
+    assert_eq!(answer["expires_in"], 1799);
+    let token = answer["access_token"].as_str().unwrap();
+    // By default the token acts as the first configured user.
+    let record = create(&sim, token, "sc_task", json!({})).await;
+    assert_eq!(record["sys_created_by"], "svc.pm.connector");
+    let stats = sim.stats();
+    assert_eq!(
+        (
+            stats.client_credentials_grants,
+            stats.password_grants,
+            stats.failed_grants
+        ),
+        (1, 0, 0)
+    );
+
+    // A named application user brings its own table access.
+    let sim = Simulator::start(SimConfig {
+        users: vec![
+            SimUser {
+                username: "svc.pm.connector".into(),
+                password: "sim-password".into(),
+                tables: None,
+            },
+            SimUser {
+                username: "pm.app".into(),
+                password: "unused".into(),
+                tables: Some(vec!["incident".into()]),
+            },
+        ],
+        client_credentials: ClientCredentials {
+            enabled: true,
+            application_user: Some("pm.app".into()),
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let answer: Value = grant(&sim, &client_credentials_form())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = answer["access_token"].as_str().unwrap();
+    let record = create(&sim, token, "incident", json!({})).await;
+    assert_eq!(record["sys_created_by"], "pm.app");
+    let (status, _, body) = get(&sim, token, "sc_task").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        body,
+        sn_error(
+            "User Not Authorized",
+            json!("ACL restricts access to table sc_task")
+        )
+    );
+}
+
+#[tokio::test]
+async fn refused_client_credentials_grants_look_like_every_other_refusal() {
+    let sim = start().await;
+    for (field, wrong) in [
+        ("client_id", "other-client"),
+        ("client_secret", "wrong-secret"),
+    ] {
+        let mut form = client_credentials_form();
+        form.iter_mut().find(|(name, _)| *name == field).unwrap().1 = wrong;
+        let answer = grant(&sim, &form).await;
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED, "{field}");
+        assert_eq!(answer.text().await.unwrap(), DENIED, "{field}");
+    }
+    let stats = sim.stats();
+    assert_eq!(
+        (stats.client_credentials_grants, stats.failed_grants),
+        (0, 2)
+    );
+
+    let disabled = Simulator::start(SimConfig {
+        client_credentials: ClientCredentials {
+            enabled: false,
+            application_user: None,
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let answer = grant(&disabled, &client_credentials_form()).await;
+    assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.text().await.unwrap(), DENIED);
+    // The password grant of the same entry still works.
+    tokens(&disabled).await;
+
+    let unknown_user = Simulator::start(SimConfig {
+        client_credentials: ClientCredentials {
+            enabled: true,
+            application_user: Some("nobody".into()),
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let answer = grant(&unknown_user, &client_credentials_form()).await;
+    assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.text().await.unwrap(), DENIED);
+    assert_eq!(unknown_user.stats().client_credentials_grants, 0);
 }
 
 // --- Table API ---
@@ -1105,6 +1229,24 @@ async fn control_api_drives_the_simulator_over_http() {
     sim.decide("incident", &sys_id, SimDecision::default())
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn new_counters_show_in_the_stats_once_used() {
+    let sim = start().await;
+    let answer = grant(&sim, &client_credentials_form()).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let stats: Value = reqwest::get(format!("{}/sim/stats", sim.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        stats,
+        json!({"passwordGrants": 0, "refreshGrants": 0, "failedGrants": 0, "tableRequests": 0, "creates": 0,
+               "clientCredentialsGrants": 1})
+    );
 }
 
 #[tokio::test]
