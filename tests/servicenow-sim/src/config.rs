@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ratelimit::RateLimit;
+
 /// The simulated instance's setup. In JSON (the binary's `--config` file) every field is optional and camelCase.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -20,6 +22,8 @@ pub struct SimConfig {
     pub webhook: Option<WebhookTarget>,
     /// `grant_type=client_credentials` (ServiceNow Washington DC and later).
     pub client_credentials: ClientCredentials,
+    /// A rate limit rule in force from start; [`crate::Simulator::set_rate_limit`] changes it later.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Default for SimConfig {
@@ -37,6 +41,7 @@ impl Default for SimConfig {
             notes_field: "close_notes".into(),
             webhook: None,
             client_credentials: ClientCredentials::default(),
+            rate_limit: None,
         }
     }
 }

@@ -12,12 +12,14 @@ use serde_json::json;
 
 use crate::config::WebhookTarget;
 use crate::faults::Fault;
+use crate::ratelimit::RateLimit;
 use crate::state::Shared;
 use crate::webhook::{self, SimDecision, SimError};
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/sim/faults", post(add_fault))
+        .route("/sim/rate-limit", put(set_rate_limit))
         .route("/sim/reset", post(reset))
         .route("/sim/stats", get(stats))
         .route("/sim/tickets", get(tickets))
@@ -29,6 +31,15 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
 
 async fn add_fault(State(sim): State<Arc<Shared>>, Json(fault): Json<Fault>) -> StatusCode {
     sim.lock().faults.push_back(fault);
+    StatusCode::NO_CONTENT
+}
+
+/// Body `{"limit", "windowSecs", "target"}`, or `null` to lift the limit.
+async fn set_rate_limit(
+    State(sim): State<Arc<Shared>>,
+    Json(rule): Json<Option<RateLimit>>,
+) -> StatusCode {
+    sim.set_rate_limit(rule);
     StatusCode::NO_CONTENT
 }
 

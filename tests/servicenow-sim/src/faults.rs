@@ -7,6 +7,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
+use crate::ratelimit;
 use crate::state::{Shared, sn_error};
 
 /// One queued fault. Each applies to the next `times` matching requests (0 counts as 1), then is used up.
@@ -72,7 +73,7 @@ pub(crate) enum RequestKind {
 }
 
 impl FaultTarget {
-    fn matches(self, kind: RequestKind) -> bool {
+    pub(crate) fn matches(self, kind: RequestKind) -> bool {
         match self {
             FaultTarget::Oauth => kind == RequestKind::Oauth,
             FaultTarget::TableRead => kind == RequestKind::TableRead,
@@ -137,16 +138,12 @@ fn status_answer(status: u16, retry_after_secs: Option<u64>) -> Response {
     if status == StatusCode::TOO_MANY_REQUESTS {
         let retry_after = retry_after_secs.unwrap_or(1);
         let reset = chrono::Utc::now().timestamp() + i64::try_from(retry_after).unwrap_or(0);
-        let mut answer = sn_error(
-            status,
-            "Rate limit exceeded",
-            Some("Too many requests for this user in the current hour (rate limit rule)"),
+        return ratelimit::too_many_requests(
+            "Too many requests for this user in the current hour (rate limit rule)",
+            1000,
+            retry_after,
+            reset,
         );
-        let headers = answer.headers_mut();
-        headers.insert("retry-after", HeaderValue::from(retry_after));
-        headers.insert("x-ratelimit-limit", HeaderValue::from(1000u32));
-        headers.insert("x-ratelimit-reset", HeaderValue::from(reset));
-        return answer;
     }
     let message = status.canonical_reason().unwrap_or("Error");
     let mut answer = sn_error(status, message, Some("Injected by servicenow-sim"));

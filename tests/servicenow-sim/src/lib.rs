@@ -15,6 +15,7 @@ mod control;
 mod faults;
 mod oauth;
 mod query;
+mod ratelimit;
 mod state;
 mod table;
 mod webhook;
@@ -31,6 +32,7 @@ use tokio::task::JoinHandle;
 
 pub use config::{ClientCredentials, SimConfig, SimUser, WebhookTarget};
 pub use faults::{Fault, FaultTarget};
+pub use ratelimit::RateLimit;
 pub use state::Stats;
 pub use webhook::{SimDecision, SimError, WebhookDelivery};
 
@@ -88,6 +90,11 @@ impl Simulator {
     /// Queue a fault behind those already queued.
     pub fn inject(&self, fault: Fault) {
         self.shared.lock().faults.push_back(fault);
+    }
+
+    /// Put a rate limit rule in force, its first window starting now (and its count at 0); `None` lifts it.
+    pub fn set_rate_limit(&self, rule: Option<RateLimit>) {
+        self.shared.set_rate_limit(rule);
     }
 
     pub fn stats(&self) -> Stats {

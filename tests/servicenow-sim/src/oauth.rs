@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::faults::{self, RequestKind};
+use crate::ratelimit;
 use crate::state::{Grant, Shared};
 
 /// ServiceNow's default refresh-token lifetime; using the token does not extend it.
@@ -24,6 +25,9 @@ pub(crate) async fn token(
     State(sim): State<Arc<Shared>>,
     form: Result<Form<Params>, FormRejection>,
 ) -> Response {
+    if let Some(answer) = ratelimit::check(&sim, RequestKind::Oauth) {
+        return answer;
+    }
     if let Err(answer) = faults::apply(&sim, RequestKind::Oauth).await {
         return answer;
     }

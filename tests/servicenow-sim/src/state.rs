@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::config::{SimConfig, WebhookTarget};
 use crate::faults::Fault;
+use crate::ratelimit::{RateLimit, RateWindow};
 
 /// A stored record: ServiceNow hands every field out as a string, so that is how it is kept.
 pub(crate) type Record = BTreeMap<String, String>;
@@ -29,7 +30,7 @@ pub struct Stats {
     pub password_grants: u64,
     /// Successful `grant_type=refresh_token` grants.
     pub refresh_grants: u64,
-    /// Refused grants of any kind (not counting injected faults).
+    /// Refused grants of any kind (not counting injected faults or rate limiting).
     pub failed_grants: u64,
     /// Every request to `/api/now/table/…`, whatever its answer.
     pub table_requests: u64,
@@ -38,6 +39,9 @@ pub struct Stats {
     /// Successful `grant_type=client_credentials` grants.
     #[serde(skip_serializing_if = "is_zero")]
     pub client_credentials_grants: u64,
+    /// Requests refused with 429 by the rate limit rule ([`crate::RateLimit`]), not by an injected fault.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub rate_limited: u64,
 }
 
 fn is_zero(count: &u64) -> bool {
@@ -59,6 +63,7 @@ pub(crate) struct Inner {
     pub faults: VecDeque<Fault>,
     pub stats: Stats,
     pub webhook: Option<WebhookTarget>,
+    pub rate_limit: Option<RateWindow>,
 }
 
 impl Inner {
@@ -93,6 +98,7 @@ impl Shared {
     pub fn new(config: SimConfig, base_url: String) -> Self {
         let inner = Inner {
             webhook: config.webhook.clone(),
+            rate_limit: config.rate_limit.clone().map(RateWindow::new),
             ..Inner::default()
         };
         Shared {
@@ -107,14 +113,22 @@ impl Shared {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Forget everything learnt since start, but keep the configured webhook target.
+    /// Forget everything learnt since start, but keep the configured webhook target and rate limit rule (whose
+    /// count starts over in a new window).
     pub fn reset(&self) {
         let mut inner = self.lock();
         let webhook = inner.webhook.take();
+        let rate_limit = inner.rate_limit.as_ref().map(RateWindow::restarted);
         *inner = Inner {
             webhook,
+            rate_limit,
             ..Inner::default()
         };
+    }
+
+    /// Put `rule` in force, its first window starting now; `None` lifts the limit.
+    pub fn set_rate_limit(&self, rule: Option<RateLimit>) {
+        self.lock().rate_limit = rule.map(RateWindow::new);
     }
 
     /// Dropping every access token makes each one fail as an expired one would.

@@ -14,9 +14,9 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use crate::faults::{self, RequestKind};
-use crate::oauth;
 use crate::query::EncodedQuery;
 use crate::state::{Inner, Record, Shared, now_text, sn_error};
+use crate::{oauth, ratelimit};
 
 /// A task table and how its records are numbered (`INC0010001`, …).
 struct TaskTable {
@@ -210,7 +210,8 @@ struct Admitted {
     table: &'static TaskTable,
 }
 
-/// The checks every Table API request passes, in ServiceNow's order: faults, authentication, table, ACL, format.
+/// The checks every Table API request passes, in ServiceNow's order: rate limit, faults, authentication, table,
+/// ACL, format.
 async fn admit(
     sim: &Shared,
     kind: RequestKind,
@@ -218,6 +219,9 @@ async fn admit(
     table: &str,
 ) -> Result<Admitted, Response> {
     sim.lock().stats.table_requests += 1;
+    if let Some(answer) = ratelimit::check(sim, kind) {
+        return Err(answer);
+    }
     let hold = faults::apply(sim, kind).await?;
     let user = oauth::bearer_user(sim, headers).ok_or_else(|| {
         sn_error(

@@ -12,8 +12,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use servicenow_sim::{
-    ClientCredentials, Fault, FaultTarget, SimConfig, SimDecision, SimError, SimUser, Simulator,
-    WebhookTarget,
+    ClientCredentials, Fault, FaultTarget, RateLimit, SimConfig, SimDecision, SimError, SimUser,
+    Simulator, WebhookTarget,
 };
 use sha2::Sha256;
 use tokio::sync::mpsc;
@@ -945,6 +945,157 @@ async fn a_lost_create_response_still_stores_the_ticket() {
     )
     .await;
     assert_eq!(body["result"][0]["number"], "INC0010001");
+}
+
+#[tokio::test]
+async fn rate_limit_refuses_requests_beyond_the_limit_until_the_window_ends() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    sim.set_rate_limit(Some(RateLimit {
+        limit: 2,
+        window_secs: 2,
+        target: FaultTarget::AnyTable,
+    }));
+    let window_start = Instant::now();
+    assert_eq!(get(&sim, &token, "incident").await.0, StatusCode::OK);
+    create(&sim, &token, "incident", json!({})).await;
+    for _ in 0..2 {
+        let (status, headers, body) = get(&sim, &token, "incident").await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            body,
+            sn_error(
+                "Rate limit exceeded",
+                json!("Rate limit of 2 requests per hour for Table API exceeded")
+            )
+        );
+        let retry_after: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=2).contains(&retry_after), "{retry_after}");
+        assert_eq!(headers["x-ratelimit-limit"], "2");
+        let reset: i64 = headers["x-ratelimit-reset"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            (reset - chrono::Utc::now().timestamp() - 1).abs() <= 2,
+            "{reset}"
+        );
+    }
+    // The token endpoint is not the rule's target.
+    tokens(&sim).await;
+    let stats = sim.stats();
+    assert_eq!((stats.rate_limited, stats.table_requests), (2, 4));
+
+    // The next window admits `limit` more: the refusals did not count.
+    tokio::time::sleep(
+        (window_start + Duration::from_millis(2_050)).saturating_duration_since(Instant::now()),
+    )
+    .await;
+    assert_eq!(get(&sim, &token, "incident").await.0, StatusCode::OK);
+    assert_eq!(get(&sim, &token, "incident").await.0, StatusCode::OK);
+    assert_eq!(
+        get(&sim, &token, "incident").await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+
+    sim.set_rate_limit(None);
+    for _ in 0..3 {
+        assert_eq!(get(&sim, &token, "incident").await.0, StatusCode::OK);
+    }
+    assert_eq!(sim.stats().rate_limited, 3);
+}
+
+#[tokio::test]
+async fn rate_limit_over_http_and_from_the_config() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    let client = Client::new();
+    let answer = client
+        .put(format!("{}/sim/rate-limit", sim.base_url()))
+        .json(&json!({"limit": 1, "windowSecs": 3600, "target": "tableCreate"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    for _ in 0..3 {
+        assert_eq!(get(&sim, &token, "incident").await.0, StatusCode::OK);
+    }
+    create(&sim, &token, "incident", json!({})).await;
+    let answer = table_call(&sim, reqwest::Method::POST, "incident", &token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::TOO_MANY_REQUESTS);
+    let headers = answer.headers();
+    let retry_after: i64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((3595..=3600).contains(&retry_after), "{retry_after}");
+    assert_eq!(headers["x-ratelimit-limit"], "1");
+    let reset: i64 = headers["x-ratelimit-reset"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((reset - chrono::Utc::now().timestamp() - 3600).abs() <= 2);
+    assert_eq!(sim.stats().creates, 1);
+    let stats: Value = client
+        .get(format!("{}/sim/stats", sim.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["rateLimited"], 1);
+
+    // A reset keeps the rule but starts a new window.
+    client
+        .post(format!("{}/sim/reset", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
+    let token = access_token(&sim).await;
+    create(&sim, &token, "incident", json!({})).await;
+    let answer = table_call(&sim, reqwest::Method::POST, "incident", &token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::TOO_MANY_REQUESTS);
+
+    let answer = client
+        .put(format!("{}/sim/rate-limit", sim.base_url()))
+        .json(&Value::Null)
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    create(&sim, &token, "incident", json!({})).await;
+
+    // A rule in the config is in force from the start, here on the token endpoint.
+    let config: SimConfig =
+        serde_json::from_str(r#"{"rateLimit": {"limit": 1, "target": "oauth"}}"#).unwrap();
+    let rule = config.rate_limit.clone().unwrap();
+    assert_eq!((rule.limit, rule.window_secs), (1, 3600));
+    let limited = Simulator::start(config).await.unwrap();
+    tokens(&limited).await;
+    let answer = grant(&limited, &password_form()).await;
+    assert_eq!(answer.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(
+        body["error"]["detail"],
+        "Rate limit of 1 requests per hour for OAuth token endpoint exceeded"
+    );
+    let stats = limited.stats();
+    assert_eq!(
+        (
+            stats.password_grants,
+            stats.failed_grants,
+            stats.rate_limited
+        ),
+        (1, 0, 1)
+    );
 }
 
 // --- Decisions and the webhook ---
