@@ -14,6 +14,7 @@ mod config;
 mod control;
 mod faults;
 mod oauth;
+mod pages;
 mod query;
 mod ratelimit;
 mod state;

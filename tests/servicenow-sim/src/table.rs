@@ -2,7 +2,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
@@ -13,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use crate::faults::{self, RequestKind};
+use crate::faults::{self, Effect, RequestKind};
 use crate::query::EncodedQuery;
 use crate::state::{Inner, Record, Shared, now_text, sn_error};
 use crate::{oauth, ratelimit};
@@ -146,19 +145,50 @@ async fn create(
         Ok(admitted) => admitted,
         Err(answer) => return answer,
     };
-    let Some(fields) = parse_object(&body) else {
+    let Some(mut fields) = parse_object(&body) else {
         return bad_payload();
     };
-    let (record, known) = {
-        let mut inner = sim.lock();
-        let record = new_record(&sim, &inner, admitted.table, fields, &admitted.user);
-        inner.records.push(record.clone());
-        inner.stats.creates += 1;
-        let known = known_fields(&sim, &inner, &table);
-        (record, known)
+    let Admitted {
+        user,
+        effect,
+        table: task_table,
+    } = admitted;
+    if let Some(field) = &effect.drop_field {
+        fields.remove(field);
+    }
+    let store = {
+        let sim = sim.clone();
+        let table = table.clone();
+        move || {
+            let mut inner = sim.lock();
+            let mut record = new_record(&sim, &inner, task_table, fields, &user);
+            if let Some(field) = effect.drop_field {
+                record.entry(field).or_default();
+            }
+            inner.records.push(record.clone());
+            inner.stats.creates += 1;
+            let known = known_fields(&sim, &inner, &table);
+            (record, known)
+        }
+    };
+    let (record, known) = match effect.commit_after {
+        None => store(),
+        // A task of its own, so that the record is stored even when the client hangs up and its request is dropped.
+        Some(delay) => {
+            let late = tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                store()
+            });
+            match late.await {
+                Ok(stored) => stored,
+                Err(_) => {
+                    return sn_error(StatusCode::INTERNAL_SERVER_ERROR, "Insert failed", None);
+                }
+            }
+        }
     };
     // The record is stored; a lost answer must not undo that.
-    if let Some(hold) = admitted.hold {
+    if let Some(hold) = effect.hold {
         tokio::time::sleep(hold).await;
     }
     let location = format!(
@@ -205,8 +235,8 @@ async fn update(
 struct Admitted {
     /// The token's user.
     user: String,
-    /// How long a create must hold its answer after storing the record.
-    hold: Option<Duration>,
+    /// What a due fault asks of a create.
+    effect: Effect,
     table: &'static TaskTable,
 }
 
@@ -222,7 +252,7 @@ async fn admit(
     if let Some(answer) = ratelimit::check(sim, kind) {
         return Err(answer);
     }
-    let hold = faults::apply(sim, kind).await?;
+    let effect = faults::apply(sim, kind).await?;
     let user = oauth::bearer_user(sim, headers).ok_or_else(|| {
         sn_error(
             StatusCode::UNAUTHORIZED,
@@ -258,7 +288,7 @@ async fn admit(
     }
     Ok(Admitted {
         user,
-        hold,
+        effect,
         table: task_table,
     })
 }

@@ -1098,6 +1098,157 @@ async fn rate_limit_over_http_and_from_the_config() {
     );
 }
 
+#[tokio::test]
+async fn a_late_commit_stores_the_ticket_only_after_the_delay() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    sim.inject(Fault::CommitLate {
+        delay_millis: 1_500,
+        times: 1,
+    });
+    let impatient = Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let sent = Instant::now();
+    let error = impatient
+        .post(format!("{}/api/now/table/incident", sim.base_url()))
+        .bearer_auth(&token)
+        .json(&json!({"correlation_id": "req-late"}))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.is_timeout());
+    // The retry's look-up, during the delay, finds nothing: unlike a lost response, nothing is stored yet.
+    let (_, headers, body) = get(
+        &sim,
+        &token,
+        "incident?sysparm_query=correlation_id=req-late",
+    )
+    .await;
+    assert_eq!(headers["x-total-count"], "0");
+    assert_eq!(body["result"], json!([]));
+    assert!(sim.tickets().is_empty());
+    assert_eq!(sim.stats().creates, 0);
+
+    tokio::time::sleep(
+        (sent + Duration::from_millis(1_800)).saturating_duration_since(Instant::now()),
+    )
+    .await;
+    let tickets = sim.tickets();
+    assert_eq!(tickets.len(), 1);
+    assert_eq!(tickets[0]["correlation_id"], "req-late");
+    assert_eq!(sim.stats().creates, 1);
+
+    // A patient client gets its 201 after the delay, for a record that exists by then.
+    sim.inject(Fault::CommitLate {
+        delay_millis: 300,
+        times: 1,
+    });
+    let started = Instant::now();
+    let record = create(
+        &sim,
+        &token,
+        "incident",
+        json!({"correlation_id": "req-slow"}),
+    )
+    .await;
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_eq!(record["number"], "INC0010002");
+    let sys_id = record["sys_id"].as_str().unwrap();
+    assert_eq!(
+        sim.ticket("incident", sys_id).unwrap()["correlation_id"],
+        "req-slow"
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_field_is_stored_empty_and_the_create_still_succeeds() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    let answer = Client::new()
+        .post(format!("{}/sim/faults", sim.base_url()))
+        .json(&json!({"kind": "dropField", "field": "correlation_id", "times": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    // Reads and updates leave the fault queued.
+    assert_eq!(get(&sim, &token, "incident").await.0, StatusCode::OK);
+    for id in ["req-1", "req-2"] {
+        let record = create(
+            &sim,
+            &token,
+            "incident",
+            json!({"correlation_id": id, "short_description": "kept"}),
+        )
+        .await;
+        assert_eq!(record["correlation_id"], "", "{id}");
+        assert_eq!(record["short_description"], "kept");
+        let stored = sim
+            .ticket("incident", record["sys_id"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(stored["correlation_id"], "");
+        assert_eq!(stored["short_description"], "kept");
+    }
+    let record = create(&sim, &token, "incident", json!({"correlation_id": "req-3"})).await;
+    assert_eq!(record["correlation_id"], "req-3");
+
+    // A custom field is dropped the same way.
+    sim.inject(Fault::DropField {
+        field: "u_site".into(),
+        times: 1,
+    });
+    let record = create(&sim, &token, "incident", json!({"u_site": "b"})).await;
+    assert_eq!(record["u_site"], "");
+    assert_eq!(sim.stats().creates, 4);
+}
+
+#[tokio::test]
+async fn html_fault_answers_a_hibernating_instance_page() {
+    let sim = start().await;
+    sim.inject(Fault::Html {
+        target: FaultTarget::Oauth,
+        status: 200,
+        times: 1,
+    });
+    let answer = grant(&sim, &password_form()).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert!(
+        answer.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let page = answer.text().await.unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.to_lowercase().contains("instance is hibernating"));
+    let stats = sim.stats();
+    assert_eq!((stats.password_grants, stats.failed_grants), (0, 0));
+    let token = access_token(&sim).await;
+
+    let answer = Client::new()
+        .post(format!("{}/sim/faults", sim.base_url()))
+        .json(&json!({"kind": "html", "target": "anyTable", "status": 503}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    let answer = table_call(&sim, reqwest::Method::GET, "incident", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        answer.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(answer.text().await.unwrap().contains("hibernating"));
+    assert_eq!(get(&sim, &token, "incident").await.0, StatusCode::OK);
+}
+
 // --- Decisions and the webhook ---
 
 struct Received {
