@@ -1,6 +1,7 @@
 //! `/sim/…`: the [`crate::Simulator`] handle's powers over HTTP, for the dev run and curl. No authentication: it is
 //! a local test double.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
@@ -23,6 +24,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/sim/reset", post(reset))
         .route("/sim/stats", get(stats))
         .route("/sim/tickets", get(tickets))
+        .route("/sim/tickets/{table}/{sys_id}", get(ticket).patch(update))
         .route("/sim/tickets/{table}/{sys_id}/decide", post(decide))
         .route("/sim/tokens/expire", post(expire_tokens))
         .route("/sim/refresh-tokens/revoke", post(revoke_refresh_tokens))
@@ -56,6 +58,37 @@ async fn tickets(State(sim): State<Arc<Shared>>) -> Response {
     Json(sim.tickets()).into_response()
 }
 
+/// One record as stored, or 404 `{"error"}`.
+async fn ticket(
+    State(sim): State<Arc<Shared>>,
+    Path((table, sys_id)): Path<(String, String)>,
+) -> Response {
+    match sim.lock().record(&table, &sys_id) {
+        Some(record) => Json(record).into_response(),
+        None => no_such_ticket(),
+    }
+}
+
+/// Body: an object of string fields. Answers the updated record, or 404 `{"error"}`.
+async fn update(
+    State(sim): State<Arc<Shared>>,
+    Path((table, sys_id)): Path<(String, String)>,
+    Json(fields): Json<BTreeMap<String, String>>,
+) -> Response {
+    match sim.update(&table, &sys_id, fields) {
+        Some(record) => Json(record).into_response(),
+        None => no_such_ticket(),
+    }
+}
+
+fn no_such_ticket() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({ "error": SimError::NotFound.to_string() })),
+    )
+        .into_response()
+}
+
 /// Answers `{"webhook": {"status", "body"}}`, or `{"webhook": null}` when no target is configured (the ticket is
 /// updated either way).
 async fn decide(
@@ -66,11 +99,7 @@ async fn decide(
     match webhook::decide(&sim, &table, &sys_id, decision).await {
         Ok(delivery) => Json(json!({ "webhook": delivery })).into_response(),
         Err(SimError::NoWebhookTarget) => Json(json!({ "webhook": null })).into_response(),
-        Err(error @ SimError::NotFound) => (
-            StatusCode::NOT_FOUND,
-            Json(json!({ "error": error.to_string() })),
-        )
-            .into_response(),
+        Err(SimError::NotFound) => no_such_ticket(),
         Err(error @ SimError::Delivery(_)) => (
             StatusCode::BAD_GATEWAY,
             Json(json!({ "error": error.to_string() })),

@@ -60,6 +60,7 @@ impl Simulator {
         let app = Router::new()
             .route("/", get(Html(HOME_PAGE)))
             .route("/oauth_token.do", post(oauth::token))
+            .route("/nav_to.do", get(pages::nav_to))
             .merge(table::routes())
             .merge(control::routes())
             .with_state(shared.clone());
@@ -113,6 +114,26 @@ impl Simulator {
             .lock()
             .record(table, sys_id)
             .map(|record| serde_json::json!(record))
+    }
+
+    /// Change a ticket the way someone editing it would, without it being a decision (no webhook): set `fields`,
+    /// then `sys_updated_on` to now and `sys_updated_by` to the `sys_updated_by` of `fields` (default `sim.admin`).
+    /// Other `sys_` fields are ignored. Returns the updated record.
+    pub fn update<K, V>(
+        &self,
+        table: &str,
+        sys_id: &str,
+        fields: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<serde_json::Value, SimError>
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let fields = fields.into_iter().map(|(k, v)| (k.into(), v.into()));
+        self.shared
+            .update(table, sys_id, fields)
+            .map(|record| serde_json::json!(record))
+            .ok_or(SimError::NotFound)
     }
 
     /// Every access token issued so far stops working, as if it had expired.

@@ -126,6 +126,30 @@ impl Shared {
         };
     }
 
+    /// A change that is no decision: set `fields` on the record as an update by `sys_updated_by` (a field of
+    /// `fields`, default `sim.admin`) would. Other `sys_` fields are the instance's own and are ignored. `None` when
+    /// there is no such record.
+    pub fn update(
+        &self,
+        table: &str,
+        sys_id: &str,
+        fields: impl IntoIterator<Item = (String, String)>,
+    ) -> Option<Record> {
+        let mut inner = self.lock();
+        let record = inner.record_mut(table, sys_id)?;
+        let mut by = "sim.admin".to_owned();
+        for (name, value) in fields {
+            if name == "sys_updated_by" {
+                by = value;
+            } else if !name.starts_with("sys_") {
+                record.insert(name, value);
+            }
+        }
+        record.insert("sys_updated_by".into(), by);
+        record.insert("sys_updated_on".into(), now_text());
+        Some(record.clone())
+    }
+
     /// Put `rule` in force, its first window starting now; `None` lifts the limit.
     pub fn set_rate_limit(&self, rule: Option<RateLimit>) {
         self.lock().rate_limit = rule.map(RateWindow::new);

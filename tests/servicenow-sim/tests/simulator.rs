@@ -826,6 +826,80 @@ async fn orderby_sorts_and_offset_pages_after_counting() {
     assert_eq!(list(page("4")).await, (4, String::new()));
 }
 
+#[tokio::test]
+async fn the_ticket_link_opens_an_escaped_page_of_the_ticket() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    let record = create(
+        &sim,
+        &token,
+        "incident",
+        json!({
+            "short_description": "<script>alert(\"x\")</script> & 'co'",
+            "description": "Capture on host-7",
+            "correlation_id": "req-page",
+        }),
+    )
+    .await;
+    let sys_id = record["sys_id"].as_str().unwrap();
+    sim.update(
+        "incident",
+        sys_id,
+        [
+            ("u_pm_duration", "4 hours"),
+            ("close_notes", "OK for the capture"),
+            ("approval", "approved"),
+        ],
+    )
+    .unwrap();
+    let ticket = sim.ticket("incident", sys_id).unwrap();
+
+    // The link the connector hands out encodes the inner URI; an unencoded one is read the same way.
+    for uri in [
+        format!("incident.do%3Fsys_id%3D{sys_id}"),
+        format!("incident.do?sys_id={sys_id}"),
+    ] {
+        let answer = reqwest::get(format!("{}/nav_to.do?uri={uri}", sim.base_url()))
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK, "{uri}");
+        assert!(
+            answer.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let page = answer.text().await.unwrap();
+        assert!(page.starts_with("<!DOCTYPE html>"));
+        for shown in [
+            "INC0010001",
+            "Capture on host-7",
+            "req-page",
+            "approved",
+            "true",
+            "4 hours",
+            "OK for the capture",
+            ticket["sys_updated_on"].as_str().unwrap(),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;co&#39;",
+        ] {
+            assert!(page.contains(shown), "{shown} missing from {page}");
+        }
+        assert!(!page.contains("<script>"));
+    }
+
+    for uri in [
+        "incident.do%3Fsys_id%3D0123456789abcdef0123456789abcdef".to_owned(),
+        format!("sc_task.do%3Fsys_id%3D{sys_id}"),
+        "incident.do".to_owned(),
+    ] {
+        let answer = reqwest::get(format!("{}/nav_to.do?uri={uri}", sim.base_url()))
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{uri}");
+        assert!(answer.text().await.unwrap().starts_with("<!DOCTYPE html>"));
+    }
+}
+
 // --- Faults ---
 
 #[tokio::test]
@@ -1531,6 +1605,91 @@ async fn control_api_drives_the_simulator_over_http() {
     sim.decide("incident", &sys_id, SimDecision::default())
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn tickets_are_read_and_changed_without_a_decision() {
+    let sim = start().await;
+    let (url, mut received) = webhook_receiver().await;
+    sim.set_webhook(Some(WebhookTarget {
+        url,
+        secret: "s".into(),
+    }));
+    let token = access_token(&sim).await;
+    let record = create(&sim, &token, "incident", json!({"approval": "requested"})).await;
+    let sys_id = record["sys_id"].as_str().unwrap();
+    let client = Client::new();
+    let ticket_url = format!("{}/sim/tickets/incident/{sys_id}", sim.base_url());
+
+    let answer = client.get(&ticket_url).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let stored: Value = answer.json().await.unwrap();
+    assert_eq!(stored, sim.ticket("incident", sys_id).unwrap());
+    assert_eq!(stored["approval"], "requested");
+
+    // sys_updated_on has whole seconds: let one pass so that the change shows.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let updated = sim
+        .update(
+            "incident",
+            sys_id,
+            [
+                ("approval", "approved"),
+                ("u_pm_duration", "2 hours"),
+                ("sys_id", "forged"),
+            ],
+        )
+        .unwrap();
+    assert_eq!(updated["approval"], "approved");
+    assert_eq!(updated["u_pm_duration"], "2 hours");
+    assert_eq!(updated["sys_id"], sys_id);
+    assert_eq!(updated["sys_updated_by"], "sim.admin");
+    let (created, changed) = (
+        updated["sys_created_on"].as_str().unwrap(),
+        updated["sys_updated_on"].as_str().unwrap(),
+    );
+    assert!(changed > created, "{changed} after {created}");
+    assert_eq!(sim.ticket("incident", sys_id).unwrap(), updated);
+
+    let answer = client
+        .patch(&ticket_url)
+        .json(
+            &json!({"close_notes": "Closed by hand", "active": "false", "sys_updated_by": "carol"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["close_notes"], "Closed by hand");
+    assert_eq!(body["active"], "false");
+    assert_eq!(body["sys_updated_by"], "carol");
+    assert_eq!(body["approval"], "approved");
+    let (_, _, read) = get(&sim, &token, &format!("incident/{sys_id}")).await;
+    assert_eq!(read["result"]["close_notes"], "Closed by hand");
+
+    // No change is a decision: no webhook went out.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(received.try_recv().is_err());
+
+    let missing = format!("{}/sim/tickets/incident/nope", sim.base_url());
+    assert_eq!(
+        client.get(&missing).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let answer = client
+        .patch(&missing)
+        .json(&json!({"approval": "approved"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::NOT_FOUND);
+    assert!(matches!(
+        sim.update("incident", "nope", [("approval", "approved")]),
+        Err(SimError::NotFound)
+    ));
+    // A record lives in its own table only.
+    assert!(sim.update("sc_task", sys_id, [("a", "b")]).is_err());
 }
 
 #[tokio::test]
