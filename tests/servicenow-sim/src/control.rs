@@ -9,6 +9,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::config::WebhookTarget;
@@ -29,6 +31,30 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/sim/tokens/expire", post(expire_tokens))
         .route("/sim/refresh-tokens/revoke", post(revoke_refresh_tokens))
         .route("/sim/webhook", put(set_webhook))
+        .route("/sim/whoami", get(whoami))
+}
+
+/// Which simulator process answers: a dev script that started one can tell it from a stale one still holding the
+/// port. JSON: `{"name": "servicenow-sim", "pid": 4242, "startedAt": "2025-01-01T12:00:00.123Z"}` (RFC 3339).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WhoAmI {
+    /// Always `servicenow-sim`.
+    pub name: String,
+    /// The serving process's id.
+    pub pid: u32,
+    /// When this simulator started serving (several may share a process, as in tests).
+    pub started_at: DateTime<Utc>,
+}
+
+impl WhoAmI {
+    pub(crate) fn of(sim: &Shared) -> Self {
+        WhoAmI {
+            name: "servicenow-sim".into(),
+            pid: std::process::id(),
+            started_at: sim.started_at,
+        }
+    }
 }
 
 async fn add_fault(State(sim): State<Arc<Shared>>, Json(fault): Json<Fault>) -> StatusCode {
@@ -125,4 +151,8 @@ async fn set_webhook(
 ) -> StatusCode {
     sim.lock().webhook = target;
     StatusCode::NO_CONTENT
+}
+
+async fn whoami(State(sim): State<Arc<Shared>>) -> Response {
+    Json(WhoAmI::of(&sim)).into_response()
 }

@@ -32,6 +32,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use config::{ClientCredentials, SimConfig, SimUser, WebhookTarget};
+pub use control::WhoAmI;
 pub use faults::{Fault, FaultTarget};
 pub use ratelimit::RateLimit;
 pub use state::Stats;
@@ -134,6 +135,11 @@ impl Simulator {
             .update(table, sys_id, fields)
             .map(|record| serde_json::json!(record))
             .ok_or(SimError::NotFound)
+    }
+
+    /// Which simulator this is: the process id and when it started, as `GET /sim/whoami` answers.
+    pub fn whoami(&self) -> WhoAmI {
+        WhoAmI::of(&self.shared)
     }
 
     /// Every access token issued so far stops working, as if it had expired.

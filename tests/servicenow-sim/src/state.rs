@@ -8,7 +8,7 @@ use std::time::Instant;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -91,6 +91,8 @@ fn is(record: &Record, table: &str, sys_id: &str) -> bool {
 pub(crate) struct Shared {
     pub config: SimConfig,
     pub base_url: String,
+    /// When this instance started serving, for `/sim/whoami`.
+    pub started_at: DateTime<Utc>,
     inner: Mutex<Inner>,
 }
 
@@ -104,6 +106,7 @@ impl Shared {
         Shared {
             config,
             base_url,
+            started_at: Utc::now(),
             inner: Mutex::new(inner),
         }
     }

@@ -1693,6 +1693,32 @@ async fn tickets_are_read_and_changed_without_a_decision() {
 }
 
 #[tokio::test]
+async fn whoami_names_the_process_that_answers() {
+    let before = chrono::Utc::now();
+    let sim = start().await;
+    let answer: Value = reqwest::get(format!("{}/sim/whoami", sim.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["name"], "servicenow-sim");
+    assert_eq!(answer["pid"], std::process::id());
+    let started = chrono::DateTime::parse_from_rfc3339(answer["startedAt"].as_str().unwrap())
+        .unwrap()
+        .to_utc();
+    assert!(started >= before && started <= chrono::Utc::now());
+    let me = sim.whoami();
+    assert_eq!(
+        (me.name.as_str(), me.pid, me.started_at),
+        ("servicenow-sim", std::process::id(), started)
+    );
+    // Another simulator in the same process started later.
+    let other = start().await;
+    assert!(other.whoami().started_at >= started);
+}
+
+#[tokio::test]
 async fn new_counters_show_in_the_stats_once_used() {
     let sim = start().await;
     let answer = grant(&sim, &client_credentials_form()).await;
