@@ -115,8 +115,9 @@ fn no_such_ticket() -> Response {
         .into_response()
 }
 
-/// Answers `{"webhook": {"status", "body"}}`, or `{"webhook": null}` when no target is configured (the ticket is
-/// updated either way).
+/// Answers `{"webhook": {"status", "body"}}`, `{"webhook": null}` when no target is configured, or
+/// `{"webhook": null, "sent": false}` when the decision said `"sendWebhook": false` (the ticket is updated in every
+/// case).
 async fn decide(
     State(sim): State<Arc<Shared>>,
     Path((table, sys_id)): Path<(String, String)>,
@@ -125,6 +126,9 @@ async fn decide(
     match webhook::decide(&sim, &table, &sys_id, decision).await {
         Ok(delivery) => Json(json!({ "webhook": delivery })).into_response(),
         Err(SimError::NoWebhookTarget) => Json(json!({ "webhook": null })).into_response(),
+        Err(SimError::WebhookSuppressed) => {
+            Json(json!({ "webhook": null, "sent": false })).into_response()
+        }
         Err(SimError::NotFound) => no_such_ticket(),
         Err(error @ SimError::Delivery(_)) => (
             StatusCode::BAD_GATEWAY,

@@ -158,6 +158,8 @@ impl Simulator {
 
     /// Act as the approver: update the ticket, then send the signed webhook and return the connector's answer.
     /// The ticket is updated even when this fails with [`SimError::NoWebhookTarget`] or [`SimError::Delivery`].
+    /// A decision with `send_webhook: Some(false)` updates the ticket, sends nothing and returns
+    /// `Err(SimError::WebhookSuppressed)`.
     pub async fn decide(
         &self,
         table: &str,

@@ -1382,6 +1382,7 @@ async fn decide_updates_the_ticket_and_sends_a_signed_webhook() {
                 notes: Some("Approved for the capture".into()),
                 by: Some("alice.approver".into()),
                 active: Some(false),
+                send_webhook: None,
             },
         )
         .await
@@ -1470,6 +1471,60 @@ async fn decide_without_a_ticket_or_a_target() {
     assert!(matches!(untargeted, Err(SimError::NoWebhookTarget)));
     // The ticket is closed all the same.
     assert_eq!(sim.ticket("incident", &sys_id).unwrap()["active"], "false");
+}
+
+#[tokio::test]
+async fn a_decision_without_a_webhook_updates_the_ticket_only() {
+    let sim = start().await;
+    let (url, mut received) = webhook_receiver().await;
+    sim.set_webhook(Some(WebhookTarget {
+        url,
+        secret: "s".into(),
+    }));
+    let token = access_token(&sim).await;
+    let sys_id = create(&sim, &token, "incident", json!({})).await["sys_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let decision = SimDecision {
+        approval: Some("approved".into()),
+        send_webhook: Some(false),
+        ..SimDecision::default()
+    };
+    let silent = sim.decide("incident", &sys_id, decision).await;
+    assert!(matches!(silent, Err(SimError::WebhookSuppressed)));
+    assert_eq!(
+        sim.ticket("incident", &sys_id).unwrap()["approval"],
+        "approved"
+    );
+
+    let answer = Client::new()
+        .post(format!(
+            "{}/sim/tickets/incident/{sys_id}/decide",
+            sim.base_url()
+        ))
+        .json(&json!({"approval": "rejected", "sendWebhook": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(
+        answer.json::<Value>().await.unwrap(),
+        json!({"webhook": null, "sent": false})
+    );
+    assert_eq!(
+        sim.ticket("incident", &sys_id).unwrap()["approval"],
+        "rejected"
+    );
+
+    // Only the decision that sends one arrives.
+    let decision = SimDecision {
+        send_webhook: Some(true),
+        ..SimDecision::default()
+    };
+    sim.decide("incident", &sys_id, decision).await.unwrap();
+    received.recv().await.unwrap();
+    assert!(received.try_recv().is_err());
 }
 
 // --- The control API and the rest ---
@@ -1775,4 +1830,38 @@ fn config_json_is_camel_case_with_defaults() {
         serde_json::from_str(r#"{"approval": "approved", "active": false}"#).unwrap();
     assert_eq!(decision.active, Some(false));
     assert_eq!(decision.by, None);
+}
+
+#[test]
+fn new_config_and_decision_json() {
+    let config: SimConfig = serde_json::from_str(
+        r#"{"clientCredentials": {"applicationUser": "pm.app"},
+            "rateLimit": {"limit": 5, "windowSecs": 60, "target": "tableRead"}}"#,
+    )
+    .unwrap();
+    assert!(config.client_credentials.enabled);
+    assert_eq!(
+        config.client_credentials.application_user.as_deref(),
+        Some("pm.app")
+    );
+    assert_eq!(
+        config.rate_limit,
+        Some(RateLimit {
+            limit: 5,
+            window_secs: 60,
+            target: FaultTarget::TableRead
+        })
+    );
+    let config: SimConfig =
+        serde_json::from_str(r#"{"clientCredentials": {"enabled": false}}"#).unwrap();
+    assert!(!config.client_credentials.enabled);
+    assert_eq!(config.client_credentials.application_user, None);
+    let config: SimConfig = serde_json::from_str("{}").unwrap();
+    assert!(config.client_credentials.enabled);
+    assert_eq!(config.rate_limit, None);
+
+    let decision: SimDecision = serde_json::from_str(r#"{"sendWebhook": false}"#).unwrap();
+    assert_eq!(decision.send_webhook, Some(false));
+    let decision: SimDecision = serde_json::from_str("{}").unwrap();
+    assert_eq!(decision.send_webhook, None);
 }
