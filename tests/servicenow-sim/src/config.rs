@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ratelimit::RateLimit;
+
 /// The simulated instance's setup. In JSON (the binary's `--config` file) every field is optional and camelCase.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -18,6 +20,10 @@ pub struct SimConfig {
     pub notes_field: String,
     /// Where [`crate::Simulator::decide`] sends the signed webhook.
     pub webhook: Option<WebhookTarget>,
+    /// `grant_type=client_credentials` (ServiceNow Washington DC and later).
+    pub client_credentials: ClientCredentials,
+    /// A rate limit rule in force from start; [`crate::Simulator::set_rate_limit`] changes it later.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Default for SimConfig {
@@ -34,6 +40,30 @@ impl Default for SimConfig {
             duration_field: "u_pm_duration".into(),
             notes_field: "close_notes".into(),
             webhook: None,
+            client_credentials: ClientCredentials::default(),
+            rate_limit: None,
+        }
+    }
+}
+
+/// The client credentials grant of the Application Registry entry. JSON: `{"enabled": true, "applicationUser": "u"}`,
+/// both optional.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ClientCredentials {
+    /// Whether the entry allows the grant; when not, a correct client is refused like a wrong one. Default true.
+    pub enabled: bool,
+    /// The "OAuth Application User" its tokens act as: a username of [`SimConfig::users`] (its password is not
+    /// used; its `tables` are the token's reach). Default: the first configured user. A name that is not configured
+    /// makes every grant a refusal, as ServiceNow refuses a token for a user it cannot find.
+    pub application_user: Option<String>,
+}
+
+impl Default for ClientCredentials {
+    fn default() -> Self {
+        ClientCredentials {
+            enabled: true,
+            application_user: None,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Injected misbehaviour: error statuses, slow answers, and creates whose answer never arrives in time.
+//! Injected misbehaviour: error statuses, slow answers, creates whose answer never arrives in time or whose record
+//! arrives late or incomplete, and the HTML page of a hibernating instance.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -8,6 +9,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 use crate::state::{Shared, sn_error};
+use crate::{pages, ratelimit};
 
 /// One queued fault. Each applies to the next `times` matching requests (0 counts as 1), then is used up.
 /// JSON: `{"kind":"status","target":"tableCreate","status":503,"times":2}`; `times` defaults to 1.
@@ -43,6 +45,34 @@ pub enum Fault {
         #[serde(default = "once")]
         times: u32,
     },
+    /// Hold the create for `delay_millis` before storing the record, then answer: a client with a shorter timeout
+    /// gives up, its look-ups during the delay find nothing, and the record appears afterwards. The opposite order
+    /// to [`Fault::LoseCreateResponse`], as when the instance's database commit lags behind the request.
+    CommitLate {
+        delay_millis: u64,
+        #[serde(default = "once")]
+        times: u32,
+    },
+    /// Store the create without `field` and still answer 201, as a field ACL or a data policy does: the stored
+    /// record (and the answer) has the field empty.
+    DropField {
+        field: String,
+        #[serde(default = "once")]
+        times: u32,
+    },
+    /// Answer with `status` (default 200) and the HTML page of a hibernating developer instance instead of
+    /// handling the request: what a client gets that reaches a sleeping instance, whatever it asked for.
+    Html {
+        target: FaultTarget,
+        #[serde(default = "ok")]
+        status: u16,
+        #[serde(default = "once")]
+        times: u32,
+    },
+}
+
+fn ok() -> u16 {
+    200
 }
 
 fn once() -> u32 {
@@ -72,7 +102,7 @@ pub(crate) enum RequestKind {
 }
 
 impl FaultTarget {
-    fn matches(self, kind: RequestKind) -> bool {
+    pub(crate) fn matches(self, kind: RequestKind) -> bool {
         match self {
             FaultTarget::Oauth => kind == RequestKind::Oauth,
             FaultTarget::TableRead => kind == RequestKind::TableRead,
@@ -85,8 +115,12 @@ impl FaultTarget {
 impl Fault {
     fn matches(&self, kind: RequestKind) -> bool {
         match self {
-            Fault::Status { target, .. } | Fault::Delay { target, .. } => target.matches(kind),
-            Fault::LoseCreateResponse { .. } => kind == RequestKind::TableCreate,
+            Fault::Status { target, .. }
+            | Fault::Delay { target, .. }
+            | Fault::Html { target, .. } => target.matches(kind),
+            Fault::LoseCreateResponse { .. }
+            | Fault::CommitLate { .. }
+            | Fault::DropField { .. } => kind == RequestKind::TableCreate,
         }
     }
 
@@ -94,7 +128,10 @@ impl Fault {
         match self {
             Fault::Status { times, .. }
             | Fault::Delay { times, .. }
-            | Fault::LoseCreateResponse { times, .. } => times,
+            | Fault::LoseCreateResponse { times, .. }
+            | Fault::CommitLate { times, .. }
+            | Fault::DropField { times, .. }
+            | Fault::Html { times, .. } => times,
         }
     }
 }
@@ -111,24 +148,48 @@ fn take(queue: &mut VecDeque<Fault>, kind: RequestKind) -> Option<Fault> {
     }
 }
 
+/// What a due fault asks of the handler that goes on to handle the request. Only a create's faults set anything.
+#[derive(Default)]
+pub(crate) struct Effect {
+    /// Store the record, then hold the answer this long ([`Fault::LoseCreateResponse`]).
+    pub hold: Option<Duration>,
+    /// Wait this long before storing the record ([`Fault::CommitLate`]).
+    pub commit_after: Option<Duration>,
+    /// Leave this field out of the insert ([`Fault::DropField`]).
+    pub drop_field: Option<String>,
+}
+
 /// Apply the fault due for this request, if any. `Err` is the answer to send instead of handling the request;
-/// `Ok(Some(hold))` asks the create handler to hold its answer after storing the record.
-pub(crate) async fn apply(sim: &Shared, kind: RequestKind) -> Result<Option<Duration>, Response> {
+/// `Ok` says what else the handler must do.
+pub(crate) async fn apply(sim: &Shared, kind: RequestKind) -> Result<Effect, Response> {
     let fault = take(&mut sim.lock().faults, kind);
+    let millis = Duration::from_millis;
     match fault {
-        None => Ok(None),
+        None => Ok(Effect::default()),
         Some(Fault::Status {
             status,
             retry_after_secs,
             ..
         }) => Err(status_answer(status, retry_after_secs)),
-        Some(Fault::Delay { millis, .. }) => {
-            tokio::time::sleep(Duration::from_millis(millis)).await;
-            Ok(None)
+        Some(Fault::Delay { millis: delay, .. }) => {
+            tokio::time::sleep(millis(delay)).await;
+            Ok(Effect::default())
         }
-        Some(Fault::LoseCreateResponse { hold_millis, .. }) => {
-            Ok(Some(Duration::from_millis(hold_millis)))
-        }
+        Some(Fault::LoseCreateResponse { hold_millis, .. }) => Ok(Effect {
+            hold: Some(millis(hold_millis)),
+            ..Effect::default()
+        }),
+        Some(Fault::CommitLate { delay_millis, .. }) => Ok(Effect {
+            commit_after: Some(millis(delay_millis)),
+            ..Effect::default()
+        }),
+        Some(Fault::DropField { field, .. }) => Ok(Effect {
+            drop_field: Some(field),
+            ..Effect::default()
+        }),
+        Some(Fault::Html { status, .. }) => Err(pages::hibernating(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        )),
     }
 }
 
@@ -137,16 +198,12 @@ fn status_answer(status: u16, retry_after_secs: Option<u64>) -> Response {
     if status == StatusCode::TOO_MANY_REQUESTS {
         let retry_after = retry_after_secs.unwrap_or(1);
         let reset = chrono::Utc::now().timestamp() + i64::try_from(retry_after).unwrap_or(0);
-        let mut answer = sn_error(
-            status,
-            "Rate limit exceeded",
-            Some("Too many requests for this user in the current hour (rate limit rule)"),
+        return ratelimit::too_many_requests(
+            "Too many requests for this user in the current hour (rate limit rule)",
+            1000,
+            retry_after,
+            reset,
         );
-        let headers = answer.headers_mut();
-        headers.insert("retry-after", HeaderValue::from(retry_after));
-        headers.insert("x-ratelimit-limit", HeaderValue::from(1000u32));
-        headers.insert("x-ratelimit-reset", HeaderValue::from(reset));
-        return answer;
     }
     let message = status.canonical_reason().unwrap_or("Error");
     let mut answer = sn_error(status, message, Some("Injected by servicenow-sim"));
@@ -202,6 +259,40 @@ mod tests {
     }
 
     #[test]
+    fn create_only_faults_skip_other_requests() {
+        let mut queue = VecDeque::from([
+            Fault::CommitLate {
+                delay_millis: 1,
+                times: 1,
+            },
+            Fault::DropField {
+                field: "correlation_id".into(),
+                times: 1,
+            },
+            Fault::Html {
+                target: FaultTarget::Oauth,
+                status: 503,
+                times: 1,
+            },
+        ]);
+        for kind in [RequestKind::TableRead, RequestKind::TableUpdate] {
+            assert_eq!(take(&mut queue, kind), None);
+        }
+        assert!(matches!(
+            take(&mut queue, RequestKind::Oauth),
+            Some(Fault::Html { status: 503, .. })
+        ));
+        assert!(matches!(
+            take(&mut queue, RequestKind::TableCreate),
+            Some(Fault::CommitLate { .. })
+        ));
+        assert!(matches!(
+            take(&mut queue, RequestKind::TableCreate),
+            Some(Fault::DropField { .. })
+        ));
+    }
+
+    #[test]
     fn fault_json_is_tagged_camel_case() {
         let fault: Fault = serde_json::from_str(
             r#"{"kind":"status","target":"tableCreate","status":429,"retryAfterSecs":7,"times":2}"#,
@@ -222,6 +313,33 @@ mod tests {
             fault,
             Fault::LoseCreateResponse {
                 hold_millis: 50,
+                times: 1
+            }
+        );
+        let fault: Fault =
+            serde_json::from_str(r#"{"kind":"commitLate","delayMillis":800,"times":2}"#).unwrap();
+        assert_eq!(
+            fault,
+            Fault::CommitLate {
+                delay_millis: 800,
+                times: 2
+            }
+        );
+        let fault: Fault =
+            serde_json::from_str(r#"{"kind":"dropField","field":"correlation_id"}"#).unwrap();
+        assert_eq!(
+            fault,
+            Fault::DropField {
+                field: "correlation_id".into(),
+                times: 1
+            }
+        );
+        let fault: Fault = serde_json::from_str(r#"{"kind":"html","target":"oauth"}"#).unwrap();
+        assert_eq!(
+            fault,
+            Fault::Html {
+                target: FaultTarget::Oauth,
+                status: 200,
                 times: 1
             }
         );

@@ -1,4 +1,5 @@
-//! `POST /oauth_token.do`: the password and refresh-token grants, and the bearer check of the Table API.
+//! `POST /oauth_token.do`: the password, refresh-token and client-credentials grants, and the bearer check of the
+//! Table API.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::faults::{self, RequestKind};
+use crate::ratelimit;
 use crate::state::{Grant, Shared};
 
 /// ServiceNow's default refresh-token lifetime; using the token does not extend it.
@@ -23,6 +25,9 @@ pub(crate) async fn token(
     State(sim): State<Arc<Shared>>,
     form: Result<Form<Params>, FormRejection>,
 ) -> Response {
+    if let Some(answer) = ratelimit::check(&sim, RequestKind::Oauth) {
+        return answer;
+    }
     if let Err(answer) = faults::apply(&sim, RequestKind::Oauth).await {
         return answer;
     }
@@ -33,6 +38,7 @@ pub(crate) async fn token(
     let answer = match params.get("grant_type").map(String::as_str) {
         Some("password") => password_grant(&sim, &params),
         Some("refresh_token") => refresh_grant(&sim, &params),
+        Some("client_credentials") => client_credentials_grant(&sim, &params),
         _ => Err(StatusCode::BAD_REQUEST),
     };
     answer.unwrap_or_else(|status| refusal(&sim, status))
@@ -57,7 +63,7 @@ fn password_grant(sim: &Shared, params: &Params) -> Result<Response, StatusCode>
     );
     inner.stats.password_grants += 1;
     drop(inner);
-    Ok(issue(sim, &user.username, refresh_token))
+    Ok(issue(sim, &user.username, Some(refresh_token)))
 }
 
 /// A refresh gives a new access token and hands back the same refresh token: ServiceNow does not rotate it.
@@ -77,7 +83,28 @@ fn refresh_grant(sim: &Shared, params: &Params) -> Result<Response, StatusCode> 
         .ok_or(StatusCode::UNAUTHORIZED)?;
     inner.stats.refresh_grants += 1;
     drop(inner);
-    Ok(issue(sim, &username, refresh_token.clone()))
+    Ok(issue(sim, &username, Some(refresh_token.clone())))
+}
+
+/// The application's own token, acting as the configured application user. There is no refresh token: the client
+/// asks again with its credentials.
+fn client_credentials_grant(sim: &Shared, params: &Params) -> Result<Response, StatusCode> {
+    // A request that names no client at all is malformed; one that names the wrong client is refused.
+    if !params.contains_key("client_id") || !params.contains_key("client_secret") {
+        return Err(StatusCode::BAD_REQUEST);
+    }
+    let grant = &sim.config.client_credentials;
+    if !grant.enabled || !client_ok(sim, params) {
+        return Err(StatusCode::UNAUTHORIZED);
+    }
+    let users = &sim.config.users;
+    let user = match &grant.application_user {
+        Some(name) => users.iter().find(|u| &u.username == name),
+        None => users.first(),
+    }
+    .ok_or(StatusCode::UNAUTHORIZED)?;
+    sim.lock().stats.client_credentials_grants += 1;
+    Ok(issue(sim, &user.username, None))
 }
 
 fn client_ok(sim: &Shared, params: &Params) -> bool {
@@ -85,7 +112,7 @@ fn client_ok(sim: &Shared, params: &Params) -> bool {
         && params.get("client_secret") == Some(&sim.config.client_secret)
 }
 
-fn issue(sim: &Shared, username: &str, refresh_token: String) -> Response {
+fn issue(sim: &Shared, username: &str, refresh_token: Option<String>) -> Response {
     let access_token = random_token();
     let lifetime = sim.config.token_lifetime_secs;
     sim.lock().access_tokens.insert(
@@ -95,17 +122,20 @@ fn issue(sim: &Shared, username: &str, refresh_token: String) -> Response {
             expires_at: Instant::now() + Duration::from_secs(lifetime),
         },
     );
-    Json(json!({
+    let mut body = json!({
         "access_token": access_token,
-        "refresh_token": refresh_token,
         "scope": "useraccount",
         "token_type": "Bearer",
         "expires_in": lifetime,
-    }))
-    .into_response()
+    });
+    if let Some(refresh_token) = refresh_token {
+        body["refresh_token"] = json!(refresh_token);
+    }
+    Json(body).into_response()
 }
 
-/// ServiceNow gives the same answer for a bad client, an unknown user, a wrong password and a dead refresh token.
+/// ServiceNow gives the same answer for a bad client, an unknown user, a wrong password, a dead refresh token and a
+/// grant type the entry does not allow.
 fn refusal(sim: &Shared, status: StatusCode) -> Response {
     sim.lock().stats.failed_grants += 1;
     // Byte for byte ServiceNow's answer, key order included.

@@ -2,7 +2,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
@@ -13,9 +12,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use crate::faults::{self, RequestKind};
-use crate::oauth;
+use crate::faults::{self, Effect, RequestKind};
+use crate::query::EncodedQuery;
 use crate::state::{Inner, Record, Shared, now_text, sn_error};
+use crate::{oauth, ratelimit};
 
 /// A task table and how its records are numbered (`INC0010001`, …).
 struct TaskTable {
@@ -86,28 +86,29 @@ async fn list(
     if let Err(answer) = admit(&sim, RequestKind::TableRead, &headers, &table).await {
         return answer;
     }
-    let limit = params
-        .get("sysparm_limit")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(10_000);
+    let number = |name: &str, default: usize| {
+        params
+            .get(name)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(default)
+    };
+    let (limit, offset) = (number("sysparm_limit", 10_000), number("sysparm_offset", 0));
     let inner = sim.lock();
     let known = known_fields(&sim, &inner, &table);
-    let conditions = parse_query(params.get("sysparm_query").map_or("", String::as_str));
-    let matching: Vec<&Record> = inner
+    let query = EncodedQuery::parse(params.get("sysparm_query").map_or("", String::as_str));
+    let mut matching: Vec<&Record> = inner
         .table(&table)
-        .filter(|record| {
-            conditions.iter().all(|(field, value)| {
-                // An unknown field's condition is dropped, so it matches every row: ServiceNow does this too.
-                !known.contains(*field) || record.get(*field).map_or("", String::as_str) == *value
-            })
-        })
+        .filter(|record| query.matches(record, &known))
         .collect();
+    query.sort(&mut matching, &known);
     let result: Vec<Value> = matching
         .iter()
+        .skip(offset)
         .take(limit)
         .map(|record| render(&sim, record, &params, &known))
         .collect();
     let mut answer = Json(json!({ "result": result })).into_response();
+    // The count of every match, before paging: what a client pages through.
     answer
         .headers_mut()
         .insert("x-total-count", HeaderValue::from(matching.len()));
@@ -144,19 +145,50 @@ async fn create(
         Ok(admitted) => admitted,
         Err(answer) => return answer,
     };
-    let Some(fields) = parse_object(&body) else {
+    let Some(mut fields) = parse_object(&body) else {
         return bad_payload();
     };
-    let (record, known) = {
-        let mut inner = sim.lock();
-        let record = new_record(&sim, &inner, admitted.table, fields, &admitted.user);
-        inner.records.push(record.clone());
-        inner.stats.creates += 1;
-        let known = known_fields(&sim, &inner, &table);
-        (record, known)
+    let Admitted {
+        user,
+        effect,
+        table: task_table,
+    } = admitted;
+    if let Some(field) = &effect.drop_field {
+        fields.remove(field);
+    }
+    let store = {
+        let sim = sim.clone();
+        let table = table.clone();
+        move || {
+            let mut inner = sim.lock();
+            let mut record = new_record(&sim, &inner, task_table, fields, &user);
+            if let Some(field) = effect.drop_field {
+                record.entry(field).or_default();
+            }
+            inner.records.push(record.clone());
+            inner.stats.creates += 1;
+            let known = known_fields(&sim, &inner, &table);
+            (record, known)
+        }
+    };
+    let (record, known) = match effect.commit_after {
+        None => store(),
+        // A task of its own, so that the record is stored even when the client hangs up and its request is dropped.
+        Some(delay) => {
+            let late = tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                store()
+            });
+            match late.await {
+                Ok(stored) => stored,
+                Err(_) => {
+                    return sn_error(StatusCode::INTERNAL_SERVER_ERROR, "Insert failed", None);
+                }
+            }
+        }
     };
     // The record is stored; a lost answer must not undo that.
-    if let Some(hold) = admitted.hold {
+    if let Some(hold) = effect.hold {
         tokio::time::sleep(hold).await;
     }
     let location = format!(
@@ -203,12 +235,13 @@ async fn update(
 struct Admitted {
     /// The token's user.
     user: String,
-    /// How long a create must hold its answer after storing the record.
-    hold: Option<Duration>,
+    /// What a due fault asks of a create.
+    effect: Effect,
     table: &'static TaskTable,
 }
 
-/// The checks every Table API request passes, in ServiceNow's order: faults, authentication, table, ACL, format.
+/// The checks every Table API request passes, in ServiceNow's order: rate limit, faults, authentication, table,
+/// ACL, format.
 async fn admit(
     sim: &Shared,
     kind: RequestKind,
@@ -216,7 +249,10 @@ async fn admit(
     table: &str,
 ) -> Result<Admitted, Response> {
     sim.lock().stats.table_requests += 1;
-    let hold = faults::apply(sim, kind).await?;
+    if let Some(answer) = ratelimit::check(sim, kind) {
+        return Err(answer);
+    }
+    let effect = faults::apply(sim, kind).await?;
     let user = oauth::bearer_user(sim, headers).ok_or_else(|| {
         sn_error(
             StatusCode::UNAUTHORIZED,
@@ -252,7 +288,7 @@ async fn admit(
     }
     Ok(Admitted {
         user,
-        hold,
+        effect,
         table: task_table,
     })
 }
@@ -340,14 +376,6 @@ fn known_fields(sim: &Shared, inner: &Inner, table: &str) -> BTreeSet<String> {
             sim.config.notes_field.clone(),
         ])
         .chain(inner.table(table).flat_map(|record| record.keys().cloned()))
-        .collect()
-}
-
-/// `field=value` conditions joined by `^`; terms of any other form (`ORDERBY…`, other operators) are ignored.
-fn parse_query(query: &str) -> Vec<(&str, &str)> {
-    query
-        .split('^')
-        .filter_map(|term| term.split_once('='))
         .collect()
 }
 

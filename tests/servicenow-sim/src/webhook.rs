@@ -25,6 +25,9 @@ pub struct SimDecision {
     pub by: Option<String>,
     /// `Some(false)` closes the ticket.
     pub active: Option<bool>,
+    /// `Some(false)`: update the ticket but send no webhook, as when the business rule does not fire (its condition
+    /// is not met, or it is inactive). Default: send it.
+    pub send_webhook: Option<bool>,
 }
 
 /// The connector's answer to the webhook.
@@ -41,6 +44,10 @@ pub enum SimError {
     /// The record was updated, but there is nowhere to send the webhook.
     #[error("the ticket was updated, but no webhook target is configured")]
     NoWebhookTarget,
+    /// The record was updated and, as the decision asked (`send_webhook: Some(false)`), no webhook was sent. Checked
+    /// before the target, so it is the answer whether or not a target is configured.
+    #[error("the ticket was updated; the decision asked for no webhook")]
+    WebhookSuppressed,
     /// The record was updated, but the webhook did not get an HTTP answer.
     #[error("webhook delivery failed: {0}")]
     Delivery(#[from] reqwest::Error),
@@ -52,6 +59,7 @@ pub(crate) async fn decide(
     sys_id: &str,
     decision: SimDecision,
 ) -> Result<WebhookDelivery, SimError> {
+    let send = decision.send_webhook.unwrap_or(true);
     let target = {
         let mut inner = sim.lock();
         let record = inner.record_mut(table, sys_id).ok_or(SimError::NotFound)?;
@@ -69,6 +77,9 @@ pub(crate) async fn decide(
         let by = decision.by.unwrap_or_else(|| "sim.approver".into());
         record.insert("sys_updated_by".into(), by);
         record.insert("sys_updated_on".into(), now_text());
+        if !send {
+            return Err(SimError::WebhookSuppressed);
+        }
         inner.webhook.clone().ok_or(SimError::NoWebhookTarget)?
     };
     deliver(&target, table, sys_id).await

@@ -12,7 +12,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use servicenow_sim::{
-    Fault, FaultTarget, SimConfig, SimDecision, SimError, SimUser, Simulator, WebhookTarget,
+    ClientCredentials, Fault, FaultTarget, RateLimit, SimConfig, SimDecision, SimError, SimUser,
+    Simulator, WebhookTarget,
 };
 use sha2::Sha256;
 use tokio::sync::mpsc;
@@ -227,6 +228,129 @@ async fn expired_or_missing_access_tokens_are_unauthenticated() {
     assert_eq!(answer["expires_in"], 0);
     let (status, _, body) = get(&short, answer["access_token"].as_str().unwrap(), "incident").await;
     assert_eq!((status, body), (StatusCode::UNAUTHORIZED, unauthenticated));
+}
+
+fn client_credentials_form() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("grant_type", "client_credentials"),
+        ("client_id", "sim-client"),
+        ("client_secret", "sim-client-secret"),
+    ]
+}
+
+#[tokio::test]
+async fn client_credentials_grant_acts_as_the_application_user() {
+    let sim = start().await;
+    let answer = grant(&sim, &client_credentials_form()).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let answer: Value = answer.json().await.unwrap();
+    let fields = answer.as_object().unwrap();
+    assert!(!fields.contains_key("refresh_token"));
+    assert_eq!(answer["scope"], "useraccount");
+    assert_eq!(answer["token_type"], "Bearer");
+    assert_eq!(answer["expires_in"], 1799);
+    let token = answer["access_token"].as_str().unwrap();
+    // By default the token acts as the first configured user.
+    let record = create(&sim, token, "sc_task", json!({})).await;
+    assert_eq!(record["sys_created_by"], "svc.pm.connector");
+    let stats = sim.stats();
+    assert_eq!(
+        (
+            stats.client_credentials_grants,
+            stats.password_grants,
+            stats.failed_grants
+        ),
+        (1, 0, 0)
+    );
+
+    // A named application user brings its own table access.
+    let sim = Simulator::start(SimConfig {
+        users: vec![
+            SimUser {
+                username: "svc.pm.connector".into(),
+                password: "sim-password".into(),
+                tables: None,
+            },
+            SimUser {
+                username: "pm.app".into(),
+                password: "unused".into(),
+                tables: Some(vec!["incident".into()]),
+            },
+        ],
+        client_credentials: ClientCredentials {
+            enabled: true,
+            application_user: Some("pm.app".into()),
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let answer: Value = grant(&sim, &client_credentials_form())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = answer["access_token"].as_str().unwrap();
+    let record = create(&sim, token, "incident", json!({})).await;
+    assert_eq!(record["sys_created_by"], "pm.app");
+    let (status, _, body) = get(&sim, token, "sc_task").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        body,
+        sn_error(
+            "User Not Authorized",
+            json!("ACL restricts access to table sc_task")
+        )
+    );
+}
+
+#[tokio::test]
+async fn refused_client_credentials_grants_look_like_every_other_refusal() {
+    let sim = start().await;
+    for (field, wrong) in [
+        ("client_id", "other-client"),
+        ("client_secret", "wrong-secret"),
+    ] {
+        let mut form = client_credentials_form();
+        form.iter_mut().find(|(name, _)| *name == field).unwrap().1 = wrong;
+        let answer = grant(&sim, &form).await;
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED, "{field}");
+        assert_eq!(answer.text().await.unwrap(), DENIED, "{field}");
+    }
+    let stats = sim.stats();
+    assert_eq!(
+        (stats.client_credentials_grants, stats.failed_grants),
+        (0, 2)
+    );
+
+    let disabled = Simulator::start(SimConfig {
+        client_credentials: ClientCredentials {
+            enabled: false,
+            application_user: None,
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let answer = grant(&disabled, &client_credentials_form()).await;
+    assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.text().await.unwrap(), DENIED);
+    // The password grant of the same entry still works.
+    tokens(&disabled).await;
+
+    let unknown_user = Simulator::start(SimConfig {
+        client_credentials: ClientCredentials {
+            enabled: true,
+            application_user: Some("nobody".into()),
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let answer = grant(&unknown_user, &client_credentials_form()).await;
+    assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.text().await.unwrap(), DENIED);
+    assert_eq!(unknown_user.stats().client_credentials_grants, 0);
 }
 
 // --- Table API ---
@@ -560,6 +684,222 @@ async fn an_accept_header_without_json_is_not_acceptable() {
     }
 }
 
+/// The `number` of every row of a list answer.
+fn numbers(body: &Value) -> Vec<&str> {
+    body["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["number"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn query_operators_compare_as_text() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    // INC0010001…INC0010004
+    for (due, site) in [
+        ("2025-03-01 10:00:00", "b"),
+        ("2025-01-15 08:30:00", "a"),
+        ("2025-03-01 09:59:59", "c"),
+        ("2024-12-31 23:59:59", "a"),
+    ] {
+        create(
+            &sim,
+            &token,
+            "incident",
+            json!({"u_due": due, "u_site": site}),
+        )
+        .await;
+    }
+    let list = |query: &str| {
+        let (sim, token) = (&sim, &token);
+        let query = query.to_owned();
+        async move {
+            let answer = table_call(sim, reqwest::Method::GET, "incident", token)
+                .query(&[("sysparm_query", query.as_str())])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), StatusCode::OK);
+            let total = answer.headers()["x-total-count"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            let body: Value = answer.json().await.unwrap();
+            assert_eq!(total, body["result"].as_array().unwrap().len().to_string());
+            numbers(&body).join(",")
+        }
+    };
+    assert_eq!(list("u_site!=a").await, "INC0010001,INC0010003");
+    assert_eq!(list("u_due>2025-03-01 09:59:59").await, "INC0010001");
+    assert_eq!(
+        list("u_due>=2025-03-01 09:59:59").await,
+        "INC0010001,INC0010003"
+    );
+    assert_eq!(list("u_due<2025-01-15 08:30:00").await, "INC0010004");
+    assert_eq!(
+        list("u_due<=2025-01-15 08:30:00").await,
+        "INC0010002,INC0010004"
+    );
+    assert_eq!(
+        list("u_due>=2025-01-01 00:00:00^u_site=a").await,
+        "INC0010002"
+    );
+    assert_eq!(
+        list("number>INC0010002^number<INC0010004").await,
+        "INC0010003"
+    );
+    // An unknown field's condition is dropped, whatever its operator.
+    assert_eq!(
+        list("u_sight!=a^u_due>2025-02-01 00:00:00").await,
+        "INC0010001,INC0010003"
+    );
+}
+
+#[tokio::test]
+async fn orderby_sorts_and_offset_pages_after_counting() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    for (site, rank) in [("b", "1"), ("a", "2"), ("b", "3"), ("a", "1"), ("c", "2")] {
+        create(
+            &sim,
+            &token,
+            "incident",
+            json!({"u_site": site, "u_rank": rank}),
+        )
+        .await;
+    }
+    let list = |params: Vec<(&'static str, &'static str)>| {
+        let (sim, token) = (&sim, &token);
+        async move {
+            let answer = table_call(sim, reqwest::Method::GET, "incident", token)
+                .query(&params)
+                .send()
+                .await
+                .unwrap();
+            let total: usize = answer.headers()["x-total-count"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let body: Value = answer.json().await.unwrap();
+            (total, numbers(&body).join(","))
+        }
+    };
+    let query = |q: &'static str| vec![("sysparm_query", q)];
+    // Creation order without ORDERBY.
+    assert_eq!(
+        list(vec![]).await.1,
+        "INC0010001,INC0010002,INC0010003,INC0010004,INC0010005"
+    );
+    // Ties keep creation order.
+    assert_eq!(
+        list(query("ORDERBYu_site")).await.1,
+        "INC0010002,INC0010004,INC0010001,INC0010003,INC0010005"
+    );
+    assert_eq!(
+        list(query("ORDERBYDESCnumber")).await.1,
+        "INC0010005,INC0010004,INC0010003,INC0010002,INC0010001"
+    );
+    // Several terms apply in order: site first, then rank descending.
+    assert_eq!(
+        list(query("ORDERBYu_site^ORDERBYDESCu_rank")).await.1,
+        "INC0010002,INC0010004,INC0010003,INC0010001,INC0010005"
+    );
+    // An ORDERBY on an unknown field is ignored.
+    assert_eq!(
+        list(query("ORDERBYDESCu_nothing")).await.1,
+        "INC0010001,INC0010002,INC0010003,INC0010004,INC0010005"
+    );
+    // Filter, sort, then page; the total is the match count before paging.
+    let page = |offset: &'static str| {
+        vec![
+            ("sysparm_query", "u_site!=c^ORDERBYDESCu_rank^ORDERBYnumber"),
+            ("sysparm_limit", "2"),
+            ("sysparm_offset", offset),
+        ]
+    };
+    assert_eq!(list(page("0")).await, (4, "INC0010003,INC0010002".into()));
+    assert_eq!(list(page("2")).await, (4, "INC0010001,INC0010004".into()));
+    assert_eq!(list(page("4")).await, (4, String::new()));
+}
+
+#[tokio::test]
+async fn the_ticket_link_opens_an_escaped_page_of_the_ticket() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    let record = create(
+        &sim,
+        &token,
+        "incident",
+        json!({
+            "short_description": "<script>alert(\"x\")</script> & 'co'",
+            "description": "Capture on host-7",
+            "correlation_id": "req-page",
+        }),
+    )
+    .await;
+    let sys_id = record["sys_id"].as_str().unwrap();
+    sim.update(
+        "incident",
+        sys_id,
+        [
+            ("u_pm_duration", "4 hours"),
+            ("close_notes", "OK for the capture"),
+            ("approval", "approved"),
+        ],
+    )
+    .unwrap();
+    let ticket = sim.ticket("incident", sys_id).unwrap();
+
+    // The link the connector hands out encodes the inner URI; an unencoded one is read the same way.
+    for uri in [
+        format!("incident.do%3Fsys_id%3D{sys_id}"),
+        format!("incident.do?sys_id={sys_id}"),
+    ] {
+        let answer = reqwest::get(format!("{}/nav_to.do?uri={uri}", sim.base_url()))
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK, "{uri}");
+        assert!(
+            answer.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let page = answer.text().await.unwrap();
+        assert!(page.starts_with("<!DOCTYPE html>"));
+        for shown in [
+            "INC0010001",
+            "Capture on host-7",
+            "req-page",
+            "approved",
+            "true",
+            "4 hours",
+            "OK for the capture",
+            ticket["sys_updated_on"].as_str().unwrap(),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;co&#39;",
+        ] {
+            assert!(page.contains(shown), "{shown} missing from {page}");
+        }
+        assert!(!page.contains("<script>"));
+    }
+
+    for uri in [
+        "incident.do%3Fsys_id%3D0123456789abcdef0123456789abcdef".to_owned(),
+        format!("sc_task.do%3Fsys_id%3D{sys_id}"),
+        "incident.do".to_owned(),
+    ] {
+        let answer = reqwest::get(format!("{}/nav_to.do?uri={uri}", sim.base_url()))
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{uri}");
+        assert!(answer.text().await.unwrap().starts_with("<!DOCTYPE html>"));
+    }
+}
+
 // --- Faults ---
 
 #[tokio::test]
@@ -681,6 +1021,309 @@ async fn a_lost_create_response_still_stores_the_ticket() {
     assert_eq!(body["result"][0]["number"], "INC0010001");
 }
 
+#[tokio::test]
+async fn rate_limit_refuses_requests_beyond_the_limit_until_the_window_ends() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    sim.set_rate_limit(Some(RateLimit {
+        limit: 2,
+        window_secs: 2,
+        target: FaultTarget::AnyTable,
+    }));
+    let window_start = Instant::now();
+    assert_eq!(get(&sim, &token, "incident").await.0, StatusCode::OK);
+    create(&sim, &token, "incident", json!({})).await;
+    for _ in 0..2 {
+        let (status, headers, body) = get(&sim, &token, "incident").await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            body,
+            sn_error(
+                "Rate limit exceeded",
+                json!("Rate limit of 2 requests per hour for Table API exceeded")
+            )
+        );
+        let retry_after: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=2).contains(&retry_after), "{retry_after}");
+        assert_eq!(headers["x-ratelimit-limit"], "2");
+        let reset: i64 = headers["x-ratelimit-reset"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            (reset - chrono::Utc::now().timestamp() - 1).abs() <= 2,
+            "{reset}"
+        );
+    }
+    // The token endpoint is not the rule's target.
+    tokens(&sim).await;
+    let stats = sim.stats();
+    assert_eq!((stats.rate_limited, stats.table_requests), (2, 4));
+
+    // The next window admits `limit` more: the refusals did not count.
+    tokio::time::sleep(
+        (window_start + Duration::from_millis(2_050)).saturating_duration_since(Instant::now()),
+    )
+    .await;
+    assert_eq!(get(&sim, &token, "incident").await.0, StatusCode::OK);
+    assert_eq!(get(&sim, &token, "incident").await.0, StatusCode::OK);
+    assert_eq!(
+        get(&sim, &token, "incident").await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+
+    sim.set_rate_limit(None);
+    for _ in 0..3 {
+        assert_eq!(get(&sim, &token, "incident").await.0, StatusCode::OK);
+    }
+    assert_eq!(sim.stats().rate_limited, 3);
+}
+
+#[tokio::test]
+async fn rate_limit_over_http_and_from_the_config() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    let client = Client::new();
+    let answer = client
+        .put(format!("{}/sim/rate-limit", sim.base_url()))
+        .json(&json!({"limit": 1, "windowSecs": 3600, "target": "tableCreate"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    for _ in 0..3 {
+        assert_eq!(get(&sim, &token, "incident").await.0, StatusCode::OK);
+    }
+    create(&sim, &token, "incident", json!({})).await;
+    let answer = table_call(&sim, reqwest::Method::POST, "incident", &token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::TOO_MANY_REQUESTS);
+    let headers = answer.headers();
+    let retry_after: i64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((3595..=3600).contains(&retry_after), "{retry_after}");
+    assert_eq!(headers["x-ratelimit-limit"], "1");
+    let reset: i64 = headers["x-ratelimit-reset"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((reset - chrono::Utc::now().timestamp() - 3600).abs() <= 2);
+    assert_eq!(sim.stats().creates, 1);
+    let stats: Value = client
+        .get(format!("{}/sim/stats", sim.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["rateLimited"], 1);
+
+    // A reset keeps the rule but starts a new window.
+    client
+        .post(format!("{}/sim/reset", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
+    let token = access_token(&sim).await;
+    create(&sim, &token, "incident", json!({})).await;
+    let answer = table_call(&sim, reqwest::Method::POST, "incident", &token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::TOO_MANY_REQUESTS);
+
+    let answer = client
+        .put(format!("{}/sim/rate-limit", sim.base_url()))
+        .json(&Value::Null)
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    create(&sim, &token, "incident", json!({})).await;
+
+    // A rule in the config is in force from the start, here on the token endpoint.
+    let config: SimConfig =
+        serde_json::from_str(r#"{"rateLimit": {"limit": 1, "target": "oauth"}}"#).unwrap();
+    let rule = config.rate_limit.clone().unwrap();
+    assert_eq!((rule.limit, rule.window_secs), (1, 3600));
+    let limited = Simulator::start(config).await.unwrap();
+    tokens(&limited).await;
+    let answer = grant(&limited, &password_form()).await;
+    assert_eq!(answer.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(
+        body["error"]["detail"],
+        "Rate limit of 1 requests per hour for OAuth token endpoint exceeded"
+    );
+    let stats = limited.stats();
+    assert_eq!(
+        (
+            stats.password_grants,
+            stats.failed_grants,
+            stats.rate_limited
+        ),
+        (1, 0, 1)
+    );
+}
+
+#[tokio::test]
+async fn a_late_commit_stores_the_ticket_only_after_the_delay() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    sim.inject(Fault::CommitLate {
+        delay_millis: 1_500,
+        times: 1,
+    });
+    let impatient = Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let sent = Instant::now();
+    let error = impatient
+        .post(format!("{}/api/now/table/incident", sim.base_url()))
+        .bearer_auth(&token)
+        .json(&json!({"correlation_id": "req-late"}))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.is_timeout());
+    // The retry's look-up, during the delay, finds nothing: unlike a lost response, nothing is stored yet.
+    let (_, headers, body) = get(
+        &sim,
+        &token,
+        "incident?sysparm_query=correlation_id=req-late",
+    )
+    .await;
+    assert_eq!(headers["x-total-count"], "0");
+    assert_eq!(body["result"], json!([]));
+    assert!(sim.tickets().is_empty());
+    assert_eq!(sim.stats().creates, 0);
+
+    // Well after the delay, with room for a slow, shared machine.
+    tokio::time::sleep(
+        (sent + Duration::from_millis(2_300)).saturating_duration_since(Instant::now()),
+    )
+    .await;
+    let tickets = sim.tickets();
+    assert_eq!(tickets.len(), 1);
+    assert_eq!(tickets[0]["correlation_id"], "req-late");
+    assert_eq!(sim.stats().creates, 1);
+
+    // A patient client gets its 201 after the delay, for a record that exists by then.
+    sim.inject(Fault::CommitLate {
+        delay_millis: 300,
+        times: 1,
+    });
+    let started = Instant::now();
+    let record = create(
+        &sim,
+        &token,
+        "incident",
+        json!({"correlation_id": "req-slow"}),
+    )
+    .await;
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_eq!(record["number"], "INC0010002");
+    let sys_id = record["sys_id"].as_str().unwrap();
+    assert_eq!(
+        sim.ticket("incident", sys_id).unwrap()["correlation_id"],
+        "req-slow"
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_field_is_stored_empty_and_the_create_still_succeeds() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    let answer = Client::new()
+        .post(format!("{}/sim/faults", sim.base_url()))
+        .json(&json!({"kind": "dropField", "field": "correlation_id", "times": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    // Reads and updates leave the fault queued.
+    assert_eq!(get(&sim, &token, "incident").await.0, StatusCode::OK);
+    for id in ["req-1", "req-2"] {
+        let record = create(
+            &sim,
+            &token,
+            "incident",
+            json!({"correlation_id": id, "short_description": "kept"}),
+        )
+        .await;
+        assert_eq!(record["correlation_id"], "", "{id}");
+        assert_eq!(record["short_description"], "kept");
+        let stored = sim
+            .ticket("incident", record["sys_id"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(stored["correlation_id"], "");
+        assert_eq!(stored["short_description"], "kept");
+    }
+    let record = create(&sim, &token, "incident", json!({"correlation_id": "req-3"})).await;
+    assert_eq!(record["correlation_id"], "req-3");
+
+    // A custom field is dropped the same way.
+    sim.inject(Fault::DropField {
+        field: "u_site".into(),
+        times: 1,
+    });
+    let record = create(&sim, &token, "incident", json!({"u_site": "b"})).await;
+    assert_eq!(record["u_site"], "");
+    assert_eq!(sim.stats().creates, 4);
+}
+
+#[tokio::test]
+async fn html_fault_answers_a_hibernating_instance_page() {
+    let sim = start().await;
+    sim.inject(Fault::Html {
+        target: FaultTarget::Oauth,
+        status: 200,
+        times: 1,
+    });
+    let answer = grant(&sim, &password_form()).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert!(
+        answer.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let page = answer.text().await.unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.to_lowercase().contains("instance is hibernating"));
+    let stats = sim.stats();
+    assert_eq!((stats.password_grants, stats.failed_grants), (0, 0));
+    let token = access_token(&sim).await;
+
+    let answer = Client::new()
+        .post(format!("{}/sim/faults", sim.base_url()))
+        .json(&json!({"kind": "html", "target": "anyTable", "status": 503}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    let answer = table_call(&sim, reqwest::Method::GET, "incident", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        answer.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(answer.text().await.unwrap().contains("hibernating"));
+    assert_eq!(get(&sim, &token, "incident").await.0, StatusCode::OK);
+}
+
 // --- Decisions and the webhook ---
 
 struct Received {
@@ -740,6 +1383,7 @@ async fn decide_updates_the_ticket_and_sends_a_signed_webhook() {
                 notes: Some("Approved for the capture".into()),
                 by: Some("alice.approver".into()),
                 active: Some(false),
+                send_webhook: None,
             },
         )
         .await
@@ -828,6 +1472,60 @@ async fn decide_without_a_ticket_or_a_target() {
     assert!(matches!(untargeted, Err(SimError::NoWebhookTarget)));
     // The ticket is closed all the same.
     assert_eq!(sim.ticket("incident", &sys_id).unwrap()["active"], "false");
+}
+
+#[tokio::test]
+async fn a_decision_without_a_webhook_updates_the_ticket_only() {
+    let sim = start().await;
+    let (url, mut received) = webhook_receiver().await;
+    sim.set_webhook(Some(WebhookTarget {
+        url,
+        secret: "s".into(),
+    }));
+    let token = access_token(&sim).await;
+    let sys_id = create(&sim, &token, "incident", json!({})).await["sys_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let decision = SimDecision {
+        approval: Some("approved".into()),
+        send_webhook: Some(false),
+        ..SimDecision::default()
+    };
+    let silent = sim.decide("incident", &sys_id, decision).await;
+    assert!(matches!(silent, Err(SimError::WebhookSuppressed)));
+    assert_eq!(
+        sim.ticket("incident", &sys_id).unwrap()["approval"],
+        "approved"
+    );
+
+    let answer = Client::new()
+        .post(format!(
+            "{}/sim/tickets/incident/{sys_id}/decide",
+            sim.base_url()
+        ))
+        .json(&json!({"approval": "rejected", "sendWebhook": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(
+        answer.json::<Value>().await.unwrap(),
+        json!({"webhook": null, "sent": false})
+    );
+    assert_eq!(
+        sim.ticket("incident", &sys_id).unwrap()["approval"],
+        "rejected"
+    );
+
+    // Only the decision that sends one arrives.
+    let decision = SimDecision {
+        send_webhook: Some(true),
+        ..SimDecision::default()
+    };
+    sim.decide("incident", &sys_id, decision).await.unwrap();
+    received.recv().await.unwrap();
+    assert!(received.try_recv().is_err());
 }
 
 // --- The control API and the rest ---
@@ -966,6 +1664,135 @@ async fn control_api_drives_the_simulator_over_http() {
 }
 
 #[tokio::test]
+async fn tickets_are_read_and_changed_without_a_decision() {
+    let sim = start().await;
+    let (url, mut received) = webhook_receiver().await;
+    sim.set_webhook(Some(WebhookTarget {
+        url,
+        secret: "s".into(),
+    }));
+    let token = access_token(&sim).await;
+    let record = create(&sim, &token, "incident", json!({"approval": "requested"})).await;
+    let sys_id = record["sys_id"].as_str().unwrap();
+    let client = Client::new();
+    let ticket_url = format!("{}/sim/tickets/incident/{sys_id}", sim.base_url());
+
+    let answer = client.get(&ticket_url).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let stored: Value = answer.json().await.unwrap();
+    assert_eq!(stored, sim.ticket("incident", sys_id).unwrap());
+    assert_eq!(stored["approval"], "requested");
+
+    // sys_updated_on has whole seconds: let one pass so that the change shows.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let updated = sim
+        .update(
+            "incident",
+            sys_id,
+            [
+                ("approval", "approved"),
+                ("u_pm_duration", "2 hours"),
+                ("sys_id", "forged"),
+            ],
+        )
+        .unwrap();
+    assert_eq!(updated["approval"], "approved");
+    assert_eq!(updated["u_pm_duration"], "2 hours");
+    assert_eq!(updated["sys_id"], sys_id);
+    assert_eq!(updated["sys_updated_by"], "sim.admin");
+    let (created, changed) = (
+        updated["sys_created_on"].as_str().unwrap(),
+        updated["sys_updated_on"].as_str().unwrap(),
+    );
+    assert!(changed > created, "{changed} after {created}");
+    assert_eq!(sim.ticket("incident", sys_id).unwrap(), updated);
+
+    let answer = client
+        .patch(&ticket_url)
+        .json(
+            &json!({"close_notes": "Closed by hand", "active": "false", "sys_updated_by": "carol"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["close_notes"], "Closed by hand");
+    assert_eq!(body["active"], "false");
+    assert_eq!(body["sys_updated_by"], "carol");
+    assert_eq!(body["approval"], "approved");
+    let (_, _, read) = get(&sim, &token, &format!("incident/{sys_id}")).await;
+    assert_eq!(read["result"]["close_notes"], "Closed by hand");
+
+    // No change is a decision: no webhook went out.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(received.try_recv().is_err());
+
+    let missing = format!("{}/sim/tickets/incident/nope", sim.base_url());
+    assert_eq!(
+        client.get(&missing).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let answer = client
+        .patch(&missing)
+        .json(&json!({"approval": "approved"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::NOT_FOUND);
+    assert!(matches!(
+        sim.update("incident", "nope", [("approval", "approved")]),
+        Err(SimError::NotFound)
+    ));
+    // A record lives in its own table only.
+    assert!(sim.update("sc_task", sys_id, [("a", "b")]).is_err());
+}
+
+#[tokio::test]
+async fn whoami_names_the_process_that_answers() {
+    let before = chrono::Utc::now();
+    let sim = start().await;
+    let answer: Value = reqwest::get(format!("{}/sim/whoami", sim.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["name"], "servicenow-sim");
+    assert_eq!(answer["pid"], std::process::id());
+    let started = chrono::DateTime::parse_from_rfc3339(answer["startedAt"].as_str().unwrap())
+        .unwrap()
+        .to_utc();
+    assert!(started >= before && started <= chrono::Utc::now());
+    let me = sim.whoami();
+    assert_eq!(
+        (me.name.as_str(), me.pid, me.started_at),
+        ("servicenow-sim", std::process::id(), started)
+    );
+    // Another simulator in the same process started later.
+    let other = start().await;
+    assert!(other.whoami().started_at >= started);
+}
+
+#[tokio::test]
+async fn new_counters_show_in_the_stats_once_used() {
+    let sim = start().await;
+    let answer = grant(&sim, &client_credentials_form()).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let stats: Value = reqwest::get(format!("{}/sim/stats", sim.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        stats,
+        json!({"passwordGrants": 0, "refreshGrants": 0, "failedGrants": 0, "tableRequests": 0, "creates": 0,
+               "clientCredentialsGrants": 1})
+    );
+}
+
+#[tokio::test]
 async fn the_instance_answers_http_at_its_root() {
     let sim = start().await;
     assert!(!sim.base_url().ends_with('/'));
@@ -1004,4 +1831,38 @@ fn config_json_is_camel_case_with_defaults() {
         serde_json::from_str(r#"{"approval": "approved", "active": false}"#).unwrap();
     assert_eq!(decision.active, Some(false));
     assert_eq!(decision.by, None);
+}
+
+#[test]
+fn new_config_and_decision_json() {
+    let config: SimConfig = serde_json::from_str(
+        r#"{"clientCredentials": {"applicationUser": "pm.app"},
+            "rateLimit": {"limit": 5, "windowSecs": 60, "target": "tableRead"}}"#,
+    )
+    .unwrap();
+    assert!(config.client_credentials.enabled);
+    assert_eq!(
+        config.client_credentials.application_user.as_deref(),
+        Some("pm.app")
+    );
+    assert_eq!(
+        config.rate_limit,
+        Some(RateLimit {
+            limit: 5,
+            window_secs: 60,
+            target: FaultTarget::TableRead
+        })
+    );
+    let config: SimConfig =
+        serde_json::from_str(r#"{"clientCredentials": {"enabled": false}}"#).unwrap();
+    assert!(!config.client_credentials.enabled);
+    assert_eq!(config.client_credentials.application_user, None);
+    let config: SimConfig = serde_json::from_str("{}").unwrap();
+    assert!(config.client_credentials.enabled);
+    assert_eq!(config.rate_limit, None);
+
+    let decision: SimDecision = serde_json::from_str(r#"{"sendWebhook": false}"#).unwrap();
+    assert_eq!(decision.send_webhook, Some(false));
+    let decision: SimDecision = serde_json::from_str("{}").unwrap();
+    assert_eq!(decision.send_webhook, None);
 }
