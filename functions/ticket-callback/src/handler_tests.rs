@@ -95,6 +95,7 @@ impl World {
             notes: Some("Approved for the capture".into()),
             by: Some("alice.approver".into()),
             active,
+            send_webhook: None,
         };
         let _no_webhook_target = self.sim.decide("incident", sys_id, decision).await;
     }
