@@ -9,8 +9,10 @@
 //!   wiring, logging), which the functions' `main.rs` and handlers use.
 
 pub mod domain;
+pub mod dynamodb_stream;
 pub mod http;
 pub mod outbound;
+pub mod pmcloud;
 pub mod rules;
 pub mod runtime;
 pub mod secrets;

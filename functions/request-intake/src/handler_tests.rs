@@ -6,7 +6,6 @@ use http::HeaderValue;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION};
 use serde_json::{Value, json};
 use shared::domain::ids::{PmcRequestId, RequestId};
-use shared::domain::status::Status;
 use shared::http::lambda::api_request;
 use shared::secrets::StaticSettings;
 use shared::store::{CreateOutcome, DynamoStore, MemoryStore, ReplaceOutcome, StoreError};
@@ -360,13 +359,9 @@ impl<S: RequestStore> RequestStore for OneCallAtATime<S> {
         let _turn = self.gate.lock().await;
         self.inner.find_by_pmc_request_id(id).await
     }
-    async fn replace(
-        &self,
-        next: &RequestRecord,
-        expected: Status,
-    ) -> Result<ReplaceOutcome, StoreError> {
+    async fn replace(&self, next: &RequestRecord) -> Result<ReplaceOutcome, StoreError> {
         let _turn = self.gate.lock().await;
-        self.inner.replace(next, expected).await
+        self.inner.replace(next).await
     }
 }
 

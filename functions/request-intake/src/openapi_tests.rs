@@ -8,9 +8,8 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION};
 use serde_json::json;
 use shared::domain::duration::Duration;
 use shared::domain::ids::{PmcRequestId, RequestId, SysId};
-use shared::domain::record::{Decision, Failure, FailureCode, Outcome};
+use shared::domain::record::{Decision, Failure, FailureCode, NotificationState, Outcome};
 use shared::domain::settings::Settings;
-use shared::domain::status::Status;
 use shared::domain::ticket::{TaskType, Ticket};
 use shared::secrets::{SettingsError, StaticSettings};
 use shared::store::{CreateOutcome, MemoryStore, ReplaceOutcome, StoreError};
@@ -54,7 +53,7 @@ impl RequestStore for DownStore {
     ) -> Result<Option<RequestRecord>, StoreError> {
         Err(StoreError::Unavailable("throttled".into()))
     }
-    async fn replace(&self, _: &RequestRecord, _: Status) -> Result<ReplaceOutcome, StoreError> {
+    async fn replace(&self, _: &RequestRecord) -> Result<ReplaceOutcome, StoreError> {
         Err(StoreError::Unavailable("throttled".into()))
     }
 }
@@ -131,13 +130,23 @@ async fn the_resource_conforms_in_every_status(coverage: &mut Coverage) {
             .decided(
                 decision(Outcome::Approved, Some(Duration::Hours(4))),
                 ticket.clone(),
+                true,
                 now,
             )
             .unwrap(),
         ticketed
-            .decided(decision(Outcome::Denied, None), ticket.clone(), now)
+            .decided(
+                decision(Outcome::Approved, Some(Duration::Hours(4))),
+                ticket.clone(),
+                true,
+                now,
+            )
+            .unwrap()
+            .push_ended(NotificationState::Delivered, None, 1, now),
+        ticketed
+            .decided(decision(Outcome::Denied, None), ticket.clone(), false, now)
             .unwrap(),
-        ticketed.cancelled(ticket.clone(), now).unwrap(),
+        ticketed.cancelled(ticket.clone(), true, now).unwrap(),
         pending
             .failed(
                 Failure {
@@ -149,9 +158,13 @@ async fn the_resource_conforms_in_every_status(coverage: &mut Coverage) {
             .unwrap(),
     ];
     for state in states {
-        // Put the record in this state whatever it is now (the in-memory store checks only the status).
+        // Put the record in this state whatever it is now.
         let current = store.get(&request_id).await.unwrap().unwrap();
-        store.replace(&state, current.status).await.unwrap();
+        let state = RequestRecord {
+            revision: current.revision,
+            ..state
+        };
+        store.replace(&state).await.unwrap();
         let by_id = handle(&intake, get_path(&format!("/v1/requests/{id}"))).await;
         assert_eq!(body(&by_id)["status"], state.status.as_str());
         coverage.check("GET", REQUEST, &by_id);

@@ -3,23 +3,34 @@
 
 use super::*;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use pmcloud_sim::PmCloudSim;
 use serde_json::{Value, json};
 use servicenow_sim::{Fault, FaultTarget, SimConfig, SimUser, Simulator};
 use shared::http::lambda::api_request;
 use shared::outbound::http_client_with_timeout;
+use shared::pmcloud::PmCloudClient;
 use shared::secrets::StaticSettings;
 use shared::servicenow::ServiceNowClient;
 use std::time::Duration;
-use test_support::simulator_secret;
+use test_support::{simulator_secret, with_pm_cloud};
 
 // The setup below is `pub(super)` because `openapi_tests.rs` builds its validators and requests with it.
 
-const SECRETS: [&str; 3] = ["sim-password", "sim-client-secret", "local-dev-pmc-key"];
+const SECRETS: [&str; 4] = [
+    "sim-password",
+    "sim-client-secret",
+    "local-dev-pmc-key",
+    "pmc-client-secret",
+];
 
 /// A validator over any settings source (the OpenAPI tests also need one whose secret cannot be read).
 pub(super) fn validator_of<C: SettingsSource>(settings: C) -> Validator<C> {
-    let servicenow = ServiceNowClient::new(http_client_with_timeout(Duration::from_millis(800)));
-    Validator::new(SettingsValidator::new(servicenow), settings)
+    let http = http_client_with_timeout(Duration::from_millis(800));
+    let rules = SettingsValidator::new(
+        ServiceNowClient::new(http.clone()),
+        PmCloudClient::new(http),
+    );
+    Validator::new(rules, settings)
 }
 
 pub(super) fn validator(secret: String) -> Validator<StaticSettings> {
@@ -62,12 +73,35 @@ pub(super) fn report_in(response: &ApiResponse) -> Value {
     serde_json::from_str(response.body()).unwrap()
 }
 
-/// Asserts the checks' names and order, that the ones before `failing` passed and the ones after were skipped,
-/// and returns the failing check.
+const CHECKS: [&str; 5] = ["config", "connect", "oauth", "table_access", "pmcloud"];
+
+/// Asserts the checks' names and order, that the ServiceNow ones before `failing` passed and the ones after were
+/// skipped, and returns the failing check. (These settings carry no `pmCloud`: its check is ok and skipped once
+/// `config` passed.)
 fn failing_check(report: &Value, failing: &str) -> Value {
     let checks = report["checks"].as_array().unwrap();
     let names: Vec<&str> = checks.iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["config", "connect", "oauth", "table_access"]);
+    assert_eq!(names, CHECKS);
+    let pmcloud = &checks[4];
+    if failing == "config" {
+        assert_eq!(
+            (pmcloud["ok"].clone(), pmcloud["skipped"].clone()),
+            (json!(false), json!(true))
+        );
+    } else {
+        assert_eq!(
+            (pmcloud["ok"].clone(), pmcloud["skipped"].clone()),
+            (json!(true), json!(true)),
+            "{pmcloud}"
+        );
+        assert!(
+            pmcloud["detail"]
+                .as_str()
+                .unwrap()
+                .contains("not configured")
+        );
+    }
+    let checks = &checks[..4];
     assert_eq!(report["valid"], false);
     let at = names.iter().position(|n| *n == failing).unwrap();
     for check in &checks[..at] {
@@ -91,24 +125,27 @@ fn failing_check(report: &Value, failing: &str) -> Value {
 }
 
 #[tokio::test]
-async fn valid_stored_settings_pass_all_four_checks_and_write_nothing() {
+async fn valid_stored_settings_pass_all_five_checks_and_write_nothing() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    let report = report(
-        &validator(simulator_secret(&sim.base_url())),
-        fixture("validate-stored.json"),
-    )
-    .await;
+    let pmc = PmCloudSim::start(pmcloud_sim::SimConfig::default())
+        .await
+        .unwrap();
+    let secret = with_pm_cloud(&simulator_secret(&sim.base_url()), &pmc.base_url());
+    let report = report(&validator(secret), fixture("validate-stored.json")).await;
     assert_eq!(report["valid"], true, "{report}");
     let checks = report["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 4);
+    assert_eq!(checks.len(), 5);
     assert!(
         checks
             .iter()
             .all(|c| c["ok"] == true && c.get("skipped").is_none() && c["detail"].is_string())
     );
     assert!(checks[3]["detail"].as_str().unwrap().contains("incident"));
+    assert!(checks[4]["detail"].as_str().unwrap().contains("pmc-client"));
     assert_eq!(sim.stats().creates, 0);
     assert!(sim.tickets().is_empty());
+    assert_eq!(pmc.stats().token_grants, 1);
+    assert_eq!(pmc.stats().notification_calls, 0, "nothing is pushed");
 }
 
 #[tokio::test]
@@ -363,4 +400,143 @@ async fn bad_bodies_and_methods_are_refused() {
     let response = handle(&validator, get).await;
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(response.headers()[http::header::ALLOW], "POST");
+}
+
+#[tokio::test]
+async fn pmcloud_is_ok_and_skipped_without_pm_cloud() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let report = report(
+        &validator(simulator_secret(&sim.base_url())),
+        fixture("validate-stored.json"),
+    )
+    .await;
+    assert_eq!(report["valid"], true, "{report}");
+    assert_eq!(
+        report["checks"][4],
+        json!({"name": "pmcloud", "ok": true, "skipped": true,
+               "detail": "pmCloud is not configured: decisions are not pushed to PM Cloud, which reads them with GET"})
+    );
+}
+
+#[tokio::test]
+async fn pmcloud_fails_for_a_wrong_client_secret_even_when_servicenow_passes() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let pmc = PmCloudSim::start(pmcloud_sim::SimConfig::default())
+        .await
+        .unwrap();
+    let secret = with_pm_cloud(&simulator_secret(&sim.base_url()), &pmc.base_url())
+        .replace("pmc-client-secret", "wrong-secret");
+    let report = report(&validator(secret), fixture("validate-stored.json")).await;
+    assert_eq!(report["valid"], false);
+    let checks = report["checks"].as_array().unwrap();
+    assert!(checks[..4].iter().all(|c| c["ok"] == true), "{report}");
+    let pmcloud = &checks[4];
+    assert_eq!(pmcloud["ok"], false);
+    assert!(
+        pmcloud["detail"]
+            .as_str()
+            .unwrap()
+            .contains("client ID or secret"),
+        "{pmcloud}"
+    );
+    assert!(
+        pmcloud["hint"].as_str().unwrap().contains("API Settings"),
+        "{pmcloud}"
+    );
+    assert!(!report.to_string().contains("wrong-secret"));
+}
+
+#[tokio::test]
+async fn pmcloud_runs_even_when_a_servicenow_check_failed() {
+    let pmc = PmCloudSim::start(pmcloud_sim::SimConfig::default())
+        .await
+        .unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let secret = with_pm_cloud(
+        &simulator_secret(&format!("http://{closed}")),
+        &pmc.base_url(),
+    );
+    let report = report(&validator(secret), fixture("validate-stored.json")).await;
+    let checks = report["checks"].as_array().unwrap();
+    assert_eq!(checks[1]["ok"], false, "connect failed: {report}");
+    assert_eq!(
+        (checks[4]["ok"].clone(), checks[4].get("skipped")),
+        (json!(true), None)
+    );
+    assert_eq!(pmc.stats().token_grants, 1);
+}
+
+#[tokio::test]
+async fn pmcloud_fails_for_an_unreachable_api_url_naming_the_field() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let secret = with_pm_cloud(
+        &simulator_secret(&sim.base_url()),
+        &format!("http://{closed}"),
+    );
+    let report = report(&validator(secret), fixture("validate-stored.json")).await;
+    let pmcloud = &report["checks"][4];
+    assert_eq!(pmcloud["ok"], false);
+    assert!(
+        pmcloud["detail"]
+            .as_str()
+            .unwrap()
+            .contains("could not be reached"),
+        "{pmcloud}"
+    );
+}
+
+#[tokio::test]
+async fn a_candidate_may_carry_pm_cloud_alone_and_takes_servicenow_from_the_stored_settings() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let pmc = PmCloudSim::start(pmcloud_sim::SimConfig::default())
+        .await
+        .unwrap();
+    let mut request = fixture("validate-stored.json");
+    request
+        .headers_mut()
+        .insert(CONTENT_TYPE, "application/json".parse().unwrap());
+    *request.body_mut() = json!({"pmCloud": {
+        "apiUrl": pmc.base_url(), "clientId": "pmc-client", "clientSecret": "pmc-client-secret"
+    }})
+    .to_string()
+    .into_bytes();
+    let report = report(&validator(simulator_secret(&sim.base_url())), request).await;
+    assert_eq!(report["valid"], true, "{report}");
+    assert!(
+        report["checks"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&pmc.base_url())
+    );
+    assert_eq!(pmc.stats().token_grants, 1);
+}
+
+#[tokio::test]
+async fn a_hibernating_instance_fails_oauth_with_a_hibernation_hint() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    sim.inject(Fault::Html {
+        target: FaultTarget::Oauth,
+        status: 200,
+        times: 1,
+    });
+    let validator = validator(simulator_secret("http://127.0.0.1:9"));
+    let failed = failing_check(
+        &report(&validator, candidate(&sim.base_url(), |_| {})).await,
+        "oauth",
+    );
+    assert!(
+        failed["detail"].as_str().unwrap().contains("HTML page"),
+        "{failed}"
+    );
+    assert!(
+        failed["hint"].as_str().unwrap().contains("hibernating"),
+        "{failed}"
+    );
 }

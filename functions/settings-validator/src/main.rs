@@ -4,20 +4,25 @@ mod handler;
 
 use shared::http::{Edge, lambda};
 use shared::outbound::http_client_with_timeout;
+use shared::pmcloud::PmCloudClient;
 use shared::rules::settings_validator::SettingsValidator;
 use shared::runtime::{Adapters, init_tracing};
 use shared::servicenow::ServiceNowClient;
 use std::time::Duration;
 
-/// An administrator waits for the answer, and four checks must fit the function's timeout.
+/// An administrator waits for the answer, and five checks must fit the function's timeout.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     init_tracing();
     let adapters = Adapters::from_env().await?;
-    let servicenow = ServiceNowClient::new(http_client_with_timeout(CHECK_TIMEOUT));
-    let validator = Edge::new(SettingsValidator::new(servicenow), adapters.settings);
+    let http = http_client_with_timeout(CHECK_TIMEOUT);
+    let rules = SettingsValidator::new(
+        ServiceNowClient::new(http.clone()),
+        PmCloudClient::new(http),
+    );
+    let validator = Edge::new(rules, adapters.settings);
     let validator = &validator;
     lambda::serve(move |request| handler::handle(validator, request)).await
 }

@@ -6,6 +6,7 @@ use super::tests::{fixture, report_in, validator, validator_of};
 use super::*;
 use http::StatusCode;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use pmcloud_sim::PmCloudSim;
 use serde_json::{Value, json};
 use servicenow_sim::{SimConfig, SimUser, Simulator};
 use shared::domain::settings::Settings;
@@ -63,17 +64,23 @@ impl SettingsSource for UnreadableSettings {
 /// an empty body.
 async fn examples_get_conforming_reports(coverage: &mut Coverage) {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let pmc = PmCloudSim::start(pmcloud_sim::SimConfig::default())
+        .await
+        .unwrap();
     let validator = validator(simulator_secret(&sim.base_url()));
     let examples = request_examples("POST", ROUTE);
-    assert!(examples.len() >= 2, "{examples:?}");
+    assert!(examples.len() >= 3, "{examples:?}");
     for (name, example) in examples {
         let mut body = example.clone();
         if body["servicenow"].is_object() {
             body["servicenow"]["instanceUrl"] = json!(sim.base_url());
         }
+        if body["pmCloud"].is_object() {
+            body["pmCloud"]["apiUrl"] = json!(pmc.base_url());
+        }
         let response = handle(&validator, post(&body)).await;
         let report = report_in(&response);
-        assert_eq!(report["checks"].as_array().unwrap().len(), 4, "{name}");
+        assert_eq!(report["checks"].as_array().unwrap().len(), 5, "{name}");
         coverage.check("POST", ROUTE, &response);
     }
 
@@ -130,6 +137,20 @@ async fn each_failing_check_conforms(coverage: &mut Coverage) {
     assert_eq!(
         failed_check(&report_in(&response)).as_deref(),
         Some("table_access")
+    );
+    coverage.check("POST", ROUTE, &response);
+
+    let pmc = PmCloudSim::start(pmcloud_sim::SimConfig::default())
+        .await
+        .unwrap();
+    let refused_account = json!({"pmCloud": {
+        "apiUrl": pmc.base_url(), "clientId": "pmc-client", "clientSecret": "a-wrong-secret"
+    }});
+    let with_sim = validator_of(StaticSettings::new(simulator_secret(&sim.base_url())));
+    let response = handle(&with_sim, post(&refused_account)).await;
+    assert_eq!(
+        failed_check(&report_in(&response)).as_deref(),
+        Some("pmcloud")
     );
     coverage.check("POST", ROUTE, &response);
 

@@ -32,10 +32,7 @@ async fn ticket_changed<S: RequestStore, C: SettingsSource>(
     let settings = callback.settings_for(Caller::ServiceNow, request).await?;
     let event =
         TicketEvent::parse(&body::json_object_body(request)?).map_err(Problem::validation)?;
-    let recorded = callback
-        .rules
-        .apply_event(event, &settings.servicenow)
-        .await?;
+    let recorded = callback.rules.apply_event(event, &settings).await?;
     Ok(json_response(StatusCode::OK, &recorded))
 }
 

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use servicenow_sim::{SimConfig, SimDecision, Simulator};
 use shared::domain::duration::Duration;
 use shared::domain::ids::SysId;
-use shared::domain::record::{Outcome, RequestRecord};
+use shared::domain::record::{NotificationState, Outcome, RequestRecord};
 use shared::domain::request::Submission;
 use shared::domain::settings::Settings;
 use shared::domain::status::Status;
@@ -21,7 +21,7 @@ use shared::secrets::StaticSettings;
 use shared::servicenow::ServiceNowClient;
 use shared::store::MemoryStore;
 use std::sync::Arc;
-use test_support::{sample_body, simulator_secret};
+use test_support::{sample_body, simulator_secret, with_pm_cloud};
 
 /// A stored request for `pmc_request_id`, as `request-intake` would have stored it.
 fn sample_record(pmc_request_id: &str) -> RequestRecord {
@@ -48,9 +48,14 @@ pub(super) fn client() -> ServiceNowClient {
 }
 
 pub(super) async fn world() -> World {
+    world_with(|secret| secret).await
+}
+
+/// A world whose settings secret is `edit`ed first.
+async fn world_with(edit: impl FnOnce(String) -> String) -> World {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let store = Arc::new(MemoryStore::new());
-    let secret = simulator_secret(&sim.base_url());
+    let secret = edit(simulator_secret(&sim.base_url()));
     World {
         creator: TicketCreator::new(
             Arc::clone(&store),
@@ -171,6 +176,31 @@ async fn an_approval_for_4_hours_is_recorded_from_the_ticket() {
     assert_eq!(decision.decided_by.as_deref(), Some("alice.approver"));
     assert_eq!(decision.notes.as_deref(), Some("Approved for the capture"));
     assert_eq!(now.ticket, record.ticket, "the recorded ticket is kept");
+}
+
+#[tokio::test]
+async fn a_decision_waits_for_pm_cloud_only_when_pm_cloud_is_configured() {
+    // The callback records the decision and answers at once; decision-notifier pushes it (through the stream).
+    let w = world_with(|secret| {
+        with_pm_cloud(&secret, "https://acme-services.pm.beyondtrustcloud.com")
+    })
+    .await;
+    let (record, sys_id) = w.ticketed("pmc-push").await;
+    w.decide(&sys_id, Some("approved"), Some("4 hours"), None)
+        .await;
+    assert_answer(&w.event("incident", &sys_id).await, &record, "approved");
+    let notification = w.current(&record).await.pm_cloud_notification.unwrap();
+    assert_eq!(
+        (notification.state, notification.attempts),
+        (NotificationState::Pending, 0)
+    );
+
+    let w = world().await;
+    let (record, sys_id) = w.ticketed("pmc-no-push").await;
+    w.decide(&sys_id, None, None, Some(false)).await;
+    assert_answer(&w.event("incident", &sys_id).await, &record, "cancelled");
+    let notification = w.current(&record).await.pm_cloud_notification.unwrap();
+    assert_eq!(notification.state, NotificationState::NotConfigured);
 }
 
 #[tokio::test]

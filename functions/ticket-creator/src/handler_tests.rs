@@ -522,10 +522,11 @@ async fn a_request_decided_before_its_ticket_was_recorded_is_left_alone() {
                 sys_id: SysId::parse(&"0".repeat(32)).unwrap(),
                 url: "u".into(),
             },
+            false,
             shared::domain::time::now(),
         )
         .unwrap();
-    store.replace(&cancelled, Status::Pending).await.unwrap();
+    store.replace(&cancelled).await.unwrap();
     handle(&creator, event_for(&[&record])).await;
     assert!(sim.tickets().is_empty());
     assert_eq!(current(&store, &record).await.status, Status::Cancelled);

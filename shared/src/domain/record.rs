@@ -63,6 +63,35 @@ pub struct Failure {
     pub detail: String,
 }
 
+/// Where the push of a decision to PM Cloud stands (CONTRACT §7 `pmCloudNotification.state`, §12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationState {
+    /// The decision waits to be pushed.
+    Pending,
+    Delivered,
+    /// PM Cloud refused it for a reason that retrying cannot fix.
+    Failed,
+    /// No `pmCloud` settings when the decision was made: it is not pushed.
+    NotConfigured,
+}
+
+/// `{"state", "attempts", "at", "detail"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PmCloudNotification {
+    pub state: NotificationState,
+    /// Calls made to PM Cloud's notification endpoint so far.
+    pub attempts: u32,
+    /// When the state was entered (UTC); a retry does not move it.
+    #[serde(with = "rfc3339")]
+    pub at: Timestamp,
+    /// Why it failed, or while pending why the last attempt did not get through; never a secret.
+    pub detail: Option<String>,
+}
+
+/// The request as stored. Besides the resource's fields: what was submitted, its fingerprint, a lease and the
+/// revision that makes every write a compare-and-swap.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestRecord {
@@ -73,12 +102,22 @@ pub struct RequestRecord {
     pub ticket: Option<Ticket>,
     pub decision: Option<Decision>,
     pub failure: Option<Failure>,
+    /// Requests stored before decisions were pushed have none.
+    #[serde(default)]
+    pub pm_cloud_notification: Option<PmCloudNotification>,
     #[serde(with = "rfc3339")]
     pub created_at: Timestamp,
     #[serde(with = "rfc3339")]
     pub updated_at: Timestamp,
     pub details: NewRequest,
     pub content_hash: ContentHash,
+    /// Until when a function may be talking to ServiceNow or PM Cloud about this request (UTC): another one
+    /// leaves the request alone until then.
+    #[serde(default, with = "rfc3339::option")]
+    pub lease_until: Option<Timestamp>,
+    /// How many times the stored request was replaced; a replace succeeds only from the revision it was read at.
+    #[serde(default)]
+    pub revision: u64,
 }
 
 /// The request resource exactly as CONTRACT §7 shows it.
@@ -92,6 +131,7 @@ pub struct RequestResource<'a> {
     pub ticket: &'a Option<Ticket>,
     pub decision: &'a Option<Decision>,
     pub failure: &'a Option<Failure>,
+    pub pm_cloud_notification: &'a Option<PmCloudNotification>,
     #[serde(with = "rfc3339")]
     pub created_at: Timestamp,
     #[serde(with = "rfc3339")]
@@ -120,10 +160,13 @@ impl RequestRecord {
             ticket: None,
             decision: None,
             failure: None,
+            pm_cloud_notification: None,
             created_at: now,
             updated_at: now,
             details,
             content_hash,
+            lease_until: None,
+            revision: 0,
         }
     }
 
@@ -136,6 +179,7 @@ impl RequestRecord {
             ticket: &self.ticket,
             decision: &self.decision,
             failure: &self.failure,
+            pm_cloud_notification: &self.pm_cloud_notification,
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
@@ -169,26 +213,98 @@ impl RequestRecord {
     }
 
     /// Records an approval or denial; the ticket is recorded too, for a decision that beat `ticket-creator`.
+    /// The decision then waits to be pushed to PM Cloud, or is `not_configured` when `pm_cloud_configured` is
+    /// false (CONTRACT §12).
     pub fn decided(
         &self,
         decision: Decision,
         ticket: Ticket,
+        pm_cloud_configured: bool,
         now: Timestamp,
     ) -> Result<Self, InvalidTransition> {
         let status = match decision.outcome {
             Outcome::Approved => Status::Approved,
             Outcome::Denied => Status::Denied,
         };
-        let mut next = self.moved_to(status, now)?;
+        let mut next = self.concluded(status, ticket, pm_cloud_configured, now)?;
         next.decision = Some(decision);
-        next.ticket.get_or_insert(ticket);
         Ok(next)
     }
 
-    pub fn cancelled(&self, ticket: Ticket, now: Timestamp) -> Result<Self, InvalidTransition> {
-        let mut next = self.moved_to(Status::Cancelled, now)?;
+    /// The ticket was closed without a decision; PM Cloud hears of it as a denial (CONTRACT §12).
+    pub fn cancelled(
+        &self,
+        ticket: Ticket,
+        pm_cloud_configured: bool,
+        now: Timestamp,
+    ) -> Result<Self, InvalidTransition> {
+        self.concluded(Status::Cancelled, ticket, pm_cloud_configured, now)
+    }
+
+    fn concluded(
+        &self,
+        status: Status,
+        ticket: Ticket,
+        pm_cloud_configured: bool,
+        now: Timestamp,
+    ) -> Result<Self, InvalidTransition> {
+        let mut next = self.moved_to(status, now)?;
         next.ticket.get_or_insert(ticket);
+        next.lease_until = None;
+        next.pm_cloud_notification = Some(PmCloudNotification {
+            state: if pm_cloud_configured {
+                NotificationState::Pending
+            } else {
+                NotificationState::NotConfigured
+            },
+            attempts: 0,
+            at: now,
+            detail: None,
+        });
         Ok(next)
+    }
+
+    /// True while another function may be talking to ServiceNow or PM Cloud about this request.
+    pub fn is_leased(&self, now: Timestamp) -> bool {
+        self.lease_until.is_some_and(|until| now < until)
+    }
+
+    /// A copy leased until `until`.
+    pub fn leased(&self, until: Timestamp) -> Self {
+        Self {
+            lease_until: Some(until),
+            ..self.clone()
+        }
+    }
+
+    /// The decision waits to be pushed to PM Cloud.
+    pub fn push_pending(&self) -> bool {
+        self.pm_cloud_notification
+            .as_ref()
+            .is_some_and(|n| n.state == NotificationState::Pending)
+    }
+
+    /// A copy whose push ended in `state` with `detail` (still `Pending` after a transient failure), after
+    /// `calls` more calls to PM Cloud; the lease ends, and `at` moves only when the state changes.
+    pub fn push_ended(
+        &self,
+        state: NotificationState,
+        detail: Option<String>,
+        calls: u32,
+        now: Timestamp,
+    ) -> Self {
+        let mut next = self.clone();
+        next.lease_until = None;
+        next.updated_at = now;
+        if let Some(notification) = next.pm_cloud_notification.as_mut() {
+            notification.attempts += calls;
+            notification.detail = detail;
+            if notification.state != state {
+                notification.state = state;
+                notification.at = now;
+            }
+        }
+        next
     }
 }
 
@@ -235,6 +351,7 @@ pub(crate) mod tests {
                 "decision",
                 "failure",
                 "id",
+                "pmCloudNotification",
                 "pmcRequestId",
                 "requestType",
                 "status",
@@ -244,7 +361,82 @@ pub(crate) mod tests {
         );
         assert_eq!(resource["status"], "pending");
         assert_eq!(resource["ticket"], json!(null));
+        assert_eq!(resource["pmCloudNotification"], json!(null));
         assert_eq!(resource["createdAt"], "2026-11-28T12:00:00Z");
+    }
+
+    fn denial(now: Timestamp) -> Decision {
+        Decision {
+            outcome: Outcome::Denied,
+            duration: None,
+            expires_at: None,
+            decided_by: Some("alice".into()),
+            decided_at: now,
+            notes: None,
+        }
+    }
+
+    #[test]
+    fn a_decision_waits_for_pm_cloud_only_when_pm_cloud_is_configured() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 28, 12, 4, 5).unwrap();
+        let pending = sample_record("p");
+        let pushed = pending.decided(denial(now), ticket(), true, now).unwrap();
+        assert_eq!(
+            pushed.pm_cloud_notification,
+            Some(PmCloudNotification {
+                state: NotificationState::Pending,
+                attempts: 0,
+                at: now,
+                detail: None
+            })
+        );
+        assert!(pushed.push_pending());
+        let resource = serde_json::to_value(pushed.resource()).unwrap();
+        assert_eq!(
+            resource["pmCloudNotification"],
+            json!({"state": "pending", "attempts": 0, "at": "2026-11-28T12:04:05Z", "detail": null})
+        );
+        let kept = pending.cancelled(ticket(), false, now).unwrap();
+        assert_eq!(
+            kept.pm_cloud_notification.unwrap().state,
+            NotificationState::NotConfigured
+        );
+    }
+
+    #[test]
+    fn a_push_counts_its_calls_and_moves_at_only_with_the_state() {
+        let decided_at = Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap();
+        let later = decided_at + chrono::Duration::minutes(3);
+        let decided = sample_record("p")
+            .decided(denial(decided_at), ticket(), true, decided_at)
+            .unwrap();
+        let leased = decided.leased(later + chrono::Duration::seconds(60));
+        assert!(
+            leased.is_leased(later) && !leased.is_leased(later + chrono::Duration::seconds(60))
+        );
+
+        let retry = leased.push_ended(
+            NotificationState::Pending,
+            Some("503 from PM Cloud".into()),
+            1,
+            later,
+        );
+        let notification = retry.pm_cloud_notification.as_ref().unwrap();
+        assert_eq!((notification.attempts, notification.at), (1, decided_at));
+        assert_eq!(notification.detail.as_deref(), Some("503 from PM Cloud"));
+        assert!(!retry.is_leased(later));
+
+        let delivered = retry.push_ended(NotificationState::Delivered, None, 2, later);
+        let notification = delivered.pm_cloud_notification.unwrap();
+        assert_eq!(
+            (
+                notification.state,
+                notification.attempts,
+                notification.at,
+                notification.detail
+            ),
+            (NotificationState::Delivered, 3, later, None)
+        );
     }
 
     #[test]
@@ -266,7 +458,9 @@ pub(crate) mod tests {
             notes: None,
         };
         let pending = sample_record("p");
-        let denied = pending.decided(decision.clone(), ticket(), now).unwrap();
+        let denied = pending
+            .decided(decision.clone(), ticket(), true, now)
+            .unwrap();
         assert_eq!(
             (denied.status, denied.ticket.as_ref()),
             (Status::Denied, Some(&ticket()))
@@ -275,10 +469,12 @@ pub(crate) mod tests {
         let mut other = ticket();
         other.number = "INC0099999".into();
         let ticketed = pending.ticketed(ticket(), now).unwrap();
-        let denied = ticketed.decided(decision.clone(), other, now).unwrap();
+        let denied = ticketed
+            .decided(decision.clone(), other, true, now)
+            .unwrap();
         assert_eq!(denied.ticket.as_ref().unwrap().number, "INC0010001");
         assert!(
-            denied.decided(decision, ticket(), now).is_err(),
+            denied.decided(decision, ticket(), true, now).is_err(),
             "a decision is final"
         );
     }

@@ -5,18 +5,19 @@ use crate::domain::fields::{Collector, FieldError, MAX_STRING, ObjectReader};
 use crate::domain::ids::SysId;
 use crate::domain::ticket::TaskType;
 use secrecy::SecretString;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::net::IpAddr;
 use url::{Host, Url};
 
-/// The instance's base URL: `https://`, or `http://` for a loopback host only (local work).
+/// A remote system's base URL (`instanceUrl`, `pmCloud.apiUrl`): `https://`, or `http://` for a loopback host only
+/// (local work); no user name, password, path, query or fragment.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InstanceUrl(Url);
+pub struct BaseUrl(Url);
 
-impl InstanceUrl {
+impl BaseUrl {
+    /// Errors say what is wrong, for an administrator (CONTRACT §2).
     pub fn parse(text: &str) -> Result<Self, &'static str> {
-        let url = Url::parse(text.trim())
-            .map_err(|_| "must be an absolute URL such as https://acme.service-now.com")?;
+        let url = Url::parse(text.trim()).map_err(|_| "must be an absolute https:// URL")?;
         let host = url.host().ok_or("must name a host")?;
         match url.scheme() {
             "https" => {}
@@ -32,24 +33,16 @@ impl InstanceUrl {
             return Err("must not carry a user name or password");
         }
         if url.query().is_some() || url.fragment().is_some() || url.path() != "/" {
-            return Err("must be the instance's base URL, without a path, query or fragment");
+            return Err("must be a base URL, without a path, query or fragment");
         }
         Ok(Self(url))
     }
 
-    /// An absolute URL on the instance, from a path beginning with `/`.
+    /// An absolute URL on the host, from a path beginning with `/`.
     pub fn join(&self, path: &str) -> Url {
         self.0
             .join(path)
             .expect("a base URL joins any absolute path")
-    }
-
-    /// The link an agent opens to see a ticket.
-    pub fn ticket_link(&self, table: TaskType, sys_id: &SysId) -> String {
-        let mut url = self.join("/nav_to.do");
-        url.query_pairs_mut()
-            .append_pair("uri", &format!("{table}.do?sys_id={sys_id}"));
-        url.into()
     }
 
     pub fn host(&self) -> String {
@@ -72,7 +65,7 @@ fn is_loopback(host: &Host<&str>) -> bool {
 /// How to reach and use the ServiceNow instance.
 #[derive(Debug, Clone)]
 pub struct ServiceNowSettings {
-    pub instance_url: InstanceUrl,
+    pub instance_url: BaseUrl,
     pub username: String,
     pub password: SecretString,
     pub client_id: String,
@@ -84,10 +77,22 @@ pub struct ServiceNowSettings {
     pub default_duration: Duration,
 }
 
+/// PM Cloud's Management API: the API account (client credentials, with the JIT permission) decisions are pushed
+/// with (CONTRACT §2 `pmCloud`, §12).
+#[derive(Debug, Clone)]
+pub struct PmCloudSettings {
+    /// For example `https://acme-services.pm.beyondtrustcloud.com`.
+    pub api_url: BaseUrl,
+    pub client_id: String,
+    pub client_secret: SecretString,
+}
+
 /// The whole settings secret.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub servicenow: ServiceNowSettings,
+    /// `None`: decisions are not pushed, and PM Cloud reads them with `GET`.
+    pub pm_cloud: Option<PmCloudSettings>,
     pub pmc_api_keys: Vec<SecretString>,
     pub webhook_secrets: Vec<SecretString>,
 }
@@ -118,7 +123,7 @@ impl ServiceNowSettings {
 
 /// Reads the fields, collecting errors in `c`; `None` only when it reported a missing or bad required field.
 fn read_servicenow(c: &mut Collector, o: &ObjectReader<'_>) -> Option<ServiceNowSettings> {
-    let instance_url = c.parsed(o, "instanceUrl", true, MAX_STRING, InstanceUrl::parse);
+    let instance_url = c.parsed(o, "instanceUrl", true, MAX_STRING, BaseUrl::parse);
     let username = c.string(o, "username", true, MAX_STRING);
     let password = c.string(o, "password", true, MAX_STRING);
     let client_id = c.string(o, "clientId", true, MAX_STRING);
@@ -153,26 +158,51 @@ fn read_servicenow(c: &mut Collector, o: &ObjectReader<'_>) -> Option<ServiceNow
     })
 }
 
+/// Reads the `pmCloud` fields, collecting errors in `c`; `None` when one is missing or bad.
+fn read_pm_cloud(c: &mut Collector, o: &ObjectReader<'_>) -> Option<PmCloudSettings> {
+    let api_url = c.parsed(o, "apiUrl", true, MAX_STRING, BaseUrl::parse);
+    let client_id = c.string(o, "clientId", true, MAX_STRING);
+    let client_secret = c.string(o, "clientSecret", true, MAX_STRING);
+    Some(PmCloudSettings {
+        api_url: api_url?,
+        client_id: client_id?,
+        client_secret: client_secret?.into(),
+    })
+}
+
 impl Settings {
     /// Parses the secret string. Errors name fields, never values.
     pub fn parse(secret: &str) -> Result<Self, Vec<FieldError>> {
-        let value: Value = serde_json::from_str(secret)
-            .map_err(|_| vec![FieldError::new("(secret)", "is not valid JSON")])?;
-        let Some(object) = value.as_object() else {
-            return Err(vec![FieldError::new("(secret)", "must be a JSON object")]);
-        };
+        Self::from_json(&secret_json(secret)?)
+    }
+
+    /// Parses the secret's JSON object (the settings check merges a candidate into it first).
+    pub fn from_json(object: &Map<String, Value>) -> Result<Self, Vec<FieldError>> {
         let mut c = Collector::default();
         let root = c.root(object);
         let servicenow = c
             .object(&root, "servicenow", true)
             .and_then(|o| read_servicenow(&mut c, &o));
+        let pm_cloud = c
+            .object(&root, "pmCloud", false)
+            .and_then(|o| read_pm_cloud(&mut c, &o));
         let pmc_api_keys = read_key_list(&mut c, &root, "pmcApiKeys");
         let webhook_secrets = read_key_list(&mut c, &root, "webhookSecrets");
         c.finish(|| Self {
             servicenow: servicenow.expect("every missing field was reported"),
+            pm_cloud,
             pmc_api_keys,
             webhook_secrets,
         })
+    }
+}
+
+/// The secret's text as a JSON object. Errors: `(secret)` is not valid JSON, or not an object.
+pub fn secret_json(secret: &str) -> Result<Map<String, Value>, Vec<FieldError>> {
+    match serde_json::from_str(secret) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(vec![FieldError::new("(secret)", "must be a JSON object")]),
+        Err(_) => Err(vec![FieldError::new("(secret)", "is not valid JSON")]),
     }
 }
 
@@ -331,7 +361,7 @@ pub(crate) mod tests {
             "http://[::1]:8089",
             "https://10.0.0.5",
         ] {
-            assert!(InstanceUrl::parse(good).is_ok(), "{good}");
+            assert!(BaseUrl::parse(good).is_ok(), "{good}");
         }
         for bad in [
             "http://acme.service-now.com",
@@ -343,7 +373,7 @@ pub(crate) mod tests {
             "https://acme.service-now.com?x=1",
             "http://localhost.evil.example",
         ] {
-            assert!(InstanceUrl::parse(bad).is_err(), "{bad}");
+            assert!(BaseUrl::parse(bad).is_err(), "{bad}");
         }
     }
 
@@ -398,15 +428,5 @@ pub(crate) mod tests {
         }
         let errors = Settings::parse(&secret_json("http://acme.example")).unwrap_err();
         assert!(!format!("{errors:?}").contains("SECRET"));
-    }
-
-    #[test]
-    fn ticket_link_escapes_the_target() {
-        let url = InstanceUrl::parse("https://acme.service-now.com").unwrap();
-        let sys_id = SysId::parse("0123456789abcdef0123456789abcdef").unwrap();
-        assert_eq!(
-            url.ticket_link(TaskType::Incident, &sys_id),
-            "https://acme.service-now.com/nav_to.do?uri=incident.do%3Fsys_id%3D0123456789abcdef0123456789abcdef"
-        );
     }
 }

@@ -2,6 +2,7 @@
 //! (CONTRACT §7 `ticket`).
 
 use crate::domain::ids::SysId;
+use crate::domain::settings::BaseUrl;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -73,6 +74,22 @@ pub struct Ticket {
     pub url: String,
 }
 
+impl Ticket {
+    /// The ticket in `table` with `number` and `sys_id` on the instance at `instance`, with the link an agent
+    /// opens to see it: `<instance>/nav_to.do?uri=<table>.do%3Fsys_id%3D<sys_id>`.
+    pub fn new(instance: &BaseUrl, table: TaskType, number: String, sys_id: SysId) -> Self {
+        let mut url = instance.join("/nav_to.do");
+        url.query_pairs_mut()
+            .append_pair("uri", &format!("{table}.do?sys_id={sys_id}"));
+        Self {
+            table,
+            number,
+            sys_id,
+            url: url.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +110,15 @@ mod tests {
             );
         }
         assert!(serde_json::from_str::<TaskType>("\"problem\"").is_err());
+    }
+
+    #[test]
+    fn ticket_link_escapes_the_target() {
+        let url = BaseUrl::parse("https://acme.service-now.com").unwrap();
+        let sys_id = SysId::parse("0123456789abcdef0123456789abcdef").unwrap();
+        assert_eq!(
+            Ticket::new(&url, TaskType::Incident, "INC0010001".into(), sys_id).url,
+            "https://acme.service-now.com/nav_to.do?uri=incident.do%3Fsys_id%3D0123456789abcdef0123456789abcdef"
+        );
     }
 }

@@ -82,7 +82,6 @@ impl From<CallbackError> for Problem {
             CallbackError::InvalidDuration(field) => Problem::validation(vec![field]),
             CallbackError::ServiceNow(error) => error.into(),
             CallbackError::Store(error) => error.into(),
-            CallbackError::KeptChanging => Problem::unavailable(error.to_string()),
         }
     }
 }

@@ -3,8 +3,8 @@
 //! failure described for an administrator (never with a credential: URLs carry none, and reqwest's messages
 //! quote no headers or bodies).
 
-use reqwest::header::{HeaderMap, RETRY_AFTER};
-use std::time::Duration;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use std::time::{Duration, Instant};
 
 /// Well under every function's timeout, so that a slow remote ends as a transient error, not a killed function.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -36,6 +36,92 @@ pub fn http_client_with_timeout(timeout: Duration) -> HttpClient {
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let text = headers.get(RETRY_AFTER)?.to_str().ok()?;
     text.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// At most this much of a remote answer is read: enough for any record, token or error the connector needs.
+pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
+
+/// The answer's body as text, read up to [`MAX_ANSWER_BYTES`] (the rest is dropped unread), so that a remote
+/// that answers without end cannot exhaust the function's memory. Errors: the transport's.
+pub async fn answer_text(mut response: reqwest::Response) -> Result<String, reqwest::Error> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = MAX_ANSWER_BYTES - bytes.len();
+        bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if bytes.len() == MAX_ANSWER_BYTES {
+            break;
+        }
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// True when the answer says it is HTML, or looks like it (a hibernating ServiceNow instance, a login page or a
+/// proxy's error page answers HTML, sometimes with `200`).
+pub fn is_html(headers: &HeaderMap, body: &str) -> bool {
+    let declared = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.to_ascii_lowercase().contains("html"));
+    let start = body
+        .trim_start()
+        .get(..15)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    declared || start.starts_with("<!doctype html") || start.starts_with("<html")
+}
+
+/// How [`describe_unexpected`] names an HTML answer, so that a detail can be recognised as one.
+pub const HTML_PAGE: &str = "an HTML page";
+
+/// What came back instead of the JSON that was due, in a few words an administrator can act on: an HTML page
+/// (with its title), an empty body, or the start of the text.
+pub fn describe_unexpected(headers: &HeaderMap, body: &str) -> String {
+    if is_html(headers, body) {
+        let lower = body.to_ascii_lowercase();
+        let title = lower
+            .find("<title>")
+            .and_then(|start| {
+                let from = start + "<title>".len();
+                lower[from..]
+                    .find("</title>")
+                    .map(|len| body[from..from + len].trim())
+            })
+            .filter(|t| !t.is_empty());
+        return match title {
+            Some(title) => format!(
+                "{HTML_PAGE} (\"{}\")",
+                title.chars().take(80).collect::<String>()
+            ),
+            None => HTML_PAGE.to_owned(),
+        };
+    }
+    let trimmed = body.trim();
+    if trimmed.is_empty() {
+        "no body".to_owned()
+    } else {
+        format!("\"{}\"", trimmed.chars().take(200).collect::<String>())
+    }
+}
+
+/// What came back from a token endpoint instead of a token: an HTML page (with its title), or only that it was
+/// not a token, since such an answer may hold credentials.
+pub fn describe_non_token(headers: &HeaderMap, body: &str) -> String {
+    if is_html(headers, body) {
+        describe_unexpected(headers, body)
+    } else {
+        "an answer that is not a token".to_owned()
+    }
+}
+
+/// When to renew a token granted at `granted_at` that lives `expires_in` seconds: a minute (at most a tenth of
+/// its life) before it runs out. Any `expires_in`, however large, is read as at most a day, so the sum cannot
+/// overflow; none means the token is renewed at once.
+pub fn renewal_time(granted_at: Instant, expires_in: Option<u64>) -> Instant {
+    const RENEW_MARGIN: Duration = Duration::from_secs(60);
+    const LONGEST_KEPT: Duration = Duration::from_secs(24 * 60 * 60);
+    let lifetime = Duration::from_secs(expires_in.unwrap_or(0)).min(LONGEST_KEPT);
+    let margin = RENEW_MARGIN.min(lifetime / 10);
+    granted_at + lifetime.saturating_sub(margin)
 }
 
 /// How a call failed before any answer came.
@@ -125,6 +211,40 @@ pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_are_renewed_before_they_expire_whatever_their_lifetime() {
+        let now = Instant::now();
+        assert_eq!(
+            renewal_time(now, Some(1799)),
+            now + Duration::from_secs(1739)
+        );
+        assert_eq!(renewal_time(now, Some(100)), now + Duration::from_secs(90));
+        assert_eq!(renewal_time(now, None), now);
+        assert_eq!(renewal_time(now, Some(0)), now);
+        assert_eq!(
+            renewal_time(now, Some(u64::MAX)),
+            now + Duration::from_secs(24 * 3600 - 60)
+        );
+    }
+
+    #[test]
+    fn unexpected_answers_are_described_without_quoting_a_whole_page() {
+        let mut html = HeaderMap::new();
+        html.insert(CONTENT_TYPE, "text/html; charset=utf-8".parse().unwrap());
+        let page = "<!DOCTYPE html><html><head><title> Instance Hibernating page </title></head><body>x</body></html>";
+        assert!(is_html(&HeaderMap::new(), page));
+        assert_eq!(
+            describe_unexpected(&html, page),
+            "an HTML page (\"Instance Hibernating page\")"
+        );
+        assert_eq!(describe_unexpected(&html, "<p>oops</p>"), "an HTML page");
+        assert_eq!(describe_unexpected(&HeaderMap::new(), "  "), "no body");
+        assert_eq!(
+            describe_unexpected(&HeaderMap::new(), &"x".repeat(500)),
+            format!("\"{}\"", "x".repeat(200))
+        );
+    }
 
     #[test]
     fn retry_after_is_whole_seconds() {

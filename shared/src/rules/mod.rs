@@ -3,7 +3,9 @@
 //! ServiceNow ports, and knows nothing of HTTP or Lambda (the functions' handlers and the HTTP edge map both
 //! ways).
 
+pub mod decision_notifier;
 pub mod request_intake;
 pub mod settings_validator;
+pub mod stream;
 pub mod ticket_callback;
 pub mod ticket_creator;

@@ -1,11 +1,13 @@
-//! The "Validate Settings" button (CONTRACT §11): four checks in order — `config`, `connect`, `oauth`,
-//! `table_access` — each failing with a detail and a hint an administrator can act on. Nothing is written,
-//! and no secret is echoed.
+//! The "Validate Settings" button (CONTRACT §11): five checks in order — `config`, `connect`, `oauth`,
+//! `table_access`, `pmcloud` — each failing with a detail and a hint an administrator can act on. After the first
+//! failure the ServiceNow checks that follow are skipped; `pmcloud` runs whenever `config` passed. Nothing is
+//! written, and no secret is echoed.
 
-use crate::domain::fields::{FieldError, describe_fields};
+use crate::domain::fields::describe_fields;
 use crate::domain::ids::RequestId;
-use crate::domain::settings::{ServiceNowSettings, Settings};
-use crate::outbound::TransportFailure;
+use crate::domain::settings::{PmCloudSettings, ServiceNowSettings, Settings, secret_json};
+use crate::outbound::{HTML_PAGE, TransportError, TransportFailure};
+use crate::pmcloud::{PmCloudClient, PmCloudError, TokenError};
 use crate::servicenow::{GrantError, ServiceNowClient, ServiceNowError};
 use secrecy::SecretString;
 use serde::Serialize;
@@ -23,13 +25,12 @@ pub struct Check {
     pub hint: Option<String>,
 }
 
+/// `{"valid", "checks"}`: `valid` exactly when every check is ok.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
     pub valid: bool,
     pub checks: Vec<Check>,
 }
-
-const CHECKS: [&str; 4] = ["config", "connect", "oauth", "table_access"];
 
 /// A failed check: what went wrong and what to do about it.
 struct Failed {
@@ -44,42 +45,41 @@ fn failed(detail: impl Into<String>, hint: impl Into<String>) -> Failed {
     }
 }
 
-impl Report {
-    /// Builds the report from the checks run so far; the rest are marked skipped after the first failure.
-    fn new(passed: Vec<String>, failure: Option<Failed>) -> Self {
-        let failed_at = passed.len();
-        let mut checks: Vec<Check> = passed
-            .into_iter()
-            .zip(CHECKS)
-            .map(|(detail, name)| Check {
-                name,
-                ok: true,
-                skipped: false,
-                detail,
-                hint: None,
-            })
-            .collect();
-        if let Some(failure) = failure {
-            checks.push(Check {
-                name: CHECKS[failed_at],
-                ok: false,
-                skipped: false,
-                detail: failure.detail,
-                hint: Some(failure.hint),
-            });
-            for name in &CHECKS[failed_at + 1..] {
-                checks.push(Check {
-                    name,
-                    ok: false,
-                    skipped: true,
-                    detail: format!("not tried: {} failed", CHECKS[failed_at]),
-                    hint: None,
-                });
-            }
-        }
-        Self {
-            valid: checks.iter().all(|c| c.ok),
-            checks,
+/// The checks as they are run: each passes, fails, or is skipped.
+#[derive(Default)]
+struct Checks(Vec<Check>);
+
+impl Checks {
+    fn record(&mut self, name: &'static str, result: Result<String, Failed>) -> bool {
+        let (ok, detail, hint) = match result {
+            Ok(detail) => (true, detail, None),
+            Err(failure) => (false, failure.detail, Some(failure.hint)),
+        };
+        self.0.push(Check {
+            name,
+            ok,
+            skipped: false,
+            detail,
+            hint,
+        });
+        ok
+    }
+
+    /// `name` was not tried; `ok` only for a check that does not apply (`pmcloud` without `pmCloud`).
+    fn skip(&mut self, name: &'static str, ok: bool, detail: String) {
+        self.0.push(Check {
+            name,
+            ok,
+            skipped: true,
+            detail,
+            hint: None,
+        });
+    }
+
+    fn report(self) -> Report {
+        Report {
+            valid: self.0.iter().all(|c| c.ok),
+            checks: self.0,
         }
     }
 }
@@ -89,93 +89,107 @@ impl Report {
 pub enum Subject {
     /// The stored settings secret.
     Stored,
-    /// `servicenow` settings that are checked but never stored.
-    Candidate(Value),
+    /// Parts checked but never stored; a part left out (`None`) is taken from the stored settings.
+    Candidate {
+        servicenow: Option<Value>,
+        pm_cloud: Option<Value>,
+    },
 }
 
 impl Subject {
-    /// `{}` (or no `servicenow`) checks the stored settings; `{"servicenow": …}` a candidate.
+    /// `{}` checks the stored settings; `{"servicenow": …}` and/or `{"pmCloud": …}` a candidate.
     pub fn of(body: &Map<String, Value>) -> Self {
-        match body.get("servicenow") {
-            None | Some(Value::Null) => Self::Stored,
-            Some(candidate) => Self::Candidate(candidate.clone()),
+        let part = |key| body.get(key).filter(|v| !v.is_null()).cloned();
+        match (part("servicenow"), part("pmCloud")) {
+            (None, None) => Self::Stored,
+            (servicenow, pm_cloud) => Self::Candidate {
+                servicenow,
+                pm_cloud,
+            },
         }
     }
 }
 
 pub struct SettingsValidator {
     servicenow: ServiceNowClient,
+    pm_cloud: PmCloudClient,
 }
 
 impl SettingsValidator {
-    /// `servicenow`'s HTTP client should have short timeouts: an administrator is waiting for the answer.
-    pub fn new(servicenow: ServiceNowClient) -> Self {
-        Self { servicenow }
+    /// The clients' HTTP clients should have short timeouts: an administrator is waiting for the answer.
+    pub fn new(servicenow: ServiceNowClient, pm_cloud: PmCloudClient) -> Self {
+        Self {
+            servicenow,
+            pm_cloud,
+        }
     }
 
-    /// Runs the checks in order on `subject`, reading the stored settings from `raw` (the secret's text, read
-    /// uncached). Stops at the first failure: at most one connection, one grant and one Table API read.
+    /// Runs the checks on `subject`, reading the stored settings from `raw` (the secret's text, read uncached).
+    /// At most one connection, one grant and one Table API read to ServiceNow, and one grant from PM Cloud.
     pub async fn validate(&self, subject: Subject, raw: &str) -> Report {
-        let mut passed = Vec::new();
+        let mut checks = Checks::default();
         let settings = match config_check(subject, raw) {
             Ok((settings, detail)) => {
-                passed.push(detail);
+                checks.record("config", Ok(detail));
                 settings
             }
-            Err(failure) => return Report::new(passed, Some(failure)),
+            Err(failure) => {
+                checks.record("config", Err(failure));
+                for name in ["connect", "oauth", "table_access", "pmcloud"] {
+                    checks.skip(name, false, "not tried: config failed".into());
+                }
+                return checks.report();
+            }
         };
-        match self.connect_check(&settings).await {
-            Ok(detail) => passed.push(detail),
-            Err(failure) => return Report::new(passed, Some(failure)),
+        self.servicenow_checks(&mut checks, &settings.servicenow)
+            .await;
+        match &settings.pm_cloud {
+            Some(pm_cloud) => {
+                checks.record("pmcloud", self.pmcloud_check(pm_cloud).await);
+            }
+            None => checks.skip(
+                "pmcloud",
+                true,
+                "pmCloud is not configured: decisions are not pushed to PM Cloud, which reads them with GET"
+                    .into(),
+            ),
         }
-        let token = match self.oauth_check(&settings).await {
+        checks.report()
+    }
+
+    /// `connect`, `oauth` and `table_access`, each only after the one before passed.
+    async fn servicenow_checks(&self, checks: &mut Checks, settings: &ServiceNowSettings) {
+        let skip_rest = |checks: &mut Checks, failed: &str, rest: &[&'static str]| {
+            for name in rest {
+                checks.skip(name, false, format!("not tried: {failed} failed"));
+            }
+        };
+        if !checks.record("connect", self.connect_check(settings).await) {
+            return skip_rest(checks, "connect", &["oauth", "table_access"]);
+        }
+        let token = match self.oauth_check(settings).await {
             Ok((token, detail)) => {
-                passed.push(detail);
+                checks.record("oauth", Ok(detail));
                 token
             }
-            Err(failure) => return Report::new(passed, Some(failure)),
+            Err(failure) => {
+                checks.record("oauth", Err(failure));
+                return skip_rest(checks, "oauth", &["table_access"]);
+            }
         };
-        match self.table_check(&settings, &token).await {
-            Ok(detail) => passed.push(detail),
-            Err(failure) => return Report::new(passed, Some(failure)),
-        }
-        Report::new(passed, None)
+        checks.record("table_access", self.table_check(settings, &token).await);
     }
 
     async fn connect_check(&self, settings: &ServiceNowSettings) -> Result<String, Failed> {
         let host = settings.instance_url.host();
         let started = Instant::now();
-        let error = match self.servicenow.home_page(settings).await {
-            Ok(status) => {
-                return Ok(format!(
-                    "{host} answered HTTP {status} in {} ms",
-                    started.elapsed().as_millis()
-                ));
-            }
-            Err(error) => error,
-        };
-        let reason = error.reason.to_lowercase();
-        Err(match error.failure {
-            TransportFailure::TimedOut => failed(
-                format!("{host} did not answer in time"),
-                "Check the host name, and that the instance is reachable from this AWS account (proxy, firewall, \
-                 IP address allow list on the instance).",
-            ),
-            TransportFailure::Tls => failed(
-                format!("the TLS handshake with {host} failed: {reason}"),
-                "The instance must present a certificate trusted by the public CA bundle for its host name. \
-                 Check that instanceUrl names the instance itself (not a proxy or a custom domain with \
-                 another certificate) and that nothing intercepts TLS on the way.",
-            ),
-            TransportFailure::NameNotFound => failed(
-                format!("{host} could not be found: {reason}"),
-                "Check the host name in instanceUrl (for example https://acme.service-now.com).",
-            ),
-            TransportFailure::Refused | TransportFailure::Dropped => failed(
-                format!("{host} could not be reached: {reason}"),
-                "Check the host name and port, and that the instance is reachable from this AWS account.",
-            ),
-        })
+        match self.servicenow.home_page(settings).await {
+            Ok(status) => Ok(format!(
+                "{host} answered HTTP {status} in {} ms",
+                started.elapsed().as_millis()
+            )),
+            Err(error) => Err(unreachable(&host, "instanceUrl", &error)),
+        }
     }
 
     async fn oauth_check(
@@ -215,11 +229,13 @@ impl SettingsValidator {
                 "The OAuth token endpoint is not available: check that the OAuth 2.0 plugin is active and the system \
                  property com.snc.platform.security.oauth.is.active is true.",
             )),
-            Err(GrantError::Failed(ServiceNowError::Transient { detail, .. })) => Err(failed(
-                detail,
-                "ServiceNow's token endpoint did not give a usable answer; try again, and check the instance's \
-                 health if it persists.",
-            )),
+            Err(GrantError::Failed(ServiceNowError::Transient { detail, .. })) => {
+                let hint = html_hint(&detail).unwrap_or(
+                    "ServiceNow's token endpoint did not give a usable answer; try again, and check the \
+                     instance's health if it persists.",
+                );
+                Err(failed(detail, hint))
+            }
         }
     }
 
@@ -246,11 +262,11 @@ impl SettingsValidator {
             }
             Err(ServiceNowError::Permanent { status, detail, .. }) => (status, detail),
             Err(ServiceNowError::Transient { detail, .. }) => {
-                return Err(failed(
-                    detail,
+                let hint = html_hint(&detail).unwrap_or(
                     "The Table API did not answer normally; try again, and check the instance's health if it \
                      persists.",
-                ));
+                );
+                return Err(failed(detail, hint));
             }
         };
         Err(match status {
@@ -279,51 +295,131 @@ impl SettingsValidator {
             ),
         })
     }
+
+    async fn pmcloud_check(&self, settings: &PmCloudSettings) -> Result<String, Failed> {
+        let host = settings.api_url.host();
+        let started = Instant::now();
+        let error = match self.pm_cloud.fresh_grant(settings).await {
+            Ok(()) => {
+                return Ok(format!(
+                    "PM Cloud at {host} granted a token to API account {} in {} ms (only a pushed decision proves \
+                     its JIT permission)",
+                    settings.client_id,
+                    started.elapsed().as_millis()
+                ));
+            }
+            Err(error) => error,
+        };
+        Err(match error {
+            TokenError::Refused { status, error } if error == "invalid_client" || status == 401 => {
+                failed(
+                    format!(
+                        "PM Cloud rejected the API account's client ID or secret ({status} {error})"
+                    ),
+                    "Check pmCloud.clientId and pmCloud.clientSecret against the API account in PM Cloud \
+                 (Configuration > Settings > API Settings). Regenerating the secret there invalidates the old one: \
+                 put the new one in the settings.",
+                )
+            }
+            TokenError::Refused { status, error } => failed(
+                format!("PM Cloud refused the grant ({status} {error})"),
+                "The API account must be active and allowed the Management API, with Full Access to JIT \
+                 (Configuration > Settings > API Settings in PM Cloud).",
+            ),
+            TokenError::Failed(PmCloudError::Transient { detail, .. })
+                if detail.contains(HTML_PAGE) =>
+            {
+                failed(
+                    detail,
+                    "PM Cloud answered a web page instead of a token: check that pmCloud.apiUrl is the API address \
+                 (https://<tenant>-services.pm.beyondtrustcloud.com), not the console or a login page.",
+                )
+            }
+            TokenError::Unreachable(error) => unreachable(&host, "pmCloud.apiUrl", &error),
+            TokenError::Failed(error) => failed(
+                error.detail().to_owned(),
+                "PM Cloud's token endpoint did not give a usable answer; try again, and check PM Cloud's status \
+                 if it persists.",
+            ),
+        })
+    }
 }
 
-fn config_check(subject: Subject, raw: &str) -> Result<(ServiceNowSettings, String), Failed> {
-    let (parsed, source) = match subject {
-        Subject::Candidate(candidate) => (
-            ServiceNowSettings::parse(&candidate),
-            "the candidate settings",
+/// How `host` (named in the settings field `field`) could not be reached, with what to check.
+fn unreachable(host: &str, field: &str, error: &TransportError) -> Failed {
+    let reason = error.reason.to_lowercase();
+    match error.failure {
+        TransportFailure::TimedOut => failed(
+            format!("{host} did not answer in time"),
+            "Check the host name, and that it is reachable from this AWS account (proxy, firewall, IP address \
+             allow list on the instance).",
         ),
-        Subject::Stored => {
-            let stored = serde_json::from_str::<Value>(raw)
-                .map_err(|_| vec![FieldError::new("(secret)", "is not valid JSON")])
-                .and_then(|v| {
-                    ServiceNowSettings::parse(v.get("servicenow").unwrap_or(&Value::Null))
-                });
-            // The rest of the secret matters to the other functions, so it is reported here too.
-            let rest = Settings::parse(raw).err().unwrap_or_default();
-            let parsed = match stored {
-                Ok(settings) if rest.is_empty() => Ok(settings),
-                Ok(_) => Err(rest),
-                Err(mut errors) => {
-                    errors.extend(
-                        rest.into_iter()
-                            .filter(|e| !e.field.starts_with("servicenow")),
-                    );
-                    Err(errors)
+        TransportFailure::Tls => failed(
+            format!("the TLS handshake with {host} failed: {reason}"),
+            format!(
+                "The host must present a certificate trusted by the public CA bundle for its name. Check that \
+                 {field} names the host itself (not a proxy or a custom domain with another certificate) and that \
+                 nothing intercepts TLS on the way."
+            ),
+        ),
+        TransportFailure::NameNotFound => failed(
+            format!("{host} could not be found: {reason}"),
+            format!("Check the host name in {field} (for example https://acme.service-now.com)."),
+        ),
+        TransportFailure::Refused | TransportFailure::Dropped => failed(
+            format!("{host} could not be reached: {reason}"),
+            "Check the host name and port, and that it is reachable from this AWS account.",
+        ),
+    }
+}
+
+/// A hint for a ServiceNow answer that is a web page, not JSON: the instance may be hibernating.
+fn html_hint(detail: &str) -> Option<&'static str> {
+    detail.contains(HTML_PAGE).then_some(
+        "ServiceNow answered a web page, not JSON: the instance may be hibernating (wake it from the developer \
+         portal) or instanceUrl may point at a login page or a proxy.",
+    )
+}
+
+fn config_check(subject: Subject, raw: &str) -> Result<(Settings, String), Failed> {
+    let (parsed, source) = match subject {
+        Subject::Stored => (Settings::parse(raw), "the stored settings secret"),
+        Subject::Candidate {
+            servicenow,
+            pm_cloud,
+        } => {
+            let mut merged = secret_json(raw).unwrap_or_default();
+            for (key, part) in [("servicenow", servicenow), ("pmCloud", pm_cloud)] {
+                if let Some(part) = part {
+                    merged.insert(key.to_owned(), part);
                 }
-            };
-            (parsed, "the stored settings secret")
+            }
+            (
+                Settings::from_json(&merged),
+                "the candidate settings (with the stored ones for what they leave out)",
+            )
         }
     };
     match parsed {
         Ok(settings) => {
+            let sn = &settings.servicenow;
+            let pm_cloud = settings.pm_cloud.as_ref().map_or_else(
+                || "PM Cloud not configured".to_owned(),
+                |p| format!("PM Cloud {}", p.api_url.as_str()),
+            );
             let detail = format!(
-                "{source}: instance {}, user {}, task type {}",
-                settings.instance_url.as_str(),
-                settings.username,
-                settings.task_type
+                "{source}: instance {}, user {}, task type {}, {pm_cloud}",
+                sn.instance_url.as_str(),
+                sn.username,
+                sn.task_type
             );
             Ok((settings, detail))
         }
         Err(errors) => Err(failed(
             format!("{source} are invalid: {}", describe_fields(&errors)),
-            "Correct the named fields. instanceUrl must be https:// (http:// only for a loopback host), taskType \
-             one of incident, change_request, sc_task, sc_req_item, and username, password, clientId and \
-             clientSecret are required.",
+            "Correct the named fields. instanceUrl and pmCloud.apiUrl must be https:// (http:// only for a \
+             loopback host), taskType one of incident, change_request, sc_task, sc_req_item, and username, \
+             password, clientId and clientSecret are required.",
         )),
     }
 }

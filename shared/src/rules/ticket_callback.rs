@@ -6,18 +6,15 @@ use crate::domain::duration::Duration;
 use crate::domain::fields::{Collector, FieldError};
 use crate::domain::ids::{RequestId, SysId};
 use crate::domain::record::{Decision, Outcome, RequestRecord};
-use crate::domain::settings::ServiceNowSettings;
+use crate::domain::settings::{ServiceNowSettings, Settings};
 use crate::domain::status::Status;
 use crate::domain::ticket::{TaskType, Ticket};
 use crate::domain::time::{Timestamp, parse_servicenow_datetime};
 use crate::servicenow::{ServiceNowClient, ServiceNowError, TaskRecord};
-use crate::store::{ReplaceOutcome, RequestStore, StoreError};
+use crate::store::{self, RequestStore, StoreError, Updated};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use tracing::Instrument;
-
-/// A concurrent writer (ticket-creator recording the ticket) can move the request under us; try again this often.
-const REPLACE_ATTEMPTS: usize = 3;
 
 /// The event's body: which ticket changed. Other fields are ignored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,9 +62,6 @@ pub enum CallbackError {
     ServiceNow(#[from] ServiceNowError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// Concurrent writers kept moving the request; the event should be sent again.
-    #[error("the request kept changing while the decision was recorded; retry")]
-    KeptChanging,
 }
 
 /// What the ticket record says about the request.
@@ -147,8 +141,10 @@ impl<S: RequestStore> TicketCallback<S> {
     pub async fn apply_event(
         &self,
         event: TicketEvent,
-        settings: &ServiceNowSettings,
+        settings: &Settings,
     ) -> Result<Recorded, CallbackError> {
+        let pm_cloud_configured = settings.pm_cloud.is_some();
+        let settings = &settings.servicenow;
         let TicketEvent { task_type, sys_id } = event;
         let fields: Vec<&str> = DECISION_FIELDS
             .iter()
@@ -173,7 +169,8 @@ impl<S: RequestStore> TicketCallback<S> {
                 tracing::warn!(field = %error.field, message = %error.message, "approval with an invalid duration not applied");
                 CallbackError::InvalidDuration(error)
             })?;
-            self.apply(current, verdict, ticket).await
+            self.apply(current, verdict, ticket, pm_cloud_configured)
+                .await
         }
         .instrument(span)
         .await
@@ -209,42 +206,38 @@ impl<S: RequestStore> TicketCallback<S> {
         Ok(request)
     }
 
-    /// Moves the request to the verdict, unless it is already final (then nothing changes).
+    /// Moves the request to the verdict, unless it is already final (then nothing changes). A decision then
+    /// waits to be pushed to PM Cloud when `pm_cloud_configured`.
     async fn apply(
         &self,
-        mut current: RequestRecord,
+        current: RequestRecord,
         verdict: Verdict,
         ticket: Ticket,
+        pm_cloud_configured: bool,
     ) -> Result<Recorded, CallbackError> {
-        for _ in 0..REPLACE_ATTEMPTS {
-            let unchanged = Recorded {
-                request_id: current.id.clone(),
-                status: current.status,
-            };
-            if current.status.is_final() {
-                return Ok(unchanged);
-            }
+        let decide = |current: &RequestRecord| {
             let now = crate::domain::time::now();
             let next = match &verdict {
-                Verdict::Undecided => return Ok(unchanged),
-                Verdict::Cancelled => current.cancelled(ticket.clone(), now),
+                _ if current.status.is_final() => return None,
+                Verdict::Undecided => return None,
+                Verdict::Cancelled => current.cancelled(ticket.clone(), pm_cloud_configured, now),
                 Verdict::Decided(decision) => {
-                    current.decided(decision.clone(), ticket.clone(), now)
+                    current.decided(decision.clone(), ticket.clone(), pm_cloud_configured, now)
                 }
+            };
+            Some(next.expect("a request that is not final can be decided or cancelled"))
+        };
+        let stored = match store::update(&self.store, current, decide).await? {
+            Updated::Written(stored) => {
+                tracing::info!(status = %stored.status, "decision recorded");
+                stored
             }
-            .expect("a request that is not final can be decided or cancelled");
-            match self.store.replace(&next, current.status).await? {
-                ReplaceOutcome::Replaced => {
-                    tracing::info!(status = %next.status, "decision recorded");
-                    return Ok(Recorded {
-                        request_id: next.id,
-                        status: next.status,
-                    });
-                }
-                ReplaceOutcome::StatusChanged(now) => current = *now,
-            }
-        }
-        Err(CallbackError::KeptChanging)
+            Updated::Unchanged(stored) => stored,
+        };
+        Ok(Recorded {
+            request_id: stored.id,
+            status: stored.status,
+        })
     }
 }
 

@@ -11,7 +11,7 @@ use crate::domain::ids::{RequestId, SysId};
 use crate::domain::record::FailureCode;
 use crate::domain::settings::ServiceNowSettings;
 use crate::domain::ticket::TaskType;
-use crate::outbound::{HttpClient, TransportError, retry_after};
+use crate::outbound::{HttpClient, TransportError, answer_text, describe_unexpected, retry_after};
 use reqwest::header::ACCEPT;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
@@ -128,11 +128,11 @@ impl<'a> Table<'a> {
                 .await
                 .map_err(|e| ServiceNowError::from_transport(WHAT, &e))?;
             let status = response.status().as_u16();
-            let wait = retry_after(response.headers());
-            let body = response
-                .text()
+            let headers = response.headers().clone();
+            let body = answer_text(response)
                 .await
                 .map_err(|e| ServiceNowError::from_transport(WHAT, &e))?;
+            let wait = retry_after(&headers);
             match status {
                 401 if !reauthenticated => {
                     reauthenticated = true;
@@ -145,9 +145,14 @@ impl<'a> Table<'a> {
                 200..=299 => {
                     return serde_json::from_str::<Envelope<T>>(&body)
                         .map(|envelope| envelope.result)
-                        .map_err(|_| unexpected_body());
+                        .map_err(|_| {
+                            ServiceNowError::transient(format!(
+                                "{WHAT} answered {status} with {}, not a Table API result",
+                                describe_unexpected(&headers, &body)
+                            ))
+                        });
                 }
-                _ => return Err(ServiceNowError::from_status(WHAT, status, &body, wait)),
+                _ => return Err(ServiceNowError::from_status(WHAT, status, &headers, &body)),
             }
         }
     }
@@ -245,12 +250,6 @@ impl<'a> Table<'a> {
                     && record.sys_id().is_some()
             }))
     }
-}
-
-fn unexpected_body() -> ServiceNowError {
-    ServiceNowError::transient(format!(
-        "{WHAT} answered with a body that is not a Table API result"
-    ))
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 
 use super::wire::ErrorBody;
 use crate::domain::record::FailureCode;
-use crate::outbound::TransportError;
+use crate::outbound::{TransportError, describe_unexpected, is_html, retry_after};
+use reqwest::header::HeaderMap;
 use std::time::Duration;
 
 /// Every `detail` is written for an administrator and never holds a password, secret or token.
@@ -45,10 +46,14 @@ impl ServiceNowError {
         }
     }
 
-    /// Sorts an HTTP failure of `what` (for example "the Table API") by status.
-    pub fn from_status(what: &str, status: u16, body: &str, retry_after: Option<Duration>) -> Self {
-        let detail = format!("{status} from {what}: {}", error_message(body));
+    /// Sorts an HTTP failure of `what` (for example "the Table API") by status; a `429` carries how long
+    /// ServiceNow asked to wait (`Retry-After`).
+    pub fn from_status(what: &str, status: u16, headers: &HeaderMap, body: &str) -> Self {
+        let retry_after = retry_after(headers);
+        let detail = format!("{status} from {what}: {}", error_message(headers, body));
         match status {
+            // A hibernating instance, a login page or a proxy answers HTML: it says nothing about the request.
+            _ if is_html(headers, body) => Self::transient(detail),
             429 => Self::Transient {
                 detail,
                 retry_after,
@@ -74,8 +79,8 @@ impl ServiceNowError {
     }
 }
 
-/// ServiceNow's `{"error": {"message", "detail"}}` as one line, or the start of an unexpected body.
-pub(crate) fn error_message(body: &str) -> String {
+/// ServiceNow's `{"error": {"message", "detail"}}` as one line, or what came back instead.
+pub(crate) fn error_message(headers: &HeaderMap, body: &str) -> String {
     if let Ok(ErrorBody { error }) = serde_json::from_str::<ErrorBody>(body) {
         let text = |t: Option<String>| t.filter(|s| !s.is_empty());
         match (text(error.message), text(error.detail)) {
@@ -85,12 +90,7 @@ pub(crate) fn error_message(body: &str) -> String {
             (None, None) => {}
         }
     }
-    let trimmed = body.trim();
-    if trimmed.is_empty() {
-        "no body".to_owned()
-    } else {
-        trimmed.chars().take(200).collect()
-    }
+    describe_unexpected(headers, body)
 }
 
 #[cfg(test)]
@@ -102,16 +102,17 @@ mod tests {
         let body =
             r#"{"error":{"message":"User Not Authorized","detail":"ACL"},"status":"failure"}"#;
         assert!(matches!(
-            ServiceNowError::from_status("the Table API", 429, body, Some(Duration::from_secs(3))),
+            ServiceNowError::from_status("the Table API", 429, &retry_after_3s(), body),
             ServiceNowError::Transient { retry_after: Some(d), .. } if d == Duration::from_secs(3)
         ));
         for status in [500, 502, 503, 504] {
             assert!(matches!(
-                ServiceNowError::from_status("x", status, "", None),
+                ServiceNowError::from_status("x", status, &HeaderMap::new(), ""),
                 ServiceNowError::Transient { .. }
             ));
         }
-        let code = |status| match ServiceNowError::from_status("x", status, body, None) {
+        let code = |status| match ServiceNowError::from_status("x", status, &HeaderMap::new(), body)
+        {
             ServiceNowError::Permanent { code, .. } => code,
             other => panic!("{other:?}"),
         };
@@ -121,22 +122,47 @@ mod tests {
         assert_eq!(code(404), FailureCode::NotFound);
     }
 
+    fn retry_after_3s() -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", "3".parse().unwrap());
+        headers
+    }
+
     #[test]
     fn details_quote_servicenow_error_bodies() {
         let error = ServiceNowError::from_status(
             "the Table API",
             403,
+            &HeaderMap::new(),
             r#"{"error":{"message":"User Not Authorized","detail":"ACL restricts access"},"status":"failure"}"#,
-            None,
         );
         assert_eq!(
             error.detail(),
             "403 from the Table API: User Not Authorized (ACL restricts access)"
         );
-        assert_eq!(error_message(""), "no body");
+        assert_eq!(error_message(&HeaderMap::new(), ""), "no body");
         assert_eq!(
-            error_message("<html>gateway</html>"),
-            "<html>gateway</html>"
+            error_message(&HeaderMap::new(), "gateway timeout"),
+            "\"gateway timeout\""
         );
+    }
+
+    #[test]
+    fn an_html_page_is_transient_whatever_its_status_and_the_detail_says_so() {
+        let page =
+            "<!DOCTYPE html><html><head><title>Instance Hibernating page</title></head></html>";
+        for status in [200, 403, 404, 503] {
+            let error =
+                ServiceNowError::from_status("the Table API", status, &HeaderMap::new(), page);
+            assert_eq!(
+                error,
+                ServiceNowError::Transient {
+                    detail: format!(
+                        "{status} from the Table API: an HTML page (\"Instance Hibernating page\")"
+                    ),
+                    retry_after: None
+                }
+            );
+        }
     }
 }

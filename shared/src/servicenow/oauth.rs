@@ -6,14 +6,12 @@ use super::error::ServiceNowError;
 use super::wire::{OAuthErrorAnswer, TokenAnswer};
 use crate::domain::record::FailureCode;
 use crate::domain::settings::ServiceNowSettings;
-use crate::outbound::{HttpClient, error_chain, retry_after};
+use crate::outbound::{HttpClient, answer_text, describe_non_token, renewal_time};
 use secrecy::{ExposeSecret, SecretString};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::sync::Mutex;
 
 const TOKEN_ENDPOINT: &str = "/oauth_token.do";
-/// Renew this long before expiry (at most a tenth of the token's life), so that no call carries a dying token.
-const RENEW_MARGIN: Duration = Duration::from_secs(60);
 
 struct Token {
     access: SecretString,
@@ -90,24 +88,21 @@ async fn request_token(
         .await
         .map_err(|e| GrantError::Failed(ServiceNowError::from_transport(what, &e)))?;
     let status = response.status().as_u16();
-    let retry_after = retry_after(response.headers());
-    let body = response
-        .text()
+    let headers = response.headers().clone();
+    let body = answer_text(response)
         .await
         .map_err(|e| GrantError::Failed(ServiceNowError::from_transport(what, &e)))?;
     if status == 200 {
-        let answer: TokenAnswer = serde_json::from_str(&body).map_err(|e| {
+        let answer: TokenAnswer = serde_json::from_str(&body).map_err(|_| {
             GrantError::Failed(ServiceNowError::transient(format!(
-                "{what} answered 200 without a token: {}",
-                error_chain(&e)
+                "{what} answered 200 with {}",
+                describe_non_token(&headers, &body)
             )))
         })?;
-        let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(0));
-        let margin = RENEW_MARGIN.min(lifetime / 10);
         return Ok(Token {
             access: answer.access_token.into(),
             refresh: answer.refresh_token.map(SecretString::from),
-            renew_at: started + lifetime.saturating_sub(margin),
+            renew_at: renewal_time(started, answer.expires_in),
         });
     }
     if matches!(status, 400 | 401 | 403) {
@@ -119,10 +114,7 @@ async fn request_token(
         });
     }
     Err(GrantError::Failed(ServiceNowError::from_status(
-        what,
-        status,
-        &body,
-        retry_after,
+        what, status, &headers, &body,
     )))
 }
 

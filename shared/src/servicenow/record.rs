@@ -2,7 +2,7 @@
 
 use super::error::ServiceNowError;
 use crate::domain::ids::{RequestId, SysId};
-use crate::domain::settings::InstanceUrl;
+use crate::domain::settings::BaseUrl;
 use crate::domain::ticket::{TaskType, Ticket};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -41,19 +41,14 @@ impl TaskRecord {
     pub fn ticket(
         &self,
         table: TaskType,
-        instance_url: &InstanceUrl,
+        instance_url: &BaseUrl,
     ) -> Result<Ticket, ServiceNowError> {
         let (Some(sys_id), Some(number)) = (self.sys_id(), self.number()) else {
             return Err(ServiceNowError::transient(
                 "ServiceNow returned a ticket without its sys_id or number",
             ));
         };
-        Ok(Ticket {
-            table,
-            number: number.to_owned(),
-            url: instance_url.ticket_link(table, &sys_id),
-            sys_id,
-        })
+        Ok(Ticket::new(instance_url, table, number.to_owned(), sys_id))
     }
 }
 
@@ -84,7 +79,7 @@ mod tests {
 
     #[test]
     fn a_ticket_needs_a_sys_id_and_a_number() {
-        let url = InstanceUrl::parse("https://acme.service-now.com").unwrap();
+        let url = BaseUrl::parse("https://acme.service-now.com").unwrap();
         let record = |fields: Value| TaskRecord(fields.as_object().unwrap().clone());
         let sys_id = "0123456789abcdef0123456789abcdef";
         let ticket = record(json!({"sys_id": sys_id, "number": "INC0010001"}))

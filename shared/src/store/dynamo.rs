@@ -5,11 +5,12 @@
 use super::{CreateOutcome, ReplaceOutcome, RequestStore, StoreError};
 use crate::domain::ids::{PmcRequestId, RequestId};
 use crate::domain::record::RequestRecord;
-use crate::domain::status::Status;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -104,6 +105,12 @@ impl DynamoStore {
         serde_dynamo::to_item(item).map_err(corrupt)
     }
 
+    fn record_of(item: HashMap<String, AttributeValue>) -> Result<RequestRecord, StoreError> {
+        serde_dynamo::from_item::<_, RequestItem>(item)
+            .map(|i| i.record)
+            .map_err(corrupt)
+    }
+
     async fn get_item(
         &self,
         pk: String,
@@ -189,11 +196,7 @@ impl RequestStore for DynamoStore {
     async fn get(&self, id: &RequestId) -> Result<Option<RequestRecord>, StoreError> {
         self.get_item(request_key(id))
             .await?
-            .map(|item| {
-                serde_dynamo::from_item::<_, RequestItem>(item)
-                    .map(|i| i.record)
-                    .map_err(corrupt)
-            })
+            .map(Self::record_of)
             .transpose()
     }
 
@@ -208,38 +211,43 @@ impl RequestStore for DynamoStore {
         self.get(&alias.request_id).await
     }
 
-    async fn replace(
-        &self,
-        next: &RequestRecord,
-        expected: Status,
-    ) -> Result<ReplaceOutcome, StoreError> {
+    async fn replace(&self, next: &RequestRecord) -> Result<ReplaceOutcome, StoreError> {
+        let stored = RequestRecord {
+            revision: next.revision + 1,
+            ..next.clone()
+        };
+        // Requests stored before revisions were counted carry none: they are at revision 0.
+        let condition = if next.revision == 0 {
+            "attribute_exists(pk) AND (attribute_not_exists(#revision) OR #revision = :revision)"
+        } else {
+            "attribute_exists(pk) AND #revision = :revision"
+        };
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(Self::request_item(next)?))
-            .condition_expression("attribute_exists(pk) AND #status = :expected")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(
-                ":expected",
-                AttributeValue::S(expected.as_str().to_owned()),
-            )
+            .set_item(Some(Self::request_item(&stored)?))
+            .condition_expression(condition)
+            .expression_attribute_names("#revision", "revision")
+            .expression_attribute_values(":revision", AttributeValue::N(next.revision.to_string()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(ReplaceOutcome::Replaced),
-            Err(error)
-                if matches!(
-                    error.as_service_error(),
-                    Some(PutItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                match self.get(&next.id).await? {
-                    Some(current) => Ok(ReplaceOutcome::StatusChanged(Box::new(current))),
-                    None => Err(StoreError::Missing(next.id.clone())),
-                }
-            }
-            Err(error) => Err(unavailable(error)),
+        let failed = match result {
+            Ok(_) => return Ok(ReplaceOutcome::Replaced(Box::new(stored))),
+            Err(error) => match error.into_service_error() {
+                PutItemError::ConditionalCheckFailedException(failed) => failed,
+                other => return Err(unavailable(other)),
+            },
+        };
+        // The failed condition hands back what is stored, in the same round trip.
+        let current = match failed.item {
+            Some(item) => Some(Self::record_of(item)?),
+            None => self.get(&next.id).await?,
+        };
+        match current {
+            Some(current) => Ok(ReplaceOutcome::Changed(Box::new(current))),
+            None => Err(StoreError::Missing(next.id.clone())),
         }
     }
 }

@@ -4,7 +4,6 @@
 use crate::domain::ids::{PmcRequestId, RequestId, SysId};
 use crate::domain::record::RequestRecord;
 use crate::domain::request::Submission;
-use crate::domain::status::Status;
 use crate::domain::ticket::{TaskType, Ticket};
 use crate::store::{
     CreateOutcome, DynamoStore, ReplaceOutcome, RequestStore, record_from_stream_image,
@@ -85,7 +84,7 @@ async fn reads_back_exactly_what_it_stored() {
 }
 
 #[tokio::test]
-async fn replace_moves_only_from_the_expected_status() {
+async fn replace_moves_only_from_the_revision_it_was_read_at() {
     let (store, _, _) = store().await;
     let pending = record("pmc-3");
     store.create(&pending).await.unwrap();
@@ -98,24 +97,71 @@ async fn replace_moves_only_from_the_expected_status() {
     let ticketed = pending
         .ticketed(ticket, crate::domain::time::now())
         .unwrap();
+    let stored = RequestRecord {
+        revision: 1,
+        ..ticketed.clone()
+    };
     assert_eq!(
-        store.replace(&ticketed, Status::Pending).await.unwrap(),
-        ReplaceOutcome::Replaced
+        store.replace(&ticketed).await.unwrap(),
+        ReplaceOutcome::Replaced(Box::new(stored.clone()))
     );
 
-    // A second writer that still believes the request is pending loses, and learns what it is now.
+    // A second writer that read the request before that write loses, and learns what it is now.
     assert_eq!(
-        store.replace(&ticketed, Status::Pending).await.unwrap(),
-        ReplaceOutcome::StatusChanged(Box::new(ticketed.clone()))
+        store.replace(&ticketed).await.unwrap(),
+        ReplaceOutcome::Changed(Box::new(stored.clone()))
     );
-    assert_eq!(store.get(&pending.id).await.unwrap(), Some(ticketed));
+    assert_eq!(store.get(&pending.id).await.unwrap(), Some(stored.clone()));
+
+    // A writer that read the stored revision wins.
+    let leased = stored.leased(crate::domain::time::now());
+    assert_eq!(
+        store.replace(&leased).await.unwrap(),
+        ReplaceOutcome::Replaced(Box::new(RequestRecord {
+            revision: 2,
+            ..leased
+        }))
+    );
+}
+
+#[tokio::test]
+async fn requests_stored_before_revisions_are_at_revision_0() {
+    let (store, client, table) = store().await;
+    let legacy = record("pmc-legacy");
+    store.create(&legacy).await.unwrap();
+    client
+        .update_item()
+        .table_name(&table)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("request#{}", legacy.id)),
+        )
+        .update_expression("REMOVE revision")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(store.get(&legacy.id).await.unwrap().unwrap().revision, 0);
+    let failed = legacy
+        .failed(
+            crate::domain::record::Failure {
+                code: crate::domain::record::FailureCode::Rejected,
+                detail: "x".into(),
+            },
+            crate::domain::time::now(),
+        )
+        .unwrap();
+    assert!(matches!(
+        store.replace(&failed).await.unwrap(),
+        ReplaceOutcome::Replaced(_)
+    ));
+    assert_eq!(store.get(&legacy.id).await.unwrap().unwrap().revision, 1);
 }
 
 #[tokio::test]
 async fn replacing_an_unknown_request_is_an_error_not_a_create() {
     let (store, _, _) = store().await;
     let ghost = record("pmc-ghost");
-    assert!(store.replace(&ghost, Status::Pending).await.is_err());
+    assert!(store.replace(&ghost).await.is_err());
     assert_eq!(store.get(&ghost.id).await.unwrap(), None);
 }
 

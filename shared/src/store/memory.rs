@@ -3,7 +3,6 @@
 use super::{CreateOutcome, ReplaceOutcome, RequestStore, StoreError};
 use crate::domain::ids::{PmcRequestId, RequestId};
 use crate::domain::record::RequestRecord;
-use crate::domain::status::Status;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -66,20 +65,19 @@ impl RequestStore for MemoryStore {
             .map(|id| inner.by_id[id].clone()))
     }
 
-    async fn replace(
-        &self,
-        next: &RequestRecord,
-        expected: Status,
-    ) -> Result<ReplaceOutcome, StoreError> {
+    async fn replace(&self, next: &RequestRecord) -> Result<ReplaceOutcome, StoreError> {
         let mut inner = self.inner.lock().expect("store lock");
         let stored = inner
             .by_id
             .get_mut(&next.id)
             .ok_or_else(|| StoreError::Missing(next.id.clone()))?;
-        if stored.status != expected {
-            return Ok(ReplaceOutcome::StatusChanged(Box::new(stored.clone())));
+        if stored.revision != next.revision {
+            return Ok(ReplaceOutcome::Changed(Box::new(stored.clone())));
         }
-        *stored = next.clone();
-        Ok(ReplaceOutcome::Replaced)
+        *stored = RequestRecord {
+            revision: next.revision + 1,
+            ..next.clone()
+        };
+        Ok(ReplaceOutcome::Replaced(Box::new(stored.clone())))
     }
 }

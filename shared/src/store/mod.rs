@@ -11,8 +11,43 @@ pub use memory::MemoryStore;
 
 use crate::domain::ids::{PmcRequestId, RequestId};
 use crate::domain::record::RequestRecord;
-use crate::domain::status::Status;
 use std::future::Future;
+
+/// Concurrent writers can move a request under a writer; it re-reads and tries again this often.
+const UPDATE_ATTEMPTS: usize = 3;
+
+/// What [`update`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Updated {
+    /// `change` had something to do, and it is stored: the request as it is now.
+    Written(RequestRecord),
+    /// `change` found nothing to do with the request as it is now.
+    Unchanged(RequestRecord),
+}
+
+/// Applies `change` to `current` and stores the result; when another writer got there first, applies it again to
+/// what is stored now. `change` answers `None` when there is nothing (or nothing more) to do. At most
+/// [`UPDATE_ATTEMPTS`] conditional writes. Errors: the store's, or [`StoreError::Unavailable`] when the request
+/// kept changing under it.
+pub async fn update<S: RequestStore>(
+    store: &S,
+    mut current: RequestRecord,
+    change: impl Fn(&RequestRecord) -> Option<RequestRecord>,
+) -> Result<Updated, StoreError> {
+    for _ in 0..UPDATE_ATTEMPTS {
+        let Some(next) = change(&current) else {
+            return Ok(Updated::Unchanged(current));
+        };
+        match store.replace(&next).await? {
+            ReplaceOutcome::Replaced(stored) => return Ok(Updated::Written(*stored)),
+            ReplaceOutcome::Changed(stored) => current = *stored,
+        }
+    }
+    Err(StoreError::Unavailable(format!(
+        "request {} kept changing while it was written; try again",
+        current.id
+    )))
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CreateOutcome {
@@ -23,9 +58,10 @@ pub enum CreateOutcome {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReplaceOutcome {
-    Replaced,
-    /// The stored request had moved on from the expected status: this is what it holds now.
-    StatusChanged(Box<RequestRecord>),
+    /// Stored: the request as it is now, its revision one higher.
+    Replaced(Box<RequestRecord>),
+    /// Another writer replaced it first (its revision moved on): what it holds now.
+    Changed(Box<RequestRecord>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,12 +91,12 @@ pub trait RequestStore: Send + Sync {
         pmc_request_id: &PmcRequestId,
     ) -> impl Future<Output = Result<Option<RequestRecord>, StoreError>> + Send;
 
-    /// Replaces the stored request with `next` only while it still has status `expected`,
-    /// so that concurrent writers cannot move a request backwards or twice.
+    /// Replaces the stored request with `next` only while the stored revision is still `next.revision` (the one
+    /// `next` was derived from), so that concurrent writers cannot move a request backwards, twice, or past each
+    /// other. One conditional write. Errors: [`StoreError::Missing`] when there is no such request.
     fn replace(
         &self,
         next: &RequestRecord,
-        expected: Status,
     ) -> impl Future<Output = Result<ReplaceOutcome, StoreError>> + Send;
 }
 
@@ -90,8 +126,7 @@ impl<S: RequestStore> RequestStore for std::sync::Arc<S> {
     fn replace(
         &self,
         next: &RequestRecord,
-        expected: Status,
     ) -> impl Future<Output = Result<ReplaceOutcome, StoreError>> + Send {
-        S::replace(self, next, expected)
+        S::replace(self, next)
     }
 }

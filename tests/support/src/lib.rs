@@ -94,3 +94,15 @@ pub fn simulator_secret(instance_url: &str) -> String {
     })
     .to_string()
 }
+
+/// `secret` (a settings secret's JSON) with a `pmCloud` block for a PM Cloud simulator at `api_url`, with the
+/// simulator's default API account.
+pub fn with_pm_cloud(secret: &str, api_url: &str) -> String {
+    let mut settings: serde_json::Value = serde_json::from_str(secret).expect("a JSON secret");
+    settings["pmCloud"] = serde_json::json!({
+        "apiUrl": api_url,
+        "clientId": "pmc-client",
+        "clientSecret": "pmc-client-secret"
+    });
+    settings.to_string()
+}

@@ -8,7 +8,9 @@ use serde_json::json;
 use shared::domain::duration::Duration;
 use shared::domain::fields::FieldError;
 use shared::domain::ids::SysId;
-use shared::domain::record::{Decision, Failure, FailureCode, Outcome, RequestRecord};
+use shared::domain::record::{
+    Decision, Failure, FailureCode, NotificationState, Outcome, RequestRecord,
+};
 use shared::domain::request::{NewRequest, Submission};
 use shared::domain::ticket::{TaskType, Ticket};
 use shared::http::{ApiResponse, Problem, body::MAX_BODY_BYTES, method_not_allowed};
@@ -277,6 +279,7 @@ fn the_request_resource_in_every_status_matches_the_schema_and_its_rules() {
             .decided(
                 decision(Outcome::Approved, Some(Duration::Hours(4))),
                 ticket(),
+                true,
                 now,
             )
             .unwrap(),
@@ -284,6 +287,7 @@ fn the_request_resource_in_every_status_matches_the_schema_and_its_rules() {
             .decided(
                 decision(Outcome::Approved, Some(Duration::Forever)),
                 ticket(),
+                false,
                 now,
             )
             .unwrap(),
@@ -291,14 +295,22 @@ fn the_request_resource_in_every_status_matches_the_schema_and_its_rules() {
             .decided(
                 decision(Outcome::Approved, Some(Duration::Months(3))),
                 ticket(),
+                true,
                 now,
             )
-            .unwrap(),
+            .unwrap()
+            .push_ended(NotificationState::Delivered, None, 1, now),
         ticketed
-            .decided(decision(Outcome::Denied, None), ticket(), now)
-            .unwrap(),
-        ticketed.cancelled(ticket(), now).unwrap(),
-        pending.cancelled(ticket(), now).unwrap(),
+            .decided(decision(Outcome::Denied, None), ticket(), true, now)
+            .unwrap()
+            .push_ended(
+                NotificationState::Failed,
+                Some("400 from PM Cloud: The TicketUrl field is required.".into()),
+                1,
+                now,
+            ),
+        ticketed.cancelled(ticket(), true, now).unwrap(),
+        pending.cancelled(ticket(), false, now).unwrap(),
         pending
             .failed(
                 Failure {

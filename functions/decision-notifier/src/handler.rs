@@ -1,0 +1,19 @@
+//! Maps a DynamoDB Streams batch to the decision-notifier rules, and their answer to a partial batch response.
+
+use aws_lambda_events::event::dynamodb::Event;
+use aws_lambda_events::streams::DynamoDbEventResponse;
+use shared::dynamodb_stream::{batch_response, stream_items};
+use shared::rules::decision_notifier::DecisionNotifier;
+use shared::secrets::SettingsSource;
+use shared::store::RequestStore;
+
+pub async fn handle<S: RequestStore, C: SettingsSource>(
+    notifier: &DecisionNotifier<S, C>,
+    event: Event,
+) -> DynamoDbEventResponse {
+    batch_response(notifier.process_batch(stream_items(event)).await)
+}
+
+#[cfg(test)]
+#[path = "handler_tests.rs"]
+mod tests;

@@ -1,0 +1,20 @@
+//! `decision-notifier`: pushes each decision recorded on the table's stream to PM Cloud's Management API
+//! (CONTRACT §12).
+
+mod handler;
+
+use shared::dynamodb_stream::serve;
+use shared::outbound::http_client;
+use shared::pmcloud::PmCloudClient;
+use shared::rules::decision_notifier::DecisionNotifier;
+use shared::runtime::{Adapters, init_tracing};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    init_tracing();
+    let adapters = Adapters::from_env().await?;
+    let pm_cloud = PmCloudClient::new(http_client());
+    let notifier = DecisionNotifier::new(adapters.store, adapters.settings, pm_cloud);
+    let notifier = &notifier;
+    serve(move |event| handler::handle(notifier, event)).await
+}

@@ -1,0 +1,172 @@
+//! `decision-notifier`'s rules (CONTRACT §12): each recorded decision (or cancellation) is pushed to PM Cloud's
+//! Management API until PM Cloud accepts it or refuses it for good, and once delivered it is never pushed again.
+//!
+//! One push: a store read, a conditional write that leases the request for the call (so that two functions
+//! never push it at once), the call (plus a token grant when the kept one must be renewed), and a conditional
+//! write of how it ended.
+
+use crate::domain::record::{NotificationState, RequestRecord};
+use crate::domain::settings::PmCloudSettings;
+use crate::domain::time::{Timestamp, now};
+use crate::pmcloud::{NotificationBody, PmCloudClient, PmCloudError};
+use crate::rules::stream::{self, Retry, StreamItem};
+use crate::secrets::SettingsSource;
+use crate::store::{self, RequestStore, Updated};
+
+/// How long a push may hold the request: longer than a call can take (two calls and a grant at 10 s each).
+const PUSH_LEASE: chrono::Duration = chrono::Duration::seconds(60);
+
+/// What became of one decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pushed {
+    /// PM Cloud accepted it.
+    Delivered,
+    /// PM Cloud refused it for good: the detail says why.
+    Failed(String),
+    /// `pmCloud` is no longer in the settings: the decision is not pushed.
+    NotConfigured,
+    /// Nothing to push: not decided, or already delivered, failed or not configured (its state).
+    AlreadyDone(Option<NotificationState>),
+    /// Another function is pushing it right now; it finishes the job (or the reconciler does).
+    InFlight,
+    /// Left pending for a later pass (the settings cannot be used now); the detail says why.
+    Deferred(String),
+}
+
+pub struct DecisionNotifier<S, C> {
+    store: S,
+    settings: C,
+    pm_cloud: PmCloudClient,
+}
+
+impl<S: RequestStore, C: SettingsSource> DecisionNotifier<S, C> {
+    pub fn new(store: S, settings: C, pm_cloud: PmCloudClient) -> Self {
+        Self {
+            store,
+            settings,
+            pm_cloud,
+        }
+    }
+
+    /// Pushes each decision of a batch in order; see [`stream::process_batch`] for what is reported as failed.
+    pub async fn process_batch(&self, items: Vec<StreamItem>) -> Vec<String> {
+        stream::process_batch(items, |request| async move { self.push(&request).await }).await
+    }
+
+    /// Pushes the decision `request` carries, unless it needs no push (any more). A transient failure leaves it
+    /// pending and is returned as a [`Retry`].
+    pub async fn push(&self, request: &RequestRecord) -> Result<Pushed, Retry> {
+        let current = stream::stored(&self.store, &request.id).await?;
+        if !current.push_pending() {
+            let state = current.pm_cloud_notification.map(|n| n.state);
+            return Ok(Pushed::AlreadyDone(state));
+        }
+        if current.is_leased(now()) {
+            return Ok(Pushed::InFlight);
+        }
+        let settings = match self.settings.settings().await {
+            Ok(settings) => settings,
+            // The reconciler pushes pending decisions again once the settings can be used.
+            Err(error) => return Ok(Pushed::Deferred(error.to_string())),
+        };
+        let Some(pm_cloud) = &settings.pm_cloud else {
+            let detail =
+                "pmCloud was removed from the settings before the decision could be pushed";
+            return self
+                .end(
+                    current,
+                    NotificationState::NotConfigured,
+                    Some(detail.into()),
+                    0,
+                )
+                .await
+                .map(|_| Pushed::NotConfigured);
+        };
+        let Some(body) = NotificationBody::of(&current) else {
+            let detail = "the request carries no decision and ticket to push";
+            return self
+                .end(current, NotificationState::Failed, Some(detail.into()), 0)
+                .await
+                .map(|_| Pushed::Failed(detail.into()));
+        };
+        let Some(leased) = self.lease(current).await? else {
+            return Ok(Pushed::InFlight);
+        };
+        self.deliver(leased, pm_cloud, &body).await
+    }
+
+    /// Leases the request for one push; `None` when another function leased or finished it first.
+    async fn lease(&self, current: RequestRecord) -> Result<Option<RequestRecord>, Retry> {
+        let lease = |request: &RequestRecord| {
+            let now = now();
+            (request.push_pending() && !request.is_leased(now))
+                .then(|| request.leased(now + PUSH_LEASE))
+        };
+        Ok(match store::update(&self.store, current, lease).await? {
+            Updated::Written(leased) => Some(leased),
+            Updated::Unchanged(_) => None,
+        })
+    }
+
+    async fn deliver(
+        &self,
+        leased: RequestRecord,
+        settings: &PmCloudSettings,
+        body: &NotificationBody,
+    ) -> Result<Pushed, Retry> {
+        let push = self.pm_cloud.notify(settings, &leased.id, body).await;
+        match push.result {
+            Ok(()) => {
+                tracing::info!(calls = push.calls, "decision delivered to PM Cloud");
+                self.end(leased, NotificationState::Delivered, None, push.calls)
+                    .await?;
+                Ok(Pushed::Delivered)
+            }
+            Err(PmCloudError::Permanent { detail, .. }) => {
+                tracing::error!(%detail, "PM Cloud refused the decision for good");
+                self.end(
+                    leased,
+                    NotificationState::Failed,
+                    Some(detail.clone()),
+                    push.calls,
+                )
+                .await?;
+                Ok(Pushed::Failed(detail))
+            }
+            Err(PmCloudError::Transient {
+                detail,
+                retry_after,
+            }) => {
+                self.end(
+                    leased,
+                    NotificationState::Pending,
+                    Some(detail.clone()),
+                    push.calls,
+                )
+                .await?;
+                Err(Retry {
+                    detail,
+                    retry_after,
+                })
+            }
+        }
+    }
+
+    /// Records how a push ended (`calls` more calls made), unless something else settled it meanwhile.
+    async fn end(
+        &self,
+        current: RequestRecord,
+        state: NotificationState,
+        detail: Option<String>,
+        calls: u32,
+    ) -> Result<(), Retry> {
+        let at: Timestamp = now();
+        let ended = |request: &RequestRecord| {
+            request
+                .push_pending()
+                .then(|| request.push_ended(state, detail.clone(), calls, at))
+        };
+        store::update(&self.store, current, ended).await?;
+        Ok(())
+    }
+}
