@@ -104,7 +104,8 @@ impl Collector {
         })
     }
 
-    /// A string at `key`, kept as sent (not trimmed). Empty or white space counts as absent (CONTRACT §5).
+    /// A string at `key`, kept as sent (not trimmed). Empty or white space counts as absent (CONTRACT §5), and so
+    /// does, in an optional field, a webhook placeholder PM Cloud left unreplaced (`%%Name%%`).
     pub fn string(
         &mut self,
         parent: &ObjectReader<'_>,
@@ -121,6 +122,9 @@ impl Collector {
             if required {
                 self.push(path, "must not be empty");
             }
+            return None;
+        }
+        if !required && is_unreplaced_placeholder(text) {
             return None;
         }
         if text.chars().count() > max {
@@ -146,6 +150,16 @@ impl Collector {
     }
 }
 
+/// `%%Name%%` (letters, digits, `_`): a placeholder of PM Cloud's webhook template that it did not replace.
+fn is_unreplaced_placeholder(text: &str) -> bool {
+    text.trim()
+        .strip_prefix("%%")
+        .and_then(|rest| rest.strip_suffix("%%"))
+        .is_some_and(|name| {
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+}
+
 impl<'a> ObjectReader<'a> {
     /// A present `null` reads as absent: optional fields may be sent as null.
     pub fn get(&self, key: &str) -> Option<&'a Value> {
@@ -164,5 +178,37 @@ impl<'a> ObjectReader<'a> {
 
     pub fn path(&self) -> &str {
         &self.path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn read(value: Value, required: bool) -> (Option<String>, Vec<FieldError>) {
+        let body = json!({ "field": value });
+        let mut c = Collector::default();
+        let root = c.root(body.as_object().unwrap());
+        let text = c.string(&root, "field", required, MAX_STRING);
+        (text, c.errors)
+    }
+
+    #[test]
+    fn empty_and_unreplaced_optional_strings_are_absent() {
+        for absent in ["", "   ", "%%Sha256Hash%%", " %%File_Path2%% "] {
+            assert_eq!(read(json!(absent), false), (None, vec![]), "{absent:?}");
+        }
+        for kept in ["%%", "%%%%", "100%% sure", "%%not a name%%", "x%%Y%%"] {
+            assert_eq!(read(json!(kept), false).0.as_deref(), Some(kept), "{kept:?}");
+        }
+    }
+
+    #[test]
+    fn a_required_string_keeps_an_unreplaced_placeholder_and_refuses_empty() {
+        assert_eq!(read(json!("%%FilePath%%"), true).0.as_deref(), Some("%%FilePath%%"));
+        let (text, errors) = read(json!(" "), true);
+        assert_eq!(text, None);
+        assert_eq!(errors, [FieldError::new("field", "must not be empty")]);
     }
 }
