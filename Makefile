@@ -12,14 +12,14 @@ dev:
 build:
 	scripts/bootstrap.sh
 	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --arm64 \
-		--bin request-intake --bin ticket-creator --bin settings-validator --bin ticket-callback
+		--bin request-intake --bin ticket-creator --bin settings-validator --bin ticket-callback --bin decision-notifier
 
 # Cold start as Lambda sees it (exec to the first Runtime API call) and peak RSS of each function, natively.
 bench:
 	scripts/bootstrap.sh
-	cargo build --release --bin request-intake --bin ticket-creator --bin settings-validator --bin ticket-callback
+	cargo build --release --bin request-intake --bin ticket-creator --bin settings-validator --bin ticket-callback --bin decision-notifier
 	.venv/bin/python scripts/bench_startup.py target/release/request-intake target/release/ticket-creator \
-		target/release/settings-validator target/release/ticket-callback
+		target/release/settings-validator target/release/ticket-callback target/release/decision-notifier
 
 clean:
 	cargo clean
