@@ -44,7 +44,11 @@ where
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<Event>| {
             let response = handler(event.payload);
-            async move { Ok::<_, lambda_runtime::Error>(response.await) }
+            async move {
+                let response = response.await;
+                crate::runtime::flush_metrics();
+                Ok::<_, lambda_runtime::Error>(response)
+            }
         },
     ))
     .await

@@ -62,6 +62,31 @@ impl FunctionConfig {
     }
 }
 
+/// The reconciler's thresholds: the defaults of CONTRACT §13, except that `RECONCILE_AFTER_SECONDS` (1–3600) may
+/// shorten "stranded after 10 minutes" for local work and tests; the template never sets it.
+pub fn reconcile_thresholds() -> Result<crate::rules::reconciler::Thresholds, ConfigError> {
+    reconcile_thresholds_from(|name| std::env::var(name).ok())
+}
+
+fn reconcile_thresholds_from(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<crate::rules::reconciler::Thresholds, ConfigError> {
+    let mut thresholds = crate::rules::reconciler::Thresholds::default();
+    if let Some(text) = lookup("RECONCILE_AFTER_SECONDS") {
+        let seconds = text
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|s| (1..=3600).contains(s))
+            .ok_or(ConfigError::Malformed(
+                "RECONCILE_AFTER_SECONDS",
+                "it must be whole seconds from 1 to 3600",
+            ))?;
+        thresholds.stranded_after = chrono::Duration::seconds(seconds);
+    }
+    Ok(thresholds)
+}
+
 /// The AWS SDK configuration from the environment (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL`).
 /// Building it does no network I/O; credentials are resolved on first use.
 pub async fn aws_sdk_config() -> aws_config::SdkConfig {
@@ -91,9 +116,36 @@ impl Adapters {
     }
 }
 
-/// Logs as Lambda expects them (JSON when the function's log format is JSON), at `AWS_LAMBDA_LOG_LEVEL`.
-pub fn init_tracing() {
+/// The CloudWatch namespace of the connector's metrics (CONTRACT §13).
+pub const METRICS_NAMESPACE: &str = "PmcServiceNowConnector";
+
+static METRICS: std::sync::OnceLock<&'static metrics_cloudwatch_embedded::Collector> =
+    std::sync::OnceLock::new();
+
+/// Logs as Lambda expects them (JSON when the function's log format is JSON, at `AWS_LAMBDA_LOG_LEVEL`), and
+/// metrics in [`METRICS_NAMESPACE`] with the dimension `Function` = `function` (for example `ticket-creator`).
+pub fn init_telemetry(function: &'static str) {
     lambda_runtime::tracing::init_default_subscriber();
+    let collector = metrics_cloudwatch_embedded::Builder::new()
+        .cloudwatch_namespace(METRICS_NAMESPACE)
+        .with_dimension("Function", function)
+        .init();
+    match collector {
+        Ok(collector) => {
+            METRICS.set(collector).ok();
+        }
+        Err(error) => tracing::error!(%error, "metrics are off"),
+    }
+}
+
+/// Writes what the invocation counted to standard output in CloudWatch's Embedded Metric Format, where Lambda's
+/// log stream hands it to CloudWatch Metrics. Called after each invocation; does nothing in tests.
+pub fn flush_metrics() {
+    if let Some(collector) = METRICS.get()
+        && let Err(error) = collector.flush(std::io::stdout().lock())
+    {
+        tracing::error!(%error, "metrics could not be written");
+    }
 }
 
 #[cfg(test)]
@@ -119,6 +171,32 @@ mod tests {
         assert_eq!(config.table_name, "requests");
         assert_eq!(config.settings_secret_id, "arn:aws:secretsmanager:x");
         assert_eq!(config.settings_cache_ttl, DEFAULT_CACHE_TTL);
+    }
+
+    #[test]
+    fn reconcile_thresholds_default_to_the_contract_and_may_be_shortened() {
+        let lookup = |value: Option<&'static str>| move |_: &str| value.map(str::to_owned);
+        assert_eq!(
+            reconcile_thresholds_from(lookup(None))
+                .unwrap()
+                .stranded_after,
+            chrono::Duration::minutes(10)
+        );
+        assert_eq!(
+            reconcile_thresholds_from(lookup(Some("15")))
+                .unwrap()
+                .stranded_after,
+            chrono::Duration::seconds(15)
+        );
+        for bad in ["0", "3601", "10m"] {
+            assert_eq!(
+                reconcile_thresholds_from(lookup(Some(bad))).unwrap_err(),
+                ConfigError::Malformed(
+                    "RECONCILE_AFTER_SECONDS",
+                    "it must be whole seconds from 1 to 3600"
+                )
+            );
+        }
     }
 
     #[test]

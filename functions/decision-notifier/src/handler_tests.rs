@@ -362,7 +362,7 @@ async fn a_429_leaves_the_decision_pending_and_says_how_long_to_wait() {
         times: 1,
     });
     let record = approved(&store, "pmc-429", Duration::Hours(1)).await;
-    let pushed = notifier.push(&record).await.unwrap_err();
+    let pushed = notifier.push(&record.id).await.unwrap_err();
     assert_eq!(pushed.retry_after, Some(std::time::Duration::from_secs(30)));
     let state = notification(&store, &record).await;
     assert_eq!(
@@ -383,13 +383,13 @@ async fn without_pm_cloud_nothing_is_pushed() {
     })
     .await;
     assert_eq!(
-        notifier.push(&never).await.unwrap(),
+        notifier.push(&never.id).await.unwrap(),
         Pushed::AlreadyDone(Some(NotificationState::NotConfigured))
     );
     // Decided while pmCloud was there, but removed before the push: not pushed either.
     let removed = approved(&store, "pmc-removed", Duration::Once).await;
     assert_eq!(
-        notifier.push(&removed).await.unwrap(),
+        notifier.push(&removed.id).await.unwrap(),
         Pushed::NotConfigured
     );
     let state = notification(&store, &removed).await;
@@ -406,7 +406,7 @@ async fn a_decision_another_push_holds_is_left_to_it() {
     let record = approved(&store, "pmc-leased", Duration::Once).await;
     let leased = record.leased(now() + chrono::Duration::seconds(60));
     store.replace(&leased).await.unwrap();
-    assert_eq!(notifier.push(&record).await.unwrap(), Pushed::InFlight);
+    assert_eq!(notifier.push(&record.id).await.unwrap(), Pushed::InFlight);
     assert_eq!(sim.stats().notification_calls, 0);
 }
 
@@ -417,7 +417,7 @@ async fn unusable_settings_leave_the_decision_pending_for_a_later_pass() {
     let notifier = notifier_with("{\"servicenow\": {}}".into(), &store);
     let record = approved(&store, "pmc-settings", Duration::Once).await;
     assert!(matches!(
-        notifier.push(&record).await.unwrap(),
+        notifier.push(&record.id).await.unwrap(),
         Pushed::Deferred(_)
     ));
     assert_eq!(notification(&store, &record).await["state"], "pending");

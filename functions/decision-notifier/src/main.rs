@@ -7,11 +7,11 @@ use shared::dynamodb_stream::serve;
 use shared::outbound::http_client;
 use shared::pmcloud::PmCloudClient;
 use shared::rules::decision_notifier::DecisionNotifier;
-use shared::runtime::{Adapters, init_tracing};
+use shared::runtime::{Adapters, init_telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    init_tracing();
+    init_telemetry("decision-notifier");
     let adapters = Adapters::from_env().await?;
     let pm_cloud = PmCloudClient::new(http_client());
     let notifier = DecisionNotifier::new(adapters.store, adapters.settings, pm_cloud);

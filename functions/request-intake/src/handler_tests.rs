@@ -416,7 +416,10 @@ fn readme_webhook_template() -> String {
     let readme = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let marker = "<!-- pmcloud-webhook-template";
     let after = &readme[readme.find(marker).expect("the README marks its template")..];
-    let start = after.find("```json\n").expect("a JSON block after the marker") + "```json\n".len();
+    let start = after
+        .find("```json\n")
+        .expect("a JSON block after the marker")
+        + "```json\n".len();
     let end = after[start..].find("```").expect("the block ends");
     after[start..start + end].to_owned()
 }
@@ -427,11 +430,17 @@ fn fill(template: &str, values: &[(&str, &str)]) -> String {
     let mut filled = template.to_owned();
     for (name, value) in values {
         let placeholder = format!("%%{name}%%");
-        assert!(filled.contains(&placeholder), "the template has no {placeholder}");
+        assert!(
+            filled.contains(&placeholder),
+            "the template has no {placeholder}"
+        );
         let escaped = serde_json::to_string(value).unwrap();
         filled = filled.replace(&placeholder, &escaped[1..escaped.len() - 1]);
     }
-    assert!(!filled.contains("%%"), "a placeholder has no value: {filled}");
+    assert!(
+        !filled.contains("%%"),
+        "a placeholder has no value: {filled}"
+    );
     filled
 }
 
@@ -453,7 +462,12 @@ async fn the_readme_webhook_template_filled_by_pm_cloud_is_accepted_and_stored_f
     let (intake, store) = intake();
     let filled = fill(&readme_webhook_template(), &TEMPLATE_VALUES);
     let response = handle(&intake, submit_with(filled.as_bytes())).await;
-    assert_eq!(response.status(), StatusCode::ACCEPTED, "{}", response.body());
+    assert_eq!(
+        response.status(),
+        StatusCode::ACCEPTED,
+        "{}",
+        response.body()
+    );
     assert_eq!(
         body(&response)["pmcRequestId"],
         "7b0e9f64-51c3-4f0a-9a2e-3c1d5e7f9b21"
@@ -465,13 +479,22 @@ async fn the_readme_webhook_template_filled_by_pm_cloud_is_accepted_and_stored_f
     assert_eq!(details.user.name, "ACME\\jdoe");
     assert_eq!(details.computer.host_name, "LT-0042");
     let application = details.application.as_ref().unwrap();
-    assert_eq!(application.name.as_deref(), Some("Wireshark Network Analyzer"));
+    assert_eq!(
+        application.name.as_deref(),
+        Some("Wireshark Network Analyzer")
+    );
     assert_eq!(
         application.path.as_deref(),
         Some("C:\\Program Files\\Wireshark\\Wireshark.exe")
     );
-    assert_eq!(application.publisher.as_deref(), Some("Wireshark Foundation"));
-    assert_eq!(application.sha256, None, "an empty hash is absent, not a 422");
+    assert_eq!(
+        application.publisher.as_deref(),
+        Some("Wireshark Foundation")
+    );
+    assert_eq!(
+        application.sha256, None,
+        "an empty hash is absent, not a 422"
+    );
     assert_eq!(
         details.reason.text.as_deref(),
         Some("Need to capture \"VPN\" traffic\nfor INC0012345")
@@ -498,11 +521,19 @@ async fn a_template_placeholder_pm_cloud_left_unreplaced_is_absent_in_an_optiona
     let mut template = readme_webhook_template();
     // As a tenant whose PM Cloud does not know these placeholders would send them.
     for name in ["Sha256Hash", "Publisher"] {
-        template = template.replace(&format!("%%{name}%%"), &format!("%%{name}%%").replace("%%", "@@"));
+        template = template.replace(
+            &format!("%%{name}%%"),
+            &format!("%%{name}%%").replace("%%", "@@"),
+        );
     }
     let body = fill(&template, &values).replace("@@", "%%");
     let response = handle(&intake, submit_with(body.as_bytes())).await;
-    assert_eq!(response.status(), StatusCode::ACCEPTED, "{}", response.body());
+    assert_eq!(
+        response.status(),
+        StatusCode::ACCEPTED,
+        "{}",
+        response.body()
+    );
     let stored = store
         .find_by_pmc_request_id(&PmcRequestId::parse(TEMPLATE_VALUES[0].1).unwrap())
         .await
@@ -527,7 +558,13 @@ async fn a_value_that_breaks_the_json_is_a_400_with_line_and_column_and_no_body(
     let body = fill(&template, &values).replace("REASON-MARKER", "say \"yes\" SECRET-ISH");
     let problem = assert_problem(&handle(&intake, submit_with(body.as_bytes())).await, 400);
     let detail = problem["detail"].as_str().unwrap();
-    assert!(detail.contains("line") && detail.contains("column"), "{detail}");
-    assert!(!detail.contains("SECRET-ISH") && !detail.contains("yes"), "{detail}");
+    assert!(
+        detail.contains("line") && detail.contains("column"),
+        "{detail}"
+    );
+    assert!(
+        !detail.contains("SECRET-ISH") && !detail.contains("yes"),
+        "{detail}"
+    );
     assert!(store.is_empty());
 }

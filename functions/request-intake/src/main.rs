@@ -4,11 +4,11 @@ mod handler;
 
 use shared::http::{Edge, lambda};
 use shared::rules::request_intake::RequestIntake;
-use shared::runtime::{Adapters, init_tracing};
+use shared::runtime::{Adapters, init_telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    init_tracing();
+    init_telemetry("request-intake");
     let adapters = Adapters::from_env().await?;
     let intake = Edge::new(RequestIntake::new(adapters.store), adapters.settings);
     let intake = &intake;

@@ -6,7 +6,7 @@ use shared::http::{Edge, lambda};
 use shared::outbound::http_client_with_timeout;
 use shared::pmcloud::PmCloudClient;
 use shared::rules::settings_validator::SettingsValidator;
-use shared::runtime::{Adapters, init_tracing};
+use shared::runtime::{Adapters, init_telemetry};
 use shared::servicenow::ServiceNowClient;
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    init_tracing();
+    init_telemetry("settings-validator");
     let adapters = Adapters::from_env().await?;
     let http = http_client_with_timeout(CHECK_TIMEOUT);
     let rules = SettingsValidator::new(

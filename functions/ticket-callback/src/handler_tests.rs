@@ -76,7 +76,7 @@ impl World {
     pub(super) async fn ticketed(&self, pmc: &str) -> (RequestRecord, SysId) {
         let record = sample_record(pmc);
         self.store.create(&record).await.unwrap();
-        self.creator.process(&record).await.unwrap();
+        self.creator.process(&record.id).await.unwrap();
         let record = self.current(&record).await;
         let sys_id = record.ticket.as_ref().unwrap().sys_id.clone();
         (record, sys_id)
@@ -415,7 +415,7 @@ async fn a_decision_that_beats_ticket_creator_lands_on_the_right_request() {
     );
 
     // ticket-creator's late delivery neither opens a second ticket nor undoes the decision.
-    let processed = w.creator.process(&record).await.unwrap();
+    let processed = w.creator.process(&record.id).await.unwrap();
     assert_eq!(processed, Processed::AlreadyDone(Status::Approved));
     assert_eq!(w.sim.tickets().len(), 1);
 }

@@ -6,12 +6,12 @@ mod handler;
 use shared::http::{Edge, lambda};
 use shared::outbound::http_client;
 use shared::rules::ticket_callback::TicketCallback;
-use shared::runtime::{Adapters, init_tracing};
+use shared::runtime::{Adapters, init_telemetry};
 use shared::servicenow::ServiceNowClient;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    init_tracing();
+    init_telemetry("ticket-callback");
     let adapters = Adapters::from_env().await?;
     let servicenow = ServiceNowClient::new(http_client());
     let callback = Edge::new(

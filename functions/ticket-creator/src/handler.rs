@@ -5,9 +5,9 @@ use aws_lambda_events::streams::DynamoDbEventResponse;
 use shared::dynamodb_stream::{batch_response, stream_items};
 use shared::rules::ticket_creator::TicketCreator;
 use shared::secrets::SettingsSource;
-use shared::store::RequestStore;
+use shared::store::{RequestStore, SharedState};
 
-pub async fn handle<S: RequestStore, C: SettingsSource>(
+pub async fn handle<S: RequestStore + SharedState, C: SettingsSource>(
     creator: &TicketCreator<S, C>,
     event: Event,
 ) -> DynamoDbEventResponse {

@@ -13,7 +13,7 @@ use shared::domain::ticket::{TaskType, Ticket};
 use shared::outbound::{HttpClient, http_client_with_timeout};
 use shared::secrets::StaticSettings;
 use shared::servicenow::ServiceNowClient;
-use shared::store::{MemoryStore, RequestStore, stream_image_of};
+use shared::store::{MemoryStore, RequestStore, SharedState, stream_image_of};
 use std::sync::Arc;
 use std::time::Duration;
 use test_support::{sample_body, simulator_secret};
@@ -180,8 +180,17 @@ async fn the_same_record_delivered_twice_makes_one_ticket() {
     assert_eq!(current(&store, &record).await.status, Status::Ticketed);
 }
 
+/// Moves the request's lease into the past, as if its 120 s had run out.
+async fn lease_runs_out(store: &Store, record: &RequestRecord) {
+    let leased = current(store, record).await;
+    assert!(leased.lease_until.is_some(), "the create left its lease");
+    let expired = leased.leased(shared::domain::time::now() - chrono::Duration::seconds(1));
+    store.replace(&expired).await.unwrap();
+}
+
 #[tokio::test]
-async fn a_lost_create_answer_is_retried_and_finds_the_ticket_instead_of_making_another() {
+async fn a_create_that_got_no_answer_is_left_alone_until_its_lease_ends_then_found_not_made_again()
+{
     let (sim, creator, store) = setup(SimConfig::default()).await;
     let record = stored(&store, "pmc-lost").await;
     sim.inject(Fault::LoseCreateResponse {
@@ -190,10 +199,9 @@ async fn a_lost_create_answer_is_retried_and_finds_the_ticket_instead_of_making_
     });
 
     let first = handle(&creator, event_for(&[&record])).await;
-    assert_eq!(
-        failures(&first),
-        ["1"],
-        "the timed-out create is reported for retry"
+    assert!(
+        failures(&first).is_empty(),
+        "the request waits; retrying it at once could not help"
     );
     assert_eq!(current(&store, &record).await.status, Status::Pending);
     assert_eq!(
@@ -202,14 +210,99 @@ async fn a_lost_create_answer_is_retried_and_finds_the_ticket_instead_of_making_
         "ServiceNow did create it"
     );
 
-    let retry = handle(&creator, event_for(&[&record])).await;
-    assert!(failures(&retry).is_empty());
+    // A redelivery within the lease neither looks up nor creates.
+    let requests_before = sim.stats().table_requests;
+    let within = handle(&creator, event_for(&[&record])).await;
+    assert!(failures(&within).is_empty());
+    assert_eq!(sim.stats().table_requests, requests_before);
+    assert_eq!(current(&store, &record).await.status, Status::Pending);
+
+    lease_runs_out(&store, &record).await;
+    let after = handle(&creator, event_for(&[&record])).await;
+    assert!(failures(&after).is_empty());
     assert_eq!(
         tickets_for(&sim, &record).len(),
         1,
-        "the retry found it instead of creating a second"
+        "the attempt after the lease found it instead of creating a second"
     );
     assert_eq!(sim.stats().creates, 1);
+    assert_eq!(current(&store, &record).await.status, Status::Ticketed);
+}
+
+#[tokio::test]
+async fn a_create_servicenow_commits_late_leaves_exactly_one_ticket() {
+    let (sim, creator, store) = setup(SimConfig::default()).await;
+    let record = stored(&store, "pmc-late").await;
+    // The client gives up after 700 ms; ServiceNow commits after 1.5 s (in production: 10 s against up to 60 s).
+    sim.inject(Fault::CommitLate {
+        delay_millis: 1_500,
+        times: 1,
+    });
+    assert!(failures(&handle(&creator, event_for(&[&record])).await).is_empty());
+    assert!(tickets_for(&sim, &record).is_empty(), "not committed yet");
+    // A redelivery during the lease does not look up (it would find nothing yet) and does not create.
+    handle(&creator, event_for(&[&record])).await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(tickets_for(&sim, &record).len(), 1, "committed late");
+
+    lease_runs_out(&store, &record).await;
+    handle(&creator, event_for(&[&record])).await;
+    assert_eq!(tickets_for(&sim, &record).len(), 1, "exactly one ticket");
+    assert_eq!(sim.stats().creates, 1);
+    assert_eq!(current(&store, &record).await.status, Status::Ticketed);
+}
+
+#[tokio::test]
+async fn a_create_that_got_an_answer_needs_no_wait() {
+    let (sim, creator, store) = setup(SimConfig::default()).await;
+    let record = stored(&store, "pmc-500-create").await;
+    sim.inject(Fault::Status {
+        target: FaultTarget::TableCreate,
+        status: 500,
+        retry_after_secs: None,
+        times: 1,
+    });
+    assert_eq!(
+        failures(&handle(&creator, event_for(&[&record])).await),
+        ["1"]
+    );
+    assert_eq!(
+        current(&store, &record).await.lease_until,
+        None,
+        "the lease ended"
+    );
+    assert!(failures(&handle(&creator, event_for(&[&record])).await).is_empty());
+    assert_eq!(current(&store, &record).await.status, Status::Ticketed);
+}
+
+#[tokio::test]
+async fn a_create_servicenow_stored_without_the_correlation_id_fails_naming_the_ticket() {
+    let (sim, creator, store) = setup(SimConfig::default()).await;
+    let record = stored(&store, "pmc-dropped").await;
+    sim.inject(Fault::DropField {
+        field: "correlation_id".into(),
+        times: 1,
+    });
+    assert!(failures(&handle(&creator, event_for(&[&record])).await).is_empty());
+    let (code, detail) = failed_with(&store, &record).await;
+    assert_eq!(code, "correlation_not_stored");
+    assert!(detail.contains("INC0010001"), "{detail}");
+    assert_eq!(sim.stats().creates, 1);
+}
+
+#[tokio::test]
+async fn an_html_page_instead_of_json_is_transient_and_says_so() {
+    let (sim, creator, store) = setup(SimConfig::default()).await;
+    let record = stored(&store, "pmc-html").await;
+    sim.inject(Fault::Html {
+        target: FaultTarget::TableRead,
+        status: 200,
+        times: 1,
+    });
+    let pushed = creator.process(&record.id).await.unwrap_err();
+    assert!(pushed.detail.contains("an HTML page"), "{}", pushed.detail);
+    assert_eq!(current(&store, &record).await.status, Status::Pending);
+    assert!(failures(&handle(&creator, event_for(&[&record])).await).is_empty());
     assert_eq!(current(&store, &record).await.status, Status::Ticketed);
 }
 
@@ -234,22 +327,34 @@ async fn a_short_429_is_waited_out_in_place() {
 }
 
 #[tokio::test]
-async fn a_long_429_leaves_the_request_pending_for_the_stream_to_retry() {
+async fn a_long_429_pauses_every_function_and_leaves_the_request_pending_without_a_retry() {
     let (sim, creator, store) = setup(SimConfig::default()).await;
     let record = stored(&store, "pmc-429-long").await;
+    let other = stored(&store, "pmc-429-other").await;
     sim.inject(Fault::Status {
         target: FaultTarget::AnyTable,
         status: 429,
         retry_after_secs: Some(600),
         times: 1,
     });
-    let response = handle(&creator, event_for(&[&record])).await;
-    assert_eq!(failures(&response), ["1"]);
-    assert_eq!(current(&store, &record).await.status, Status::Pending);
+    let started = shared::domain::time::now();
+    let response = handle(&creator, event_for(&[&record, &other])).await;
+    assert!(
+        failures(&response).is_empty(),
+        "the batch is done: the reconciler drives the requests after the pause"
+    );
+    for request in [&record, &other] {
+        assert_eq!(current(&store, request).await.status, Status::Pending);
+        assert_eq!(current(&store, request).await.lease_until, None);
+    }
     assert!(tickets_for(&sim, &record).is_empty());
+    let pause = store.servicenow_pause().await.unwrap().unwrap();
+    assert!(pause >= started + chrono::Duration::seconds(599), "{pause}");
 
-    handle(&creator, event_for(&[&record])).await;
-    assert_eq!(tickets_for(&sim, &record).len(), 1);
+    // Another invocation meets the recorded pause and asks ServiceNow nothing.
+    let requests_before = sim.stats().table_requests;
+    assert!(failures(&handle(&creator, event_for(&[&record])).await).is_empty());
+    assert_eq!(sim.stats().table_requests, requests_before);
 }
 
 #[tokio::test]

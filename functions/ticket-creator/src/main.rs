@@ -5,12 +5,12 @@ mod handler;
 use shared::dynamodb_stream::serve;
 use shared::outbound::http_client;
 use shared::rules::ticket_creator::TicketCreator;
-use shared::runtime::{Adapters, init_tracing};
+use shared::runtime::{Adapters, init_telemetry};
 use shared::servicenow::ServiceNowClient;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    init_tracing();
+    init_telemetry("ticket-creator");
     let adapters = Adapters::from_env().await?;
     let servicenow = ServiceNowClient::new(http_client());
     let creator = TicketCreator::new(adapters.store, adapters.settings, servicenow);

@@ -200,13 +200,20 @@ mod tests {
             assert_eq!(read(json!(absent), false), (None, vec![]), "{absent:?}");
         }
         for kept in ["%%", "%%%%", "100%% sure", "%%not a name%%", "x%%Y%%"] {
-            assert_eq!(read(json!(kept), false).0.as_deref(), Some(kept), "{kept:?}");
+            assert_eq!(
+                read(json!(kept), false).0.as_deref(),
+                Some(kept),
+                "{kept:?}"
+            );
         }
     }
 
     #[test]
     fn a_required_string_keeps_an_unreplaced_placeholder_and_refuses_empty() {
-        assert_eq!(read(json!("%%FilePath%%"), true).0.as_deref(), Some("%%FilePath%%"));
+        assert_eq!(
+            read(json!("%%FilePath%%"), true).0.as_deref(),
+            Some("%%FilePath%%")
+        );
         let (text, errors) = read(json!(" "), true);
         assert_eq!(text, None);
         assert_eq!(errors, [FieldError::new("field", "must not be empty")]);

@@ -43,6 +43,10 @@ pub enum FailureCode {
     /// The settings secret is invalid, so no ticket can be opened until an administrator fixes it.
     #[serde(rename = "settings_invalid")]
     SettingsInvalid,
+    /// ServiceNow created the ticket without the `correlation_id` that was sent (a field ACL, data policy or
+    /// business rule dropped it): no later event could be matched to the request.
+    #[serde(rename = "correlation_not_stored")]
+    CorrelationNotStored,
 }
 
 impl FailureCode {
@@ -52,6 +56,7 @@ impl FailureCode {
             Self::Rejected => "servicenow_rejected",
             Self::NotFound => "servicenow_not_found",
             Self::SettingsInvalid => "settings_invalid",
+            Self::CorrelationNotStored => "correlation_not_stored",
         }
     }
 }
@@ -74,6 +79,24 @@ pub enum NotificationState {
     Failed,
     /// No `pmCloud` settings when the decision was made: it is not pushed.
     NotConfigured,
+}
+
+/// What a request waits for that the reconciler drives when the usual path stranded it (CONTRACT §13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backlog {
+    /// A pending request waiting for its ticket.
+    Tickets,
+    /// A decision waiting to be pushed to PM Cloud.
+    Pushes,
+}
+
+impl Backlog {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tickets => "tickets",
+            Self::Pushes => "pushes",
+        }
+    }
 }
 
 /// `{"state", "attempts", "at", "detail"}`.
@@ -200,15 +223,19 @@ impl RequestRecord {
         })
     }
 
+    /// The ticket exists; a create lease ends.
     pub fn ticketed(&self, ticket: Ticket, now: Timestamp) -> Result<Self, InvalidTransition> {
         let mut next = self.moved_to(Status::Ticketed, now)?;
         next.ticket = Some(ticket);
+        next.lease_until = None;
         Ok(next)
     }
 
+    /// Retrying cannot help; a create lease ends.
     pub fn failed(&self, failure: Failure, now: Timestamp) -> Result<Self, InvalidTransition> {
         let mut next = self.moved_to(Status::Failed, now)?;
         next.failure = Some(failure);
+        next.lease_until = None;
         Ok(next)
     }
 
@@ -262,6 +289,25 @@ impl RequestRecord {
             detail: None,
         });
         Ok(next)
+    }
+
+    /// The backlog the request waits in, if any, and since when: a pending request since it was created, a
+    /// decision waiting for its push since it was recorded.
+    pub fn backlog(&self) -> Option<(Backlog, Timestamp)> {
+        if self.status == Status::Pending {
+            return Some((Backlog::Tickets, self.created_at));
+        }
+        let notification = self.pm_cloud_notification.as_ref()?;
+        (notification.state == NotificationState::Pending)
+            .then_some((Backlog::Pushes, notification.at))
+    }
+
+    /// A copy without a lease.
+    pub fn unleased(&self) -> Self {
+        Self {
+            lease_until: None,
+            ..self.clone()
+        }
     }
 
     /// True while another function may be talking to ServiceNow or PM Cloud about this request.

@@ -14,11 +14,19 @@ pub fn format_rfc3339(at: &Timestamp) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// ServiceNow's `sys_updated_on` form: `YYYY-MM-DD HH:MM:SS`, in UTC.
+/// ServiceNow's date-time form (`sys_updated_on`, and literals in encoded queries): `YYYY-MM-DD HH:MM:SS`, UTC.
+const SERVICENOW_DATETIME: &str = "%Y-%m-%d %H:%M:%S";
+
+/// Reads ServiceNow's `YYYY-MM-DD HH:MM:SS` (UTC); `None` for any other text.
 pub fn parse_servicenow_datetime(text: &str) -> Option<Timestamp> {
-    NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S")
+    NaiveDateTime::parse_from_str(text.trim(), SERVICENOW_DATETIME)
         .ok()
         .map(|naive| naive.and_utc())
+}
+
+/// Writes `at` as ServiceNow's `YYYY-MM-DD HH:MM:SS` (UTC), as an encoded query compares it.
+pub fn format_servicenow_datetime(at: &Timestamp) -> String {
+    at.format(SERVICENOW_DATETIME).to_string()
 }
 
 /// Serde adapter for `Timestamp` fields.
@@ -81,6 +89,7 @@ mod tests {
     fn reads_servicenow_datetimes_as_utc() {
         let at = parse_servicenow_datetime("2026-11-28 12:04:05").unwrap();
         assert_eq!(at, Utc.with_ymd_and_hms(2026, 11, 28, 12, 4, 5).unwrap());
+        assert_eq!(format_servicenow_datetime(&at), "2026-11-28 12:04:05");
         assert_eq!(parse_servicenow_datetime("28/11/2026 12:04"), None);
         assert_eq!(parse_servicenow_datetime(""), None);
     }

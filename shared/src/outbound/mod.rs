@@ -124,6 +124,21 @@ pub fn renewal_time(granted_at: Instant, expires_in: Option<u64>) -> Instant {
     granted_at + lifetime.saturating_sub(margin)
 }
 
+/// How long a rate-limited remote asked to wait: the later of `Retry-After` (seconds) and `X-RateLimit-Reset`
+/// (an absolute unix time in seconds, as ServiceNow sends it), counted from `now_unix`; `None` when neither is
+/// readable.
+pub fn rate_limit_wait(headers: &HeaderMap, now_unix: i64) -> Option<Duration> {
+    let reset = headers
+        .get("x-ratelimit-reset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.trim().parse::<i64>().ok())
+        .map(|reset| Duration::from_secs(u64::try_from(reset - now_unix).unwrap_or(0)));
+    match (retry_after(headers), reset) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// How a call failed before any answer came.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportFailure {
@@ -166,6 +181,14 @@ impl TransportError {
             TransportFailure::Dropped
         };
         Self { failure, reason }
+    }
+
+    /// True when the request may have reached the remote although no answer came back (it may act on it).
+    pub fn may_have_been_sent(&self) -> bool {
+        matches!(
+            self.failure,
+            TransportFailure::TimedOut | TransportFailure::Dropped
+        )
     }
 
     /// "timed out", "could not connect" or "failed": how a call ended, for a one-line detail.
@@ -211,6 +234,33 @@ pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rate_limit_wait_is_the_later_of_retry_after_and_the_reset_time() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(rate_limit_wait(&headers, 1_000), None);
+        headers.insert(RETRY_AFTER, "30".parse().unwrap());
+        assert_eq!(
+            rate_limit_wait(&headers, 1_000),
+            Some(Duration::from_secs(30))
+        );
+        headers.insert("x-ratelimit-reset", "1600".parse().unwrap());
+        assert_eq!(
+            rate_limit_wait(&headers, 1_000),
+            Some(Duration::from_secs(600))
+        );
+        headers.insert(RETRY_AFTER, "900".parse().unwrap());
+        assert_eq!(
+            rate_limit_wait(&headers, 1_000),
+            Some(Duration::from_secs(900))
+        );
+        headers.remove(RETRY_AFTER);
+        assert_eq!(
+            rate_limit_wait(&headers, 2_000),
+            Some(Duration::ZERO),
+            "a reset in the past"
+        );
+    }
 
     #[test]
     fn tokens_are_renewed_before_they_expire_whatever_their_lifetime() {

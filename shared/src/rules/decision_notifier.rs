@@ -5,6 +5,7 @@
 //! never push it at once), the call (plus a token grant when the kept one must be renewed), and a conditional
 //! write of how it ended.
 
+use crate::domain::ids::RequestId;
 use crate::domain::record::{NotificationState, RequestRecord};
 use crate::domain::settings::PmCloudSettings;
 use crate::domain::time::{Timestamp, now};
@@ -50,13 +51,13 @@ impl<S: RequestStore, C: SettingsSource> DecisionNotifier<S, C> {
 
     /// Pushes each decision of a batch in order; see [`stream::process_batch`] for what is reported as failed.
     pub async fn process_batch(&self, items: Vec<StreamItem>) -> Vec<String> {
-        stream::process_batch(items, |request| async move { self.push(&request).await }).await
+        stream::process_batch(items, |request| async move { self.push(&request.id).await }).await
     }
 
-    /// Pushes the decision `request` carries, unless it needs no push (any more). A transient failure leaves it
+    /// Pushes the decision of request `id`, unless it needs no push (any more). A transient failure leaves it
     /// pending and is returned as a [`Retry`].
-    pub async fn push(&self, request: &RequestRecord) -> Result<Pushed, Retry> {
-        let current = stream::stored(&self.store, &request.id).await?;
+    pub async fn push(&self, id: &RequestId) -> Result<Pushed, Retry> {
+        let current = stream::stored(&self.store, id).await?;
         if !current.push_pending() {
             let state = current.pm_cloud_notification.map(|n| n.state);
             return Ok(Pushed::AlreadyDone(state));
@@ -118,6 +119,7 @@ impl<S: RequestStore, C: SettingsSource> DecisionNotifier<S, C> {
         match push.result {
             Ok(()) => {
                 tracing::info!(calls = push.calls, "decision delivered to PM Cloud");
+                metrics::counter!("DecisionsDelivered").increment(1);
                 self.end(leased, NotificationState::Delivered, None, push.calls)
                     .await?;
                 Ok(Pushed::Delivered)

@@ -44,6 +44,9 @@ impl TicketEvent {
 pub struct Recorded {
     pub request_id: RequestId,
     pub status: Status,
+    /// Whether this ticket changed the request (not part of the answer).
+    #[serde(skip)]
+    pub changed: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -120,7 +123,7 @@ pub struct TicketCallback<S> {
     servicenow: ServiceNowClient,
 }
 
-/// The ticket fields a decision is read from, besides the configured duration and notes fields.
+/// The ticket fields a decision is read from: these, and the configured duration and notes fields.
 const DECISION_FIELDS: [&str; 7] = [
     "sys_id",
     "number",
@@ -131,35 +134,51 @@ const DECISION_FIELDS: [&str; 7] = [
     "sys_updated_on",
 ];
 
+/// Every field [`TicketCallback::apply_ticket`] reads, for `sysparm_fields`.
+pub fn decision_fields(settings: &ServiceNowSettings) -> Vec<&str> {
+    DECISION_FIELDS
+        .iter()
+        .copied()
+        .chain([
+            settings.duration_field.as_str(),
+            settings.notes_field.as_str(),
+        ])
+        .collect()
+}
+
 impl<S: RequestStore> TicketCallback<S> {
     pub fn new(store: S, servicenow: ServiceNowClient) -> Self {
         Self { store, servicenow }
     }
 
-    /// Reads the ticket back and records what it says on its request: one Table API read, one store read and
-    /// (when something changes) one conditional write.
+    /// Reads the ticket back and records what it says on its request: one Table API read, then
+    /// [`Self::apply_ticket`].
     pub async fn apply_event(
         &self,
         event: TicketEvent,
         settings: &Settings,
     ) -> Result<Recorded, CallbackError> {
-        let pm_cloud_configured = settings.pm_cloud.is_some();
-        let settings = &settings.servicenow;
         let TicketEvent { task_type, sys_id } = event;
-        let fields: Vec<&str> = DECISION_FIELDS
-            .iter()
-            .copied()
-            .chain([
-                settings.duration_field.as_str(),
-                settings.notes_field.as_str(),
-            ])
-            .collect();
+        let sn = &settings.servicenow;
         let record = self
             .servicenow
-            .table(settings, task_type)
-            .get(&sys_id, &fields)
+            .table(sn, task_type)
+            .get(&sys_id, &decision_fields(sn))
             .await?
             .ok_or(CallbackError::NoSuchTicket { task_type, sys_id })?;
+        self.apply_ticket(record, task_type, settings).await
+    }
+
+    /// Records what a ticket of `task_type` (read with [`decision_fields`]) says on its request: one store read
+    /// and, when something changes, one conditional write.
+    pub async fn apply_ticket(
+        &self,
+        record: TaskRecord,
+        task_type: TaskType,
+        settings: &Settings,
+    ) -> Result<Recorded, CallbackError> {
+        let pm_cloud_configured = settings.pm_cloud.is_some();
+        let settings = &settings.servicenow;
         let ticket = record.ticket(task_type, &settings.instance_url)?;
         let current = self.request_of(&record, &ticket, settings).await?;
         let span =
@@ -227,16 +246,18 @@ impl<S: RequestStore> TicketCallback<S> {
             };
             Some(next.expect("a request that is not final can be decided or cancelled"))
         };
-        let stored = match store::update(&self.store, current, decide).await? {
+        let (stored, changed) = match store::update(&self.store, current, decide).await? {
             Updated::Written(stored) => {
                 tracing::info!(status = %stored.status, "decision recorded");
-                stored
+                metrics::counter!("DecisionsRecorded").increment(1);
+                (stored, true)
             }
-            Updated::Unchanged(stored) => stored,
+            Updated::Unchanged(stored) => (stored, false),
         };
         Ok(Recorded {
             request_id: stored.id,
             status: stored.status,
+            changed,
         })
     }
 }

@@ -1,15 +1,29 @@
-//! `ticket-creator`'s rules (CONTRACT §9): exactly one ticket per request, whatever is retried or redelivered,
-//! and even when the function died between creating a ticket and recording it.
+//! `ticket-creator`'s rules (CONTRACT §9, §13): exactly one ticket per request, whatever is retried or
+//! redelivered, even when the function died between creating a ticket and recording it, and even when
+//! ServiceNow commits a create after the connector stopped waiting for it. The reconciler drives stranded
+//! requests through the same rules.
+//!
+//! One request: a store read; when ServiceNow asked every function to pause (read once per batch), nothing
+//! more. Otherwise a conditional write that leases the request for 120 s, a Table API lookup by
+//! `correlation_id`, a create only when it found nothing, and a conditional write of the outcome. A create whose
+//! outcome is unknown (no answer) keeps the lease, so no one looks up or creates again before ServiceNow has
+//! certainly finished with it (it cancels a transaction after 60 s).
 
+use crate::domain::ids::RequestId;
 use crate::domain::record::{Failure, FailureCode, RequestRecord};
 use crate::domain::settings::ServiceNowSettings;
 use crate::domain::status::Status;
 use crate::domain::ticket::Ticket;
 use crate::domain::ticket_content::ticket_fields;
+use crate::domain::time::{Timestamp, now};
 use crate::rules::stream::{self, Retry, StreamItem};
 use crate::secrets::{SettingsError, SettingsSource};
-use crate::servicenow::{ServiceNowClient, ServiceNowError};
-use crate::store::{self, RequestStore, Updated};
+use crate::servicenow::{ServiceNowClient, ServiceNowError, TaskRecord};
+use crate::store::{self, RequestStore, SharedState, StoreError, Updated};
+use std::sync::Mutex;
+
+/// How long a create may be in doubt: longer than ServiceNow lets a transaction run (60 s).
+const CREATE_LEASE: chrono::Duration = chrono::Duration::seconds(120);
 
 /// What became of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +32,45 @@ pub enum Processed {
     /// Not pending any more (ticketed, decided or failed by an earlier delivery or a callback).
     AlreadyDone(Status),
     Failed(Failure),
+    /// Left pending for a later pass (a pause ServiceNow asked for, a create still in doubt); the detail says why.
+    Deferred(String),
+}
+
+/// ServiceNow's pause as one invocation knows it: read from the shared state once, and moved when ServiceNow
+/// asks for a pause meanwhile.
+#[derive(Default)]
+pub struct Pace {
+    /// `None` until read; then the pause, if any.
+    known: Mutex<Option<Option<Timestamp>>>,
+}
+
+impl Pace {
+    /// The pause in force at `now`, reading the shared state the first time.
+    async fn paused_until(
+        &self,
+        state: &impl SharedState,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let known = *self.known.lock().expect("pace lock");
+        let until = match known {
+            Some(until) => until,
+            None => {
+                let until = state.servicenow_pause().await?;
+                *self.known.lock().expect("pace lock") = Some(until);
+                until
+            }
+        };
+        Ok(until.filter(|until| now < *until))
+    }
+
+    fn pause(&self, until: Timestamp) {
+        *self.known.lock().expect("pace lock") = Some(Some(until));
+    }
+
+    /// True when this invocation learnt of a pause in force at `now` (the reconciler stops its sweep then).
+    pub fn holds(&self, now: Timestamp) -> bool {
+        matches!(*self.known.lock().expect("pace lock"), Some(Some(until)) if now < until)
+    }
 }
 
 pub struct TicketCreator<S, C> {
@@ -26,7 +79,14 @@ pub struct TicketCreator<S, C> {
     servicenow: ServiceNowClient,
 }
 
-impl<S: RequestStore, C: SettingsSource> TicketCreator<S, C> {
+/// How a find-or-create ended when it did not find or create a ticket.
+enum NoTicket {
+    Error(ServiceNowError),
+    /// The create answered, but without the `correlation_id` that was sent.
+    CorrelationNotStored(String),
+}
+
+impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
     pub fn new(store: S, settings: C, servicenow: ServiceNowClient) -> Self {
         Self {
             store,
@@ -37,14 +97,34 @@ impl<S: RequestStore, C: SettingsSource> TicketCreator<S, C> {
 
     /// Processes a batch in order; see [`stream::process_batch`] for what is reported as failed.
     pub async fn process_batch(&self, items: Vec<StreamItem>) -> Vec<String> {
-        stream::process_batch(items, |request| async move { self.process(&request).await }).await
+        let pace = Pace::default();
+        let pace = &pace;
+        stream::process_batch(items, |request| async move {
+            self.process_paced(&request.id, pace).await
+        })
+        .await
+    }
+
+    /// [`Self::process_paced`] with a pace of its own.
+    pub async fn process(&self, id: &RequestId) -> Result<Processed, Retry> {
+        self.process_paced(id, &Pace::default()).await
     }
 
     /// Brings one request from `pending` to `ticketed` (or `failed`), creating its ticket only if none exists.
-    pub async fn process(&self, request: &RequestRecord) -> Result<Processed, Retry> {
-        let current = stream::stored(&self.store, &request.id).await?;
+    pub async fn process_paced(&self, id: &RequestId, pace: &Pace) -> Result<Processed, Retry> {
+        let current = stream::stored(&self.store, id).await?;
         if current.status != Status::Pending {
             return Ok(Processed::AlreadyDone(current.status));
+        }
+        if let Some(until) = pace.paused_until(&self.store, now()).await? {
+            return Ok(Processed::Deferred(format!(
+                "ServiceNow asked the connector to pause until {until}"
+            )));
+        }
+        if current.is_leased(now()) {
+            return Ok(Processed::Deferred(
+                "an earlier create's outcome is not known yet; the request is looked up once its lease ends".into(),
+            ));
         }
         let settings = match self.settings.settings().await {
             Ok(settings) => settings,
@@ -57,41 +137,126 @@ impl<S: RequestStore, C: SettingsSource> TicketCreator<S, C> {
                     .await;
             }
         };
-        match self.find_or_create(&current, &settings.servicenow).await {
-            Ok(ticket) => {
+        let lease = |pending: &RequestRecord| {
+            let now = now();
+            (pending.status == Status::Pending && !pending.is_leased(now))
+                .then(|| pending.leased(now + CREATE_LEASE))
+        };
+        let leased = match store::update(&self.store, current, lease).await? {
+            Updated::Written(leased) => leased,
+            Updated::Unchanged(now) if now.status != Status::Pending => {
+                return Ok(Processed::AlreadyDone(now.status));
+            }
+            Updated::Unchanged(_) => {
+                return Ok(Processed::Deferred(
+                    "another function is creating the ticket".into(),
+                ));
+            }
+        };
+        let sn = &settings.servicenow;
+        match self.find_or_create(&leased, sn).await {
+            Ok(record) => {
+                let ticket = record.ticket(sn.task_type, &sn.instance_url)?;
                 let processed = Processed::Ticketed(ticket.clone());
-                self.settle(current, processed, |pending| {
-                    pending.ticketed(ticket.clone(), crate::domain::time::now())
+                self.settle(leased, processed, |pending| {
+                    pending.ticketed(ticket.clone(), now())
                 })
                 .await
             }
-            Err(ServiceNowError::Transient {
-                detail,
-                retry_after,
-            }) => Err(Retry {
-                detail,
-                retry_after,
-            }),
-            Err(ServiceNowError::Permanent { code, detail, .. }) => {
-                self.fail(current, code, detail).await
+            Err(NoTicket::CorrelationNotStored(detail)) => {
+                self.fail(leased, FailureCode::CorrelationNotStored, detail)
+                    .await
             }
+            Err(NoTicket::Error(error)) => self.after_error(leased, error, pace).await,
         }
     }
 
+    /// What a ServiceNow error leaves: a permanent one fails the request; a `429` pauses every function; a create
+    /// that got no answer keeps its lease; anything else is retried at once.
+    async fn after_error(
+        &self,
+        leased: RequestRecord,
+        error: ServiceNowError,
+        pace: &Pace,
+    ) -> Result<Processed, Retry> {
+        let (detail, retry_after) = match error {
+            ServiceNowError::Permanent { code, detail, .. } => {
+                return self.fail(leased, code, detail).await;
+            }
+            ServiceNowError::Transient {
+                unanswered: true,
+                detail,
+                ..
+            } => {
+                // The lease stays: ServiceNow may still commit the create.
+                return Ok(Processed::Deferred(format!(
+                    "{detail}; the request is looked up once the create cannot be in progress any more"
+                )));
+            }
+            ServiceNowError::Transient {
+                detail,
+                retry_after,
+                ..
+            } => (detail, retry_after),
+        };
+        // ServiceNow answered, so it has finished with the request: the next attempt need not wait.
+        let our_lease = leased.lease_until;
+        let release = |request: &RequestRecord| {
+            (request.status == Status::Pending && request.lease_until == our_lease)
+                .then(|| request.unleased())
+        };
+        store::update(&self.store, leased, release).await?;
+        let Some(wait) = retry_after else {
+            return Err(Retry::new(detail));
+        };
+        let until = now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+        self.store.pause_servicenow(until).await?;
+        pace.pause(until);
+        metrics::counter!("ServiceNowPauses").increment(1);
+        tracing::warn!(%until, "ServiceNow asked to slow down: every function pauses ticket creation");
+        Ok(Processed::Deferred(format!(
+            "{detail}; paused until {until}"
+        )))
+    }
+
+    /// The ticket that carries the request's id, or a new one; the create must store the id it was sent.
     async fn find_or_create(
         &self,
         request: &RequestRecord,
         settings: &ServiceNowSettings,
-    ) -> Result<Ticket, ServiceNowError> {
+    ) -> Result<TaskRecord, NoTicket> {
         let table = self.servicenow.table(settings, settings.task_type);
-        let record = match table.find_by_correlation_id(&request.id).await? {
-            Some(record) => {
-                tracing::info!("found the ticket an earlier attempt created");
-                record
-            }
-            None => table.create(&ticket_fields(request, settings)).await?,
-        };
-        record.ticket(settings.task_type, &settings.instance_url)
+        let lookup = table.find_by_correlation_id(&request.id).await;
+        // A lookup changes nothing, so one that got no answer leaves nothing in doubt.
+        let lookup = lookup.map_err(|error| match error {
+            ServiceNowError::Transient {
+                detail,
+                retry_after,
+                ..
+            } => ServiceNowError::Transient {
+                detail,
+                retry_after,
+                unanswered: false,
+            },
+            permanent => permanent,
+        });
+        if let Some(found) = lookup.map_err(NoTicket::Error)? {
+            tracing::info!("found the ticket an earlier attempt created");
+            return Ok(found);
+        }
+        let created = table
+            .create(&ticket_fields(request, settings))
+            .await
+            .map_err(NoTicket::Error)?;
+        metrics::counter!("TicketsCreated").increment(1);
+        if created.correlation_id().as_ref() != Some(&request.id) {
+            return Err(NoTicket::CorrelationNotStored(format!(
+                "ServiceNow created ticket {} without the correlation_id that was sent (a field ACL, data \
+                 policy or business rule dropped it), so no decision on it could be matched to this request",
+                created.number().unwrap_or("(no number)")
+            )));
+        }
+        Ok(created)
     }
 
     async fn fail(
@@ -104,7 +269,7 @@ impl<S: RequestStore, C: SettingsSource> TicketCreator<S, C> {
         let failure = Failure { code, detail };
         let processed = Processed::Failed(failure.clone());
         self.settle(current, processed, |pending| {
-            pending.failed(failure.clone(), crate::domain::time::now())
+            pending.failed(failure.clone(), now())
         })
         .await
     }
@@ -126,5 +291,11 @@ impl<S: RequestStore, C: SettingsSource> TicketCreator<S, C> {
             Updated::Written(_) => Ok(processed),
             Updated::Unchanged(now) => Ok(Processed::AlreadyDone(now.status)),
         }
+    }
+}
+
+impl From<ServiceNowError> for Retry {
+    fn from(error: ServiceNowError) -> Self {
+        Self::new(error.to_string())
     }
 }

@@ -34,3 +34,14 @@ pub trait SettingsSource: Send + Sync {
     /// The secret's raw JSON, for the settings check that reports on it field by field.
     fn raw(&self) -> impl Future<Output = Result<String, SettingsError>> + Send;
 }
+
+/// One source shared by several rules (the reconciler drives three functions' rules over one cache).
+impl<C: SettingsSource> SettingsSource for Arc<C> {
+    fn settings(&self) -> impl Future<Output = Result<Arc<Settings>, SettingsError>> + Send {
+        C::settings(self)
+    }
+
+    fn raw(&self) -> impl Future<Output = Result<String, SettingsError>> + Send {
+        C::raw(self)
+    }
+}

@@ -11,6 +11,7 @@ use crate::domain::ids::{RequestId, SysId};
 use crate::domain::record::FailureCode;
 use crate::domain::settings::ServiceNowSettings;
 use crate::domain::ticket::TaskType;
+use crate::domain::time::{Timestamp, format_servicenow_datetime};
 use crate::outbound::{HttpClient, TransportError, answer_text, describe_unexpected, retry_after};
 use reqwest::header::ACCEPT;
 use secrecy::{ExposeSecret, SecretString};
@@ -24,9 +25,11 @@ const WHAT: &str = "the Table API";
 /// The fields every lookup and create asks for: enough to record the ticket and check its correlation id.
 const TICKET_FIELDS: &str = "sys_id,number,correlation_id";
 
+/// Cheap to clone: clones share the HTTP client and the kept token.
+#[derive(Clone)]
 pub struct ServiceNowClient {
     http: HttpClient,
-    tokens: TokenCache,
+    tokens: std::sync::Arc<TokenCache>,
 }
 
 impl ServiceNowClient {
@@ -34,7 +37,7 @@ impl ServiceNowClient {
     pub fn new(http: HttpClient) -> Self {
         Self {
             http,
-            tokens: TokenCache::new(),
+            tokens: std::sync::Arc::new(TokenCache::new()),
         }
     }
 
@@ -233,6 +236,39 @@ impl<'a> Table<'a> {
                 _ => None,
             })
             .collect())
+    }
+
+    /// Up to `limit` of this table's tickets the connector opened (`correlation_display=PM Cloud`) that were updated
+    /// from `since` to `until` (UTC, both included), by update time, skipping the first `offset`; with `fields`.
+    /// One request.
+    pub async fn updated_between(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+        offset: u32,
+        limit: u32,
+        fields: &[&str],
+    ) -> Result<Vec<TaskRecord>, ServiceNowError> {
+        let url = self.url(None);
+        // Plain date-time literals are compared in UTC (a `gs.dateGenerate` one would be the user's time zone).
+        let query = format!(
+            "correlation_display=PM Cloud^sys_updated_on>={}^sys_updated_on<={}^ORDERBYsys_updated_on^ORDERBYsys_id",
+            format_servicenow_datetime(&since),
+            format_servicenow_datetime(&until)
+        );
+        let (offset, limit, fields) = (offset.to_string(), limit.to_string(), fields.join(","));
+        let rows: Vec<TaskRecord> = self
+            .send(|http| {
+                http.get(url.clone()).query(&[
+                    ("sysparm_query", query.as_str()),
+                    ("sysparm_fields", fields.as_str()),
+                    ("sysparm_exclude_reference_link", "true"),
+                    ("sysparm_offset", offset.as_str()),
+                    ("sysparm_limit", limit.as_str()),
+                ])
+            })
+            .await?;
+        Ok(rows)
     }
 
     /// The record whose `correlation_id` is `correlation_id`, if any. Every returned row is checked, because

@@ -213,6 +213,7 @@ async fn a_long_retry_after_is_left_to_the_caller() {
         ServiceNowError::Transient {
             detail: "429 from the Table API: no body".into(),
             retry_after: Some(std::time::Duration::from_secs(120)),
+            unanswered: false,
         }
     );
 }

@@ -2,18 +2,25 @@
 
 use super::wire::ErrorBody;
 use crate::domain::record::FailureCode;
-use crate::outbound::{TransportError, describe_unexpected, is_html, retry_after};
+use crate::outbound::{TransportError, describe_unexpected, is_html, rate_limit_wait};
 use reqwest::header::HeaderMap;
 use std::time::Duration;
+
+/// How long to pause after a `429` that named no time.
+const DEFAULT_PAUSE: Duration = Duration::from_secs(60);
 
 /// Every `detail` is written for an administrator and never holds a password, secret or token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ServiceNowError {
-    /// Worth trying again later: timeouts, connection failures, `429`, `5xx`.
+    /// Worth trying again later: timeouts, connection failures, `429`, `5xx`, an HTML page. `retry_after` is how
+    /// long ServiceNow asked to wait (a `429`'s `Retry-After` or `X-RateLimit-Reset`, whichever is later).
+    /// `unanswered` when no answer came after the request may have been sent (a timeout, a connection dropped):
+    /// ServiceNow may still carry it out.
     #[error("{detail}")]
     Transient {
         detail: String,
         retry_after: Option<Duration>,
+        unanswered: bool,
     },
     /// Trying again cannot fix it. `status` is the HTTP status ServiceNow answered.
     #[error("{detail}")]
@@ -37,7 +44,30 @@ impl ServiceNowError {
         Self::Transient {
             detail: detail.into(),
             retry_after: None,
+            unanswered: false,
         }
+    }
+
+    /// True when ServiceNow asked the connector to slow down (`429`).
+    pub fn is_rate_limit(&self) -> bool {
+        matches!(
+            self,
+            Self::Transient {
+                retry_after: Some(_),
+                ..
+            }
+        )
+    }
+
+    /// True when no answer came after the request may have been sent.
+    pub fn is_unanswered(&self) -> bool {
+        matches!(
+            self,
+            Self::Transient {
+                unanswered: true,
+                ..
+            }
+        )
     }
 
     pub fn detail(&self) -> &str {
@@ -49,19 +79,20 @@ impl ServiceNowError {
     /// Sorts an HTTP failure of `what` (for example "the Table API") by status; a `429` carries how long
     /// ServiceNow asked to wait (`Retry-After`).
     pub fn from_status(what: &str, status: u16, headers: &HeaderMap, body: &str) -> Self {
-        let retry_after = retry_after(headers);
         let detail = format!("{status} from {what}: {}", error_message(headers, body));
         match status {
             // A hibernating instance, a login page or a proxy answers HTML: it says nothing about the request.
             _ if is_html(headers, body) => Self::transient(detail),
             429 => Self::Transient {
                 detail,
-                retry_after,
+                // A 429 always pauses; ServiceNow sends Retry-After, but not every proxy in between does.
+                retry_after: Some(
+                    rate_limit_wait(headers, chrono::Utc::now().timestamp())
+                        .unwrap_or(DEFAULT_PAUSE),
+                ),
+                unanswered: false,
             },
-            500..=599 => Self::Transient {
-                detail,
-                retry_after: None,
-            },
+            500..=599 => Self::transient(detail),
             401 => Self::permanent(FailureCode::AuthFailed, status, detail),
             404 => Self::permanent(FailureCode::NotFound, status, detail),
             _ => Self::permanent(FailureCode::Rejected, status, detail),
@@ -71,11 +102,11 @@ impl ServiceNowError {
     /// A transport failure: the request may or may not have reached ServiceNow, so it is always transient.
     pub fn from_transport(what: &str, error: &reqwest::Error) -> Self {
         let transport = TransportError::of(error);
-        Self::transient(format!(
-            "{what} {}: {}",
-            transport.summary(),
-            transport.reason
-        ))
+        Self::Transient {
+            detail: format!("{what} {}: {}", transport.summary(), transport.reason),
+            retry_after: None,
+            unanswered: transport.may_have_been_sent(),
+        }
     }
 }
 
@@ -160,7 +191,8 @@ mod tests {
                     detail: format!(
                         "{status} from the Table API: an HTML page (\"Instance Hibernating page\")"
                     ),
-                    retry_after: None
+                    retry_after: None,
+                    unanswered: false,
                 }
             );
         }

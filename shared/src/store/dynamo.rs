@@ -1,10 +1,16 @@
-//! The DynamoDB adapter. One table, two kinds of item under the partition key `pk`:
-//! `request#<id>` holds a request, `pmcRequestId#<id>` reserves a PM Cloud id for exactly one request.
-//! Both are written in one transaction, each only if absent, which makes create-once atomic.
+//! The DynamoDB adapter. One table, three kinds of item under the partition key `pk`:
+//! `request#<id>` holds a request, `pmcRequestId#<id>` reserves a PM Cloud id for exactly one request (both are
+//! written in one transaction, each only if absent, which makes create-once atomic), and `state#<name>` holds what
+//! the functions share (ServiceNow's pause, the reconciler's watermark).
+//!
+//! A request waiting in a backlog carries `backlog` and `backlogSince`, the keys of the sparse index `backlog`:
+//! the reconciler queries it, oldest first, instead of scanning the table. Other items carry neither, so the index
+//! holds only what waits.
 
-use super::{CreateOutcome, ReplaceOutcome, RequestStore, StoreError};
+use super::{Backlogs, CreateOutcome, ReplaceOutcome, RequestStore, SharedState, StoreError};
 use crate::domain::ids::{PmcRequestId, RequestId};
-use crate::domain::record::RequestRecord;
+use crate::domain::record::{Backlog, RequestRecord};
+use crate::domain::time::{Timestamp, format_rfc3339, rfc3339};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
@@ -21,6 +27,11 @@ const CREATE_ATTEMPTS: u32 = 5;
 
 const REQUEST_KIND: &str = "request";
 const ALIAS_KIND: &str = "pmcRequestId";
+const STATE_KIND: &str = "state";
+/// The sparse index of waiting requests (declared in template.yaml): partition `backlog`, sort `backlogSince`.
+pub const BACKLOG_INDEX: &str = "backlog";
+const PAUSE_KEY: &str = "state#servicenow-pause";
+const WATERMARK_KEY: &str = "state#reconciler-watermark";
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -29,8 +40,24 @@ struct RequestItem {
     kind: String,
     /// Unix seconds after which DynamoDB's TTL may delete the item.
     expires_at_epoch: i64,
+    /// The backlog the request waits in; absent (not null: an index key must be a string) when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    backlog: Option<String>,
+    /// RFC 3339 UTC, which sorts as time does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    backlog_since: Option<String>,
     #[serde(flatten)]
     record: RequestRecord,
+}
+
+/// One of the shared `state#…` items: a point in time.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StateItem {
+    pk: String,
+    kind: String,
+    #[serde(with = "rfc3339")]
+    at: Timestamp,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -96,10 +123,13 @@ impl DynamoStore {
     }
 
     fn request_item(record: &RequestRecord) -> Result<HashMap<String, AttributeValue>, StoreError> {
+        let backlog = record.backlog();
         let item = RequestItem {
             pk: request_key(&record.id),
             kind: REQUEST_KIND.to_owned(),
             expires_at_epoch: expiry_epoch(record),
+            backlog: backlog.map(|(kind, _)| kind.as_str().to_owned()),
+            backlog_since: backlog.map(|(_, since)| format_rfc3339(&since)),
             record: record.clone(),
         };
         serde_dynamo::to_item(item).map_err(corrupt)
@@ -249,6 +279,141 @@ impl RequestStore for DynamoStore {
             Some(current) => Ok(ReplaceOutcome::Changed(Box::new(current))),
             None => Err(StoreError::Missing(next.id.clone())),
         }
+    }
+}
+
+impl DynamoStore {
+    /// One page of the backlog index: the waiting requests' ids, or (with `count`) only how many.
+    fn backlog_query(
+        &self,
+        backlog: Backlog,
+        before: Timestamp,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .index_name(BACKLOG_INDEX)
+            .key_condition_expression("#backlog = :backlog AND #since < :before")
+            .expression_attribute_names("#backlog", "backlog")
+            .expression_attribute_names("#since", "backlogSince")
+            .expression_attribute_values(":backlog", AttributeValue::S(backlog.as_str().to_owned()))
+            .expression_attribute_values(":before", AttributeValue::S(format_rfc3339(&before)))
+            .scan_index_forward(true)
+    }
+
+    async fn state(&self, key: &str) -> Result<Option<Timestamp>, StoreError> {
+        self.get_item(key.to_owned())
+            .await?
+            .map(|item| {
+                serde_dynamo::from_item::<_, StateItem>(item)
+                    .map(|state| state.at)
+                    .map_err(corrupt)
+            })
+            .transpose()
+    }
+
+    fn state_item(key: &str, at: Timestamp) -> Result<HashMap<String, AttributeValue>, StoreError> {
+        serde_dynamo::to_item(StateItem {
+            pk: key.to_owned(),
+            kind: STATE_KIND.to_owned(),
+            at,
+        })
+        .map_err(corrupt)
+    }
+}
+
+impl Backlogs for DynamoStore {
+    async fn waiting(
+        &self,
+        backlog: Backlog,
+        before: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<RequestId>, StoreError> {
+        let limit = i32::try_from(limit).unwrap_or(i32::MAX);
+        let output = self
+            .backlog_query(backlog, before)
+            .limit(limit)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| match item.get("pk") {
+                Some(AttributeValue::S(pk)) => pk
+                    .strip_prefix("request#")
+                    .and_then(|id| RequestId::parse(id).ok())
+                    .ok_or_else(|| StoreError::Corrupt(format!("{pk} in the backlog index"))),
+                _ => Err(StoreError::Corrupt("an index item without pk".into())),
+            })
+            .collect()
+    }
+
+    async fn count_waiting(&self, backlog: Backlog, before: Timestamp) -> Result<u64, StoreError> {
+        let mut count = 0;
+        let mut start = None;
+        loop {
+            let output = self
+                .backlog_query(backlog, before)
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            count += u64::try_from(output.count).unwrap_or(0);
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(count),
+            }
+        }
+    }
+}
+
+impl SharedState for DynamoStore {
+    async fn servicenow_pause(&self) -> Result<Option<Timestamp>, StoreError> {
+        self.state(PAUSE_KEY).await
+    }
+
+    async fn pause_servicenow(&self, until: Timestamp) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::state_item(PAUSE_KEY, until)?))
+            .condition_expression("attribute_not_exists(pk) OR #at < :until")
+            .expression_attribute_names("#at", "at")
+            .expression_attribute_values(":until", AttributeValue::S(format_rfc3339(&until)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // A later pause is recorded already: it stands.
+            Err(error)
+                if matches!(
+                    error.as_service_error(),
+                    Some(PutItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(())
+            }
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    async fn watermark(&self) -> Result<Option<Timestamp>, StoreError> {
+        self.state(WATERMARK_KEY).await
+    }
+
+    async fn set_watermark(&self, at: Timestamp) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::state_item(WATERMARK_KEY, at)?))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
     }
 }
 

@@ -191,3 +191,68 @@ async fn stream_images_of_requests_map_back_to_records_and_aliases_are_skipped()
     }
     assert_eq!(records, [stored]);
 }
+
+#[tokio::test]
+async fn the_backlog_index_holds_only_what_waits_oldest_first() {
+    use crate::domain::record::Backlog;
+    use crate::store::Backlogs;
+    let (store, _, _) = store().await;
+    let now = crate::domain::time::now();
+    let mut ids = Vec::new();
+    for (i, minutes) in [30, 50, 40].into_iter().enumerate() {
+        let mut record = record(&format!("pmc-backlog-{i}"));
+        record.created_at = now - chrono::Duration::minutes(minutes);
+        store.create(&record).await.unwrap();
+        ids.push(record);
+    }
+    let young = record("pmc-backlog-young");
+    store.create(&young).await.unwrap();
+    // A ticketed request leaves the index.
+    let ticket = Ticket {
+        table: TaskType::Incident,
+        number: "INC0010001".into(),
+        sys_id: SysId::parse(&"0".repeat(32)).unwrap(),
+        url: "https://acme.service-now.com/x".into(),
+    };
+    store
+        .replace(&ids[2].ticketed(ticket, now).unwrap())
+        .await
+        .unwrap();
+
+    let before = now - chrono::Duration::minutes(10);
+    let waiting = store.waiting(Backlog::Tickets, before, 10).await.unwrap();
+    assert_eq!(
+        waiting,
+        [ids[1].id.clone(), ids[0].id.clone()],
+        "oldest first"
+    );
+    assert_eq!(
+        store.waiting(Backlog::Tickets, before, 1).await.unwrap(),
+        [ids[1].id.clone()]
+    );
+    assert_eq!(
+        store.count_waiting(Backlog::Tickets, before).await.unwrap(),
+        2
+    );
+    assert_eq!(store.count_waiting(Backlog::Pushes, now).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn the_servicenow_pause_only_moves_later_and_the_watermark_is_kept() {
+    use crate::store::SharedState;
+    let (store, _, _) = store().await;
+    assert_eq!(store.servicenow_pause().await.unwrap(), None);
+    let now = crate::domain::time::now();
+    let later = now + chrono::Duration::minutes(20);
+    store.pause_servicenow(later).await.unwrap();
+    store.pause_servicenow(now).await.unwrap();
+    assert_eq!(
+        store.servicenow_pause().await.unwrap(),
+        Some(later),
+        "the later pause stands"
+    );
+
+    assert_eq!(store.watermark().await.unwrap(), None);
+    store.set_watermark(now).await.unwrap();
+    assert_eq!(store.watermark().await.unwrap(), Some(now));
+}

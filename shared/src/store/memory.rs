@@ -1,8 +1,9 @@
 //! An in-memory store with the same guarantees as the DynamoDB one, for tests and local reasoning.
 
-use super::{CreateOutcome, ReplaceOutcome, RequestStore, StoreError};
+use super::{Backlogs, CreateOutcome, ReplaceOutcome, RequestStore, SharedState, StoreError};
 use crate::domain::ids::{PmcRequestId, RequestId};
-use crate::domain::record::RequestRecord;
+use crate::domain::record::{Backlog, RequestRecord};
+use crate::domain::time::Timestamp;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -15,6 +16,8 @@ pub struct MemoryStore {
 struct Inner {
     by_id: HashMap<RequestId, RequestRecord>,
     id_by_pmc: HashMap<PmcRequestId, RequestId>,
+    pause: Option<Timestamp>,
+    watermark: Option<Timestamp>,
 }
 
 impl MemoryStore {
@@ -79,5 +82,64 @@ impl RequestStore for MemoryStore {
             ..next.clone()
         };
         Ok(ReplaceOutcome::Replaced(Box::new(stored.clone())))
+    }
+}
+
+impl MemoryStore {
+    fn waiting_since(&self, backlog: Backlog, before: Timestamp) -> Vec<(Timestamp, RequestId)> {
+        let inner = self.inner.lock().expect("store lock");
+        let mut waiting: Vec<(Timestamp, RequestId)> = inner
+            .by_id
+            .values()
+            .filter_map(|record| match record.backlog() {
+                Some((kind, since)) if kind == backlog && since < before => {
+                    Some((since, record.id.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        waiting.sort_by_key(|(since, _)| *since);
+        waiting
+    }
+}
+
+impl Backlogs for MemoryStore {
+    async fn waiting(
+        &self,
+        backlog: Backlog,
+        before: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<RequestId>, StoreError> {
+        Ok(self
+            .waiting_since(backlog, before)
+            .into_iter()
+            .take(limit)
+            .map(|(_, id)| id)
+            .collect())
+    }
+
+    async fn count_waiting(&self, backlog: Backlog, before: Timestamp) -> Result<u64, StoreError> {
+        Ok(self.waiting_since(backlog, before).len() as u64)
+    }
+}
+
+impl SharedState for MemoryStore {
+    async fn servicenow_pause(&self) -> Result<Option<Timestamp>, StoreError> {
+        Ok(self.inner.lock().expect("store lock").pause)
+    }
+
+    async fn pause_servicenow(&self, until: Timestamp) -> Result<(), StoreError> {
+        let mut inner = self.inner.lock().expect("store lock");
+        inner.pause = Some(inner.pause.map_or(until, |p| p.max(until)));
+        Ok(())
+    }
+
+    async fn watermark(&self) -> Result<Option<Timestamp>, StoreError> {
+        Ok(self.inner.lock().expect("store lock").watermark)
+    }
+
+    async fn set_watermark(&self, at: Timestamp) -> Result<(), StoreError> {
+        self.inner.lock().expect("store lock").watermark = Some(at);
+        Ok(())
     }
 }

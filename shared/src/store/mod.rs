@@ -5,12 +5,13 @@ mod dynamo;
 #[cfg(any(test, feature = "in-memory"))]
 mod memory;
 
-pub use dynamo::{DynamoStore, record_from_stream_image, stream_image_of};
+pub use dynamo::{BACKLOG_INDEX, DynamoStore, record_from_stream_image, stream_image_of};
 #[cfg(any(test, feature = "in-memory"))]
 pub use memory::MemoryStore;
 
 use crate::domain::ids::{PmcRequestId, RequestId};
-use crate::domain::record::RequestRecord;
+use crate::domain::record::{Backlog, RequestRecord};
+use crate::domain::time::Timestamp;
 use std::future::Future;
 
 /// Concurrent writers can move a request under a writer; it re-reads and tries again this often.
@@ -100,6 +101,46 @@ pub trait RequestStore: Send + Sync {
     ) -> impl Future<Output = Result<ReplaceOutcome, StoreError>> + Send;
 }
 
+/// Where the reconciler finds what the usual path stranded, without scanning: the requests waiting in a
+/// [`Backlog`], oldest first (CONTRACT §13).
+pub trait Backlogs: Send + Sync {
+    /// Up to `limit` requests waiting in `backlog` since before `before`, oldest first. One query (a page).
+    fn waiting(
+        &self,
+        backlog: Backlog,
+        before: Timestamp,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<RequestId>, StoreError>> + Send;
+
+    /// How many requests wait in `backlog` since before `before`. One query per 1 MB of index.
+    fn count_waiting(
+        &self,
+        backlog: Backlog,
+        before: Timestamp,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}
+
+/// What the functions share besides requests: ServiceNow's pause, which every function honours before creating
+/// a ticket, and the reconciler's progress through ServiceNow's tickets (CONTRACT §13).
+pub trait SharedState: Send + Sync {
+    /// Until when ServiceNow asked the connector not to create tickets (UTC), if it did. One read.
+    fn servicenow_pause(
+        &self,
+    ) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
+
+    /// Records a pause until `until`, unless a later one is recorded already. One conditional write.
+    fn pause_servicenow(
+        &self,
+        until: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The time up to which the reconciler has applied ServiceNow's ticket updates, if it ever ran. One read.
+    fn watermark(&self) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
+
+    /// Records the reconciler's progress. One write.
+    fn set_watermark(&self, at: Timestamp) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
 /// One store shared by several users (for example two functions' rules over one table in a test).
 impl<S: RequestStore> RequestStore for std::sync::Arc<S> {
     fn create(
@@ -128,5 +169,47 @@ impl<S: RequestStore> RequestStore for std::sync::Arc<S> {
         next: &RequestRecord,
     ) -> impl Future<Output = Result<ReplaceOutcome, StoreError>> + Send {
         S::replace(self, next)
+    }
+}
+
+impl<S: Backlogs> Backlogs for std::sync::Arc<S> {
+    fn waiting(
+        &self,
+        backlog: Backlog,
+        before: Timestamp,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<RequestId>, StoreError>> + Send {
+        S::waiting(self, backlog, before, limit)
+    }
+
+    fn count_waiting(
+        &self,
+        backlog: Backlog,
+        before: Timestamp,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        S::count_waiting(self, backlog, before)
+    }
+}
+
+impl<S: SharedState> SharedState for std::sync::Arc<S> {
+    fn servicenow_pause(
+        &self,
+    ) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send {
+        S::servicenow_pause(self)
+    }
+
+    fn pause_servicenow(
+        &self,
+        until: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        S::pause_servicenow(self, until)
+    }
+
+    fn watermark(&self) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send {
+        S::watermark(self)
+    }
+
+    fn set_watermark(&self, at: Timestamp) -> impl Future<Output = Result<(), StoreError>> + Send {
+        S::set_watermark(self, at)
     }
 }

@@ -5,8 +5,8 @@ pub mod openapi;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    StreamSpecification, StreamViewType,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
 };
 
 /// The SDK configuration for the emulator named by `AWS_ENDPOINT_URL`, with throwaway credentials.
@@ -25,26 +25,44 @@ pub async fn emulator_config() -> SdkConfig {
         .await
 }
 
-/// A fresh requests table with the template's key schema and stream, under a unique name.
+fn string_attribute(name: &str) -> AttributeDefinition {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .expect("complete definition")
+}
+
+fn key(name: &str, key_type: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(key_type)
+        .build()
+        .expect("complete key")
+}
+
+/// A fresh requests table with the template's key schema, backlog index and stream, under a unique name.
 pub async fn create_requests_table(config: &SdkConfig) -> String {
     let name = format!("requests-{}", uuid::Uuid::new_v4().simple());
+    let backlog_index = GlobalSecondaryIndex::builder()
+        .index_name("backlog")
+        .key_schema(key("backlog", KeyType::Hash))
+        .key_schema(key("backlogSince", KeyType::Range))
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::KeysOnly)
+                .build(),
+        )
+        .build()
+        .expect("complete index");
     aws_sdk_dynamodb::Client::new(config)
         .create_table()
         .table_name(&name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("complete definition"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("complete key"),
-        )
+        .attribute_definitions(string_attribute("pk"))
+        .attribute_definitions(string_attribute("backlog"))
+        .attribute_definitions(string_attribute("backlogSince"))
+        .key_schema(key("pk", KeyType::Hash))
+        .global_secondary_indexes(backlog_index)
         .billing_mode(BillingMode::PayPerRequest)
         .stream_specification(
             StreamSpecification::builder()

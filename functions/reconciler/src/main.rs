@@ -1,0 +1,33 @@
+//! `reconciler`: every 5 minutes, finds what the usual paths stranded (a decision whose webhook never arrived, a
+//! push PM Cloud did not take, a request a long outage or a rate limit left pending) and drives it (CONTRACT §13).
+
+mod handler;
+
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use shared::outbound::http_client;
+use shared::pmcloud::PmCloudClient;
+use shared::rules::reconciler::Reconciler;
+use shared::runtime::{Adapters, flush_metrics, init_telemetry, reconcile_thresholds};
+use shared::servicenow::ServiceNowClient;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    init_telemetry("reconciler");
+    let adapters = Adapters::from_env().await?;
+    let reconciler = Reconciler::new(
+        adapters.store,
+        adapters.settings,
+        ServiceNowClient::new(http_client()),
+        PmCloudClient::new(http_client()),
+        reconcile_thresholds()?,
+    );
+    let reconciler = &reconciler;
+    run(service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            let swept = handler::handle(reconciler, event.context.deadline()).await;
+            flush_metrics();
+            Ok::<_, Error>(swept)
+        },
+    ))
+    .await
+}

@@ -1,0 +1,251 @@
+//! `reconciler`'s rules (CONTRACT §13): every few minutes, find what the usual paths stranded and drive it through
+//! the same rules as they would, so that nothing waits forever and nothing is done twice.
+//!
+//! Three sweeps, each stopping when the invocation's time runs short (the rest waits for the next run):
+//! - ServiceNow's tickets of the task table updated since the last sweep (minus a margin), paged by update time,
+//!   each applied by ticket-callback's rules: a decision whose webhook never arrived is recorded. Progress is
+//!   kept in the table after each page, so a sweep that died resumes where it stopped.
+//! - Decisions whose push to PM Cloud has been pending for a while, oldest first, pushed by decision-notifier's
+//!   rules.
+//! - Requests pending for a while, oldest first, driven by ticket-creator's rules (so still at most one ticket)
+//!   within ServiceNow's pause: the sweep stops at the first pause.
+//!
+//! The two backlogs come from the table's sparse index (one query a page), never from a scan.
+
+use crate::domain::record::Backlog;
+use crate::domain::settings::Settings;
+use crate::domain::time::{Timestamp, now, parse_servicenow_datetime};
+use crate::pmcloud::PmCloudClient;
+use crate::rules::decision_notifier::DecisionNotifier;
+use crate::rules::ticket_callback::{CallbackError, TicketCallback, decision_fields};
+use crate::rules::ticket_creator::{Pace, TicketCreator};
+use crate::secrets::SettingsSource;
+use crate::servicenow::ServiceNowClient;
+use crate::store::{Backlogs, RequestStore, SharedState, StoreError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How the reconciler looks for stranded work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Thresholds {
+    /// A request or a push waiting longer than this is driven (CONTRACT §13: 10 minutes).
+    pub stranded_after: chrono::Duration,
+    /// How far before its watermark the ServiceNow sweep looks again, for updates committed or clocked late.
+    pub margin: chrono::Duration,
+    /// How far back the first ServiceNow sweep looks.
+    pub first_look_back: chrono::Duration,
+    /// Requests or tickets read a page.
+    pub page: u32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            stranded_after: chrono::Duration::minutes(10),
+            margin: chrono::Duration::minutes(5),
+            first_look_back: chrono::Duration::hours(24),
+            page: 100,
+        }
+    }
+}
+
+/// What one run did (logged, and the invocation's answer).
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Swept {
+    /// ServiceNow tickets read and applied.
+    pub tickets_read: u32,
+    /// Decisions recorded from them (their webhook had not arrived).
+    pub decisions_recorded: u32,
+    /// Pushes tried again.
+    pub pushes_tried: u32,
+    /// Pending requests driven.
+    pub requests_driven: u32,
+    /// True when time ran short or ServiceNow paused before all was done.
+    pub left_for_next_run: bool,
+    /// Requests pending for more than an hour, and decisions undelivered for more than an hour, after the run.
+    pub pending_over_an_hour: u64,
+    pub undelivered_over_an_hour: u64,
+    /// What went wrong, for the log (never a secret).
+    pub problems: Vec<String>,
+}
+
+pub struct Reconciler<S, C> {
+    store: Arc<S>,
+    settings: Arc<C>,
+    servicenow: ServiceNowClient,
+    creator: TicketCreator<Arc<S>, Arc<C>>,
+    callback: TicketCallback<Arc<S>>,
+    notifier: DecisionNotifier<Arc<S>, Arc<C>>,
+    thresholds: Thresholds,
+}
+
+impl<S, C> Reconciler<S, C>
+where
+    S: RequestStore + Backlogs + SharedState,
+    C: SettingsSource,
+{
+    /// The three functions' rules over one store, one settings cache and one client each (clients share their
+    /// kept tokens).
+    pub fn new(
+        store: S,
+        settings: C,
+        servicenow: ServiceNowClient,
+        pm_cloud: PmCloudClient,
+        thresholds: Thresholds,
+    ) -> Self {
+        let (store, settings) = (Arc::new(store), Arc::new(settings));
+        Self {
+            creator: TicketCreator::new(store.clone(), settings.clone(), servicenow.clone()),
+            callback: TicketCallback::new(store.clone(), servicenow.clone()),
+            notifier: DecisionNotifier::new(store.clone(), settings.clone(), pm_cloud),
+            store,
+            settings,
+            servicenow,
+            thresholds,
+        }
+    }
+
+    /// One run, stopping in time for `deadline`.
+    pub async fn run(&self, deadline: Instant) -> Swept {
+        let mut swept = Swept::default();
+        match self.settings.settings().await {
+            Ok(settings) => {
+                if let Err(problem) = self.servicenow_sweep(&settings, deadline, &mut swept).await {
+                    swept.problems.push(problem);
+                }
+            }
+            Err(error) => swept.problems.push(error.to_string()),
+        }
+        if let Err(error) = self.push_sweep(deadline, &mut swept).await {
+            swept.problems.push(error.to_string());
+        }
+        if let Err(error) = self.ticket_sweep(deadline, &mut swept).await {
+            swept.problems.push(error.to_string());
+        }
+        if let Err(error) = self.count_backlogs(&mut swept).await {
+            swept.problems.push(error.to_string());
+        }
+        swept
+    }
+
+    /// The tickets updated since the watermark (minus the margin) up to now, a page at a time; the watermark
+    /// moves after each page.
+    async fn servicenow_sweep(
+        &self,
+        settings: &Settings,
+        deadline: Instant,
+        swept: &mut Swept,
+    ) -> Result<(), String> {
+        let sn = &settings.servicenow;
+        let until = now();
+        let since = match self.store.watermark().await.map_err(|e| e.to_string())? {
+            Some(watermark) => watermark - self.thresholds.margin,
+            None => until - self.thresholds.first_look_back,
+        };
+        let table = self.servicenow.table(sn, sn.task_type);
+        let fields = decision_fields(sn);
+        let mut offset = 0;
+        loop {
+            if no_time_left(deadline) {
+                swept.left_for_next_run = true;
+                return Ok(());
+            }
+            let page = table
+                .updated_between(since, until, offset, self.thresholds.page, &fields)
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut last_update = None;
+            for record in &page {
+                last_update = record
+                    .text("sys_updated_on")
+                    .and_then(parse_servicenow_datetime);
+                swept.tickets_read += 1;
+                match self
+                    .callback
+                    .apply_ticket(record.clone(), sn.task_type, settings)
+                    .await
+                {
+                    Ok(recorded) if recorded.changed => swept.decisions_recorded += 1,
+                    Ok(_) => {}
+                    // Tickets the connector did not open, or an approval with a bad duration (answered 422 to
+                    // ServiceNow too): nothing to record.
+                    Err(CallbackError::NotOurs { .. } | CallbackError::InvalidDuration(_)) => {}
+                    Err(error) => return Err(error.to_string()),
+                }
+            }
+            let done = page.len() < self.thresholds.page as usize;
+            let reached = if done { Some(until) } else { last_update };
+            if let Some(reached) = reached {
+                self.store
+                    .set_watermark(reached)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            if done {
+                return Ok(());
+            }
+            offset += self.thresholds.page;
+        }
+    }
+
+    /// Decisions whose push has been pending too long, oldest first.
+    async fn push_sweep(&self, deadline: Instant, swept: &mut Swept) -> Result<(), StoreError> {
+        let before = now() - self.thresholds.stranded_after;
+        let waiting = self
+            .store
+            .waiting(Backlog::Pushes, before, self.thresholds.page as usize)
+            .await?;
+        for id in waiting {
+            if no_time_left(deadline) {
+                swept.left_for_next_run = true;
+                break;
+            }
+            swept.pushes_tried += 1;
+            if let Err(retry) = self.notifier.push(&id).await {
+                tracing::warn!(request_id = %id, error = %retry.detail, "push failed again");
+            }
+        }
+        Ok(())
+    }
+
+    /// Requests pending too long, oldest first, until ServiceNow pauses.
+    async fn ticket_sweep(&self, deadline: Instant, swept: &mut Swept) -> Result<(), StoreError> {
+        let before = now() - self.thresholds.stranded_after;
+        let pace = Pace::default();
+        let waiting = self
+            .store
+            .waiting(Backlog::Tickets, before, self.thresholds.page as usize)
+            .await?;
+        for id in waiting {
+            if no_time_left(deadline) || pace.holds(now()) {
+                swept.left_for_next_run = true;
+                break;
+            }
+            swept.requests_driven += 1;
+            if let Err(retry) = self.creator.process_paced(&id, &pace).await {
+                tracing::warn!(request_id = %id, error = %retry.detail, "ticket creation failed again");
+            }
+        }
+        Ok(())
+    }
+
+    /// The two "more than an hour" figures operators are alarmed on (CONTRACT §13).
+    async fn count_backlogs(&self, swept: &mut Swept) -> Result<(), StoreError> {
+        let hour_ago: Timestamp = now() - chrono::Duration::hours(1);
+        swept.pending_over_an_hour = self.store.count_waiting(Backlog::Tickets, hour_ago).await?;
+        swept.undelivered_over_an_hour =
+            self.store.count_waiting(Backlog::Pushes, hour_ago).await?;
+        metrics::gauge!("RequestsPendingOverOneHour").set(swept.pending_over_an_hour as f64);
+        metrics::gauge!("DecisionsUndeliveredOverOneHour")
+            .set(swept.undelivered_over_an_hour as f64);
+        Ok(())
+    }
+}
+
+/// Time enough is kept to write what was done and answer before the function's timeout.
+const TIME_KEPT: Duration = Duration::from_secs(20);
+
+fn no_time_left(deadline: Instant) -> bool {
+    deadline.saturating_duration_since(Instant::now()) < TIME_KEPT
+}
