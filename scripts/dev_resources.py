@@ -9,9 +9,9 @@ cannot drift from what the template deploys.
 import argparse
 import json
 import os
+import signal
 import sys
 
-import boto3
 import yaml
 
 
@@ -37,6 +37,8 @@ def load_template(path):
 
 
 def create_table(template, name):
+    import boto3  # only here: it takes a while to import, and only `create` needs it
+
     props = template["Resources"]["RequestsTable"]["Properties"]
     client = boto3.client("dynamodb")
     client.create_table(
@@ -53,6 +55,8 @@ def create_table(template, name):
 
 
 def put_secret(name, settings):
+    import boto3
+
     client = boto3.client("secretsmanager")
     try:
         client.create_secret(Name=name, SecretString=settings)
@@ -144,6 +148,9 @@ def sim_config(settings, webhook_url):
 
 
 def main():
+    # Ctrl-C on `make dev` reaches this script too: end at once and quietly, as a program does (dev.sh stops the
+    # rest), rather than with a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--template", default="template.yaml")
     sub = parser.add_subparsers(dest="command", required=True)
