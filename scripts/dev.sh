@@ -357,12 +357,21 @@ spawn watch cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$watch_
 await "cargo lambda watch" watch "http://127.0.0.1:$watch_port/" 60 "$watch_port" DEV_WATCH_PORT
 
 pmc_key="$(json_get "$settings_file" '["pmcApiKeys"][0]')"
+first_build=""
 # warm FUNCTION CURL-ARGS…: the first call builds the function (cargo lambda watch builds on demand) and starts it.
 warm() {
   local name=$1
   shift
   case "$(build_state "$name" "functions/$name/src" "functions/$name/Cargo.toml" shared/src shared/Cargo.toml)" in
-    missing) echo "==> building and starting $name (the first build takes a few minutes)" ;;
+    missing)
+      # The first function built compiles the dependencies they share; the others then take seconds.
+      if [ -z "$first_build" ]; then
+        echo "==> building and starting $name (the first build takes a few minutes)"
+        first_build=1
+      else
+        echo "==> building and starting $name"
+      fi
+      ;;
     outdated) echo "==> building and starting $name" ;;
     *) echo "==> starting $name" ;;
   esac
