@@ -163,6 +163,8 @@ trap finish EXIT
 if [ "$mode" = run ]; then
   # Ctrl-C, scripts/dev.sh stop and a closed terminal are the normal ends of a foreground run.
   trap 'exit 0' INT TERM HUP
+  # As a job of its own, a suspended stack would leave make behind (with status 148): Ctrl-Z does nothing instead.
+  if [ -n "${DEV_SH_PARENT:-}" ]; then trap '' TSTP; fi
 else
   trap 'exit 130' INT
   trap 'exit 143' TERM HUP
