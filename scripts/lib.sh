@@ -87,9 +87,13 @@ in_group() {
 port_taken_message() {
   local port=$1 variable=$2 holder="" pid suggestion
   for pid in $(listener_pids "$port" 2>/dev/null); do holder="${holder:+$holder; }$(describe_pid "$pid")"; done
-  [ -z "$holder" ] && [ "$port" = 5000 ] && holder="macOS AirPlay uses it"
+  [ -n "$holder" ] && holder="held by $holder"
+  # macOS's AirPlay Receiver (ControlCenter) listens on 5000, moto's default port.
+  case "$port:$holder" in
+    5000:) holder="macOS AirPlay uses it" ;;
+    5000:*ControlCenter*) holder="$holder: macOS AirPlay" ;;
+  esac
   suggestion=$((port + 55))
   while port_in_use "$suggestion"; do suggestion=$((suggestion + 1)); done
-  [ -n "$holder" ] && [ "$holder" != "macOS AirPlay uses it" ] && holder="held by $holder"
   echo "port $port is in use${holder:+ ($holder)}; set $variable=$suggestion (or another free port)"
 }
