@@ -4,7 +4,8 @@
 test:
 	scripts/test.sh
 
-# The whole connector locally: moto, the ServiceNow simulator, cargo lambda watch and the stream relay.
+# The whole connector locally: moto, the ServiceNow and PM Cloud simulators, cargo lambda watch (every function) and
+# a stream relay per stream-triggered function. Ctrl-C stops it all.
 dev:
 	scripts/dev.sh
 

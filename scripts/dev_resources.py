@@ -1,15 +1,17 @@
 """Creates the connector's AWS resources in the local emulator from template.yaml's own definitions.
 
 Glue for scripts/dev.sh: the requests table is created with the template's key schema, billing mode and stream,
-the settings secret from a settings file; and the stream's filter patterns are printed for the relay, so the
-local run cannot drift from what the template deploys.
+the settings secret from a settings file; the functions under functions/ are listed with how the template
+triggers them, and each stream-triggered function's filter patterns are printed for its relay, so the local run
+cannot drift from what the template deploys.
 """
 
 import argparse
 import json
+import os
+import signal
 import sys
 
-import boto3
 import yaml
 
 
@@ -35,6 +37,8 @@ def load_template(path):
 
 
 def create_table(template, name):
+    import boto3  # only here: it takes a while to import, and only `create` needs it
+
     props = template["Resources"]["RequestsTable"]["Properties"]
     client = boto3.client("dynamodb")
     client.create_table(
@@ -51,6 +55,8 @@ def create_table(template, name):
 
 
 def put_secret(name, settings):
+    import boto3
+
     client = boto3.client("secretsmanager")
     try:
         client.create_secret(Name=name, SecretString=settings)
@@ -58,10 +64,74 @@ def put_secret(name, settings):
         client.put_secret_value(SecretId=name, SecretString=settings)
 
 
-def filter_patterns(template):
-    events = template["Resources"]["TicketCreatorFunction"]["Properties"]["Events"]
-    filters = events["NewRequests"]["Properties"]["FilterCriteria"]["Filters"]
-    return [entry["Pattern"] for entry in filters]
+# What pmcloud-sim accepts when its config names no API account (tests/pmcloud-sim/src/config.rs).
+PMC_SIM_CLIENT_ID = "pmc-client"
+PMC_SIM_CLIENT_SECRET = "pmc-client-secret"
+
+# The function before there was more than one stream-triggered function: `filters` without --function.
+DEFAULT_STREAM_FUNCTION = "TicketCreatorFunction"
+
+
+def template_functions(template):
+    """{binary name: (logical id, properties)} of every AWS::Serverless::Function built by cargo lambda."""
+    functions = {}
+    for logical_id, resource in template["Resources"].items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        binary = resource.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
+        if binary:
+            functions[binary] = (logical_id, resource.get("Properties", {}))
+    return functions
+
+
+def events_of(properties, event_type):
+    """The Properties of the function's events of that type (HttpApi, DynamoDB, ...)."""
+    events = properties.get("Events", {}).values()
+    return [event.get("Properties", {}) for event in events if event.get("Type") == event_type]
+
+
+def local_functions(template, folder):
+    """One (name, kind, logical id, warm-up path) a package folder under `folder`, in name order.
+
+    kind is "stream" (a DynamoDB stream triggers it: it gets a relay and is warmed up on the invoke URL), "http"
+    (an HttpApi route: warmed up on the function URL, at that route's path) or "unknown" (not in the template).
+    """
+    known = template_functions(template)
+    found = []
+    for name in sorted(os.listdir(folder)):
+        if not os.path.isfile(os.path.join(folder, name, "Cargo.toml")):
+            continue
+        logical_id, properties = known.get(name, ("-", {}))
+        routes = events_of(properties, "HttpApi")
+        if events_of(properties, "DynamoDB"):
+            found.append((name, "stream", logical_id, "-"))
+        elif routes:
+            path = routes[0].get("Path", "/")
+            # A path parameter such as {id} gets a value no request has.
+            path = "/".join("warm-up" if part.startswith("{") else part for part in path.split("/"))
+            found.append((name, "http", logical_id, path))
+        else:
+            found.append((name, "unknown", logical_id, "/"))
+    return found
+
+
+def filter_patterns(template, logical_id=DEFAULT_STREAM_FUNCTION):
+    """The FilterCriteria patterns of the function's DynamoDB stream events (none: every record is delivered)."""
+    properties = template["Resources"][logical_id]["Properties"]
+    patterns = []
+    for event in events_of(properties, "DynamoDB"):
+        for entry in event.get("FilterCriteria", {}).get("Filters", []):
+            patterns.append(entry["Pattern"])
+    return patterns
+
+
+def pmc_config(settings):
+    """A pmcloud-sim config whose API account is the one the settings use (the simulator's own by default)."""
+    pm_cloud = settings.get("pmCloud", {})
+    return {
+        "clientId": pm_cloud.get("clientId", PMC_SIM_CLIENT_ID),
+        "clientSecret": pm_cloud.get("clientSecret", PMC_SIM_CLIENT_SECRET),
+    }
 
 
 def sim_config(settings, webhook_url):
@@ -78,6 +148,9 @@ def sim_config(settings, webhook_url):
 
 
 def main():
+    # Ctrl-C on `make dev` reaches this script too: end at once and quietly, as a program does (dev.sh stops the
+    # rest), rather than with a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--template", default="template.yaml")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -86,24 +159,54 @@ def main():
     create.add_argument("--secret", required=True)
     create.add_argument("--settings", required=True, help="settings JSON file")
     create.add_argument("--instance-url", help="replace servicenow.instanceUrl (the simulator's address)")
-    sub.add_parser("filters", help="print the stream's filter patterns, one JSON document a line")
+    create.add_argument(
+        "--pmc-url",
+        help="replace pmCloud.apiUrl (the PM Cloud simulator's address); a settings file without pmCloud gets the "
+        "simulator's API account",
+    )
+    filters = sub.add_parser("filters", help="print a function's stream filter patterns, one JSON document a line")
+    filters.add_argument(
+        "--function",
+        default=DEFAULT_STREAM_FUNCTION,
+        help=f"the function's logical id in the template (default {DEFAULT_STREAM_FUNCTION})",
+    )
+    functions = sub.add_parser(
+        "functions",
+        help="print each function package: name, kind (http, stream or unknown), logical id, warm-up path; "
+        "tab-separated, one a line",
+    )
+    functions.add_argument("--dir", default="functions", help="the folder of function packages")
     sim = sub.add_parser("sim-config", help="print a ServiceNow simulator config that accepts the settings")
     sim.add_argument("--settings", required=True, help="settings JSON file")
     sim.add_argument("--webhook-url", required=True, help="where the simulator sends approval webhooks")
+    pmc = sub.add_parser("pmc-config", help="print a PM Cloud simulator config that accepts the settings")
+    pmc.add_argument("--settings", required=True, help="settings JSON file")
     args = parser.parse_args()
 
     template = load_template(args.template)
     if args.command == "filters":
-        for pattern in filter_patterns(template):
+        if args.function not in template["Resources"]:
+            sys.exit(f"dev_resources.py: no resource {args.function} in {args.template}")
+        for pattern in filter_patterns(template, args.function):
             print(json.dumps(json.loads(pattern), separators=(",", ":")))
+        return
+    if args.command == "functions":
+        for row in local_functions(template, args.dir):
+            print("\t".join(row))
         return
     with open(args.settings, encoding="utf-8") as handle:
         settings = json.load(handle)
     if args.command == "sim-config":
         print(json.dumps(sim_config(settings, args.webhook_url), indent=2))
         return
+    if args.command == "pmc-config":
+        print(json.dumps(pmc_config(settings), indent=2))
+        return
     if args.instance_url:
         settings["servicenow"]["instanceUrl"] = args.instance_url
+    if args.pmc_url:
+        others = {key: value for key, value in settings.get("pmCloud", {}).items() if key != "apiUrl"}
+        settings["pmCloud"] = {"apiUrl": args.pmc_url, **pmc_config(settings), **others}
     create_table(template, args.table)
     put_secret(args.secret, json.dumps(settings))
     print(f"created table {args.table} and secret {args.secret}", file=sys.stderr)

@@ -25,15 +25,18 @@ moto_log="$(mktemp -t moto.XXXXXX.log)"
 moto_port="$(free_port)"
 "$VENV/bin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$moto_log" 2>&1 &
 moto_pid=$!
+dev_started=""
 cleanup() {
-  scripts/dev.sh stop || true
+  # Only the stack this run started: a refused start (a `make dev` already running) leaves that one alone.
+  if [ -n "$dev_started" ]; then scripts/dev.sh stop || true; fi
   kill "$moto_pid" 2>/dev/null || true
   wait "$moto_pid" 2>/dev/null || true
 }
 trap cleanup EXIT
 use_emulator "http://127.0.0.1:$moto_port"
 wait_for "$AWS_ENDPOINT_URL/moto-api/" moto "$moto_pid" 30 "$moto_log"
-DEV_WATCH_PORT="$(free_port)" DEV_SIM_PORT="$(free_port)" scripts/dev.sh start
+DEV_WATCH_PORT="$(free_port)" DEV_SIM_PORT="$(free_port)" DEV_PMC_PORT="$(free_port)" scripts/dev.sh start
+dev_started=1
 # shellcheck source=/dev/null
 source .dev/stack.env
 
