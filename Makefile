@@ -1,4 +1,4 @@
-.PHONY: test dev build bench clean
+.PHONY: test dev build bench bench-burst clean
 
 # Every check CI runs: fmt, cfn-lint, clippy, and all tests (unit, emulator-backed and end-to-end).
 test:
@@ -21,6 +21,11 @@ bench:
 	cargo build --release --bin request-intake --bin ticket-creator --bin settings-validator --bin ticket-callback --bin decision-notifier
 	.venv/bin/python scripts/bench_startup.py target/release/request-intake target/release/ticket-creator \
 		target/release/settings-validator target/release/ticket-callback target/release/decision-notifier
+
+# A rate-limited burst through the dev stack: every request ticketed once, at the pace ServiceNow allows.
+# Arguments: make bench-burst ARGS="--requests 10000 --limit 100 --window 60"
+bench-burst:
+	scripts/bench_burst.sh $(ARGS)
 
 clean:
 	cargo clean

@@ -18,6 +18,8 @@
 #   DEV_MOTO_PORT    moto's port (default 5000); if AWS_ENDPOINT_URL is already set, that emulator is used instead.
 #   DEV_SIM_PORT     the ServiceNow simulator's (default 8089)   DEV_PMC_PORT   the PM Cloud simulator's (default 8090)
 #   DEV_WATCH_PORT   cargo lambda watch's (default 9000)
+#   DEV_SCHEDULE_SECONDS   how often the reconciler runs (default 30; every 5 minutes in AWS)
+#   DEV_RECONCILE_AFTER    after how many seconds it drives what is stranded (default 20; 10 minutes in AWS)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 mode="${1:-run}"
@@ -192,6 +194,8 @@ moto_port="${DEV_MOTO_PORT:-5000}"
 sim_port="${DEV_SIM_PORT:-8089}"
 pmc_port="${DEV_PMC_PORT:-8090}"
 watch_port="${DEV_WATCH_PORT:-9000}"
+schedule_seconds="${DEV_SCHEDULE_SECONDS:-30}"
+reconcile_after="${DEV_RECONCILE_AFTER:-20}"
 
 # Every port this stack will listen on must be free now: whoever else answers there would be taken for a piece.
 ports=()
@@ -350,6 +354,7 @@ AWS_REGION=$AWS_REGION
 AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID
 AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
 AWS_LAMBDA_LOG_LEVEL=info
+RECONCILE_AFTER_SECONDS=$reconcile_after
 ENV
 # In the foreground the functions reload as code changes; a background stack (tests) keeps what it built.
 reload=()
@@ -389,6 +394,7 @@ warm() {
 # with an empty batch on the invoke URL (and a relay each, below).
 functions="$("$VENV/bin/python" scripts/dev_resources.py functions)"
 stream_functions=()
+scheduled_functions=()
 notifier=""
 while IFS=$'\t' read -r name kind logical_id path; do
   [ -n "$name" ] || continue
@@ -398,6 +404,10 @@ while IFS=$'\t' read -r name kind logical_id path; do
       warm "$name" -X POST -H 'content-type: application/json' -d '{"Records":[]}' "$invoke_url/$name/invocations"
       stream_functions+=("$name:$logical_id")
       if [ "$logical_id" = DecisionNotifierFunction ]; then notifier=1; fi
+      ;;
+    schedule)
+      warm "$name" -X POST -H 'content-type: application/json' -d '{}' "$invoke_url/$name/invocations"
+      scheduled_functions+=("$name")
       ;;
     *)
       echo "note: functions/$name is not in template.yaml: it is served, but nothing triggers it"
@@ -430,6 +440,13 @@ for entry in "${stream_functions[@]}"; do
     [ "$SECONDS" -lt "$deadline" ] || fail "the relay to ${entry%%:*} did not start within 30s; see $logs/$piece.log"
     sleep 0.2
   done
+done
+
+# The schedule's stand-in: each scheduled function (the reconciler) is invoked every DEV_SCHEDULE_SECONDS.
+for name in "${scheduled_functions[@]}"; do
+  spawn "schedule-$name" bash -c 'while sleep "$1"; do
+      curl -sS -o /dev/null --max-time 300 -X POST -H "content-type: application/json" -d "{}" "$2" || true
+    done' schedule "$schedule_seconds" "$invoke_url/$name/invocations"
 done
 
 cat >"$state/stack.env" <<ENV
@@ -500,11 +517,15 @@ if [ -n "$notifier" ] && [ -n "$pmc_url" ]; then
 TEXT
 elif [ -n "$notifier" ]; then
   echo "  6. PM Cloud, the tenant in $settings_file, receives the decision from decision-notifier."
-elif [ -n "$pmc_url" ]; then
+fi
+if [ -n "$sim_url" ] && [ "${#scheduled_functions[@]}" -gt 0 ]; then
   cat <<TEXT
-  6. PM Cloud receives the decision once functions/decision-notifier exists (it is not there yet, so this list
-     stays empty):
-       curl -s $pmc_url/sim/notifications
+  7. A webhook that never arrives: submit a second request, then approve its ticket while the simulator sends
+     no webhook; within ${schedule_seconds} s or so the reconciler reads the ticket and records the decision anyway:
+       sed s/dev-0001/dev-0002/ $root/dev/sample-request.json | curl -s -X POST $intake -H 'authorization: Bearer $pmc_key' -H 'content-type: application/json' -d @-
+       curl -s '$intake?pmcRequestId=dev-0002' -H 'authorization: Bearer $pmc_key'
+       curl -s -X POST $sim_url/sim/tickets/incident/<sysId>/decide -H 'content-type: application/json' -d '{"approval": "approved", "duration": "1 day", "sendWebhook": false}'
+       curl -s '$intake?pmcRequestId=dev-0002' -H 'authorization: Bearer $pmc_key'
 TEXT
 fi
 cat <<TEXT

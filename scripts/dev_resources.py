@@ -41,12 +41,14 @@ def create_table(template, name):
 
     props = template["Resources"]["RequestsTable"]["Properties"]
     client = boto3.client("dynamodb")
+    indexes = props.get("GlobalSecondaryIndexes")
     client.create_table(
         TableName=name,
         AttributeDefinitions=props["AttributeDefinitions"],
         KeySchema=props["KeySchema"],
         BillingMode=props["BillingMode"],
         StreamSpecification={"StreamEnabled": True, "StreamViewType": props["StreamSpecification"]["StreamViewType"]},
+        **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
     )
     client.get_waiter("table_exists").wait(TableName=name)
     ttl = props.get("TimeToLiveSpecification")
@@ -94,7 +96,8 @@ def local_functions(template, folder):
     """One (name, kind, logical id, warm-up path) a package folder under `folder`, in name order.
 
     kind is "stream" (a DynamoDB stream triggers it: it gets a relay and is warmed up on the invoke URL), "http"
-    (an HttpApi route: warmed up on the function URL, at that route's path) or "unknown" (not in the template).
+    (an HttpApi route: warmed up on the function URL, at that route's path), "schedule" (an EventBridge schedule:
+    invoked on an interval, like the schedule would) or "unknown" (not in the template).
     """
     known = template_functions(template)
     found = []
@@ -105,6 +108,8 @@ def local_functions(template, folder):
         routes = events_of(properties, "HttpApi")
         if events_of(properties, "DynamoDB"):
             found.append((name, "stream", logical_id, "-"))
+        elif events_of(properties, "ScheduleV2") or events_of(properties, "Schedule"):
+            found.append((name, "schedule", logical_id, "-"))
         elif routes:
             path = routes[0].get("Path", "/")
             # A path parameter such as {id} gets a value no request has.

@@ -97,3 +97,28 @@ port_taken_message() {
   while port_in_use "$suggestion"; do suggestion=$((suggestion + 1)); done
   echo "port $port is in use${holder:+ ($holder)}; set $variable=$suggestion (or another free port)"
 }
+
+# start_test_stack [VAR=VALUE …]: moto on a free port, then the dev stack in the background on free ports with
+# the given dev.sh settings; sources .dev/stack.env (the E2E_* variables). Both stop when the calling script
+# exits, however it ends; a refused start (a `make dev` already running) leaves that stack alone.
+start_test_stack() {
+  local moto_log moto_port
+  moto_log="$(mktemp -t moto.XXXXXX.log)"
+  moto_port="$(free_port)"
+  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$moto_log" 2>&1 &
+  test_moto_pid=$!
+  test_stack_started=""
+  trap stop_test_stack EXIT
+  use_emulator "http://127.0.0.1:$moto_port"
+  wait_for "$AWS_ENDPOINT_URL/moto-api/" moto "$test_moto_pid" 30 "$moto_log"
+  env DEV_WATCH_PORT="$(free_port)" DEV_SIM_PORT="$(free_port)" DEV_PMC_PORT="$(free_port)" "$@" scripts/dev.sh start
+  test_stack_started=1
+  # shellcheck source=/dev/null
+  source .dev/stack.env
+}
+
+stop_test_stack() {
+  if [ -n "${test_stack_started:-}" ]; then scripts/dev.sh stop || true; fi
+  kill "$test_moto_pid" 2>/dev/null || true
+  wait "$test_moto_pid" 2>/dev/null || true
+}

@@ -21,24 +21,9 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "starting the AWS emulator and the dev stack"
-moto_log="$(mktemp -t moto.XXXXXX.log)"
-moto_port="$(free_port)"
-"$VENV/bin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$moto_log" 2>&1 &
-moto_pid=$!
-dev_started=""
-cleanup() {
-  # Only the stack this run started: a refused start (a `make dev` already running) leaves that one alone.
-  if [ -n "$dev_started" ]; then scripts/dev.sh stop || true; fi
-  kill "$moto_pid" 2>/dev/null || true
-  wait "$moto_pid" 2>/dev/null || true
-}
-trap cleanup EXIT
-use_emulator "http://127.0.0.1:$moto_port"
-wait_for "$AWS_ENDPOINT_URL/moto-api/" moto "$moto_pid" 30 "$moto_log"
-DEV_WATCH_PORT="$(free_port)" DEV_SIM_PORT="$(free_port)" DEV_PMC_PORT="$(free_port)" scripts/dev.sh start
-dev_started=1
-# shellcheck source=/dev/null
-source .dev/stack.env
+# The reconciler runs every 5 s and drives what waits for more than 15 s (10 minutes in AWS), so that the tests
+# of a missed webhook and of a rate-limited burst take seconds.
+start_test_stack DEV_SCHEDULE_SECONDS=5 DEV_RECONCILE_AFTER=15
 
 step "cargo test"
 cargo test --workspace

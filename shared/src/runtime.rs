@@ -87,6 +87,19 @@ fn reconcile_thresholds_from(
     Ok(thresholds)
 }
 
+/// How long a function may take when its runtime gives no usable deadline: Lambda always gives one, but a local
+/// runtime (cargo lambda watch) sends none, which reads as a deadline long past.
+const LOCAL_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The time an invocation has left until `deadline` (the Lambda context's), from now.
+pub fn time_left(deadline: std::time::SystemTime) -> std::time::Duration {
+    deadline
+        .duration_since(std::time::SystemTime::now())
+        .ok()
+        .filter(|left| !left.is_zero())
+        .unwrap_or(LOCAL_TIME_LIMIT)
+}
+
 /// The AWS SDK configuration from the environment (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL`).
 /// Building it does no network I/O; credentials are resolved on first use.
 pub async fn aws_sdk_config() -> aws_config::SdkConfig {
@@ -171,6 +184,17 @@ mod tests {
         assert_eq!(config.table_name, "requests");
         assert_eq!(config.settings_secret_id, "arn:aws:secretsmanager:x");
         assert_eq!(config.settings_cache_ttl, DEFAULT_CACHE_TTL);
+    }
+
+    #[test]
+    fn time_left_counts_to_the_deadline_and_a_missing_deadline_gives_the_local_limit() {
+        let now = std::time::SystemTime::now();
+        let left = time_left(now + std::time::Duration::from_secs(100));
+        assert!(
+            left > std::time::Duration::from_secs(98)
+                && left <= std::time::Duration::from_secs(100)
+        );
+        assert_eq!(time_left(std::time::UNIX_EPOCH), LOCAL_TIME_LIMIT);
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! Runs one reconciler pass within the invocation's deadline and answers what it did.
 
 use shared::rules::reconciler::{Reconciler, Swept};
+use shared::runtime::time_left;
 use shared::secrets::SettingsSource;
 use shared::store::{Backlogs, RequestStore, SharedState};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 /// `deadline` is the invocation's, as Lambda gives it (`SystemTime`).
 pub async fn handle<S, C>(reconciler: &Reconciler<S, C>, deadline: SystemTime) -> Swept
@@ -11,9 +12,8 @@ where
     S: RequestStore + Backlogs + SharedState,
     C: SettingsSource,
 {
-    let left = deadline
-        .duration_since(SystemTime::now())
-        .unwrap_or(Duration::ZERO);
+    let left = time_left(deadline);
+    tracing::info!(seconds_left = left.as_secs(), "reconciling");
     let swept = reconciler.run(Instant::now() + left).await;
     if swept.problems.is_empty() {
         tracing::info!(?swept, "reconciled");

@@ -293,7 +293,9 @@ async fn the_backlogs_over_an_hour_are_counted() {
 async fn a_run_without_time_leaves_everything_for_the_next() {
     let w = world().await;
     let stranded = pending_since(&w.store, "pmc-no-time", 30).await;
-    let swept = handle(&w.reconciler, std::time::SystemTime::now()).await;
+    // Ten seconds left: less than a run keeps for itself.
+    let deadline = std::time::SystemTime::now() + std::time::Duration::from_secs(10);
+    let swept = handle(&w.reconciler, deadline).await;
     assert!(swept.left_for_next_run);
     assert_eq!((swept.tickets_read, swept.requests_driven), (0, 0));
     assert_eq!(

@@ -1,6 +1,8 @@
 //! A small client for the running dev stack, which `scripts/dev.sh` starts and describes in environment variables
 //! (`make test` does both). Without them a test fails with the fix, rather than skipping.
 
+pub mod burst;
+
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
@@ -21,6 +23,11 @@ pub fn route(function: &str, route: &str) -> String {
 /// A path on the ServiceNow simulator.
 pub fn simulator(path: &str) -> String {
     format!("{}{path}", stack_var("E2E_SIM_URL"))
+}
+
+/// A path on the PM Cloud simulator.
+pub fn pm_cloud(path: &str) -> String {
+    format!("{}{path}", stack_var("E2E_PMC_URL"))
 }
 
 pub struct Answer {
@@ -119,6 +126,37 @@ impl Stack {
             .await
             .expect("the simulator answers");
         Self::answer(response).await
+    }
+
+    /// A JSON `GET` of `url` (a simulator's control API).
+    pub async fn get_json(&self, url: &str) -> Value {
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .expect("the simulator answers");
+        Self::answer(response).await.body
+    }
+
+    /// A JSON `PUT` of `body` to `url` (a simulator's control API); its status.
+    pub async fn put_json(&self, url: &str, body: &Value) -> u16 {
+        let response = self
+            .http
+            .put(url)
+            .json(body)
+            .send()
+            .await
+            .expect("the simulator answers");
+        response.status().as_u16()
+    }
+
+    /// What PM Cloud's Management API received, oldest first: `[{"body", "correlationId", "receivedAt"}]`.
+    pub async fn pm_cloud_notifications(&self) -> Vec<Value> {
+        match self.get_json(&pm_cloud("/sim/notifications")).await {
+            Value::Array(received) => received,
+            other => panic!("the PM Cloud simulator listed no notifications: {other}"),
+        }
     }
 
     pub async fn simulator_tickets(&self) -> Vec<Value> {

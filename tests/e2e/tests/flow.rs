@@ -156,7 +156,12 @@ async fn forged_stale_and_unsigned_webhooks_are_refused_and_a_duplicate_changes_
         "{}",
         delivered.body
     );
-    let approved = stack.find(&pmc_request_id).await.body;
+    // Once decision-notifier has pushed the decision, nothing else moves the request.
+    let approved = stack
+        .wait_for(&pmc_request_id, TICKETING, |r| {
+            r["pmCloudNotification"]["state"] == "delivered"
+        })
+        .await;
     assert_eq!(approved["status"], "approved");
 
     let duplicate = stack
@@ -195,4 +200,57 @@ async fn a_retried_submission_gets_the_same_request_and_one_ticket() {
             .count(),
         1
     );
+}
+
+#[tokio::test]
+async fn an_approval_reaches_pm_cloud_once_with_every_field() {
+    let stack = Stack::new();
+    let (pmc_request_id, request) = ticketed(&stack, "push").await;
+    let decision = json!({"approval": "approved", "duration": "4 hours", "notes": "OK for the capture", "by": "alice.approver"});
+    stack.decide("incident", &sys_id(&request), decision).await;
+    let delivered = stack
+        .wait_for(&pmc_request_id, TICKETING, |r| {
+            r["pmCloudNotification"]["state"] == "delivered"
+        })
+        .await;
+    assert_eq!(delivered["pmCloudNotification"]["attempts"], 1);
+
+    let received: Vec<Value> = stack
+        .pm_cloud_notifications()
+        .await
+        .into_iter()
+        .filter(|n| n["body"]["itsmRequestId"] == pmc_request_id.as_str())
+        .collect();
+    assert_eq!(received.len(), 1, "PM Cloud received the decision once");
+    let body = &received[0]["body"];
+    assert_eq!(received[0]["correlationId"], delivered["id"]);
+    assert_eq!(body["decision"], "Approved");
+    assert_eq!(body["status"], "2000");
+    assert_eq!(body["duration"], "14400");
+    assert_eq!(body["ticketId"], request["ticket"]["number"]);
+    assert_eq!(body["systemId"], request["ticket"]["sysId"]);
+    assert_eq!(body["ticketUrl"], request["ticket"]["url"]);
+    assert_eq!(body["decisionPerformedByUser"], "alice.approver");
+    assert_eq!(body["message"], "OK for the capture");
+    let decided_at = delivered["decision"]["decidedAt"]
+        .as_str()
+        .unwrap()
+        .replace('T', " ")
+        .replace('Z', "");
+    assert_eq!(body["decisionTime"], decided_at.as_str());
+}
+
+#[tokio::test]
+async fn a_decision_whose_webhook_never_arrived_is_recorded_by_the_reconciler() {
+    let stack = Stack::new();
+    let (pmc_request_id, request) = ticketed(&stack, "missed-webhook").await;
+    let quiet = json!({"approval": "rejected", "notes": "No", "sendWebhook": false});
+    let answer = stack.decide("incident", &sys_id(&request), quiet).await;
+    assert_eq!(answer.body["webhook"], Value::Null, "{}", answer.body);
+    let denied = stack
+        .wait_for(&pmc_request_id, Duration::from_secs(90), |r| {
+            r["status"] == "denied"
+        })
+        .await;
+    assert_eq!(denied["decision"]["notes"], "No");
 }
