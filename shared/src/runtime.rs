@@ -2,6 +2,7 @@
 //! per execution environment. A missing or malformed variable stops the function before it takes any event,
 //! with a message that names it. Nothing here does network I/O: secrets and credentials are fetched on first use.
 
+use crate::domain::settings::Hosts;
 use crate::secrets::{DEFAULT_CACHE_TTL, SecretsManagerSettings};
 use crate::store::DynamoStore;
 use std::time::Duration;
@@ -19,6 +20,8 @@ pub struct FunctionConfig {
     pub table_name: String,
     pub settings_secret_id: String,
     pub settings_cache_ttl: Duration,
+    /// From `ALLOW_LOCAL_URLS` (`true`: local hosts allowed); the template never sets it.
+    pub hosts: Hosts,
 }
 
 impl FunctionConfig {
@@ -58,6 +61,7 @@ impl FunctionConfig {
             table_name,
             settings_secret_id,
             settings_cache_ttl,
+            hosts: Hosts::from_allow_local_urls(lookup("ALLOW_LOCAL_URLS").as_deref()),
         })
     }
 }
@@ -106,10 +110,12 @@ pub async fn aws_sdk_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }
 
-/// The AWS adapters every function uses: the requests table and the settings secret.
+/// The AWS adapters every function uses: the requests table and the settings secret, and which hosts outbound
+/// connections may reach.
 pub struct Adapters {
     pub store: DynamoStore,
     pub settings: SecretsManagerSettings,
+    pub hosts: Hosts,
 }
 
 impl Adapters {
@@ -120,11 +126,13 @@ impl Adapters {
         let aws = aws_sdk_config().await;
         Ok(Self {
             store: DynamoStore::from_config(&aws, config.table_name),
-            settings: SecretsManagerSettings::from_config(
-                &aws,
+            settings: SecretsManagerSettings::new(
+                aws_sdk_secretsmanager::Client::new(&aws),
                 config.settings_secret_id,
                 config.settings_cache_ttl,
+                config.hosts,
             ),
+            hosts: config.hosts,
         })
     }
 }
@@ -184,6 +192,11 @@ mod tests {
         assert_eq!(config.table_name, "requests");
         assert_eq!(config.settings_secret_id, "arn:aws:secretsmanager:x");
         assert_eq!(config.settings_cache_ttl, DEFAULT_CACHE_TTL);
+        assert_eq!(
+            config.hosts,
+            Hosts::Public,
+            "local hosts only when asked for"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use shared::domain::ids::SysId;
 use shared::domain::record::{Decision, NotificationState, Outcome, RequestRecord};
 use shared::domain::request::Submission;
 use shared::domain::settings::BaseUrl;
+use shared::domain::settings::Hosts;
 use shared::domain::ticket::{TaskType, Ticket};
 use shared::domain::time::{Timestamp, now};
 use shared::outbound::http_client_with_timeout;
@@ -25,9 +26,10 @@ type Store = Arc<MemoryStore>;
 const SYS_ID: &str = "9d385017c611228701d22104cc95c371";
 
 fn notifier_with(secret: String, store: &Store) -> Notifier {
-    let client = PmCloudClient::new(http_client_with_timeout(std::time::Duration::from_millis(
-        700,
-    )));
+    let client = PmCloudClient::new(http_client_with_timeout(
+        std::time::Duration::from_millis(700),
+        Hosts::Local,
+    ));
     DecisionNotifier::new(Arc::clone(store), StaticSettings::new(secret), client)
 }
 
@@ -43,7 +45,7 @@ async fn setup() -> (PmCloudSim, Notifier, Store) {
 }
 
 fn ticket() -> Ticket {
-    let instance = BaseUrl::parse("https://acme.service-now.com").unwrap();
+    let instance = BaseUrl::parse("https://acme.service-now.com", Hosts::Public).unwrap();
     Ticket::new(
         &instance,
         TaskType::Incident,

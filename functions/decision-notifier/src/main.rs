@@ -13,7 +13,7 @@ use shared::runtime::{Adapters, init_telemetry};
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_telemetry("decision-notifier");
     let adapters = Adapters::from_env().await?;
-    let pm_cloud = PmCloudClient::new(http_client());
+    let pm_cloud = PmCloudClient::new(http_client(adapters.hosts));
     let notifier = DecisionNotifier::new(adapters.store, adapters.settings, pm_cloud);
     let notifier = &notifier;
     serve(move |event| handler::handle(notifier, event)).await

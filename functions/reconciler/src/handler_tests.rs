@@ -7,6 +7,7 @@ use servicenow_sim::{Fault, FaultTarget, RateLimit, SimConfig, SimDecision, Simu
 use shared::domain::ids::RequestId;
 use shared::domain::record::{NotificationState, RequestRecord};
 use shared::domain::request::Submission;
+use shared::domain::settings::Hosts;
 use shared::domain::status::Status;
 use shared::domain::time::{Timestamp, now, parse_servicenow_datetime};
 use shared::outbound::http_client_with_timeout;
@@ -30,9 +31,10 @@ struct World {
 }
 
 fn client() -> ServiceNowClient {
-    ServiceNowClient::new(http_client_with_timeout(std::time::Duration::from_millis(
-        800,
-    )))
+    ServiceNowClient::new(http_client_with_timeout(
+        std::time::Duration::from_millis(800),
+        Hosts::Local,
+    ))
 }
 
 async fn world() -> World {
@@ -46,9 +48,10 @@ async fn world() -> World {
         Arc::clone(&store),
         StaticSettings::new(secret.clone()),
         client(),
-        PmCloudClient::new(http_client_with_timeout(std::time::Duration::from_millis(
-            800,
-        ))),
+        PmCloudClient::new(http_client_with_timeout(
+            std::time::Duration::from_millis(800),
+            Hosts::Local,
+        )),
         Thresholds::default(),
     );
     World {

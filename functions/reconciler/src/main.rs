@@ -17,8 +17,8 @@ async fn main() -> Result<(), Error> {
     let reconciler = Reconciler::new(
         adapters.store,
         adapters.settings,
-        ServiceNowClient::new(http_client()),
-        PmCloudClient::new(http_client()),
+        ServiceNowClient::new(http_client(adapters.hosts)),
+        PmCloudClient::new(http_client(adapters.hosts)),
         reconcile_thresholds()?,
     );
     let reconciler = &reconciler;

@@ -14,7 +14,7 @@ use test_support::{create_requests_table, emulator_config, sample_body};
 
 // The setup below is `pub(super)` because `openapi_tests.rs` sends its requests through the same helpers.
 
-pub(super) const KEY: &str = "local-dev-pmc-key";
+pub(super) const KEY: &str = "local-dev-pmc-key-not-for-production-use";
 
 /// A valid settings secret whose caller keys are mid-rotation: `KEY` and an older one are both accepted (the
 /// OpenAPI tests share it; none of their 401 cases presents the older key).
@@ -25,8 +25,8 @@ pub(super) fn settings() -> StaticSettings {
                 "instanceUrl": "https://acme.service-now.com", "username": "svc", "password": "pw",
                 "clientId": "id", "clientSecret": "secret", "taskType": "incident"
             },
-            "pmcApiKeys": ["old-key", KEY],
-            "webhookSecrets": ["hook"]
+            "pmcApiKeys": ["old-key-being-rotated-out-0000000000000", KEY],
+            "webhookSecrets": ["hook-secret-of-the-request-intake-tests"]
         })
         .to_string(),
     )
@@ -162,7 +162,7 @@ async fn every_authentication_failure_is_401_and_stores_nothing() {
         Some("Bearer "),
         Some("Basic bG9jYWw6a2V5"),
         Some(KEY),
-        Some("Bearer local-dev-pmc-key-and-more"),
+        Some("Bearer local-dev-pmc-key-not-for-production-use-and-more"),
     ];
     for authorization in cases {
         for mut request in [
@@ -187,9 +187,10 @@ async fn every_authentication_failure_is_401_and_stores_nothing() {
 async fn the_second_key_of_a_rotation_is_accepted() {
     let (intake, _) = intake();
     let mut request = fixture("submit-request.json");
-    request
-        .headers_mut()
-        .insert(AUTHORIZATION, HeaderValue::from_static("Bearer old-key"));
+    request.headers_mut().insert(
+        AUTHORIZATION,
+        HeaderValue::from_static("Bearer old-key-being-rotated-out-0000000000000"),
+    );
     assert_eq!(
         handle(&intake, request).await.status(),
         StatusCode::ACCEPTED
@@ -567,4 +568,56 @@ async fn a_value_that_breaks_the_json_is_a_400_with_line_and_column_and_no_body(
         "{detail}"
     );
     assert!(store.is_empty());
+}
+
+/// A stack fresh from `sam deploy` whose secret still holds the template's placeholders is closed: every route
+/// answers 503 naming the field, the placeholder key included, and nothing is stored.
+#[tokio::test]
+async fn a_secret_with_the_template_placeholders_opens_no_route() {
+    let placeholder = "REPLACE-ME-WITH-A-LONG-RANDOM-KEY";
+    let settings = StaticSettings::new(
+        json!({
+            "servicenow": {
+                "instanceUrl": "https://acme.service-now.com", "username": "svc", "password": "pw",
+                "clientId": "id", "clientSecret": "secret", "taskType": "incident"
+            },
+            "pmcApiKeys": [placeholder],
+            "webhookSecrets": ["REPLACE-ME-WITH-A-LONG-RANDOM-SECRET"]
+        })
+        .to_string(),
+    );
+    let store = Arc::new(MemoryStore::new());
+    let intake = Intake::new(RequestIntake::new(Arc::clone(&store)), settings);
+    for name in [
+        "submit-request.json",
+        "get-request.json",
+        "find-request.json",
+    ] {
+        let mut request = fixture(name);
+        request.headers_mut().insert(
+            AUTHORIZATION,
+            HeaderValue::from_str(&format!("Bearer {placeholder}")).unwrap(),
+        );
+        let response = handle(&intake, request).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{name}");
+        let detail = serde_json::from_str::<Value>(response.body()).unwrap()["detail"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            detail.contains("pmcApiKeys[0]") && detail.contains("webhookSecrets[0]"),
+            "{detail}"
+        );
+        assert!(!detail.contains(placeholder), "{detail}");
+    }
+    let submitted: Value = serde_json::from_slice(fixture("submit-request.json").body()).unwrap();
+    let pmc_request_id = PmcRequestId::parse(submitted["pmcRequestId"].as_str().unwrap()).unwrap();
+    assert!(
+        store
+            .find_by_pmc_request_id(&pmc_request_id)
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing is stored"
+    );
 }

@@ -7,13 +7,11 @@ use http::HeaderValue;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION};
 use serde_json::json;
 use shared::domain::duration::Duration;
-use shared::domain::ids::{PmcRequestId, RequestId, SysId};
+use shared::domain::ids::{RequestId, SysId};
 use shared::domain::record::{Decision, Failure, FailureCode, NotificationState, Outcome};
-use shared::domain::settings::Settings;
 use shared::domain::ticket::{TaskType, Ticket};
-use shared::secrets::{SettingsError, StaticSettings};
-use shared::store::{CreateOutcome, MemoryStore, ReplaceOutcome, StoreError};
-use std::sync::Arc;
+use shared::secrets::{StaticSettings, UnreadableSettings};
+use shared::store::{FaultyStore, MemoryStore};
 use test_support::openapi::{Coverage, request_example, request_examples};
 
 const REQUESTS: &str = "/v1/requests";
@@ -23,39 +21,6 @@ fn with_method(mut request: ApiRequest, method: &str, path: &str) -> ApiRequest 
     *request.method_mut() = method.parse().unwrap();
     *request.uri_mut() = path.parse().unwrap();
     request
-}
-
-/// The settings secret cannot be read (Secrets Manager is down).
-struct UnreadableSettings;
-
-impl SettingsSource for UnreadableSettings {
-    async fn settings(&self) -> Result<Arc<Settings>, SettingsError> {
-        Err(SettingsError::Unavailable("connection refused".into()))
-    }
-    async fn raw(&self) -> Result<String, SettingsError> {
-        Err(SettingsError::Unavailable("connection refused".into()))
-    }
-}
-
-/// DynamoDB is down.
-struct DownStore;
-
-impl RequestStore for DownStore {
-    async fn create(&self, _: &RequestRecord) -> Result<CreateOutcome, StoreError> {
-        Err(StoreError::Unavailable("throttled".into()))
-    }
-    async fn get(&self, _: &RequestId) -> Result<Option<RequestRecord>, StoreError> {
-        Err(StoreError::Unavailable("throttled".into()))
-    }
-    async fn find_by_pmc_request_id(
-        &self,
-        _: &PmcRequestId,
-    ) -> Result<Option<RequestRecord>, StoreError> {
-        Err(StoreError::Unavailable("throttled".into()))
-    }
-    async fn replace(&self, _: &RequestRecord) -> Result<ReplaceOutcome, StoreError> {
-        Err(StoreError::Unavailable("throttled".into()))
-    }
 }
 
 /// Every submission example of the document is accepted (202 with `Location`), retried (200), and read back
@@ -311,11 +276,28 @@ async fn faults_conform(coverage: &mut Coverage) {
     );
     for (method, path, request) in requests() {
         let response = handle(&invalid, request).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            response.body().contains("pmcApiKeys"),
+            "{}",
+            response.body()
+        );
+        coverage.check(method, path, &response);
+    }
+    let corrupt = Intake::new(
+        RequestIntake::new(FaultyStore { corrupt: true }),
+        settings(),
+    );
+    for (method, path, request) in requests() {
+        let response = handle(&corrupt, request).await;
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         coverage.check(method, path, &response);
     }
     let unreadable = Intake::new(RequestIntake::new(MemoryStore::new()), UnreadableSettings);
-    let store_down = Intake::new(RequestIntake::new(DownStore), settings());
+    let store_down = Intake::new(
+        RequestIntake::new(FaultyStore { corrupt: false }),
+        settings(),
+    );
     for (method, path, request) in requests() {
         let response = handle(&unreadable, request).await;
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);

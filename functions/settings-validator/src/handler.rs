@@ -1,7 +1,7 @@
 //! Routes `POST /v1/settings/validate` to the settings checks (CONTRACT §11) and answers their report.
 
 use http::StatusCode;
-use shared::domain::settings::pmc_api_keys_of;
+use shared::domain::fields::FieldError;
 use shared::http::{
     ApiRequest, ApiResponse, Edge, Problem, auth, body, json_response, refuse_unless_post, respond,
 };
@@ -24,19 +24,27 @@ async fn validate<C: SettingsSource>(
     validator: &Validator<C>,
     request: &ApiRequest,
 ) -> Result<ApiResponse, Problem> {
+    // The caller is let in by the cached keys before anything is read uncached, so that unauthenticated calls
+    // cost no Secrets Manager read; only the keys are needed, as the rest of the secret may be what is broken.
+    let keys = validator.settings.caller_keys().await?;
+    if keys.is_empty() {
+        return Err(Problem::settings_invalid(&[FieldError::new(
+            "pmcApiKeys",
+            "has no entry of at least 32 characters without REPLACE-ME, so no caller can be let in",
+        )]));
+    }
+    auth::require_pmc_key(request, &keys)?;
     // Read uncached: an administrator who just saved the secret expects that version to be checked.
-    let raw = validator.settings.raw().await.map_err(|error| {
-        tracing::error!(%error, "settings secret unavailable");
-        Problem::unavailable("the connector cannot read its settings secret")
-    })?;
-    // Only the keys are needed to let the caller in: the rest of the stored secret may be what is broken.
-    auth::require_pmc_key(request, &pmc_api_keys_of(&raw))?;
+    let raw = validator.settings.raw().await?;
     let subject = if body::is_blank(request) {
         Subject::Stored
     } else {
         Subject::of(&body::json_object_body(request)?)
     };
-    let report = validator.rules.validate(subject, &raw).await;
+    let report = validator
+        .rules
+        .validate(subject, &raw, validator.settings.hosts())
+        .await;
     Ok(json_response(StatusCode::OK, &report))
 }
 

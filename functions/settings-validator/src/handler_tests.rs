@@ -6,6 +6,7 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use pmcloud_sim::PmCloudSim;
 use serde_json::{Value, json};
 use servicenow_sim::{Fault, FaultTarget, SimConfig, SimUser, Simulator};
+use shared::domain::settings::Hosts;
 use shared::http::lambda::api_request;
 use shared::outbound::http_client_with_timeout;
 use shared::pmcloud::PmCloudClient;
@@ -19,13 +20,13 @@ use test_support::{simulator_secret, with_pm_cloud};
 const SECRETS: [&str; 4] = [
     "sim-password",
     "sim-client-secret",
-    "local-dev-pmc-key",
+    "local-dev-pmc-key-not-for-production-use",
     "pmc-client-secret",
 ];
 
 /// A validator over any settings source (the OpenAPI tests also need one whose secret cannot be read).
 pub(super) fn validator_of<C: SettingsSource>(settings: C) -> Validator<C> {
-    let http = http_client_with_timeout(Duration::from_millis(800));
+    let http = http_client_with_timeout(Duration::from_millis(800), Hosts::Local);
     let rules = SettingsValidator::new(
         ServiceNowClient::new(http.clone()),
         PmCloudClient::new(http),
@@ -188,7 +189,7 @@ async fn config_fails_for_bad_fields_and_names_them() {
 #[tokio::test]
 async fn invalid_stored_settings_are_reported_not_refused() {
     let secret = simulator_secret("https://acme.service-now.com").replace(
-        "\"webhookSecrets\":[\"local-dev-webhook-secret\"]",
+        "\"webhookSecrets\":[\"local-dev-webhook-secret-not-for-production\"]",
         "\"webhookSecrets\":[]",
     );
     let failed = failing_check(
@@ -539,4 +540,171 @@ async fn a_hibernating_instance_fails_oauth_with_a_hibernation_hint() {
         failed["hint"].as_str().unwrap().contains("hibernating"),
         "{failed}"
     );
+}
+
+#[tokio::test]
+async fn the_template_placeholder_key_lets_no_one_in_and_the_answer_names_the_field() {
+    let placeholder = "REPLACE-ME-WITH-A-LONG-RANDOM-KEY-OF-YOUR-OWN";
+    let secret = simulator_secret("http://127.0.0.1:9")
+        .replace("local-dev-pmc-key-not-for-production-use", placeholder);
+    let mut request = fixture("validate-stored.json");
+    request.headers_mut().insert(
+        AUTHORIZATION,
+        format!("Bearer {placeholder}").parse().unwrap(),
+    );
+    let response = handle(&validator(secret), request).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let problem: Value = serde_json::from_str(response.body()).unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("pmcApiKeys"),
+        "{problem}"
+    );
+    assert!(!response.body().contains(placeholder), "{problem}");
+}
+
+#[tokio::test]
+async fn a_valid_key_beside_a_short_one_lets_the_caller_see_what_is_wrong() {
+    let secret = simulator_secret("http://127.0.0.1:9").replace(
+        "\"pmcApiKeys\":[\"local-dev-pmc-key-not-for-production-use\"]",
+        "\"pmcApiKeys\":[\"local-dev-pmc-key-not-for-production-use\",\"short\"]",
+    );
+    let failed = failing_check(
+        &report(&validator(secret), fixture("validate-stored.json")).await,
+        "config",
+    );
+    let detail = failed["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("pmcApiKeys[1]") && detail.contains("32 characters"),
+        "{failed}"
+    );
+    assert!(!detail.contains("short\""), "{failed}");
+}
+
+/// Counts uncached reads of the secret.
+struct CountingSettings {
+    inner: StaticSettings,
+    raw_reads: std::sync::atomic::AtomicUsize,
+}
+
+impl SettingsSource for CountingSettings {
+    async fn settings(
+        &self,
+    ) -> Result<std::sync::Arc<shared::domain::settings::Settings>, shared::secrets::SettingsError>
+    {
+        self.inner.settings().await
+    }
+    async fn caller_keys(
+        &self,
+    ) -> Result<std::sync::Arc<[secrecy::SecretString]>, shared::secrets::SettingsError> {
+        self.inner.caller_keys().await
+    }
+    async fn raw(&self) -> Result<String, shared::secrets::SettingsError> {
+        self.raw_reads
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.raw().await
+    }
+    fn hosts(&self) -> Hosts {
+        self.inner.hosts()
+    }
+}
+
+#[tokio::test]
+async fn an_unauthenticated_call_costs_no_uncached_read_of_the_secret() {
+    let validator = validator_of(CountingSettings {
+        inner: StaticSettings::new(simulator_secret("http://127.0.0.1:9")),
+        raw_reads: Default::default(),
+    });
+    let mut request = fixture("validate-stored.json");
+    request
+        .headers_mut()
+        .insert(AUTHORIZATION, "Bearer nope".parse().unwrap());
+    assert_eq!(
+        handle(&validator, request).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let reads = || {
+        validator
+            .settings
+            .raw_reads
+            .load(std::sync::atomic::Ordering::SeqCst)
+    };
+    assert_eq!(reads(), 0);
+    handle(&validator, fixture("validate-stored.json")).await;
+    assert_eq!(
+        reads(),
+        1,
+        "an authenticated call reads the secret as it is now"
+    );
+}
+
+#[tokio::test]
+async fn the_client_credentials_grant_is_checked_without_a_user() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let validator = validator(simulator_secret("http://127.0.0.1:9"));
+    let client_credentials = |sn: &mut Value| {
+        let sn = sn.as_object_mut().unwrap();
+        sn.remove("username");
+        sn.remove("password");
+        sn.insert("grantType".into(), json!("client_credentials"));
+    };
+    let passed = report(&validator, candidate(&sim.base_url(), client_credentials)).await;
+    assert_eq!(passed["valid"], json!(true), "{passed}");
+    let oauth = &passed["checks"][2];
+    assert!(
+        oauth["detail"]
+            .as_str()
+            .unwrap()
+            .contains("client-credentials grant succeeded"),
+        "{oauth}"
+    );
+    assert_eq!(sim.stats().client_credentials_grants, 1);
+    assert_eq!(sim.stats().password_grants, 0);
+
+    let disabled = Simulator::start(SimConfig {
+        client_credentials: servicenow_sim::ClientCredentials {
+            enabled: false,
+            application_user: None,
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let failed = failing_check(
+        &report(
+            &validator,
+            candidate(&disabled.base_url(), client_credentials),
+        )
+        .await,
+        "oauth",
+    );
+    let hint = failed["hint"].as_str().unwrap();
+    assert!(
+        hint.contains("glide.oauth.inbound.client.credential.grant_type.enabled")
+            && hint.contains("OAuth Application User"),
+        "{hint}"
+    );
+}
+
+#[tokio::test]
+async fn a_local_host_is_refused_unless_local_urls_are_allowed() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let public = validator_of(StaticSettings::with_hosts(
+        simulator_secret("https://acme.service-now.com"),
+        Hosts::Public,
+    ));
+    for url in [
+        sim.base_url(),
+        "https://169.254.169.254".to_owned(),
+        "https://10.0.0.1".to_owned(),
+        "https://[::1]".to_owned(),
+        "https://localhost".to_owned(),
+    ] {
+        let failed = failing_check(&report(&public, candidate(&url, |_| {})).await, "config");
+        let detail = failed["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("servicenow.instanceUrl") && detail.contains("ALLOW_LOCAL_URLS"),
+            "{url}: {failed}"
+        );
+    }
+    assert_eq!(sim.stats().password_grants, 0);
 }

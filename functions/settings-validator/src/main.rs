@@ -17,7 +17,7 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 async fn main() -> Result<(), lambda_http::Error> {
     init_telemetry("settings-validator");
     let adapters = Adapters::from_env().await?;
-    let http = http_client_with_timeout(CHECK_TIMEOUT);
+    let http = http_client_with_timeout(CHECK_TIMEOUT, adapters.hosts);
     let rules = SettingsValidator::new(
         ServiceNowClient::new(http.clone()),
         PmCloudClient::new(http),

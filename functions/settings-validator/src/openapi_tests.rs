@@ -9,9 +9,7 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use pmcloud_sim::PmCloudSim;
 use serde_json::{Value, json};
 use servicenow_sim::{SimConfig, SimUser, Simulator};
-use shared::domain::settings::Settings;
-use shared::secrets::{SettingsError, StaticSettings};
-use std::sync::Arc;
+use shared::secrets::{StaticSettings, UnreadableSettings};
 use test_support::openapi::{Coverage, request_example, request_examples};
 use test_support::simulator_secret;
 
@@ -46,18 +44,6 @@ fn failed_check(report: &Value) -> Option<String> {
         .iter()
         .find(|c| c["ok"] == false && c.get("skipped").is_none())
         .map(|c| c["name"].as_str().unwrap().to_owned())
-}
-
-/// The settings secret cannot be read (Secrets Manager is down).
-struct UnreadableSettings;
-
-impl SettingsSource for UnreadableSettings {
-    async fn settings(&self) -> Result<Arc<Settings>, SettingsError> {
-        Err(SettingsError::Unavailable("connection refused".into()))
-    }
-    async fn raw(&self) -> Result<String, SettingsError> {
-        Err(SettingsError::Unavailable("connection refused".into()))
-    }
 }
 
 /// Every example of the document, sent as it is (aimed at the simulator), gets a report that conforms; so does
@@ -166,7 +152,7 @@ async fn each_failing_check_conforms(coverage: &mut Coverage) {
 
 fn validator_with_broken_secret() -> Validator<StaticSettings> {
     validator(
-        json!({"servicenow": {"instanceUrl": "ftp://acme"}, "pmcApiKeys": ["local-dev-pmc-key"]})
+        json!({"servicenow": {"instanceUrl": "ftp://acme"}, "pmcApiKeys": ["local-dev-pmc-key-not-for-production-use"]})
             .to_string(),
     )
 }
@@ -176,7 +162,11 @@ async fn errors_conform(coverage: &mut Coverage) {
     let validator = validator(simulator_secret("http://127.0.0.1:9"));
     let example = request_example("POST", ROUTE, "candidate");
 
-    for authorization in [None, Some("Bearer nope"), Some("local-dev-pmc-key")] {
+    for authorization in [
+        None,
+        Some("Bearer nope"),
+        Some("local-dev-pmc-key-not-for-production-use"),
+    ] {
         for mut request in [post(&example), fixture("validate-stored.json")] {
             request.headers_mut().remove(AUTHORIZATION);
             if let Some(value) = authorization {

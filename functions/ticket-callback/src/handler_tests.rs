@@ -10,6 +10,7 @@ use shared::domain::duration::Duration;
 use shared::domain::ids::SysId;
 use shared::domain::record::{NotificationState, Outcome, RequestRecord};
 use shared::domain::request::Submission;
+use shared::domain::settings::Hosts;
 use shared::domain::settings::Settings;
 use shared::domain::status::Status;
 use shared::domain::ticket::TaskType;
@@ -34,7 +35,7 @@ fn sample_record(pmc_request_id: &str) -> RequestRecord {
 
 // The setup below is `pub(super)` because `openapi_tests.rs` drives the same world rather than a copy of it.
 
-pub(super) const WEBHOOK_SECRET: &str = "local-dev-webhook-secret";
+pub(super) const WEBHOOK_SECRET: &str = "local-dev-webhook-secret-not-for-production";
 
 pub(super) struct World {
     pub(super) sim: Simulator,
@@ -44,7 +45,10 @@ pub(super) struct World {
 }
 
 pub(super) fn client() -> ServiceNowClient {
-    ServiceNowClient::new(http_client_with_timeout(std::time::Duration::from_secs(2)))
+    ServiceNowClient::new(http_client_with_timeout(
+        std::time::Duration::from_secs(2),
+        Hosts::Local,
+    ))
 }
 
 pub(super) async fn world() -> World {
@@ -386,7 +390,8 @@ async fn tickets_that_match_no_request_are_404() {
 impl World {
     /// Creates a ticket in the simulator directly, as someone in ServiceNow might.
     async fn sim_create(&self, table: &str, correlation_id: &str) -> String {
-        let settings = Settings::parse(&simulator_secret(&self.sim.base_url())).unwrap();
+        let settings =
+            Settings::parse(&simulator_secret(&self.sim.base_url()), Hosts::Local).unwrap();
         let fields = json!({"short_description": "made by hand", "correlation_id": correlation_id});
         let record = client()
             .table(&settings.servicenow, TaskType::parse(table).unwrap())

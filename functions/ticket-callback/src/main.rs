@@ -13,7 +13,7 @@ use shared::servicenow::ServiceNowClient;
 async fn main() -> Result<(), lambda_http::Error> {
     init_telemetry("ticket-callback");
     let adapters = Adapters::from_env().await?;
-    let servicenow = ServiceNowClient::new(http_client());
+    let servicenow = ServiceNowClient::new(http_client(adapters.hosts));
     let callback = Edge::new(
         TicketCallback::new(adapters.store, servicenow),
         adapters.settings,

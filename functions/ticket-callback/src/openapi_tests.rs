@@ -11,9 +11,10 @@ use servicenow_sim::{Fault, FaultTarget};
 use shared::domain::status::Status;
 use shared::http::auth::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use shared::secrets::StaticSettings;
-use shared::store::MemoryStore;
+use shared::store::{FaultyStore, MemoryStore};
 use std::sync::Arc;
 use test_support::openapi::{Coverage, request_example, request_examples};
+use test_support::simulator_secret;
 
 const ROUTE: &str = "/v1/servicenow/events";
 
@@ -171,12 +172,26 @@ async fn errors_conform(coverage: &mut Coverage) {
         coverage.check(method, ROUTE, &response);
     }
 
-    // 500: the connector's own settings secret is invalid.
-    let broken = Callback::new(
+    // 503: the connector's own settings secret is invalid; the detail names the field.
+    let invalid = Callback::new(
         TicketCallback::new(Arc::new(MemoryStore::new()), client()),
         StaticSettings::new("{\"webhookSecrets\": []}"),
     );
-    let response = handle(&broken, signed(&body, WEBHOOK_SECRET, 0)).await;
+    let response = handle(&invalid, signed(&body, WEBHOOK_SECRET, 0)).await;
+    expect(&response, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        response.body().contains("webhookSecrets"),
+        "{}",
+        response.body()
+    );
+    coverage.check("POST", ROUTE, &response);
+
+    // 500: the store answers what cannot be read.
+    let corrupt = Callback::new(
+        TicketCallback::new(Arc::new(FaultyStore { corrupt: true }), client()),
+        StaticSettings::new(simulator_secret(&w.sim.base_url())),
+    );
+    let response = handle(&corrupt, signed(&body, WEBHOOK_SECRET, 0)).await;
     expect(&response, StatusCode::INTERNAL_SERVER_ERROR);
     coverage.check("POST", ROUTE, &response);
 }

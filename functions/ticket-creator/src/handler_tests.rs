@@ -8,8 +8,10 @@ use servicenow_sim::{Fault, FaultTarget, SimConfig, SimUser, Simulator};
 use shared::domain::ids::SysId;
 use shared::domain::record::RequestRecord;
 use shared::domain::request::Submission;
+use shared::domain::settings::Hosts;
 use shared::domain::status::Status;
 use shared::domain::ticket::{TaskType, Ticket};
+use shared::domain::time::now;
 use shared::outbound::{HttpClient, http_client_with_timeout};
 use shared::secrets::StaticSettings;
 use shared::servicenow::ServiceNowClient;
@@ -37,7 +39,7 @@ fn quick_client() -> ServiceNowClient {
 }
 
 fn reqwest_client(timeout: Duration) -> HttpClient {
-    http_client_with_timeout(timeout)
+    http_client_with_timeout(timeout, Hosts::Local)
 }
 
 /// The simulator, ticket-creator over an in-memory store, and that store.
@@ -555,8 +557,10 @@ async fn rejected_fields_and_missing_tables_fail_the_request() {
     assert!(sim.tickets().is_empty());
 }
 
+/// An operator may be mid-edit: invalid settings leave requests pending for an hour, then fail them with
+/// `settings_invalid`; ServiceNow is never called meanwhile.
 #[tokio::test]
-async fn an_invalid_settings_secret_fails_the_request_without_calling_servicenow() {
+async fn invalid_settings_fail_requests_only_once_they_stayed_invalid_for_an_hour() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let secret = simulator_secret(&sim.base_url()).replace("\"incident\"", "\"problem\"");
     let store = Arc::new(MemoryStore::new());
@@ -566,6 +570,24 @@ async fn an_invalid_settings_secret_fails_the_request_without_calling_servicenow
         quick_client(),
     );
     let record = stored(&store, "pmc-settings").await;
+    let failures = handle(&creator, event_for(&[&record])).await;
+    assert!(
+        failures.batch_item_failures.is_empty(),
+        "nothing to retry at once"
+    );
+    assert_eq!(
+        store.get(&record.id).await.unwrap().unwrap().status,
+        Status::Pending
+    );
+
+    // The note says since when; an hour later the same request fails.
+    let noted = store.settings_invalid_since(now()).await.unwrap();
+    assert!(now() - noted < chrono::Duration::minutes(1));
+    store.settings_valid().await.unwrap();
+    store
+        .settings_invalid_since(now() - chrono::Duration::minutes(61))
+        .await
+        .unwrap();
     handle(&creator, event_for(&[&record])).await;
     let (code, detail) = failed_with(&store, &record).await;
     assert_eq!(code, "settings_invalid");

@@ -12,7 +12,7 @@ use shared::servicenow::ServiceNowClient;
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_telemetry("ticket-creator");
     let adapters = Adapters::from_env().await?;
-    let servicenow = ServiceNowClient::new(http_client());
+    let servicenow = ServiceNowClient::new(http_client(adapters.hosts));
     let creator = TicketCreator::new(adapters.store, adapters.settings, servicenow);
     let creator = &creator;
     serve(move |event| handler::handle(creator, event)).await

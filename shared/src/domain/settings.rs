@@ -1,4 +1,5 @@
-//! The settings secret (CONTRACT §2), parsed into types that can hold only valid values.
+//! The settings secret (CONTRACT §2), parsed into types that can hold only valid values: URLs that name a host the
+//! connector may reach, keys long enough to guess at no better than chance, the grant ServiceNow is asked for.
 
 use crate::domain::duration::Duration;
 use crate::domain::fields::{Collector, FieldError, MAX_STRING, ObjectReader};
@@ -9,16 +10,79 @@ use serde_json::{Map, Value};
 use std::net::IpAddr;
 use url::{Host, Url};
 
+/// Which hosts `instanceUrl` and `pmCloud.apiUrl` may name, written as an IP address or resolving to one
+/// (CONTRACT §2). The outbound HTTP client applies the same rule to every address a name resolves to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Hosts {
+    /// Public addresses only: never loopback, private (RFC 1918, RFC 4193), link-local (169.254.0.0/16 with the
+    /// instance metadata address, fe80::/10) or unspecified (0.0.0.0, `::`).
+    #[default]
+    Public,
+    /// Any address, for local work and tests (`ALLOW_LOCAL_URLS=true`; never set by the template).
+    Local,
+}
+
+impl Hosts {
+    /// `Local` when `ALLOW_LOCAL_URLS` is `true` (case-insensitive); `Public` otherwise.
+    pub fn from_allow_local_urls(value: Option<&str>) -> Self {
+        match value {
+            Some(value) if value.trim().eq_ignore_ascii_case("true") => Self::Local,
+            _ => Self::Public,
+        }
+    }
+
+    /// Whether a connection to `ip` is allowed.
+    pub fn admits(self, ip: IpAddr) -> bool {
+        self == Self::Local || !is_local_address(ip)
+    }
+}
+
+/// Loopback, private, link-local (the instance metadata address included), unspecified, and those written as
+/// IPv4-mapped IPv6 addresses.
+pub fn is_local_address(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.octets()[0] == 0
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_local_address(IpAddr::V4(v4)),
+            None => {
+                let first = v6.segments()[0];
+                v6.is_loopback()
+                    || v6.is_unspecified()
+                    || (first & 0xfe00) == 0xfc00
+                    || (first & 0xffc0) == 0xfe80
+            }
+        },
+    }
+}
+
+/// Why a local host is refused, for messages (CONTRACT §2).
+pub const LOCAL_HOST_REFUSED: &str = "must not name a loopback, private, link-local or unspecified address (set \
+ALLOW_LOCAL_URLS=true only for local work)";
+
 /// A remote system's base URL (`instanceUrl`, `pmCloud.apiUrl`): `https://`, or `http://` for a loopback host only
-/// (local work); no user name, password, path, query or fragment.
+/// (local work); no user name, password, path, query or fragment; a host [`Hosts`] admits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BaseUrl(Url);
 
 impl BaseUrl {
     /// Errors say what is wrong, for an administrator (CONTRACT §2).
-    pub fn parse(text: &str) -> Result<Self, &'static str> {
+    pub fn parse(text: &str, hosts: Hosts) -> Result<Self, &'static str> {
         let url = Url::parse(text.trim()).map_err(|_| "must be an absolute https:// URL")?;
         let host = url.host().ok_or("must name a host")?;
+        let local = match &host {
+            Host::Domain(name) => is_localhost(name),
+            Host::Ipv4(ip) => is_local_address(IpAddr::V4(*ip)),
+            Host::Ipv6(ip) => is_local_address(IpAddr::V6(*ip)),
+        };
+        if local && hosts == Hosts::Public {
+            return Err(LOCAL_HOST_REFUSED);
+        }
         match url.scheme() {
             "https" => {}
             "http" if is_loopback(&host) => {}
@@ -56,18 +120,35 @@ impl BaseUrl {
 
 fn is_loopback(host: &Host<&str>) -> bool {
     match host {
-        Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+        Host::Domain(name) => is_localhost(name),
         Host::Ipv4(ip) => IpAddr::V4(*ip).is_loopback(),
         Host::Ipv6(ip) => IpAddr::V6(*ip).is_loopback(),
     }
+}
+
+/// `localhost` and its subdomains, which resolve to loopback (RFC 6761).
+fn is_localhost(name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost")
+}
+
+/// How the connector authenticates to ServiceNow (CONTRACT §2 `grantType`, §9).
+#[derive(Debug, Clone)]
+pub enum ServiceNowGrant {
+    /// The OAuth password grant, as `username`.
+    Password {
+        username: String,
+        password: SecretString,
+    },
+    /// The OAuth client-credentials grant (ServiceNow Washington DC and later): the OAuth application's user acts.
+    ClientCredentials,
 }
 
 /// How to reach and use the ServiceNow instance.
 #[derive(Debug, Clone)]
 pub struct ServiceNowSettings {
     pub instance_url: BaseUrl,
-    pub username: String,
-    pub password: SecretString,
+    pub grant: ServiceNowGrant,
     pub client_id: String,
     pub client_secret: SecretString,
     pub task_type: TaskType,
@@ -110,22 +191,57 @@ fn field_name(name: &str) -> Result<String, &'static str> {
 
 impl ServiceNowSettings {
     /// Parses the `servicenow` object, naming every bad field (paths start with `servicenow.`).
-    pub fn parse(value: &Value) -> Result<Self, Vec<FieldError>> {
+    pub fn parse(value: &Value, hosts: Hosts) -> Result<Self, Vec<FieldError>> {
         let mut c = Collector::default();
         let wrapper = serde_json::Map::from_iter([("servicenow".to_owned(), value.clone())]);
         let root = c.root(&wrapper);
         let settings = c
             .object(&root, "servicenow", true)
-            .and_then(|o| read_servicenow(&mut c, &o));
+            .and_then(|o| read_servicenow(&mut c, &o, hosts));
         c.finish(|| settings.expect("every missing field was reported"))
+    }
+
+    /// Who acts in ServiceNow, for messages: the user name, or the OAuth application's user.
+    pub fn acting_user(&self) -> &str {
+        match &self.grant {
+            ServiceNowGrant::Password { username, .. } => username,
+            ServiceNowGrant::ClientCredentials => "the OAuth application user",
+        }
     }
 }
 
 /// Reads the fields, collecting errors in `c`; `None` only when it reported a missing or bad required field.
-fn read_servicenow(c: &mut Collector, o: &ObjectReader<'_>) -> Option<ServiceNowSettings> {
-    let instance_url = c.parsed(o, "instanceUrl", true, MAX_STRING, BaseUrl::parse);
-    let username = c.string(o, "username", true, MAX_STRING);
-    let password = c.string(o, "password", true, MAX_STRING);
+fn read_servicenow(
+    c: &mut Collector,
+    o: &ObjectReader<'_>,
+    hosts: Hosts,
+) -> Option<ServiceNowSettings> {
+    let instance_url = c.parsed(o, "instanceUrl", true, MAX_STRING, |t| {
+        BaseUrl::parse(t, hosts)
+    });
+    let errors_before = c.error_count();
+    let grant_type = c.parsed(o, "grantType", false, MAX_STRING, |t| match t {
+        "password" => Ok(false),
+        "client_credentials" => Ok(true),
+        _ => Err("must be password or client_credentials"),
+    });
+    // A bad grantType was reported: which credentials it needs cannot be told.
+    let bad_grant_type = c.error_count() > errors_before;
+    // With client_credentials, username and password are not required, and ignored (CONTRACT §2).
+    let grant = if grant_type == Some(true) {
+        Some(ServiceNowGrant::ClientCredentials)
+    } else if bad_grant_type {
+        None
+    } else {
+        let username = c.string(o, "username", true, MAX_STRING);
+        let password = c.string(o, "password", true, MAX_STRING);
+        username
+            .zip(password)
+            .map(|(username, password)| ServiceNowGrant::Password {
+                username,
+                password: password.into(),
+            })
+    };
     let client_id = c.string(o, "clientId", true, MAX_STRING);
     let client_secret = c.string(o, "clientSecret", true, MAX_STRING);
     let task_type = c.parsed(o, "taskType", true, MAX_STRING, TaskType::parse);
@@ -146,8 +262,7 @@ fn read_servicenow(c: &mut Collector, o: &ObjectReader<'_>) -> Option<ServiceNow
         });
     Some(ServiceNowSettings {
         instance_url: instance_url?,
-        username: username?,
-        password: password?.into(),
+        grant: grant?,
         client_id: client_id?,
         client_secret: client_secret?.into(),
         task_type: task_type?,
@@ -159,8 +274,8 @@ fn read_servicenow(c: &mut Collector, o: &ObjectReader<'_>) -> Option<ServiceNow
 }
 
 /// Reads the `pmCloud` fields, collecting errors in `c`; `None` when one is missing or bad.
-fn read_pm_cloud(c: &mut Collector, o: &ObjectReader<'_>) -> Option<PmCloudSettings> {
-    let api_url = c.parsed(o, "apiUrl", true, MAX_STRING, BaseUrl::parse);
+fn read_pm_cloud(c: &mut Collector, o: &ObjectReader<'_>, hosts: Hosts) -> Option<PmCloudSettings> {
+    let api_url = c.parsed(o, "apiUrl", true, MAX_STRING, |t| BaseUrl::parse(t, hosts));
     let client_id = c.string(o, "clientId", true, MAX_STRING);
     let client_secret = c.string(o, "clientSecret", true, MAX_STRING);
     Some(PmCloudSettings {
@@ -171,21 +286,21 @@ fn read_pm_cloud(c: &mut Collector, o: &ObjectReader<'_>) -> Option<PmCloudSetti
 }
 
 impl Settings {
-    /// Parses the secret string. Errors name fields, never values.
-    pub fn parse(secret: &str) -> Result<Self, Vec<FieldError>> {
-        Self::from_json(&secret_json(secret)?)
+    /// Parses the secret string, with URLs naming hosts `hosts` admits. Errors name fields, never values.
+    pub fn parse(secret: &str, hosts: Hosts) -> Result<Self, Vec<FieldError>> {
+        Self::from_json(&secret_json(secret)?, hosts)
     }
 
     /// Parses the secret's JSON object (the settings check merges a candidate into it first).
-    pub fn from_json(object: &Map<String, Value>) -> Result<Self, Vec<FieldError>> {
+    pub fn from_json(object: &Map<String, Value>, hosts: Hosts) -> Result<Self, Vec<FieldError>> {
         let mut c = Collector::default();
         let root = c.root(object);
         let servicenow = c
             .object(&root, "servicenow", true)
-            .and_then(|o| read_servicenow(&mut c, &o));
+            .and_then(|o| read_servicenow(&mut c, &o, hosts));
         let pm_cloud = c
             .object(&root, "pmCloud", false)
-            .and_then(|o| read_pm_cloud(&mut c, &o));
+            .and_then(|o| read_pm_cloud(&mut c, &o, hosts));
         let pmc_api_keys = read_key_list(&mut c, &root, "pmcApiKeys");
         let webhook_secrets = read_key_list(&mut c, &root, "webhookSecrets");
         c.finish(|| Self {
@@ -206,8 +321,9 @@ pub fn secret_json(secret: &str) -> Result<Map<String, Value>, Vec<FieldError>> 
     }
 }
 
-/// The `pmcApiKeys` of a secret's text, read on their own (empty when they cannot be read), so that a caller can
-/// be let in to see what is wrong with the rest of it.
+/// The `pmcApiKeys` entries of a secret's text that keep the key rules, read on their own (empty when there are
+/// none), so that a caller can be let in to see what is wrong with the rest of it. A placeholder or short key
+/// never lets anyone in.
 pub fn pmc_api_keys_of(raw: &str) -> Vec<SecretString> {
     let value: Value = serde_json::from_str(raw).unwrap_or_default();
     value
@@ -216,24 +332,49 @@ pub fn pmc_api_keys_of(raw: &str) -> Vec<SecretString> {
         .map(|keys| {
             keys.iter()
                 .filter_map(Value::as_str)
-                .filter(|k| !k.trim().is_empty())
+                .filter(|k| key_problem(k).is_none())
                 .map(|k| SecretString::from(k.to_owned()))
                 .collect()
         })
         .unwrap_or_default()
 }
 
-/// A non-empty list of non-empty strings, for keys that are rotated by holding two at once.
+/// Keys shorter than this are refused: a key is a shared secret, and a short one can be guessed.
+pub const MIN_KEY_CHARS: usize = 32;
+/// What the template's placeholders contain; a key that still does is refused.
+const PLACEHOLDER: &str = "REPLACE-ME";
+
+/// What is wrong with a key, if anything; the message never quotes it.
+fn key_problem(text: &str) -> Option<&'static str> {
+    if text.trim().is_empty() {
+        Some("must be a non-empty string")
+    } else if text.contains(PLACEHOLDER) {
+        Some("is still the template's placeholder (REPLACE-ME): put a long random key of your own")
+    } else if text.chars().count() < MIN_KEY_CHARS {
+        Some("must be at least 32 characters (for example: openssl rand -base64 32)")
+    } else {
+        None
+    }
+}
+
+/// A non-empty list of keys, for keys that are rotated by holding two at once; each at least [`MIN_KEY_CHARS`]
+/// long and not a placeholder (CONTRACT §2).
 fn read_key_list(c: &mut Collector, root: &ObjectReader<'_>, key: &str) -> Vec<SecretString> {
     match root.get(key) {
         Some(Value::Array(items)) if !items.is_empty() => items
             .iter()
             .enumerate()
-            .filter_map(|(i, item)| match item.as_str() {
-                Some(text) if !text.trim().is_empty() => Some(SecretString::from(text.to_owned())),
-                _ => {
-                    c.push(format!("{key}[{i}]"), "must be a non-empty string");
-                    None
+            .filter_map(|(i, item)| {
+                let problem = match item.as_str() {
+                    Some(text) => key_problem(text),
+                    None => Some("must be a non-empty string"),
+                };
+                match problem {
+                    None => Some(SecretString::from(item.as_str()?.to_owned())),
+                    Some(message) => {
+                        c.push(format!("{key}[{i}]"), message);
+                        None
+                    }
                 }
             })
             .collect(),
@@ -261,11 +402,16 @@ pub(crate) mod tests {
         })
     }
 
+    /// Keys as long as the rules ask, recognisable in the tests that look for them.
+    pub(crate) const PMC_KEY_1: &str = "pmc-key-1-000000000000000000000000000";
+    pub(crate) const PMC_KEY_2: &str = "pmc-key-2-000000000000000000000000000";
+    pub(crate) const HOOK_SECRET: &str = "hook-secret-1-00000000000000000000000";
+
     pub(crate) fn secret_json(instance_url: &str) -> String {
         json!({
             "servicenow": servicenow_json(instance_url),
-            "pmcApiKeys": ["pmc-key-1", "pmc-key-2"],
-            "webhookSecrets": ["hook-secret-1"]
+            "pmcApiKeys": [PMC_KEY_1, PMC_KEY_2],
+            "webhookSecrets": [HOOK_SECRET]
         })
         .to_string()
     }
@@ -277,11 +423,11 @@ pub(crate) mod tests {
             .as_object_mut()
             .unwrap()
             .extend(extra.as_object().unwrap().clone());
-        ServiceNowSettings::parse(&value).unwrap()
+        ServiceNowSettings::parse(&value, Hosts::Public).unwrap()
     }
 
     fn bad_fields(value: Value) -> Vec<String> {
-        let mut fields: Vec<_> = ServiceNowSettings::parse(&value)
+        let mut fields: Vec<_> = ServiceNowSettings::parse(&value, Hosts::Public)
             .unwrap_err()
             .into_iter()
             .map(|e| e.field)
@@ -297,7 +443,8 @@ pub(crate) mod tests {
 
     #[test]
     fn parses_the_secret_with_defaults() {
-        let settings = Settings::parse(&secret_json("https://acme.service-now.com")).unwrap();
+        let settings =
+            Settings::parse(&secret_json("https://acme.service-now.com"), Hosts::Public).unwrap();
         let sn = &settings.servicenow;
         assert_eq!(sn.instance_url.as_str(), "https://acme.service-now.com");
         assert_eq!(sn.task_type, TaskType::Incident);
@@ -305,7 +452,11 @@ pub(crate) mod tests {
         assert_eq!(sn.notes_field, "close_notes");
         assert_eq!(sn.default_duration, Duration::Once);
         assert_eq!(sn.assignment_group, None);
-        assert_eq!(sn.password.expose_secret(), "pw-SECRET");
+        let ServiceNowGrant::Password { username, password } = &sn.grant else {
+            panic!("the password grant is the default");
+        };
+        assert_eq!(username, "svc.pm.connector");
+        assert_eq!(password.expose_secret(), "pw-SECRET");
         assert_eq!(settings.pmc_api_keys.len(), 2);
         assert_eq!(settings.webhook_secrets.len(), 1);
     }
@@ -318,7 +469,7 @@ pub(crate) mod tests {
             "assignmentGroup": "0123456789abcdef0123456789ABCDEF", "durationField": "u_len",
             "notesField": "work_notes", "defaultDuration": "2 days"
         });
-        let sn = ServiceNowSettings::parse(&value).unwrap();
+        let sn = ServiceNowSettings::parse(&value, Hosts::Public).unwrap();
         assert_eq!(sn.task_type, TaskType::RequestedItem);
         assert_eq!(sn.instance_url.as_str(), "https://acme.service-now.com");
         assert_eq!(sn.duration_field, "u_len");
@@ -335,7 +486,10 @@ pub(crate) mod tests {
                 json!(table),
             );
             assert_eq!(
-                ServiceNowSettings::parse(&value).unwrap().task_type.table(),
+                ServiceNowSettings::parse(&value, Hosts::Public)
+                    .unwrap()
+                    .task_type
+                    .table(),
                 table
             );
         }
@@ -353,6 +507,7 @@ pub(crate) mod tests {
 
     #[test]
     fn instance_url_scheme_rule() {
+        // With local hosts allowed (local work), the scheme rule alone decides.
         for good in [
             "https://acme.service-now.com",
             "http://127.0.0.1:8089",
@@ -361,7 +516,7 @@ pub(crate) mod tests {
             "http://[::1]:8089",
             "https://10.0.0.5",
         ] {
-            assert!(BaseUrl::parse(good).is_ok(), "{good}");
+            assert!(BaseUrl::parse(good, Hosts::Local).is_ok(), "{good}");
         }
         for bad in [
             "http://acme.service-now.com",
@@ -373,8 +528,98 @@ pub(crate) mod tests {
             "https://acme.service-now.com?x=1",
             "http://localhost.evil.example",
         ] {
-            assert!(BaseUrl::parse(bad).is_err(), "{bad}");
+            assert!(BaseUrl::parse(bad, Hosts::Local).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn without_allow_local_urls_local_addresses_are_refused() {
+        for local in [
+            "https://127.0.0.1",
+            "http://127.0.0.1:8089",
+            "https://localhost",
+            "https://api.localhost",
+            "https://10.0.0.5",
+            "https://172.16.4.1",
+            "https://192.168.1.10",
+            "https://169.254.169.254",
+            "https://0.0.0.0",
+            "https://[::1]",
+            "https://[::]",
+            "https://[fd12:3456::1]",
+            "https://[fe80::1]",
+            "https://[::ffff:10.0.0.1]",
+            "https://2130706433",
+            "https://0x7f.1",
+        ] {
+            assert_eq!(
+                BaseUrl::parse(local, Hosts::Public),
+                Err(LOCAL_HOST_REFUSED),
+                "{local}"
+            );
+            assert!(BaseUrl::parse(local, Hosts::Local).is_ok(), "{local}");
+        }
+        for public in [
+            "https://acme.service-now.com",
+            "https://8.8.8.8",
+            "https://[2606:4700::1111]",
+        ] {
+            assert!(BaseUrl::parse(public, Hosts::Public).is_ok(), "{public}");
+        }
+        assert_eq!(Hosts::from_allow_local_urls(Some("TRUE")), Hosts::Local);
+        for other in [None, Some("false"), Some("1"), Some("")] {
+            assert_eq!(
+                Hosts::from_allow_local_urls(other),
+                Hosts::Public,
+                "{other:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_are_long_and_not_the_templates_placeholders() {
+        let secret = |keys: Value, secrets: Value| {
+            json!({"servicenow": servicenow_json("https://a.example"), "pmcApiKeys": keys, "webhookSecrets": secrets})
+                .to_string()
+        };
+        let errors = Settings::parse(
+            &secret(
+                json!(["REPLACE-ME-WITH-A-LONG-RANDOM-KEY", "short"]),
+                json!(["x".repeat(31), "y".repeat(32)]),
+            ),
+            Hosts::Public,
+        )
+        .unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["pmcApiKeys[0]", "pmcApiKeys[1]", "webhookSecrets[0]"]
+        );
+        assert!(errors[0].message.contains("REPLACE-ME"));
+        assert!(errors[1].message.contains("32 characters"));
+        assert!(
+            errors
+                .iter()
+                .all(|e| !e.message.contains("short") && !e.message.contains("xxx"))
+        );
+    }
+
+    #[test]
+    fn the_client_credentials_grant_needs_no_user() {
+        let mut value = servicenow_json("https://acme.service-now.com");
+        let object = value.as_object_mut().unwrap();
+        object.remove("username");
+        object.remove("password");
+        object.insert("grantType".into(), json!("client_credentials"));
+        let sn = ServiceNowSettings::parse(&value, Hosts::Public).unwrap();
+        assert!(matches!(sn.grant, ServiceNowGrant::ClientCredentials));
+        assert_eq!(sn.acting_user(), "the OAuth application user");
+        value["grantType"] = json!("jwt");
+        assert_eq!(bad_fields(value), ["servicenow.grantType"]);
+        let mut password = servicenow_json("https://acme.service-now.com");
+        password["grantType"] = json!("password");
+        password.as_object_mut().unwrap().remove("password");
+        assert_eq!(bad_fields(password), ["servicenow.password"]);
     }
 
     #[test]
@@ -407,26 +652,28 @@ pub(crate) mod tests {
 
     #[test]
     fn the_secret_needs_keys_and_webhook_secrets() {
-        let errors = Settings::parse(&json!({"servicenow": servicenow_json("https://a.example"), "pmcApiKeys": [], "webhookSecrets": ["", 5]}).to_string()).unwrap_err();
+        let errors = Settings::parse(&json!({"servicenow": servicenow_json("https://a.example"), "pmcApiKeys": [], "webhookSecrets": ["", 5]}).to_string(), Hosts::Public).unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
             ["pmcApiKeys", "webhookSecrets[0]", "webhookSecrets[1]"]
         );
         assert_eq!(
-            Settings::parse("not json").unwrap_err()[0].message,
+            Settings::parse("not json", Hosts::Public).unwrap_err()[0].message,
             "is not valid JSON"
         );
     }
 
     #[test]
     fn debug_output_reveals_no_secret() {
-        let settings = Settings::parse(&secret_json("https://acme.service-now.com")).unwrap();
+        let settings =
+            Settings::parse(&secret_json("https://acme.service-now.com"), Hosts::Public).unwrap();
         let debug = format!("{settings:?}");
-        for secret in ["pw-SECRET", "client-SECRET", "pmc-key-1", "hook-secret-1"] {
+        for secret in ["pw-SECRET", "client-SECRET", PMC_KEY_1, HOOK_SECRET] {
             assert!(!debug.contains(secret), "{secret} leaked into {debug}");
         }
-        let errors = Settings::parse(&secret_json("http://acme.example")).unwrap_err();
+        let errors =
+            Settings::parse(&secret_json("http://acme.example"), Hosts::Public).unwrap_err();
         assert!(!format!("{errors:?}").contains("SECRET"));
     }
 }

@@ -114,7 +114,11 @@ mod tests {
 
     #[test]
     fn ticket_link_escapes_the_target() {
-        let url = BaseUrl::parse("https://acme.service-now.com").unwrap();
+        let url = BaseUrl::parse(
+            "https://acme.service-now.com",
+            crate::domain::settings::Hosts::Public,
+        )
+        .unwrap();
         let sys_id = SysId::parse("0123456789abcdef0123456789abcdef").unwrap();
         assert_eq!(
             Ticket::new(&url, TaskType::Incident, "INC0010001".into(), sys_id).url,

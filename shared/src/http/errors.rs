@@ -2,6 +2,7 @@
 //! Faults of the connector or its dependencies are `5xx` and logged here; nothing here quotes a secret.
 
 use super::Problem;
+use crate::domain::fields::describe_fields;
 use crate::rules::request_intake::IntakeError;
 use crate::rules::ticket_callback::CallbackError;
 use crate::secrets::SettingsError;
@@ -19,19 +20,21 @@ fn dependency_fault(error: &dyn std::fmt::Display, retry_may_help: bool, detail:
     }
 }
 
-/// Unreadable settings are `503` (try again); invalid ones `500`, with the way to find out what is wrong.
+/// Unreadable settings are `503` (try again); invalid ones `503` naming the fields (CONTRACT §2, §4): an
+/// operator fixes them without a redeploy.
 impl From<SettingsError> for Problem {
     fn from(error: SettingsError) -> Self {
-        let (retry_may_help, detail) = match error {
-            SettingsError::Unavailable(_) => {
-                (true, "the connector cannot read its settings secret")
-            }
-            SettingsError::Invalid(_) => (
-                false,
-                "the connector's settings secret is invalid; run Validate Settings",
+        match error {
+            SettingsError::Unavailable(_) => dependency_fault(
+                &error,
+                true,
+                "the connector cannot read its settings secret",
             ),
-        };
-        dependency_fault(&error, retry_may_help, detail)
+            SettingsError::Invalid(errors) => {
+                tracing::error!(fields = %describe_fields(&errors), "the settings secret is invalid");
+                Problem::settings_invalid(&errors)
+            }
+        }
     }
 }
 

@@ -106,4 +106,18 @@ impl Problem {
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self::new("unavailable", "Dependency unavailable", 503, detail)
     }
+
+    /// The settings secret breaks a rule of CONTRACT §2: `503` naming each field and its rule, never a value.
+    pub fn settings_invalid(errors: &[FieldError]) -> Self {
+        Self::new(
+            "settings-invalid",
+            "Settings invalid",
+            503,
+            format!(
+                "the connector's settings secret is invalid: {}. Correct it in Secrets Manager; Validate Settings \
+                 reports every check",
+                crate::domain::fields::describe_fields(errors)
+            ),
+        )
+    }
 }

@@ -3,7 +3,11 @@
 //! failure described for an administrator (never with a credential: URLs carry none, and reqwest's messages
 //! quote no headers or bodies).
 
+use crate::domain::settings::{Hosts, LOCAL_HOST_REFUSED};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Well under every function's timeout, so that a slow remote ends as a transient error, not a killed function.
@@ -13,14 +17,23 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub type HttpClient = reqwest::Client;
 
-/// The HTTP client a function builds once, in `main`, with [`REQUEST_TIMEOUT`].
-pub fn http_client() -> HttpClient {
-    http_client_with_timeout(REQUEST_TIMEOUT)
+/// The HTTP client a function builds once, in `main`, with [`REQUEST_TIMEOUT`], connecting only to addresses
+/// `hosts` admits.
+pub fn http_client(hosts: Hosts) -> HttpClient {
+    http_client_with_timeout(REQUEST_TIMEOUT, hosts)
 }
 
 /// The same with another total timeout (the settings check, and tests that stage slow answers).
-pub fn http_client_with_timeout(timeout: Duration) -> HttpClient {
-    reqwest::Client::builder()
+///
+/// With [`Hosts::Public`], every name is resolved by [`PublicAddressesOnly`], so that a name that resolves to a
+/// local address, now or after a DNS change, is refused where the connection is made (CONTRACT §2); IP literals are
+/// refused by the settings themselves ([`crate::domain::settings::BaseUrl::parse`]).
+pub fn http_client_with_timeout(timeout: Duration, hosts: Hosts) -> HttpClient {
+    let builder = match hosts {
+        Hosts::Public => reqwest::Client::builder().dns_resolver(Arc::new(PublicAddressesOnly)),
+        Hosts::Local => reqwest::Client::builder(),
+    };
+    builder
         .connect_timeout(CONNECT_TIMEOUT.min(timeout))
         .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
@@ -30,6 +43,26 @@ pub fn http_client_with_timeout(timeout: Duration) -> HttpClient {
         ))
         .build()
         .expect("the TLS stack and the system's CA certificates load")
+}
+
+/// The system resolver, refusing a name when any address it resolves to is local (loopback, private, link-local,
+/// unspecified): a name that mixes public and local addresses could be steered to the local one.
+pub struct PublicAddressesOnly;
+
+impl Resolve for PublicAddressesOnly {
+    fn resolve(&self, name: Name) -> Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if addrs.iter().any(|a| !Hosts::Public.admits(a.ip())) {
+                return Err(
+                    format!("{host} resolves to a local address: {LOCAL_HOST_REFUSED}").into(),
+                );
+            }
+            Ok(Box::new(addrs.into_iter()) as Addrs)
+        })
+    }
 }
 
 /// `Retry-After` as whole seconds (both ServiceNow and PM Cloud send seconds); `None` when absent or unreadable.
@@ -309,12 +342,40 @@ mod tests {
         assert_eq!(retry_after(&headers), None);
     }
 
+    /// The resolver hook refuses a name that resolves to a local address where the connection is made, whatever
+    /// the settings' text said; the same client without it connects.
+    #[tokio::test]
+    async fn a_name_that_resolves_to_a_local_address_is_refused_at_connection_time() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut request = [0; 1024];
+                let _ = socket.read(&mut request).await;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
+                    .await;
+            }
+        });
+        let url = format!("http://localhost:{port}/");
+        let error = http_client(Hosts::Public)
+            .get(&url)
+            .send()
+            .await
+            .unwrap_err();
+        let reason = TransportError::of(&error).reason;
+        assert!(reason.contains("resolves to a local address"), "{reason}");
+        let answer = http_client(Hosts::Local).get(&url).send().await.unwrap();
+        assert_eq!(answer.status().as_u16(), 204);
+    }
+
     #[tokio::test]
     async fn a_refused_connection_says_why() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         drop(listener);
-        let error = http_client()
+        let error = http_client(Hosts::Local)
             .get(format!("http://127.0.0.1:{port}/"))
             .send()
             .await

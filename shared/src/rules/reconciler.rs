@@ -111,6 +111,9 @@ where
         let mut swept = Swept::default();
         match self.settings.settings().await {
             Ok(settings) => {
+                if let Err(error) = self.store.settings_valid().await {
+                    swept.problems.push(error.to_string());
+                }
                 if let Err(problem) = self.servicenow_sweep(&settings, deadline, &mut swept).await {
                     swept.problems.push(problem);
                 }

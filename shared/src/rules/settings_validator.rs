@@ -5,7 +5,9 @@
 
 use crate::domain::fields::describe_fields;
 use crate::domain::ids::RequestId;
-use crate::domain::settings::{PmCloudSettings, ServiceNowSettings, Settings, secret_json};
+use crate::domain::settings::{
+    Hosts, PmCloudSettings, ServiceNowGrant, ServiceNowSettings, Settings, secret_json,
+};
 use crate::outbound::{HTML_PAGE, TransportError, TransportFailure};
 use crate::pmcloud::{PmCloudClient, PmCloudError, TokenError};
 use crate::servicenow::{GrantError, ServiceNowClient, ServiceNowError};
@@ -124,11 +126,12 @@ impl SettingsValidator {
         }
     }
 
-    /// Runs the checks on `subject`, reading the stored settings from `raw` (the secret's text, read uncached).
-    /// At most one connection, one grant and one Table API read to ServiceNow, and one grant from PM Cloud.
-    pub async fn validate(&self, subject: Subject, raw: &str) -> Report {
+    /// Runs the checks on `subject`, reading the stored settings from `raw` (the secret's text, read uncached);
+    /// URLs must name hosts `hosts` admits. At most one connection, one grant and one Table API read to
+    /// ServiceNow, and one grant from PM Cloud.
+    pub async fn validate(&self, subject: Subject, raw: &str, hosts: Hosts) -> Report {
         let mut checks = Checks::default();
-        let settings = match config_check(subject, raw) {
+        let settings = match config_check(subject, raw, hosts) {
             Ok((settings, detail)) => {
                 checks.record("config", Ok(detail));
                 settings
@@ -197,13 +200,7 @@ impl SettingsValidator {
         settings: &ServiceNowSettings,
     ) -> Result<(SecretString, String), Failed> {
         match self.servicenow.fresh_grant(settings).await {
-            Ok(token) => Ok((
-                token,
-                format!(
-                    "OAuth password grant succeeded for user {}",
-                    settings.username
-                ),
-            )),
+            Ok(token) => Ok((token, granted(settings))),
             Err(GrantError::Refused { status, error, .. }) if error == "invalid_client" => {
                 Err(failed(
                     format!("ServiceNow rejected the OAuth client ({status} invalid_client)"),
@@ -215,14 +212,11 @@ impl SettingsValidator {
                 status,
                 error,
                 description,
-            }) => Err(failed(
-                format!(
-                    "ServiceNow rejected the OAuth client or the user's credentials ({status} {})",
-                    [error, description].join(" ").trim()
-                ),
-                "ServiceNow answers alike for a wrong client and a wrong user, so check both: clientId and \
-                 clientSecret against the Application Registry entry, and that the user exists, is active, is not \
-                 locked out and that the password is current.",
+                ..
+            }) => Err(refused(
+                settings,
+                status,
+                [error, description].join(" ").trim(),
             )),
             Err(GrantError::Failed(ServiceNowError::Permanent { detail, .. })) => Err(failed(
                 detail,
@@ -256,8 +250,8 @@ impl SettingsValidator {
         let (status, detail) = match result {
             Ok(_) => {
                 return Ok(format!(
-                    "user {} can read the {table} table",
-                    settings.username
+                    "{} can read the {table} table",
+                    settings.acting_user()
                 ));
             }
             Err(ServiceNowError::Permanent { status, detail, .. }) => (status, detail),
@@ -345,6 +339,41 @@ impl SettingsValidator {
     }
 }
 
+/// What a successful `oauth` check says.
+fn granted(settings: &ServiceNowSettings) -> String {
+    match &settings.grant {
+        ServiceNowGrant::Password { username, .. } => {
+            format!("OAuth password grant succeeded for user {username}")
+        }
+        ServiceNowGrant::ClientCredentials => format!(
+            "OAuth client-credentials grant succeeded for client {}",
+            settings.client_id
+        ),
+    }
+}
+
+/// A refused grant (other than `invalid_client`): what ServiceNow said, and what to check for the configured grant.
+fn refused(settings: &ServiceNowSettings, status: u16, said: &str) -> Failed {
+    match settings.grant {
+        ServiceNowGrant::Password { .. } => failed(
+            format!(
+                "ServiceNow rejected the OAuth client or the user's credentials ({status} {said})"
+            ),
+            "ServiceNow answers alike for a wrong client and a wrong user, so check both: clientId and \
+             clientSecret against the Application Registry entry, and that the user exists, is active, is not \
+             locked out and that the password is current.",
+        ),
+        ServiceNowGrant::ClientCredentials => failed(
+            format!("ServiceNow refused the client-credentials grant ({status} {said})"),
+            "The client-credentials grant needs ServiceNow Washington DC or later, the system property \
+             glide.oauth.inbound.client.credential.grant_type.enabled created and set to true, and an OAuth API \
+             endpoint for external clients with its OAuth Application User field set (add the field with Configure \
+             > Form Design; that user acts, so give it the roles ticket creation needs). Check clientId and \
+             clientSecret against that entry too.",
+        ),
+    }
+}
+
 /// How `host` (named in the settings field `field`) could not be reached, with what to check.
 fn unreachable(host: &str, field: &str, error: &TransportError) -> Failed {
     let reason = error.reason.to_lowercase();
@@ -381,9 +410,9 @@ fn html_hint(detail: &str) -> Option<&'static str> {
     )
 }
 
-fn config_check(subject: Subject, raw: &str) -> Result<(Settings, String), Failed> {
+fn config_check(subject: Subject, raw: &str, hosts: Hosts) -> Result<(Settings, String), Failed> {
     let (parsed, source) = match subject {
-        Subject::Stored => (Settings::parse(raw), "the stored settings secret"),
+        Subject::Stored => (Settings::parse(raw, hosts), "the stored settings secret"),
         Subject::Candidate {
             servicenow,
             pm_cloud,
@@ -395,7 +424,7 @@ fn config_check(subject: Subject, raw: &str) -> Result<(Settings, String), Faile
                 }
             }
             (
-                Settings::from_json(&merged),
+                Settings::from_json(&merged, hosts),
                 "the candidate settings (with the stored ones for what they leave out)",
             )
         }
@@ -408,9 +437,9 @@ fn config_check(subject: Subject, raw: &str) -> Result<(Settings, String), Faile
                 |p| format!("PM Cloud {}", p.api_url.as_str()),
             );
             let detail = format!(
-                "{source}: instance {}, user {}, task type {}, {pm_cloud}",
+                "{source}: instance {}, acting as {}, task type {}, {pm_cloud}",
                 sn.instance_url.as_str(),
-                sn.username,
+                sn.acting_user(),
                 sn.task_type
             );
             Ok((settings, detail))
@@ -418,8 +447,10 @@ fn config_check(subject: Subject, raw: &str) -> Result<(Settings, String), Faile
         Err(errors) => Err(failed(
             format!("{source} are invalid: {}", describe_fields(&errors)),
             "Correct the named fields. instanceUrl and pmCloud.apiUrl must be https:// (http:// only for a \
-             loopback host), taskType one of incident, change_request, sc_task, sc_req_item, and username, \
-             password, clientId and clientSecret are required.",
+             loopback host) and name a public host; taskType is one of incident, change_request, sc_task, \
+             sc_req_item; clientId and clientSecret are required, and username and password unless grantType is \
+             client_credentials; every pmcApiKeys and webhookSecrets entry has at least 32 characters and is not \
+             a REPLACE-ME placeholder (generate one with: openssl rand -base64 32).",
         )),
     }
 }

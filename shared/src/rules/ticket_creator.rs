@@ -24,6 +24,8 @@ use std::sync::Mutex;
 
 /// How long a create may be in doubt: longer than ServiceNow lets a transaction run (60 s).
 const CREATE_LEASE: chrono::Duration = chrono::Duration::seconds(120);
+/// How long the settings may stay invalid before pending requests fail (CONTRACT §2).
+pub const SETTINGS_GRACE: chrono::Duration = chrono::Duration::hours(1);
 
 /// What became of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,9 +134,7 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
                 return Err(Retry::new(error.to_string()));
             }
             Err(error @ SettingsError::Invalid(_)) => {
-                return self
-                    .fail(current, FailureCode::SettingsInvalid, error.to_string())
-                    .await;
+                return self.while_settings_invalid(current, error).await;
             }
         };
         let lease = |pending: &RequestRecord| {
@@ -169,6 +169,26 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
             }
             Err(NoTicket::Error(error)) => self.after_error(leased, error, pace).await,
         }
+    }
+
+    /// Invalid settings fail a request only once they have stayed invalid for [`SETTINGS_GRACE`] (CONTRACT §2):
+    /// until then an operator may be mid-edit, and the request waits, pending, for the reconciler's next pass.
+    async fn while_settings_invalid(
+        &self,
+        current: RequestRecord,
+        error: SettingsError,
+    ) -> Result<Processed, Retry> {
+        let now = now();
+        let since = self.store.settings_invalid_since(now).await?;
+        if now - since >= SETTINGS_GRACE {
+            return self
+                .fail(current, FailureCode::SettingsInvalid, error.to_string())
+                .await;
+        }
+        Ok(Processed::Deferred(format!(
+            "{error} (since {since}); pending requests fail with settings_invalid once it has stayed invalid for 1 \
+             hour"
+        )))
     }
 
     /// What a ServiceNow error leaves: a permanent one fails the request; a `429` pauses every function; a create

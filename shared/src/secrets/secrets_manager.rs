@@ -1,55 +1,66 @@
 //! The settings secret in AWS Secrets Manager, read on first use and again once the cache is older than its TTL.
 
-use super::{SettingsError, SettingsSource};
-use crate::domain::settings::Settings;
+use super::{INVALID_CACHE_TTL, SettingsError, SettingsSource, Snapshot};
+use crate::domain::settings::{Hosts, Settings};
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
+use secrecy::SecretString;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
-/// Settings read from Secrets Manager on first use and re-read once the cache is older than its TTL.
+/// Settings read from Secrets Manager on first use and re-read once the cache is older than its TTL (invalid
+/// settings: [`INVALID_CACHE_TTL`] at most). One `GetSecretValue` per TTL per execution environment.
 pub struct SecretsManagerSettings {
     client: Client,
     secret_id: String,
     ttl: Duration,
-    cache: Mutex<Option<(Instant, Arc<Settings>)>>,
+    hosts: Hosts,
+    cache: Mutex<Option<(Instant, Snapshot)>>,
 }
 
 impl SecretsManagerSettings {
-    pub fn new(client: Client, secret_id: impl Into<String>, ttl: Duration) -> Self {
+    pub fn new(client: Client, secret_id: impl Into<String>, ttl: Duration, hosts: Hosts) -> Self {
         Self {
             client,
             secret_id: secret_id.into(),
             ttl,
+            hosts,
             cache: Mutex::new(None),
         }
     }
-}
 
-impl SecretsManagerSettings {
-    pub fn from_config(
-        config: &aws_config::SdkConfig,
-        secret_id: impl Into<String>,
-        ttl: Duration,
-    ) -> Self {
-        Self::new(Client::new(config), secret_id, ttl)
+    /// The cached snapshot, or a fresh one once it is older than its TTL. Errors: the secret cannot be read (not
+    /// cached: the next call tries again).
+    async fn snapshot(&self) -> Result<Snapshot, SettingsError> {
+        // Holding the lock while fetching makes concurrent callers share one fetch.
+        let mut cache = self.cache.lock().await;
+        if let Some((fetched_at, snapshot)) = cache.as_ref() {
+            let ttl = match snapshot.settings {
+                Ok(_) => self.ttl,
+                Err(_) => self.ttl.min(INVALID_CACHE_TTL),
+            };
+            if fetched_at.elapsed() < ttl {
+                return Ok(snapshot.clone());
+            }
+        }
+        let snapshot = Snapshot::of(&self.raw().await?, self.hosts);
+        *cache = Some((Instant::now(), snapshot.clone()));
+        Ok(snapshot)
     }
 }
 
 impl SettingsSource for SecretsManagerSettings {
     async fn settings(&self) -> Result<Arc<Settings>, SettingsError> {
-        // Holding the lock while fetching makes concurrent callers share one fetch.
-        let mut cache = self.cache.lock().await;
-        if let Some((fetched_at, settings)) = cache.as_ref()
-            && fetched_at.elapsed() < self.ttl
-        {
-            return Ok(Arc::clone(settings));
-        }
-        let settings =
-            Arc::new(Settings::parse(&self.raw().await?).map_err(SettingsError::Invalid)?);
-        *cache = Some((Instant::now(), Arc::clone(&settings)));
-        Ok(settings)
+        self.snapshot().await?.settings()
+    }
+
+    async fn caller_keys(&self) -> Result<Arc<[SecretString]>, SettingsError> {
+        Ok(self.snapshot().await?.caller_keys)
+    }
+
+    fn hosts(&self) -> Hosts {
+        self.hosts
     }
 
     async fn raw(&self) -> Result<String, SettingsError> {
@@ -69,7 +80,9 @@ impl SettingsSource for SecretsManagerSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::settings::tests::secret_json;
+    use crate::domain::settings::tests::{PMC_KEY_1, secret_json};
+
+    const ROTATED_KEY: &str = "pmc-key-rotated-000000000000000000000";
     use crate::secrets::DEFAULT_CACHE_TTL;
     use secrecy::ExposeSecret;
     use test_support::emulator_config;
@@ -90,7 +103,12 @@ mod tests {
     #[tokio::test]
     async fn reads_the_secret_and_caches_it_within_the_ttl() {
         let (client, name) = secret(&secret_json("https://acme.service-now.com")).await;
-        let source = SecretsManagerSettings::new(client.clone(), &name, Duration::from_secs(60));
+        let source = SecretsManagerSettings::new(
+            client.clone(),
+            &name,
+            Duration::from_secs(60),
+            Hosts::Public,
+        );
         let first = source.settings().await.unwrap();
         assert_eq!(
             first.servicenow.instance_url.as_str(),
@@ -114,10 +132,14 @@ mod tests {
     #[tokio::test]
     async fn a_rotated_secret_takes_effect_once_the_ttl_ran_out() {
         let (client, name) = secret(&secret_json("https://acme.service-now.com")).await;
-        let source = SecretsManagerSettings::new(client.clone(), &name, Duration::from_millis(50));
+        let source = SecretsManagerSettings::new(
+            client.clone(),
+            &name,
+            Duration::from_millis(50),
+            Hosts::Public,
+        );
         source.settings().await.unwrap();
-        let rotated =
-            secret_json("https://acme.service-now.com").replace("pmc-key-1", "pmc-key-rotated");
+        let rotated = secret_json("https://acme.service-now.com").replace(PMC_KEY_1, ROTATED_KEY);
         client
             .put_secret_value()
             .secret_id(&name)
@@ -127,20 +149,21 @@ mod tests {
             .unwrap();
         tokio::time::sleep(Duration::from_millis(80)).await;
         let settings = source.settings().await.unwrap();
-        assert_eq!(settings.pmc_api_keys[0].expose_secret(), "pmc-key-rotated");
+        assert_eq!(settings.pmc_api_keys[0].expose_secret(), ROTATED_KEY);
     }
 
     #[tokio::test]
     async fn a_missing_or_invalid_secret_is_an_error_that_reveals_nothing() {
         let client = Client::new(&emulator_config().await);
-        let missing = SecretsManagerSettings::new(client, "no-such-secret", DEFAULT_CACHE_TTL);
+        let missing =
+            SecretsManagerSettings::new(client, "no-such-secret", DEFAULT_CACHE_TTL, Hosts::Public);
         assert!(matches!(
             missing.settings().await,
             Err(SettingsError::Unavailable(_))
         ));
 
         let (client, name) = secret(&secret_json("http://public.example")).await;
-        let invalid = SecretsManagerSettings::new(client, &name, DEFAULT_CACHE_TTL);
+        let invalid = SecretsManagerSettings::new(client, &name, DEFAULT_CACHE_TTL, Hosts::Public);
         let error = invalid.settings().await.unwrap_err().to_string();
         assert!(error.contains("servicenow.instanceUrl"), "{error}");
         assert!(

@@ -4,7 +4,7 @@
 //! waited out in place.
 
 use super::error::ServiceNowError;
-use super::oauth::{GrantError, TokenCache, password_grant};
+use super::oauth::{GrantError, TokenCache, configured_grant};
 use super::record::TaskRecord;
 use super::wire::Envelope;
 use crate::domain::ids::{RequestId, SysId};
@@ -51,13 +51,13 @@ impl ServiceNowClient {
         }
     }
 
-    /// A password grant with `settings`' credentials that bypasses the kept token: what the settings check
+    /// A grant of the configured kind with `settings`' credentials that bypasses the kept token: what the settings check
     /// proves, without letting a candidate's token near the cache.
     pub async fn fresh_grant(
         &self,
         settings: &ServiceNowSettings,
     ) -> Result<SecretString, GrantError> {
-        password_grant(&self.http, settings).await
+        configured_grant(&self.http, settings).await
     }
 
     /// `GET /` on the instance: the HTTP status it answers, or how the connection failed.

@@ -1,18 +1,20 @@
 //! Odd answers that are easier to stage with wiremock than with the simulator.
 
 use super::*;
+use crate::domain::settings::Hosts;
 use crate::domain::settings::tests::servicenow_json;
 use serde_json::json;
 use wiremock::matchers::{body_string_contains, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn settings(server: &MockServer) -> ServiceNowSettings {
-    ServiceNowSettings::parse(&servicenow_json(&server.uri())).unwrap()
+    ServiceNowSettings::parse(&servicenow_json(&server.uri()), Hosts::Local).unwrap()
 }
 
 fn client() -> ServiceNowClient {
     ServiceNowClient::new(crate::outbound::http_client_with_timeout(
         std::time::Duration::from_secs(2),
+        Hosts::Local,
     ))
 }
 

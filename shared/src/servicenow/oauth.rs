@@ -1,11 +1,12 @@
-//! OAuth 2.0 at `POST <instance>/oauth_token.do`, form-encoded. The token is kept across invocations of a warm
-//! function until shortly before `expires_in` runs out, then renewed with the refresh token; when the refresh
-//! is refused (ServiceNow neither rotates refresh tokens nor extends their life), a new password grant.
+//! OAuth 2.0 at `POST <instance>/oauth_token.do`, form-encoded (CONTRACT §9). The token is kept across invocations
+//! of a warm function until shortly before `expires_in` runs out, then renewed: a password grant's token with its
+//! refresh token, and by a new password grant when the refresh is refused (ServiceNow neither rotates refresh tokens
+//! nor extends their life); a client-credentials grant's token by a new grant of the same kind.
 
 use super::error::ServiceNowError;
 use super::wire::{OAuthErrorAnswer, TokenAnswer};
 use crate::domain::record::FailureCode;
-use crate::domain::settings::ServiceNowSettings;
+use crate::domain::settings::{ServiceNowGrant, ServiceNowSettings};
 use crate::outbound::{HttpClient, answer_text, describe_non_token, renewal_time};
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Instant;
@@ -22,12 +23,14 @@ struct Token {
 /// Why a grant did not produce a token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GrantError {
-    /// ServiceNow answered and said no. `error` and `description` are its OAuth error fields.
+    /// ServiceNow answered and said no. `error` and `description` are its OAuth error fields; `grant` is what was
+    /// asked for.
     #[error("ServiceNow refused the OAuth grant ({status}: {error} {description})")]
     Refused {
         status: u16,
         error: String,
         description: String,
+        grant: GrantKind,
     },
     /// No usable answer: transport failure, `429`, `5xx` or an answer that is not a token.
     #[error(transparent)]
@@ -37,12 +40,12 @@ pub enum GrantError {
 impl From<GrantError> for ServiceNowError {
     fn from(error: GrantError) -> Self {
         match error {
-            GrantError::Refused { status, .. } => ServiceNowError::permanent(
+            GrantError::Refused { status, grant, .. } => ServiceNowError::permanent(
                 FailureCode::AuthFailed,
                 status,
                 format!(
-                    "{status} from the OAuth token endpoint: ServiceNow refused the client ID / client secret or \
-                     the user name / password"
+                    "{status} from the OAuth token endpoint: ServiceNow refused {}",
+                    grant.refused_credentials()
                 ),
             ),
             GrantError::Failed(error) => error,
@@ -50,34 +53,62 @@ impl From<GrantError> for ServiceNowError {
     }
 }
 
-/// A password grant with `settings`' credentials, outside any cache: what the settings check proves.
-pub(crate) async fn password_grant(
+/// Which grant a token request was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantKind {
+    Password,
+    ClientCredentials,
+    RefreshToken,
+}
+
+impl GrantKind {
+    /// The credentials a refusal of this grant points at, for messages.
+    pub fn refused_credentials(self) -> &'static str {
+        match self {
+            Self::Password => "the client ID / client secret or the user name / password",
+            Self::ClientCredentials => {
+                "the client ID / client secret, or the OAuth application does not allow the client-credentials grant"
+            }
+            Self::RefreshToken => "the refresh token",
+        }
+    }
+}
+
+/// The grant `settings` configure, outside any cache: what the settings check proves.
+pub(crate) async fn configured_grant(
     http: &HttpClient,
     settings: &ServiceNowSettings,
 ) -> Result<SecretString, GrantError> {
-    request_token(http, settings, "password", None)
-        .await
-        .map(|t| t.access)
+    request_token(http, settings, None).await.map(|t| t.access)
 }
 
+/// One token request: a refresh when `refresh_token` is given, otherwise the configured grant.
 async fn request_token(
     http: &HttpClient,
     settings: &ServiceNowSettings,
-    grant_type: &str,
     refresh_token: Option<&SecretString>,
 ) -> Result<Token, GrantError> {
     let mut form = vec![
-        ("grant_type", grant_type),
         ("client_id", settings.client_id.as_str()),
         ("client_secret", settings.client_secret.expose_secret()),
     ];
-    match refresh_token {
-        Some(refresh) => form.push(("refresh_token", refresh.expose_secret())),
-        None => {
-            form.push(("username", settings.username.as_str()));
-            form.push(("password", settings.password.expose_secret()));
+    let kind = match (refresh_token, &settings.grant) {
+        (Some(refresh), _) => {
+            form.push(("grant_type", "refresh_token"));
+            form.push(("refresh_token", refresh.expose_secret()));
+            GrantKind::RefreshToken
         }
-    }
+        (None, ServiceNowGrant::Password { username, password }) => {
+            form.push(("grant_type", "password"));
+            form.push(("username", username.as_str()));
+            form.push(("password", password.expose_secret()));
+            GrantKind::Password
+        }
+        (None, ServiceNowGrant::ClientCredentials) => {
+            form.push(("grant_type", "client_credentials"));
+            GrantKind::ClientCredentials
+        }
+    };
     let what = "the OAuth token endpoint";
     let started = Instant::now();
     let response = http
@@ -111,6 +142,7 @@ async fn request_token(
             status,
             error: answer.error.unwrap_or_default(),
             description: answer.error_description.unwrap_or_default(),
+            grant: kind,
         });
     }
     Err(GrantError::Failed(ServiceNowError::from_status(
@@ -130,7 +162,7 @@ fn identity(settings: &ServiceNowSettings) -> String {
         "{}\n{}\n{}",
         settings.instance_url.as_str(),
         settings.client_id,
-        settings.username
+        settings.acting_user()
     )
 }
 
@@ -139,7 +171,7 @@ impl TokenCache {
         Self::default()
     }
 
-    /// A live access token: the kept one, a refreshed one, or one from a new password grant.
+    /// A live access token: the kept one, a refreshed one, or one from a new grant of the configured kind.
     pub async fn access_token(
         &self,
         http: &HttpClient,
@@ -159,7 +191,7 @@ impl TokenCache {
                 return Ok(access);
             }
             if let Some(refresh) = &token.refresh {
-                match request_token(http, settings, "refresh_token", Some(refresh)).await {
+                match request_token(http, settings, Some(refresh)).await {
                     Ok(mut renewed) => {
                         // Refresh tokens are not rotated: keep the one we have when the answer repeats none.
                         renewed.refresh = renewed.refresh.or_else(|| token.refresh.clone());
@@ -172,12 +204,12 @@ impl TokenCache {
                         return Err(error);
                     }
                     Err(GrantError::Refused { .. }) => {
-                        tracing::info!("refresh token refused; falling back to a password grant");
+                        tracing::info!("refresh token refused; falling back to a new grant");
                     }
                 }
             }
         }
-        let token = request_token(http, settings, "password", None).await?;
+        let token = request_token(http, settings, None).await?;
         let access = token.access.clone();
         *slot = Some((identity, token));
         Ok(access)

@@ -79,7 +79,11 @@ mod tests {
 
     #[test]
     fn a_ticket_needs_a_sys_id_and_a_number() {
-        let url = BaseUrl::parse("https://acme.service-now.com").unwrap();
+        let url = BaseUrl::parse(
+            "https://acme.service-now.com",
+            crate::domain::settings::Hosts::Public,
+        )
+        .unwrap();
         let record = |fields: Value| TaskRecord(fields.as_object().unwrap().clone());
         let sys_id = "0123456789abcdef0123456789abcdef";
         let ticket = record(json!({"sys_id": sys_id, "number": "INC0010001"}))

@@ -32,6 +32,7 @@ const STATE_KIND: &str = "state";
 pub const BACKLOG_INDEX: &str = "backlog";
 const PAUSE_KEY: &str = "state#servicenow-pause";
 const WATERMARK_KEY: &str = "state#reconciler-watermark";
+const SETTINGS_INVALID_KEY: &str = "state#settings-invalid";
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -410,6 +411,40 @@ impl SharedState for DynamoStore {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(Self::state_item(WATERMARK_KEY, at)?))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn settings_invalid_since(&self, now: Timestamp) -> Result<Timestamp, StoreError> {
+        let output = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(SETTINGS_INVALID_KEY.to_owned()))
+            .update_expression("SET #at = if_not_exists(#at, :now), #kind = :kind")
+            .expression_attribute_names("#at", "at")
+            .expression_attribute_names("#kind", "kind")
+            .expression_attribute_values(":now", AttributeValue::S(format_rfc3339(&now)))
+            .expression_attribute_values(":kind", AttributeValue::S(STATE_KIND.to_owned()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let item = output
+            .attributes
+            .ok_or_else(|| StoreError::Corrupt("the settings note came back empty".into()))?;
+        serde_dynamo::from_item::<_, StateItem>(item)
+            .map(|state| state.at)
+            .map_err(corrupt)
+    }
+
+    async fn settings_valid(&self) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(SETTINGS_INVALID_KEY.to_owned()))
             .send()
             .await
             .map_err(unavailable)?;

@@ -256,3 +256,20 @@ async fn the_servicenow_pause_only_moves_later_and_the_watermark_is_kept() {
     store.set_watermark(now).await.unwrap();
     assert_eq!(store.watermark().await.unwrap(), Some(now));
 }
+
+#[tokio::test]
+async fn the_settings_note_keeps_the_first_time_until_the_settings_are_valid() {
+    use crate::store::SharedState;
+    let (store, _, _) = store().await;
+    let first = crate::domain::time::now() - chrono::Duration::minutes(30);
+    let later = first + chrono::Duration::minutes(10);
+    assert_eq!(store.settings_invalid_since(first).await.unwrap(), first);
+    assert_eq!(
+        store.settings_invalid_since(later).await.unwrap(),
+        first,
+        "the first time stands"
+    );
+    store.settings_valid().await.unwrap();
+    store.settings_valid().await.unwrap();
+    assert_eq!(store.settings_invalid_since(later).await.unwrap(), later);
+}

@@ -18,6 +18,7 @@ struct Inner {
     id_by_pmc: HashMap<PmcRequestId, RequestId>,
     pause: Option<Timestamp>,
     watermark: Option<Timestamp>,
+    settings_invalid_since: Option<Timestamp>,
 }
 
 impl MemoryStore {
@@ -141,5 +142,55 @@ impl SharedState for MemoryStore {
     async fn set_watermark(&self, at: Timestamp) -> Result<(), StoreError> {
         self.inner.lock().expect("store lock").watermark = Some(at);
         Ok(())
+    }
+
+    async fn settings_invalid_since(&self, now: Timestamp) -> Result<Timestamp, StoreError> {
+        Ok(*self
+            .inner
+            .lock()
+            .expect("store lock")
+            .settings_invalid_since
+            .get_or_insert(now))
+    }
+
+    async fn settings_valid(&self) -> Result<(), StoreError> {
+        self.inner
+            .lock()
+            .expect("store lock")
+            .settings_invalid_since = None;
+        Ok(())
+    }
+}
+
+/// A store that fails every call: DynamoDB down (`Unavailable`), or an item that cannot be read (`Corrupt`).
+pub struct FaultyStore {
+    /// `true`: `Corrupt` (a `500`); `false`: `Unavailable` (a `503`).
+    pub corrupt: bool,
+}
+
+impl FaultyStore {
+    fn error(&self) -> StoreError {
+        match self.corrupt {
+            true => StoreError::Corrupt("an item without status".into()),
+            false => StoreError::Unavailable("throttled".into()),
+        }
+    }
+}
+
+impl RequestStore for FaultyStore {
+    async fn create(&self, _: &RequestRecord) -> Result<CreateOutcome, StoreError> {
+        Err(self.error())
+    }
+    async fn get(&self, _: &RequestId) -> Result<Option<RequestRecord>, StoreError> {
+        Err(self.error())
+    }
+    async fn find_by_pmc_request_id(
+        &self,
+        _: &PmcRequestId,
+    ) -> Result<Option<RequestRecord>, StoreError> {
+        Err(self.error())
+    }
+    async fn replace(&self, _: &RequestRecord) -> Result<ReplaceOutcome, StoreError> {
+        Err(self.error())
     }
 }

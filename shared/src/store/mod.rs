@@ -7,7 +7,7 @@ mod memory;
 
 pub use dynamo::{BACKLOG_INDEX, DynamoStore, record_from_stream_image, stream_image_of};
 #[cfg(any(test, feature = "in-memory"))]
-pub use memory::MemoryStore;
+pub use memory::{FaultyStore, MemoryStore};
 
 use crate::domain::ids::{PmcRequestId, RequestId};
 use crate::domain::record::{Backlog, RequestRecord};
@@ -139,6 +139,16 @@ pub trait SharedState: Send + Sync {
 
     /// Records the reconciler's progress. One write.
     fn set_watermark(&self, at: Timestamp) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Notes that the settings were found invalid at `now`, unless that was noted before, and answers since when
+    /// they are known to be (CONTRACT §2: requests fail only after 1 hour of it). One conditional update.
+    fn settings_invalid_since(
+        &self,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Timestamp, StoreError>> + Send;
+
+    /// Forgets that note: the settings are valid. One delete.
+    fn settings_valid(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// One store shared by several users (for example two functions' rules over one table in a test).
@@ -211,5 +221,16 @@ impl<S: SharedState> SharedState for std::sync::Arc<S> {
 
     fn set_watermark(&self, at: Timestamp) -> impl Future<Output = Result<(), StoreError>> + Send {
         S::set_watermark(self, at)
+    }
+
+    fn settings_invalid_since(
+        &self,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Timestamp, StoreError>> + Send {
+        S::settings_invalid_since(self, now)
+    }
+
+    fn settings_valid(&self) -> impl Future<Output = Result<(), StoreError>> + Send {
+        S::settings_valid(self)
     }
 }

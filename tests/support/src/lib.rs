@@ -107,8 +107,8 @@ pub fn simulator_secret(instance_url: &str) -> String {
             "clientSecret": "sim-client-secret",
             "taskType": "incident"
         },
-        "pmcApiKeys": ["local-dev-pmc-key"],
-        "webhookSecrets": ["local-dev-webhook-secret"]
+        "pmcApiKeys": ["local-dev-pmc-key-not-for-production-use"],
+        "webhookSecrets": ["local-dev-webhook-secret-not-for-production"]
     })
     .to_string()
 }
