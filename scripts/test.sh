@@ -17,6 +17,11 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cfn-lint template.yaml"
 cfn-lint template.yaml
+step "sam validate --lint"
+# Offline: the SAM transform needs a region, not an account. Throwaway values, so that a developer's AWS_PROFILE or
+# credentials play no part (a profile missing from ~/.aws fails it).
+env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+  AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 sam validate --lint --template template.yaml --region us-east-1
 step "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
