@@ -143,10 +143,64 @@ pub const METRICS_NAMESPACE: &str = "PmcServiceNowConnector";
 static METRICS: std::sync::OnceLock<&'static metrics_cloudwatch_embedded::Collector> =
     std::sync::OnceLock::new();
 
-/// Logs as Lambda expects them (JSON when the function's log format is JSON, at `AWS_LAMBDA_LOG_LEVEL`), and
-/// metrics in [`METRICS_NAMESPACE`] with the dimension `Function` = `function` (for example `ticket-creator`).
+/// Targets whose DEBUG and TRACE events carry what must never be logged: the Lambda runtime logs every event it
+/// receives (Authorization headers and candidate passwords included), the AWS SDK and the HTTP stack log requests
+/// and answers. They stay at INFO whatever the level asked for.
+const CAPPED_TARGETS: [&str; 14] = [
+    "lambda_runtime",
+    "lambda_runtime_api_client",
+    "aws_config",
+    "aws_sdk_dynamodb",
+    "aws_sdk_secretsmanager",
+    "aws_sigv4",
+    "aws_smithy_http_client",
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "h2",
+    "hyper",
+    "hyper_util",
+    "reqwest",
+    "rustls",
+];
+
+/// The log filter: one level for everything (`AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG` read as a single level, else
+/// INFO), with [`CAPPED_TARGETS`] at INFO at most. `RUST_LOG` directives are not honoured, so that none can lift the
+/// caps.
+fn log_filter(level: Option<&str>) -> lambda_runtime::tracing::subscriber::EnvFilter {
+    use lambda_runtime::tracing::subscriber::filter::{EnvFilter, LevelFilter};
+    let level = level
+        .and_then(|text| text.trim().parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
+    let cap = level.min(LevelFilter::INFO);
+    CAPPED_TARGETS.iter().fold(
+        EnvFilter::default().add_directive(level.into()),
+        |filter, target| {
+            filter.add_directive(
+                format!("{target}={cap}")
+                    .parse()
+                    .expect("a target and a level make a directive"),
+            )
+        },
+    )
+}
+
+/// Logs as Lambda expects them (JSON when `AWS_LAMBDA_LOG_FORMAT` is JSON, at the level of [`log_filter`], never a
+/// secret), and metrics in [`METRICS_NAMESPACE`] with the dimension `Function` = `function` (for example
+/// `ticket-creator`).
 pub fn init_telemetry(function: &'static str) {
-    lambda_runtime::tracing::init_default_subscriber();
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok();
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let logs = lambda_runtime::tracing::subscriber::fmt()
+        .with_env_filter(log_filter(level.as_deref()))
+        .with_target(false)
+        .without_time();
+    if json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     let collector = metrics_cloudwatch_embedded::Builder::new()
         .cloudwatch_namespace(METRICS_NAMESPACE)
         .with_dimension("Function", function)
@@ -196,6 +250,21 @@ mod tests {
             config.hosts,
             Hosts::Public,
             "local hosts only when asked for"
+        );
+    }
+
+    #[test]
+    fn the_log_filter_caps_the_targets_that_log_events_and_requests() {
+        let filter = log_filter(Some("TRACE")).to_string();
+        assert!(filter.contains("lambda_runtime=info"), "{filter}");
+        assert!(filter.contains("aws_smithy_runtime=info"), "{filter}");
+        assert!(filter.contains("trace"), "{filter}");
+        let quiet = log_filter(Some("warn")).to_string();
+        assert!(quiet.contains("lambda_runtime=warn"), "{quiet}");
+        assert!(
+            log_filter(Some("lambda_runtime=trace"))
+                .to_string()
+                .contains("lambda_runtime=info")
         );
     }
 

@@ -6,7 +6,7 @@ use http::HeaderValue;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION};
 use serde_json::{Value, json};
 use shared::domain::ids::{PmcRequestId, RequestId};
-use shared::http::lambda::api_request;
+use shared::http::lambda::api_request_from_json;
 use shared::secrets::StaticSettings;
 use shared::store::{CreateOutcome, DynamoStore, MemoryStore, ReplaceOutcome, StoreError};
 use std::sync::Arc;
@@ -45,7 +45,7 @@ fn fixture(name: &str) -> ApiRequest {
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    api_request(lambda_http::request::from_str(&text).expect("a valid API Gateway event"))
+    api_request_from_json(&text)
 }
 
 /// The submit fixture with another body.

@@ -7,7 +7,7 @@ use shared::rules::request_intake::RequestIntake;
 use shared::runtime::{Adapters, init_telemetry};
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
+async fn main() -> Result<(), lambda_runtime::Error> {
     init_telemetry("request-intake");
     let adapters = Adapters::from_env().await?;
     let intake = Edge::new(RequestIntake::new(adapters.store), adapters.settings);

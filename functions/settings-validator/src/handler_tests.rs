@@ -7,7 +7,7 @@ use pmcloud_sim::PmCloudSim;
 use serde_json::{Value, json};
 use servicenow_sim::{Fault, FaultTarget, SimConfig, SimUser, Simulator};
 use shared::domain::settings::Hosts;
-use shared::http::lambda::api_request;
+use shared::http::lambda::api_request_from_json;
 use shared::outbound::http_client_with_timeout;
 use shared::pmcloud::PmCloudClient;
 use shared::secrets::StaticSettings;
@@ -43,7 +43,7 @@ pub(super) fn fixture(name: &str) -> ApiRequest {
         "{}/../../events/settings-validator/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
-    api_request(lambda_http::request::from_str(&std::fs::read_to_string(path).unwrap()).unwrap())
+    api_request_from_json(&std::fs::read_to_string(path).unwrap())
 }
 
 /// The candidate fixture, pointed at `instance_url` and changed by `edit`.

@@ -14,7 +14,7 @@ use std::time::Duration;
 const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
+async fn main() -> Result<(), lambda_runtime::Error> {
     init_telemetry("settings-validator");
     let adapters = Adapters::from_env().await?;
     let http = http_client_with_timeout(CHECK_TIMEOUT, adapters.hosts);

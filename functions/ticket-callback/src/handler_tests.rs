@@ -15,7 +15,7 @@ use shared::domain::settings::Settings;
 use shared::domain::status::Status;
 use shared::domain::ticket::TaskType;
 use shared::http::auth::{SIGNATURE_HEADER, TIMESTAMP_HEADER, webhook_signature};
-use shared::http::lambda::api_request;
+use shared::http::lambda::api_request_from_json;
 use shared::outbound::http_client_with_timeout;
 use shared::rules::ticket_creator::{Processed, TicketCreator};
 use shared::secrets::StaticSettings;
@@ -124,7 +124,7 @@ fn fixture() -> ApiRequest {
         "{}/../../events/ticket-callback/servicenow-event.json",
         env!("CARGO_MANIFEST_DIR")
     );
-    api_request(lambda_http::request::from_str(&std::fs::read_to_string(path).unwrap()).unwrap())
+    api_request_from_json(&std::fs::read_to_string(path).unwrap())
 }
 
 /// The fixture with `body`, signed with `secret` at now + `skew` seconds, as the business rule would.

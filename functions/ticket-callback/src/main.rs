@@ -10,7 +10,7 @@ use shared::runtime::{Adapters, init_telemetry};
 use shared::servicenow::ServiceNowClient;
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
+async fn main() -> Result<(), lambda_runtime::Error> {
     init_telemetry("ticket-callback");
     let adapters = Adapters::from_env().await?;
     let servicenow = ServiceNowClient::new(http_client(adapters.hosts));

@@ -6,6 +6,7 @@ pub mod duration;
 pub mod fields;
 pub mod ids;
 pub mod record;
+pub mod redact;
 pub mod request;
 pub mod settings;
 pub mod status;

@@ -286,6 +286,22 @@ fn read_pm_cloud(c: &mut Collector, o: &ObjectReader<'_>, hosts: Hosts) -> Optio
 }
 
 impl Settings {
+    /// Every secret the settings hold: ServiceNow's password and client secret, PM Cloud's client secret, the API
+    /// keys and the webhook secrets; what [`crate::domain::redact::redact`] removes from details.
+    pub fn secrets(&self) -> impl Iterator<Item = &SecretString> {
+        let sn = &self.servicenow;
+        let password = match &sn.grant {
+            ServiceNowGrant::Password { password, .. } => Some(password),
+            ServiceNowGrant::ClientCredentials => None,
+        };
+        password
+            .into_iter()
+            .chain([&sn.client_secret])
+            .chain(self.pm_cloud.as_ref().map(|p| &p.client_secret))
+            .chain(&self.pmc_api_keys)
+            .chain(&self.webhook_secrets)
+    }
+
     /// Parses the secret string, with URLs naming hosts `hosts` admits. Errors name fields, never values.
     pub fn parse(secret: &str, hosts: Hosts) -> Result<Self, Vec<FieldError>> {
         Self::from_json(&secret_json(secret)?, hosts)

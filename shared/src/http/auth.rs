@@ -1,12 +1,13 @@
 //! Who may call the connector (CONTRACT §3): PM Cloud's bearer keys and ServiceNow's signed webhooks.
 //! Every comparison of a key or signature is constant-time, and a refusal changes nothing.
 
+use super::lambda::Origin;
 use super::{ApiRequest, Problem, header};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretString};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// How far a webhook's timestamp may be from now, either way.
@@ -16,16 +17,17 @@ pub const TIMESTAMP_HEADER: &str = "x-webhook-timestamp";
 /// Base64 of HMAC-SHA256(secret, "<timestamp>.<raw body bytes>").
 pub const SIGNATURE_HEADER: &str = "x-webhook-signature";
 
-/// `401` unless the request carries `Authorization: Bearer <key>` for one of `keys`.
+/// `401` unless the request carries `Authorization: Bearer <key>` for one of `keys`. A refusal is logged with
+/// where it came from and why, never with the credential.
 pub fn require_pmc_key(request: &ApiRequest, keys: &[SecretString]) -> Result<(), Problem> {
-    if bearer_key_is_valid(header(request, http::header::AUTHORIZATION), keys) {
-        Ok(())
-    } else {
-        Err(Problem::unauthorized())
-    }
+    check_bearer(header(request, http::header::AUTHORIZATION), keys).map_err(|reason| {
+        log_refusal(request, &reason);
+        Problem::unauthorized()
+    })
 }
 
 /// `401` unless the request is signed with one of `secrets` within the window, checked on the raw body bytes.
+/// A refusal is logged like [`require_pmc_key`]'s.
 pub fn require_webhook_signature(
     request: &ApiRequest,
     secrets: &[SecretString],
@@ -38,25 +40,55 @@ pub fn require_webhook_signature(
         chrono::Utc::now().timestamp(),
     )
     .map_err(|reason| {
-        tracing::warn!(%reason, "webhook refused");
+        log_refusal(request, &reason);
         Problem::unauthorized()
     })
 }
 
-/// True when `authorization` is `Bearer <key>` for one of `keys`.
-pub fn bearer_key_is_valid(authorization: Option<&str>, keys: &[SecretString]) -> bool {
-    let Some(presented) = authorization.and_then(bearer_token) else {
-        return false;
-    };
-    // Every key is compared, so the time taken does not tell which one (if any) matched.
-    keys.iter().fold(false, |matched, key| {
-        let equal: bool = key
-            .expose_secret()
-            .as_bytes()
-            .ct_eq(presented.as_bytes())
-            .into();
+/// One warning per refused call: source IP and route (from [`Origin`]) and the reason.
+fn log_refusal(request: &ApiRequest, reason: &dyn std::fmt::Display) {
+    let origin = request
+        .extensions()
+        .get::<Origin>()
+        .cloned()
+        .unwrap_or_default();
+    tracing::warn!(
+        source_ip = %origin.source_ip,
+        route = %origin.route,
+        path = %request.uri().path(),
+        %reason,
+        "authentication refused"
+    );
+}
+
+/// Why a bearer key was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BearerAuthError {
+    #[error("the Authorization header is missing")]
+    Missing,
+    #[error("the Authorization header is not `Bearer <key>`")]
+    Malformed,
+    #[error("the bearer key matches no configured key")]
+    Mismatch,
+}
+
+/// Ok when `authorization` is `Bearer <key>` for one of `keys`. The SHA-256 digests of the keys are compared, in
+/// constant time and all of them, so that neither the time taken nor an early exit tells a key's length or which
+/// key (if any) matched.
+pub fn check_bearer(
+    authorization: Option<&str>,
+    keys: &[SecretString],
+) -> Result<(), BearerAuthError> {
+    let presented = authorization
+        .ok_or(BearerAuthError::Missing)
+        .and_then(|header| bearer_token(header).ok_or(BearerAuthError::Malformed))?;
+    let presented = Sha256::digest(presented.as_bytes());
+    let matched = keys.iter().fold(false, |matched, key| {
+        let key = Sha256::digest(key.expose_secret().as_bytes());
+        let equal: bool = key.ct_eq(&presented).into();
         matched | equal
-    })
+    });
+    matched.then_some(()).ok_or(BearerAuthError::Mismatch)
 }
 
 fn bearer_token(header: &str) -> Option<&str> {
@@ -138,32 +170,35 @@ mod tests {
     #[test]
     fn accepts_any_configured_bearer_key() {
         let keys = keys(&["first-key", "second-key"]);
-        assert!(bearer_key_is_valid(Some("Bearer first-key"), &keys));
-        assert!(bearer_key_is_valid(Some("Bearer second-key"), &keys));
-        assert!(
-            bearer_key_is_valid(Some("bearer second-key"), &keys),
+        assert_eq!(check_bearer(Some("Bearer first-key"), &keys), Ok(()));
+        assert_eq!(check_bearer(Some("Bearer second-key"), &keys), Ok(()));
+        assert_eq!(
+            check_bearer(Some("bearer second-key"), &keys),
+            Ok(()),
             "the scheme is case-insensitive"
         );
     }
 
     #[test]
-    fn refuses_missing_wrong_and_malformed_bearer_keys() {
+    fn refuses_missing_wrong_and_malformed_bearer_keys_and_says_which() {
+        use BearerAuthError::*;
         let keys = keys(&["first-key"]);
-        for header in [
-            None,
-            Some(""),
-            Some("Bearer"),
-            Some("Bearer "),
-            Some("Basic first-key"),
-            Some("first-key"),
-            Some("Bearer first-ke"),
-            Some("Bearer first-key2"),
-            Some("Bearer FIRST-KEY"),
+        for (header, reason) in [
+            (None, Missing),
+            (Some(""), Malformed),
+            (Some("Bearer"), Malformed),
+            (Some("Bearer "), Malformed),
+            (Some("Basic first-key"), Malformed),
+            (Some("first-key"), Malformed),
+            (Some("Bearer first-ke"), Mismatch),
+            (Some("Bearer first-key2"), Mismatch),
+            (Some("Bearer FIRST-KEY"), Mismatch),
         ] {
-            assert!(!bearer_key_is_valid(header, &keys), "{header:?}");
+            assert_eq!(check_bearer(header, &keys), Err(reason), "{header:?}");
         }
-        assert!(
-            !bearer_key_is_valid(Some("Bearer first-key"), &[]),
+        assert_eq!(
+            check_bearer(Some("Bearer first-key"), &[]),
+            Err(Mismatch),
             "no configured key admits nobody"
         );
     }

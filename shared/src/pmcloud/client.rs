@@ -233,12 +233,10 @@ impl PmCloudClient {
                     self.reject(&token).await;
                     continue;
                 }
-                _ => Err(PmCloudError::from_status(
-                    NOTIFICATION_ENDPOINT,
-                    status,
-                    &headers,
-                    &text,
-                )),
+                _ => Err(
+                    PmCloudError::from_status(NOTIFICATION_ENDPOINT, status, &headers, &text)
+                        .redacted([&token]),
+                ),
             };
             return Push { calls, result };
         }

@@ -7,8 +7,8 @@
 
 use crate::domain::ids::RequestId;
 use crate::domain::record::{NotificationState, RequestRecord};
-use crate::domain::settings::PmCloudSettings;
 use crate::domain::time::{Timestamp, now};
+use crate::pmcloud::Push;
 use crate::pmcloud::{NotificationBody, PmCloudClient, PmCloudError};
 use crate::rules::stream::{self, Retry, StreamItem};
 use crate::secrets::SettingsSource;
@@ -93,7 +93,12 @@ impl<S: RequestStore, C: SettingsSource> DecisionNotifier<S, C> {
         let Some(leased) = self.lease(current).await? else {
             return Ok(Pushed::InFlight);
         };
-        self.deliver(leased, pm_cloud, &body).await
+        let push = self.pm_cloud.notify(pm_cloud, &leased.id, &body).await;
+        let push = Push {
+            result: push.result.map_err(|e| e.redacted(settings.secrets())),
+            ..push
+        };
+        self.deliver(leased, push).await
     }
 
     /// Leases the request for one push; `None` when another function leased or finished it first.
@@ -109,13 +114,8 @@ impl<S: RequestStore, C: SettingsSource> DecisionNotifier<S, C> {
         })
     }
 
-    async fn deliver(
-        &self,
-        leased: RequestRecord,
-        settings: &PmCloudSettings,
-        body: &NotificationBody,
-    ) -> Result<Pushed, Retry> {
-        let push = self.pm_cloud.notify(settings, &leased.id, body).await;
+    /// Records how `push` ended.
+    async fn deliver(&self, leased: RequestRecord, push: Push) -> Result<Pushed, Retry> {
         match push.result {
             Ok(()) => {
                 tracing::info!(calls = push.calls, "decision delivered to PM Cloud");

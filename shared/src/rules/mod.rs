@@ -10,3 +10,6 @@ pub mod settings_validator;
 pub mod stream;
 pub mod ticket_callback;
 pub mod ticket_creator;
+
+#[cfg(test)]
+mod redaction_tests;

@@ -5,6 +5,7 @@
 
 use crate::domain::fields::describe_fields;
 use crate::domain::ids::RequestId;
+use crate::domain::redact::redact;
 use crate::domain::settings::{
     Hosts, PmCloudSettings, ServiceNowGrant, ServiceNowSettings, Settings, secret_json,
 };
@@ -32,6 +33,20 @@ pub struct Check {
 pub struct Report {
     pub valid: bool,
     pub checks: Vec<Check>,
+}
+
+impl Report {
+    /// The same report with `secrets` removed from every detail and hint.
+    fn redacted(mut self, secrets: &[&SecretString]) -> Self {
+        for check in &mut self.checks {
+            check.detail = redact(&check.detail, secrets.iter().copied());
+            check.hint = check
+                .hint
+                .as_deref()
+                .map(|hint| redact(hint, secrets.iter().copied()));
+        }
+        self
+    }
 }
 
 /// A failed check: what went wrong and what to do about it.
@@ -144,7 +159,8 @@ impl SettingsValidator {
                 return checks.report();
             }
         };
-        self.servicenow_checks(&mut checks, &settings.servicenow)
+        let token = self
+            .servicenow_checks(&mut checks, &settings.servicenow)
             .await;
         match &settings.pm_cloud {
             Some(pm_cloud) => {
@@ -157,18 +173,25 @@ impl SettingsValidator {
                     .into(),
             ),
         }
-        checks.report()
+        // A remote answer quoted in a detail may echo what was sent.
+        let secrets: Vec<&SecretString> = settings.secrets().chain(token.as_ref()).collect();
+        checks.report().redacted(&secrets)
     }
 
-    /// `connect`, `oauth` and `table_access`, each only after the one before passed.
-    async fn servicenow_checks(&self, checks: &mut Checks, settings: &ServiceNowSettings) {
+    /// `connect`, `oauth` and `table_access`, each only after the one before passed; the token `oauth` got.
+    async fn servicenow_checks(
+        &self,
+        checks: &mut Checks,
+        settings: &ServiceNowSettings,
+    ) -> Option<SecretString> {
         let skip_rest = |checks: &mut Checks, failed: &str, rest: &[&'static str]| {
             for name in rest {
                 checks.skip(name, false, format!("not tried: {failed} failed"));
             }
         };
         if !checks.record("connect", self.connect_check(settings).await) {
-            return skip_rest(checks, "connect", &["oauth", "table_access"]);
+            skip_rest(checks, "connect", &["oauth", "table_access"]);
+            return None;
         }
         let token = match self.oauth_check(settings).await {
             Ok((token, detail)) => {
@@ -177,10 +200,12 @@ impl SettingsValidator {
             }
             Err(failure) => {
                 checks.record("oauth", Err(failure));
-                return skip_rest(checks, "oauth", &["table_access"]);
+                skip_rest(checks, "oauth", &["table_access"]);
+                return None;
             }
         };
         checks.record("table_access", self.table_check(settings, &token).await);
+        Some(token)
     }
 
     async fn connect_check(&self, settings: &ServiceNowSettings) -> Result<String, Failed> {

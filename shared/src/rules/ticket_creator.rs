@@ -11,7 +11,8 @@
 
 use crate::domain::ids::RequestId;
 use crate::domain::record::{Failure, FailureCode, RequestRecord};
-use crate::domain::settings::ServiceNowSettings;
+use crate::domain::redact::redact;
+use crate::domain::settings::{ServiceNowSettings, Settings};
 use crate::domain::status::Status;
 use crate::domain::ticket::Ticket;
 use crate::domain::ticket_content::ticket_fields;
@@ -88,6 +89,18 @@ enum NoTicket {
     CorrelationNotStored(String),
 }
 
+impl NoTicket {
+    /// Without any of the settings' secrets in its detail, before it is logged or stored.
+    fn redacted(self, settings: &Settings) -> Self {
+        match self {
+            Self::Error(error) => Self::Error(error.redacted(settings.secrets())),
+            Self::CorrelationNotStored(detail) => {
+                Self::CorrelationNotStored(redact(&detail, settings.secrets()))
+            }
+        }
+    }
+}
+
 impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
     pub fn new(store: S, settings: C, servicenow: ServiceNowClient) -> Self {
         Self {
@@ -154,7 +167,11 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
             }
         };
         let sn = &settings.servicenow;
-        match self.find_or_create(&leased, sn).await {
+        match self
+            .find_or_create(&leased, sn)
+            .await
+            .map_err(|no_ticket| no_ticket.redacted(&settings))
+        {
             Ok(record) => {
                 let ticket = record.ticket(sn.task_type, &sn.instance_url)?;
                 let processed = Processed::Ticketed(ticket.clone());

@@ -155,7 +155,10 @@ impl<'a> Table<'a> {
                             ))
                         });
                 }
-                _ => return Err(ServiceNowError::from_status(WHAT, status, &headers, &body)),
+                _ => {
+                    return Err(ServiceNowError::from_status(WHAT, status, &headers, &body)
+                        .redacted([&token]));
+                }
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Helpers for the connector's tests, kept out of the production crates: the local AWS emulator (moto) that
 //! `make test` starts, sample submissions and settings, and the OpenAPI document as a test oracle ([`openapi`]).
 
+pub mod fake_runtime;
 pub mod openapi;
 
 use aws_config::{BehaviorVersion, SdkConfig};
