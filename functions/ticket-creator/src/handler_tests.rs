@@ -126,7 +126,7 @@ async fn a_new_request_gets_one_ticket_carrying_the_request() {
         ticket["description"]
             .as_str()
             .unwrap()
-            .contains("PM Cloud request id: pmc-new")
+            .starts_with("PM Cloud request id: pmc-new\n")
     );
 
     let now = current(&store, &record).await;

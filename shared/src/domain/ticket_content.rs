@@ -6,9 +6,11 @@ use crate::domain::request::RequestType;
 use crate::domain::settings::ServiceNowSettings;
 use serde_json::{Map, Value};
 
+/// The length of ServiceNow's `short_description` field, in characters.
 const MAX_SHORT_DESCRIPTION: usize = 160;
 
-/// The fields of the `POST /api/now/table/<taskType>` body.
+/// The fields of the `POST /api/now/table/<taskType>` body: field name → string value, every value passed
+/// through [`bmp_only`].
 pub fn ticket_fields(record: &RequestRecord, settings: &ServiceNowSettings) -> Map<String, Value> {
     let mut fields = Map::new();
     let mut set = |name: &str, value: String| {
@@ -26,7 +28,29 @@ pub fn ticket_fields(record: &RequestRecord, settings: &ServiceNowSettings) -> M
     if let Some(duration) = record.details.requested_duration {
         set(&settings.duration_field, duration.to_string());
     }
+    for value in fields.values_mut() {
+        if let Value::String(text) = value {
+            *text = bmp_only(text);
+        }
+    }
     fields
+}
+
+/// `text` with every character outside the Basic Multilingual Plane (above U+FFFF: emoji, 𝔘, …) replaced by its
+/// code point spelled `U+1F600` (uppercase hex, at least 4 digits); other characters are kept as they are.
+///
+/// Why: ServiceNow instances on MySQL with `utf8` (3-byte) columns truncate a field at its first 4-byte
+/// character, silently losing the rest; the spelling keeps every character readable instead.
+pub fn bmp_only(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if u32::from(c) > 0xFFFF {
+            out.push_str(&format!("U+{:04X}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn user_label(record: &RequestRecord) -> &str {
@@ -34,16 +58,24 @@ fn user_label(record: &RequestRecord) -> &str {
     user.display_name.as_deref().unwrap_or(&user.name)
 }
 
+/// At most 160 characters naming the application (or admin access), the user and the computer. When too long,
+/// the application name is shortened (ending in '…'); only when the user and computer alone do not fit is the
+/// whole text cut. The parts pass through [`bmp_only`] first, so the length is that of the text sent.
 pub fn short_description(record: &RequestRecord) -> String {
     let details = &record.details;
-    let host = &details.computer.host_name;
-    let user = user_label(record);
-    let text = match (
-        details.request_type,
-        details.application.as_ref().and_then(|a| a.name.as_deref()),
-    ) {
+    let host = bmp_only(&details.computer.host_name);
+    let user = bmp_only(user_label(record));
+    let app = details.application.as_ref().and_then(|a| a.name.as_deref());
+    let text = match (details.request_type, app.map(bmp_only)) {
         (RequestType::Application, Some(app)) => {
-            format!("Elevation request: {app} for {user} on {host}")
+            let with = |app: &str| format!("Elevation request: {app} for {user} on {host}");
+            // Characters left for the application name; none when the user and computer alone overflow.
+            let room = MAX_SHORT_DESCRIPTION.saturating_sub(with("").chars().count());
+            if room > 0 {
+                with(&truncate(&app, room))
+            } else {
+                with(&app)
+            }
         }
         (RequestType::Application, None) => format!("Elevation request for {user} on {host}"),
         (RequestType::Admin, _) => format!("Admin access request: {user} on {host}"),
@@ -51,6 +83,7 @@ pub fn short_description(record: &RequestRecord) -> String {
     truncate(&text, MAX_SHORT_DESCRIPTION)
 }
 
+/// `text` when it has at most `max` (≥ 1) characters; otherwise its first `max - 1` followed by '…'.
 fn truncate(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
@@ -60,9 +93,14 @@ fn truncate(text: &str, max: usize) -> String {
     cut
 }
 
+/// Every detail of the request, one `Label: value` per line (absent details are left out). The identifiers
+/// come first, so that a description cut short by ServiceNow still carries them.
 pub fn description(record: &RequestRecord) -> String {
     let d = &record.details;
     let mut lines = vec![
+        format!("PM Cloud request id: {}", record.pmc_request_id),
+        format!("Connector request id: {}", record.id),
+        String::new(),
         "Elevation request from BeyondTrust Privilege Management Cloud".to_owned(),
         String::new(),
     ];
@@ -104,8 +142,6 @@ pub fn description(record: &RequestRecord) -> String {
         line("Application group", policy.application_group.as_deref());
         line("Rule", policy.rule.as_deref());
     }
-    line("PM Cloud request id", Some(record.pmc_request_id.as_str()));
-    line("Connector request id", Some(&record.id));
     lines.join("\n")
 }
 
@@ -171,7 +207,7 @@ mod tests {
     }
 
     #[test]
-    fn admin_requests_and_long_names_fit_160_characters() {
+    fn admin_requests_name_the_user_and_computer() {
         let mut body = sample_body("p");
         body["requestType"] = json!("admin");
         body.as_object_mut().unwrap().remove("application");
@@ -182,11 +218,117 @@ mod tests {
             "Admin access request: Jane Doe on LT-0042"
         );
         assert!(description(&admin).contains("Requested duration: not specified"));
+    }
 
-        let mut long = sample_body("p");
-        long["application"]["name"] = json!("W".repeat(300));
-        let text = short_description(&record(long));
+    #[test]
+    fn description_starts_with_the_identifiers() {
+        let record = record(sample_body("pmc-77"));
+        let text = description(&record);
+        let first: Vec<&str> = text.lines().take(2).collect();
+        assert_eq!(
+            first,
+            [
+                "PM Cloud request id: pmc-77".to_owned(),
+                format!("Connector request id: {}", record.id),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_long_application_name_is_shortened_not_the_user_or_computer() {
+        let mut body = sample_body("p");
+        body["application"]["name"] = json!("W".repeat(300));
+        let text = short_description(&record(body));
         assert_eq!(text.chars().count(), 160);
-        assert!(text.ends_with('…'));
+        assert!(text.starts_with("Elevation request: WWW"), "{text}");
+        assert!(text.ends_with("W… for Jane Doe on LT-0042"), "{text}");
+    }
+
+    #[test]
+    fn long_user_and_computer_leave_the_application_what_room_remains() {
+        let mut body = sample_body("p");
+        body["application"]["name"] = json!("W".repeat(300));
+        body["user"]["displayName"] = json!("U".repeat(60));
+        body["computer"]["hostName"] = json!("H".repeat(60));
+        // 28 characters of wording + 120 of user and computer leave 12: 11 of the name and '…'.
+        let expected = format!(
+            "Elevation request: {}… for {} on {}",
+            "W".repeat(11),
+            "U".repeat(60),
+            "H".repeat(60)
+        );
+        assert_eq!(short_description(&record(body)), expected);
+    }
+
+    #[test]
+    fn user_and_computer_that_overflow_alone_cut_the_whole_text() {
+        let mut body = sample_body("p");
+        body["user"]["displayName"] = json!("U".repeat(100));
+        body["computer"]["hostName"] = json!("H".repeat(100));
+        let text = short_description(&record(body));
+        assert_eq!(text.chars().count(), 160);
+        assert!(
+            text.starts_with("Elevation request: Wireshark for UUU"),
+            "{text}"
+        );
+        assert!(text.ends_with("HH…"), "{text}");
+    }
+
+    #[test]
+    fn bmp_only_spells_characters_above_u_ffff() {
+        assert_eq!(bmp_only("a😀b𝔘c"), "aU+1F600bU+1D518c");
+        assert_eq!(bmp_only("\u{10000}\u{10FFFF}"), "U+10000U+10FFFF");
+        let bmp = "é 中 \u{FFFF} ☃ plain";
+        assert_eq!(bmp_only(bmp), bmp);
+    }
+
+    #[test]
+    fn no_field_carries_a_character_above_u_ffff() {
+        let mut body = sample_body("p");
+        body["application"]["name"] = json!("Wire😀shark");
+        body["user"]["displayName"] = json!("Jane 𝔘");
+        body["reason"]["text"] = json!("Need it 🙏 today");
+        body["policy"]["rule"] = json!("Rule 🚀");
+        let fields = ticket_fields(&record(body), &settings(json!({})));
+        for (name, value) in &fields {
+            let text = value.as_str().unwrap();
+            assert!(
+                text.chars().all(|c| u32::from(c) <= 0xFFFF),
+                "{name}: {text}"
+            );
+        }
+        assert_eq!(
+            fields["short_description"],
+            "Elevation request: WireU+1F600shark for Jane U+1D518 on LT-0042"
+        );
+        let description = fields["description"].as_str().unwrap();
+        for expected in [
+            "User display name: Jane U+1D518",
+            "Application: WireU+1F600shark",
+            "Reason text: Need it U+1F64F today",
+            "Rule: Rule U+1F680",
+        ] {
+            assert!(
+                description.contains(expected),
+                "{expected} missing from:\n{description}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_short_description_fits_160_characters_once_spelled() {
+        let mut body = sample_body("p");
+        body["application"]["name"] = json!("W".repeat(300));
+        body["user"]["displayName"] = json!("Jane 😀");
+        let fields = ticket_fields(&record(body), &settings(json!({})));
+        let text = fields["short_description"].as_str().unwrap();
+        assert_eq!(text.chars().count(), 160);
+        assert!(text.ends_with("W… for Jane U+1F600 on LT-0042"), "{text}");
+
+        let mut body = sample_body("p");
+        body["computer"]["hostName"] = json!("😀".repeat(30));
+        let fields = ticket_fields(&record(body), &settings(json!({})));
+        let text = fields["short_description"].as_str().unwrap();
+        assert_eq!(text.chars().count(), 160);
     }
 }
