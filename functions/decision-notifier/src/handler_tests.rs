@@ -2,6 +2,7 @@
 //! simulator. Each test says what a push, a retry or a refusal leaves behind, and what PM Cloud received.
 
 use super::*;
+use aws_lambda_events::event::dynamodb::Event;
 use pmcloud_sim::{Fault, FaultTarget, PmCloudSim, SimConfig};
 use serde_json::{Value, json};
 use shared::domain::duration::Duration;
@@ -19,6 +20,20 @@ use shared::secrets::StaticSettings;
 use shared::store::{MemoryStore, stream_image_of};
 use std::sync::Arc;
 use test_support::{sample_body, simulator_secret, with_pm_cloud};
+
+/// The handler as Lambda calls it, with the event as JSON and a deadline far enough away.
+async fn handle<S: RequestStore, C: SettingsSource>(
+    rules: &DecisionNotifier<S, C>,
+    event: Event,
+) -> DynamoDbEventResponse {
+    let event = serde_json::to_value(event).expect("a stream event serialises");
+    super::handle(
+        rules,
+        event,
+        std::time::Instant::now() + std::time::Duration::from_secs(60),
+    )
+    .await
+}
 
 type Notifier = DecisionNotifier<Arc<MemoryStore>, StaticSettings>;
 type Store = Arc<MemoryStore>;

@@ -16,5 +16,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let pm_cloud = PmCloudClient::new(http_client(adapters.hosts));
     let notifier = DecisionNotifier::new(adapters.store, adapters.settings, pm_cloud);
     let notifier = &notifier;
-    serve(move |event| handler::handle(notifier, event)).await
+    serve(move |event, deadline| handler::handle(notifier, event, deadline)).await
 }

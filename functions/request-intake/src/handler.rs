@@ -70,12 +70,12 @@ async fn get<S: RequestStore, C: SettingsSource>(
     id: &str,
 ) -> Result<ApiResponse, Problem> {
     intake.settings_for(Caller::PmCloud, request).await?;
-    // An id that could never have been issued names no request.
-    let record = match RequestId::parse(id) {
-        Ok(request_id) => intake.rules.get(&request_id).await?,
-        Err(_) => None,
-    };
-    found_or_404(record, &format!("id {id}"))
+    // An id that could never have been issued (for example longer than 100 characters) names no
+    // request, and costs no store call; it is not quoted back.
+    match RequestId::parse(id) {
+        Ok(request_id) => found_or_404(intake.rules.get(&request_id).await?, &format!("id {id}")),
+        Err(_) => found_or_404(None, "that id"),
+    }
 }
 
 /// `GET /v1/requests?pmcRequestId=…`.

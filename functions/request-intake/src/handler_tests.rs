@@ -621,3 +621,19 @@ async fn a_secret_with_the_template_placeholders_opens_no_route() {
         "nothing is stored"
     );
 }
+
+/// An id no request could have is a 404 without a store call (this store fails every call) and is not quoted.
+#[tokio::test]
+async fn an_id_that_was_never_issued_is_a_404_without_a_store_call() {
+    let intake = Intake::new(
+        RequestIntake::new(shared::store::FaultyStore { corrupt: false }),
+        settings(),
+    );
+    for id in ["x".repeat(101), "%F0%9F%98%80".to_owned()] {
+        let mut request = fixture("get-request.json");
+        *request.uri_mut() = format!("/v1/requests/{id}").parse().unwrap();
+        let response = handle(&intake, request).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{id}");
+        assert!(!response.body().contains(&id), "{}", response.body());
+    }
+}

@@ -1,17 +1,19 @@
 //! Maps a DynamoDB Streams batch to the ticket-creator rules, and their answer to a partial batch response.
 
-use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::streams::DynamoDbEventResponse;
+use serde_json::Value;
 use shared::dynamodb_stream::{batch_response, stream_items};
 use shared::rules::ticket_creator::TicketCreator;
 use shared::secrets::SettingsSource;
 use shared::store::{RequestStore, SharedState};
+use std::time::Instant;
 
 pub async fn handle<S: RequestStore + SharedState, C: SettingsSource>(
     creator: &TicketCreator<S, C>,
-    event: Event,
+    event: Value,
+    deadline: Instant,
 ) -> DynamoDbEventResponse {
-    batch_response(creator.process_batch(stream_items(event)).await)
+    batch_response(creator.process_batch(stream_items(event), deadline).await)
 }
 
 #[cfg(test)]

@@ -20,6 +20,20 @@ use std::sync::Arc;
 use std::time::Duration;
 use test_support::{sample_body, simulator_secret};
 
+/// The handler as Lambda calls it, with the event as JSON and a deadline far enough away.
+async fn handle<S: RequestStore + SharedState, C: SettingsSource>(
+    rules: &TicketCreator<S, C>,
+    event: Event,
+) -> DynamoDbEventResponse {
+    let event = serde_json::to_value(event).expect("a stream event serialises");
+    super::handle(
+        rules,
+        event,
+        std::time::Instant::now() + std::time::Duration::from_secs(60),
+    )
+    .await
+}
+
 type Creator = TicketCreator<Arc<MemoryStore>, StaticSettings>;
 type Store = Arc<MemoryStore>;
 

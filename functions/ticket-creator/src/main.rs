@@ -15,5 +15,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let servicenow = ServiceNowClient::new(http_client(adapters.hosts));
     let creator = TicketCreator::new(adapters.store, adapters.settings, servicenow);
     let creator = &creator;
-    serve(move |event| handler::handle(creator, event)).await
+    serve(move |event, deadline| handler::handle(creator, event, deadline)).await
 }

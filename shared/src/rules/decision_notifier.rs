@@ -8,14 +8,17 @@
 use crate::domain::ids::RequestId;
 use crate::domain::record::{NotificationState, RequestRecord};
 use crate::domain::time::{Timestamp, now};
-use crate::pmcloud::Push;
-use crate::pmcloud::{NotificationBody, PmCloudClient, PmCloudError};
-use crate::rules::stream::{self, Retry, StreamItem};
+use crate::pmcloud::{NotificationBody, PmCloudClient, PmCloudError, Push};
+use crate::rules::stream::{self, Budget, Retry, StreamItem};
 use crate::secrets::SettingsSource;
 use crate::store::{self, RequestStore, Updated};
+use std::time::Instant;
 
 /// How long a push may hold the request: longer than a call can take (two calls and a grant at 10 s each).
 const PUSH_LEASE: chrono::Duration = chrono::Duration::seconds(60);
+/// The longest one push may take: a token grant and the push (with one re-authentication), each bounded by the
+/// HTTP client's timeout; a batch starts no push with less time left.
+const RECORD_TIME: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// What became of one decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,9 +52,16 @@ impl<S: RequestStore, C: SettingsSource> DecisionNotifier<S, C> {
         }
     }
 
-    /// Pushes each decision of a batch in order; see [`stream::process_batch`] for what is reported as failed.
-    pub async fn process_batch(&self, items: Vec<StreamItem>) -> Vec<String> {
-        stream::process_batch(items, |request| async move { self.push(&request.id).await }).await
+    /// Pushes each decision of a batch in order until `deadline`; see [`stream::process_batch`] for what is reported as failed.
+    pub async fn process_batch(&self, items: Vec<StreamItem>, deadline: Instant) -> Vec<String> {
+        let budget = Budget {
+            deadline,
+            per_record: RECORD_TIME,
+        };
+        stream::process_batch(items, budget, |request| async move {
+            self.push(&request.id).await
+        })
+        .await
     }
 
     /// Pushes the decision of request `id`, unless it needs no push (any more). A transient failure leaves it

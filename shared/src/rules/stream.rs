@@ -6,7 +6,7 @@ use crate::domain::record::RequestRecord;
 use crate::store::{RequestStore, StoreError};
 use std::fmt::Debug;
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tracing::Instrument;
 
 /// One stream record: its identifier (its sequence number, for partial batch failures) and the request it
@@ -39,10 +39,36 @@ impl From<StoreError> for Retry {
     }
 }
 
+/// The time a batch has: until `deadline` (the invocation's), taking a record only while `per_record` (the
+/// longest a record may take: its remote calls' timeouts) is left before it.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    pub deadline: Instant,
+    pub per_record: Duration,
+}
+
+/// Kept back from the deadline so that the batch response reaches Lambda before it stops the function.
+const ANSWER_MARGIN: Duration = Duration::from_secs(2);
+
+impl Budget {
+    /// The time left to process, after the margin.
+    fn left(&self) -> Duration {
+        self.deadline
+            .saturating_duration_since(Instant::now())
+            .saturating_sub(ANSWER_MARGIN)
+    }
+}
+
 /// Handles `items` in order with `process` and returns the identifiers to report as failed: at most the first
 /// record that needs a retry. The stream redelivers from there, so the records after it are left for that
 /// redelivery instead of being done twice. An unreadable image is logged and skipped: retrying cannot mend it.
-pub async fn process_batch<F, Fut, T>(items: Vec<StreamItem>, process: F) -> Vec<String>
+/// A record is not started when less than `budget.per_record` is left, and one still running at the deadline is
+/// stopped (its remote calls dropped) and retried: the rules keep both safe (a create in doubt keeps its lease).
+pub async fn process_batch<F, Fut, T>(
+    items: Vec<StreamItem>,
+    budget: Budget,
+    process: F,
+) -> Vec<String>
 where
     F: Fn(RequestRecord) -> Fut,
     Fut: Future<Output = Result<T, Retry>>,
@@ -57,15 +83,28 @@ where
                 continue;
             }
         };
+        let left = budget.left();
+        if left < budget.per_record {
+            tracing::warn!(
+                seconds_left = left.as_secs_f64(),
+                "not enough time left for another request; the stream redelivers the rest"
+            );
+            return vec![item.id];
+        }
         let span = tracing::info_span!("request", request_id = %request.id, pmc_request_id = %request.pmc_request_id);
         // Boxed: the future nests deep enough (OAuth inside a client inside the rules) to strain layout.
-        match Box::pin(process(request)).instrument(span).await {
-            Ok(processed) => tracing::info!(?processed, "processed"),
-            Err(retry) => {
+        let processing = Box::pin(process(request)).instrument(span);
+        match tokio::time::timeout(left, processing).await {
+            Ok(Ok(processed)) => tracing::info!(?processed, "processed"),
+            Ok(Err(retry)) => {
                 tracing::warn!(error = %retry.detail, "will retry through the stream");
                 if let Some(wait) = retry.retry_after {
                     tracing::warn!(seconds = wait.as_secs(), "the remote asked to slow down");
                 }
+                return vec![item.id];
+            }
+            Err(_) => {
+                tracing::warn!("the invocation's time ran out; the stream redelivers this request");
                 return vec![item.id];
             }
         }
@@ -81,4 +120,60 @@ pub async fn stored<S: RequestStore>(store: &S, id: &RequestId) -> Result<Reques
         .get(id)
         .await?
         .ok_or_else(|| Retry::new(format!("request {id} is not readable yet")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::request::Submission;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn items(count: usize) -> Vec<StreamItem> {
+        (1..=count)
+            .map(|i| {
+                let body = test_support::sample_body(&format!("pmc-{i}"));
+                let submission = Submission::parse(body.as_object().unwrap()).unwrap();
+                StreamItem {
+                    id: i.to_string(),
+                    request: Ok(Some(RequestRecord::new(
+                        submission,
+                        crate::domain::time::now(),
+                    ))),
+                }
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn no_record_is_started_without_the_time_it_may_need() {
+        let started = AtomicUsize::new(0);
+        let budget = Budget {
+            deadline: Instant::now() + ANSWER_MARGIN + Duration::from_millis(500),
+            per_record: Duration::from_secs(1),
+        };
+        let failed = process_batch(items(3), budget, |_| async {
+            started.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, Retry>(())
+        })
+        .await;
+        assert_eq!(failed, ["1"], "the stream redelivers from the first");
+        assert_eq!(started.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn a_record_still_running_at_the_deadline_is_stopped_and_retried() {
+        let budget = Budget {
+            deadline: Instant::now() + ANSWER_MARGIN + Duration::from_millis(300),
+            per_record: Duration::ZERO,
+        };
+        let before = Instant::now();
+        let failed = process_batch(items(2), budget, |_| async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok::<_, Retry>(())
+        })
+        .await;
+        assert_eq!(failed, ["1"]);
+        assert!(Instant::now() < budget.deadline, "answered in time");
+        assert!(before.elapsed() < Duration::from_secs(2));
+    }
 }

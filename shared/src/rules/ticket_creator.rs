@@ -17,14 +17,18 @@ use crate::domain::status::Status;
 use crate::domain::ticket::Ticket;
 use crate::domain::ticket_content::ticket_fields;
 use crate::domain::time::{Timestamp, now};
-use crate::rules::stream::{self, Retry, StreamItem};
+use crate::rules::stream::{self, Budget, Retry, StreamItem};
 use crate::secrets::{SettingsError, SettingsSource};
 use crate::servicenow::{ServiceNowClient, ServiceNowError, TaskRecord};
 use crate::store::{self, RequestStore, SharedState, StoreError, Updated};
 use std::sync::Mutex;
+use std::time::Instant;
 
 /// How long a create may be in doubt: longer than ServiceNow lets a transaction run (60 s).
 const CREATE_LEASE: chrono::Duration = chrono::Duration::seconds(120);
+/// The longest one request may take: a token grant, a lookup and a create, each bounded by the HTTP client's
+/// timeout ([`crate::outbound::REQUEST_TIMEOUT`]); a batch starts no request with less time left.
+const RECORD_TIME: std::time::Duration = std::time::Duration::from_secs(30);
 /// How long the settings may stay invalid before pending requests fail (CONTRACT §2).
 pub const SETTINGS_GRACE: chrono::Duration = chrono::Duration::hours(1);
 
@@ -110,11 +114,15 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
         }
     }
 
-    /// Processes a batch in order; see [`stream::process_batch`] for what is reported as failed.
-    pub async fn process_batch(&self, items: Vec<StreamItem>) -> Vec<String> {
+    /// Processes a batch in order until `deadline`; see [`stream::process_batch`] for what is reported as failed.
+    pub async fn process_batch(&self, items: Vec<StreamItem>, deadline: Instant) -> Vec<String> {
         let pace = Pace::default();
         let pace = &pace;
-        stream::process_batch(items, |request| async move {
+        let budget = Budget {
+            deadline,
+            per_record: RECORD_TIME,
+        };
+        stream::process_batch(items, budget, |request| async move {
             self.process_paced(&request.id, pace).await
         })
         .await
