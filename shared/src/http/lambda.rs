@@ -157,7 +157,8 @@ fn matched_path(event: &HttpApiEvent) -> String {
         .join("/")
 }
 
-/// The response as API Gateway reads it (payload format 2.0).
+/// The response as API Gateway reads it (payload format 2.0), with an empty `cookies` list: API Gateway does
+/// without it, but `cargo lambda watch` (the local stack) refuses a response that lacks it.
 pub fn api_response(response: ApiResponse) -> Value {
     let headers: serde_json::Map<String, Value> = response
         .headers()
@@ -169,6 +170,7 @@ pub fn api_response(response: ApiResponse) -> Value {
         "headers": headers,
         "body": response.body(),
         "isBase64Encoded": false,
+        "cookies": [],
     })
 }
 
