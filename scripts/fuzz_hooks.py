@@ -10,6 +10,11 @@ whoever called, authenticated or not. The failure names the setting (`servicenow
 The settings file is FUZZ_SETTINGS (fuzz.sh sets it from the stack's E2E_SETTINGS_FILE), dev/settings.json without.
 A secret is looked for as it is and as it would be written inside a JSON string.
 
+The same goes for the secrets a request brings (a candidate's `password` or `clientSecret` sent to Validate
+Settings, which the document promises never to echo). A generated one may be a word the answer holds anyway (the
+candidate's username, a word of a hint), so one found in an answer is confirmed first: the request is sent again
+with that secret replaced by a value of its own, and only an answer that holds that value fails.
+
 Nothing leaves this machine. settings-validator connects to the `instanceUrl` and `apiUrl` of a candidate it is
 sent, and the generated ones name hosts anywhere (the document's own examples name real domains). So before each
 request is sent, every `instanceUrl` or `apiUrl` in a JSON body whose host is not one of the stack's simulators
@@ -223,6 +228,58 @@ def refused_by_the_emulator(request_body, content_type, status, answer):
     return False
 
 
+def with_canaries(document, suspects):
+    """(the document with each suspected secret replaced by a canary of its own, {canary: where})."""
+    canaries = {}
+
+    def replace(node, path):
+        if isinstance(node, dict):
+            return {key: replace(value, f"{path}.{key}" if path else key) for key, value in node.items()}
+        if isinstance(node, list):
+            return [replace(item, f"{path}[{i}]") for i, item in enumerate(node)]
+        if path in suspects:
+            canary = f"fuzzcanary{os.urandom(8).hex()}"
+            canaries[canary] = path
+            return canary
+        return node
+
+    return replace(document, ""), canaries
+
+
+def echoed_request_secrets(request, answer, send):
+    """[where]: the request's own secrets that its answer echoes, each confirmed by `send`ing it again with a canary
+    in its place. `send(body)` answers the bytes of the answer to the same request with that body."""
+    body = request.body or b""
+    try:
+        document = json.loads(body if isinstance(body, str) else body.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError alike
+        return []
+    # A secret of a few characters is in most answers by chance; confirming each would double the run.
+    suspects = {
+        where for where, value in secrets_of(document) if len(value) >= 4 and leaks([(where, value)], answer, {})
+    }
+    if not suspects:
+        return []
+    document, canaries = with_canaries(document, suspects)
+    again = send(json.dumps(document, ensure_ascii=False).encode("utf-8"))
+    return sorted(where for canary, where in canaries.items() if canary.encode() in again)
+
+
+def send_again(request):
+    """`send` for echoed_request_secrets: the prepared request once more, with another body (and its signature)."""
+    import requests
+
+    def send(body):
+        headers = {name: value for name, value in request.headers.items() if name.lower() != "content-length"}
+        again = requests.Request(request.method, request.url, headers=headers, data=body).prepare()
+        secret = os.environ.get("FUZZ_WEBHOOK_SECRET") if "X-Webhook-Signature" in request.headers else None
+        Outgoing(ALLOWED, CLOSED, webhook_secret=secret)(again)
+        with requests.Session() as session:
+            return session.send(again, timeout=60, allow_redirects=False).content
+
+    return send
+
+
 SECRETS = None
 ALLOWED = own_authorities()
 CLOSED = closed_port()
@@ -255,9 +312,13 @@ if schemathesis is not None:
         global SECRETS
         if SECRETS is None:
             SECRETS = load_secrets()
-        found = leaks(SECRETS, response.content or b"", response.headers or {})
+        answer = response.content or b""
+        found = leaks(SECRETS, answer, response.headers or {})
         if found:
             raise AssertionError("The answer gives away a secret of the settings: " + "; ".join(found))
+        echoed = echoed_request_secrets(response.request, answer, send_again(response.request))
+        if echoed:
+            raise AssertionError("The answer echoes a secret the request sent: " + ", ".join(echoed))
         return None
 
 
@@ -305,6 +366,16 @@ def self_test():
         "pmCloud": [{"apiUrl": "https://127.0.0.1:9"}],
     }, document
     assert keep_local({"servicenow": {"instanceUrl": "http://127.0.0.1:8089"}}, allowed, closed)[1] is False
+    # A request's own secret fails only when a canary in its place comes back too.
+    sent = {"servicenow": {"username": "svc.user.name", "password": "svc.user.name", "clientSecret": "abcdefgh"}}
+    request = type("Request", (), {"body": json.dumps(sent)})()
+    echo = lambda body: json.dumps(json.loads(body)["servicenow"]).encode()  # noqa: E731
+    assert echoed_request_secrets(request, b'{"detail": "user svc.user.name, abcdefgh"}', echo) == [
+        "servicenow.clientSecret",
+        "servicenow.password",
+    ]
+    says_username = lambda body: b"user " + json.loads(body)["servicenow"]["username"].encode()  # noqa: E731
+    assert echoed_request_secrets(request, b"user svc.user.name", says_username) == [], "only the username is echoed"
     names = ", ".join(where for where, _ in secrets)
     print(f"fuzz_hooks: looking for {len(secrets)} secrets of the settings: {names}")
 
