@@ -234,7 +234,9 @@ for tool in servicenow-sim pmcloud-sim stream-relay api-gateway; do
   esac
 done
 case "$tools_state" in
-  missing) echo "==> building the simulators, the stream relay and the API gateway (the first build takes a few minutes)" ;;
+  missing)
+    echo "==> building the simulators, the stream relay and the API gateway (the first build takes a few minutes)"
+    ;;
   outdated) echo "==> building the simulators, the stream relay and the API gateway" ;;
 esac
 cargo build --quiet --bin servicenow-sim --bin pmcloud-sim --bin stream-relay --bin api-gateway

@@ -41,10 +41,12 @@ for setting in "FUZZ_EXAMPLES=$examples" "FUZZ_WORKERS=$workers" "FUZZ_SEED=$see
 done
 
 stack_env="$root/.dev/stack.env"
-[ -f "$stack_env" ] || fail "no dev stack is running ($stack_env is missing): start one with make dev, or scripts/dev.sh start"
+[ -f "$stack_env" ] ||
+  fail "no dev stack is running ($stack_env is missing): start one with make dev, or scripts/dev.sh start"
 # shellcheck source=/dev/null
 source "$stack_env"
-[ -n "${E2E_API_URL:-}" ] || fail "the running stack predates the API gateway (no E2E_API_URL in $stack_env): restart it"
+[ -n "${E2E_API_URL:-}" ] ||
+  fail "the running stack predates the API gateway (no E2E_API_URL in $stack_env): restart it"
 if ! curl -s -o /dev/null --max-time 5 "$E2E_API_URL/"; then
   fail "the stack's API gateway does not answer at $E2E_API_URL: is the stack still running? (scripts/dev.sh start)"
 fi

@@ -30,10 +30,13 @@ ticket-callback's parsing and rules would never be fuzzed. The run without crede
 `cargo lambda watch` cannot hand a function a body sent as `text/*` or `application/json` (or without a
 Content-Type) that is not UTF-8: it answers `500` itself, with its own problem document, and the function never
 runs. Given those bytes (an event sent on the invoke URL with `isBase64Encoded`), settings-validator answers `400`.
-Failures of exactly those answers are dropped, since they say nothing about the connector; each such case is written to FUZZ_EMULATOR_LOG, and fuzz.sh says how many there were.
+Failures of exactly those answers are dropped, since they say nothing about the connector; each such case is written
+to FUZZ_EMULATOR_LOG, and fuzz.sh says how many there were.
 
-`python scripts/fuzz_hooks.py` checks the check itself (fuzz.sh does so before each run): that it finds a planted
-secret in a body and in a header, and lets a clean answer through.
+`python scripts/fuzz_hooks.py` checks the hooks themselves on planted cases (fuzz.sh does so before each run): that
+the check finds a secret in a body and in a header and lets a clean answer through, that a request's own secret
+fails only when its canary comes back, that every URL the connector could reach off the machine is kept local, and
+that only cargo lambda watch's own refusal is left out.
 """
 
 import base64
@@ -357,7 +360,10 @@ def self_test():
     ]:
         assert kept_local(given, allowed, closed) == expected, (given, kept_local(given, allowed, closed))
     document, changed = keep_local(
-        {"servicenow": {"instanceUrl": "https://acme.service-now.com", "password": "x"}, "pmCloud": [{"apiUrl": "https://b"}]},
+        {
+            "servicenow": {"instanceUrl": "https://acme.service-now.com", "password": "x"},
+            "pmCloud": [{"apiUrl": "https://b"}],
+        },
         allowed,
         closed,
     )
