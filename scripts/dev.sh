@@ -4,6 +4,7 @@
 #   ServiceNow simulator (OAuth, Table API, approver that fires the signed webhook)
 #   PM Cloud simulator (client-credentials token, decision notifications)
 #   cargo lambda watch (every package under functions/)
+#   the API gateway stand-in (tests/api-gateway): openapi.json's /v1/... paths on one base URL, as API Gateway
 #   one stream relay per stream-triggered function, each with its own filter, as Lambda's event source mappings
 #
 # Usage: scripts/dev.sh          run in the foreground until Ctrl-C (or scripts/dev.sh stop), then stop everything
@@ -17,7 +18,7 @@
 #                    is if it has a "pmCloud" block; without one, the PM Cloud simulator starts and its block is added.
 #   DEV_MOTO_PORT    moto's port (default 5000); if AWS_ENDPOINT_URL is already set, that emulator is used instead.
 #   DEV_SIM_PORT     the ServiceNow simulator's (default 8089)   DEV_PMC_PORT   the PM Cloud simulator's (default 8090)
-#   DEV_WATCH_PORT   cargo lambda watch's (default 9000)
+#   DEV_WATCH_PORT   cargo lambda watch's (default 9000)   DEV_API_PORT   the API gateway's (default 9080)
 #   DEV_SCHEDULE_SECONDS   how often the reconciler runs (default 30; every 5 minutes in AWS)
 #   DEV_RECONCILE_AFTER    after how many seconds it drives what is stranded (default 20; 10 minutes in AWS)
 set -euo pipefail
@@ -194,6 +195,7 @@ moto_port="${DEV_MOTO_PORT:-5000}"
 sim_port="${DEV_SIM_PORT:-8089}"
 pmc_port="${DEV_PMC_PORT:-8090}"
 watch_port="${DEV_WATCH_PORT:-9000}"
+api_port="${DEV_API_PORT:-9080}"
 schedule_seconds="${DEV_SCHEDULE_SECONDS:-30}"
 reconcile_after="${DEV_RECONCILE_AFTER:-20}"
 
@@ -203,6 +205,7 @@ ports=()
 [ -n "$servicenow_sim" ] && ports+=("DEV_SIM_PORT=$sim_port")
 [ -n "$pmcloud_sim" ] && ports+=("DEV_PMC_PORT=$pmc_port")
 ports+=("DEV_WATCH_PORT=$watch_port")
+ports+=("DEV_API_PORT=$api_port")
 seen=" "
 for entry in "${ports[@]}"; do
   variable="${entry%%=*}" port="${entry#*=}"
@@ -224,17 +227,19 @@ build_state() {
 }
 
 tools_state=""
-for tool in servicenow-sim pmcloud-sim stream-relay; do
+for tool in servicenow-sim pmcloud-sim stream-relay api-gateway; do
   case "$(build_state "$tool" "tests/$tool/src" "tests/$tool/Cargo.toml")" in
     missing) tools_state=missing ;;
     outdated) tools_state="${tools_state:-outdated}" ;;
   esac
 done
 case "$tools_state" in
-  missing) echo "==> building the simulators and the stream relay (the first build takes a few minutes)" ;;
-  outdated) echo "==> building the simulators and the stream relay" ;;
+  missing)
+    echo "==> building the simulators, the stream relay and the API gateway (the first build takes a few minutes)"
+    ;;
+  outdated) echo "==> building the simulators, the stream relay and the API gateway" ;;
 esac
-cargo build --quiet --bin servicenow-sim --bin pmcloud-sim --bin stream-relay
+cargo build --quiet --bin servicenow-sim --bin pmcloud-sim --bin stream-relay --bin api-gateway
 
 declare -A piece_pid
 # spawn NAME COMMAND…: runs COMMAND in its own process group with its output in .dev/logs/NAME.log.
@@ -449,7 +454,19 @@ for name in "${scheduled_functions[@]}"; do
     done' schedule "$schedule_seconds" "$invoke_url/$name/invocations"
 done
 
+# The HTTP API as API Gateway serves it: openapi.json's paths on one base URL, each forwarded to the function that
+# owns its route. It starts once every function is built, so that no call through it waits for a build. In the
+# foreground cargo lambda watch rebuilds a function that changed on its next call, which takes longer than API
+# Gateway's 30 seconds: the gateway waits as long as the warm-up above does.
+api_url="http://127.0.0.1:$api_port"
+api_timeout=()
+[ "$mode" = run ] && api_timeout=(--timeout-seconds 1200)
+spawn api-gateway "$CARGO_TARGET_DIR/debug/api-gateway" --listen "127.0.0.1:$api_port" \
+  --functions-url "$functions_url" "${api_timeout[@]}"
+await "API gateway" api-gateway "$api_url/" 30 "$api_port" DEV_API_PORT
+
 cat >"$state/stack.env" <<ENV
+export E2E_API_URL=$api_url
 export E2E_FUNCTIONS_URL=$functions_url
 export E2E_INVOKE_URL=$invoke_url
 export E2E_SIM_URL=$sim_url
@@ -457,6 +474,7 @@ export E2E_PMC_URL=$pmc_url
 export E2E_PMC_KEY=$pmc_key
 export E2E_WEBHOOK_SECRET=$(json_get "$settings_file" '["webhookSecrets"][0]')
 export E2E_TABLE_NAME=$table
+export E2E_SETTINGS_FILE=$settings_file
 ENV
 
 started=1
@@ -465,7 +483,8 @@ if [ "$mode" = start ]; then
   exit 0
 fi
 
-intake="$functions_url/request-intake/v1/requests"
+# The walkthrough calls the HTTP API, as PM Cloud does; each function's own URL is listed too.
+intake="$api_url/v1/requests"
 relayed="fed by the stream relay"
 [ "${#stream_functions[@]}" -gt 1 ] && relayed="fed by their stream relays"
 stream_names=""
@@ -473,7 +492,8 @@ for entry in "${stream_functions[@]}"; do stream_names="$stream_names${stream_na
 cat <<TEXT
 
 The connector is running locally.
-  request-intake       $intake
+  HTTP API             $api_url (one base URL for openapi.json's paths, as API Gateway serves them)
+  request-intake       $functions_url/request-intake/v1/requests
   settings-validator   $functions_url/settings-validator/v1/settings/validate
   ticket-callback      $callback_url
   $(printf '%-20s' "${stream_names:-(no stream function)}") $relayed from table $table
@@ -489,7 +509,7 @@ Try a function on its own (in another terminal, from any directory):
        $VENV/bin/cargo-lambda lambda invoke -A 127.0.0.1 -P $watch_port settings-validator --data-file $root/events/settings-validator/validate-stored.json
      (plain \`cargo lambda\` needs .venv/bin on PATH: PATH="$VENV/bin:\$PATH" cargo lambda invoke …)
 
-Walk through one request:
+Walk through one request, through the HTTP API as PM Cloud calls it ($api_url/v1/…):
   1. Submit it:
        curl -s -X POST $intake -H 'authorization: Bearer $pmc_key' -H 'content-type: application/json' -d @$root/dev/sample-request.json
   2. Within a second or two it is "ticketed", with the ticket's sysId and url:

@@ -111,7 +111,8 @@ start_test_stack() {
   trap stop_test_stack EXIT
   use_emulator "http://127.0.0.1:$moto_port"
   wait_for "$AWS_ENDPOINT_URL/moto-api/" moto "$test_moto_pid" 30 "$moto_log"
-  env DEV_WATCH_PORT="$(free_port)" DEV_SIM_PORT="$(free_port)" DEV_PMC_PORT="$(free_port)" "$@" scripts/dev.sh start
+  env DEV_WATCH_PORT="$(free_port)" DEV_SIM_PORT="$(free_port)" DEV_PMC_PORT="$(free_port)" \
+    DEV_API_PORT="$(free_port)" "$@" scripts/dev.sh start
   test_stack_started=1
   # shellcheck source=/dev/null
   source .dev/stack.env

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command (`make test`): installs what is missing, starts the local AWS emulator and the dev
-# stack (the end-to-end tests drive it), and runs every check CI runs. Stops what it started, also on failure.
+# stack (the end-to-end tests and the fuzzer drive it), and runs every check CI runs. Stops what it started, also
+# on failure.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -32,5 +33,8 @@ start_test_stack DEV_SCHEDULE_SECONDS=5 DEV_RECONCILE_AFTER=15
 
 step "cargo test"
 cargo test --workspace
+
+step "fuzzing the HTTP functions through the API gateway (scripts/fuzz.sh)"
+scripts/fuzz.sh
 echo
 echo "All checks passed."
