@@ -672,3 +672,45 @@ async fn a_request_decided_before_its_ticket_was_recorded_is_left_alone() {
     assert!(sim.tickets().is_empty());
     assert_eq!(current(&store, &record).await.status, Status::Cancelled);
 }
+
+/// With `grantType` `client_credentials` no user password is sent; a token near expiry is renewed by a new grant
+/// of the same kind (ServiceNow issues no refresh token for it), and tickets are created as the OAuth
+/// application user.
+#[tokio::test]
+async fn the_client_credentials_grant_creates_tickets_and_is_renewed_by_a_new_grant() {
+    let sim = Simulator::start(SimConfig {
+        token_lifetime_secs: 1,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut secret: Value = serde_json::from_str(&simulator_secret(&sim.base_url())).unwrap();
+    let sn = secret["servicenow"].as_object_mut().unwrap();
+    sn.remove("username");
+    sn.remove("password");
+    sn.insert("grantType".into(), "client_credentials".into());
+    let store = Arc::new(MemoryStore::new());
+    let creator = TicketCreator::new(
+        Arc::clone(&store),
+        StaticSettings::new(secret.to_string()),
+        quick_client(),
+    );
+    let first = stored(&store, "pmc-cc-1").await;
+    assert!(failures(&handle(&creator, event_for(&[&first])).await).is_empty());
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let second = stored(&store, "pmc-cc-2").await;
+    assert!(failures(&handle(&creator, event_for(&[&second])).await).is_empty());
+    for record in [&first, &second] {
+        assert_eq!(current(&store, record).await.status, Status::Ticketed);
+        assert_eq!(tickets_for(&sim, record).len(), 1);
+    }
+    let stats = sim.stats();
+    assert_eq!(
+        (
+            stats.client_credentials_grants,
+            stats.password_grants,
+            stats.refresh_grants
+        ),
+        (2, 0, 0)
+    );
+}
