@@ -9,18 +9,19 @@ test:
 dev:
 	scripts/dev.sh
 
-# Release builds of every function for Lambda (arm64, provided.al2023), as `sam build` makes them.
+# Release builds of every function for Lambda (arm64, provided.al2023), as `sam build` makes them, and their sizes.
 build:
 	scripts/bootstrap.sh
 	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --arm64 \
-		--bin request-intake --bin ticket-creator --bin settings-validator --bin ticket-callback --bin decision-notifier
+		--bin request-intake --bin ticket-creator --bin settings-validator --bin ticket-callback \
+		--bin decision-notifier --bin reconciler
+	@echo "Stripped arm64 binaries (target: at most 8 MB each):"
+	@for f in target/lambda/*/bootstrap; do printf '  %-24s %s bytes\n' "$$(basename $$(dirname $$f))" "$$(stat -c %s $$f)"; done
 
-# Cold start as Lambda sees it (exec to the first Runtime API call) and peak RSS of each function, natively.
+# Start, first answer, warm latency and peak RSS of every function beside a bare lambda_runtime hello and a Python +
+# boto3 peer, in one run of ../shared/perf/run.sh (ratios per round). Arguments: make bench ARGS="old=path@event".
 bench:
-	scripts/bootstrap.sh
-	cargo build --release --bin request-intake --bin ticket-creator --bin settings-validator --bin ticket-callback --bin decision-notifier
-	.venv/bin/python scripts/bench_startup.py target/release/request-intake target/release/ticket-creator \
-		target/release/settings-validator target/release/ticket-callback target/release/decision-notifier
+	scripts/bench.sh $(ARGS)
 
 # A rate-limited burst through the dev stack: every request ticketed once, at the pace ServiceNow allows.
 # Arguments: make bench-burst ARGS="--requests 10000 --limit 100 --window 60"

@@ -22,6 +22,10 @@ pub struct FunctionConfig {
     pub settings_cache_ttl: Duration,
     /// From `ALLOW_LOCAL_URLS` (`true`: local hosts allowed); the template never sets it.
     pub hosts: Hosts,
+    /// `AWS_REGION`, which Lambda always sets.
+    pub region: String,
+    /// `AWS_ENDPOINT_URL`: a local AWS emulator, for local work and tests.
+    pub aws_endpoint_url: Option<String>,
 }
 
 impl FunctionConfig {
@@ -62,6 +66,8 @@ impl FunctionConfig {
             settings_secret_id,
             settings_cache_ttl,
             hosts: Hosts::from_allow_local_urls(lookup("ALLOW_LOCAL_URLS").as_deref()),
+            region: required("AWS_REGION")?,
+            aws_endpoint_url: lookup("AWS_ENDPOINT_URL").filter(|url| !url.trim().is_empty()),
         })
     }
 }
@@ -104,10 +110,55 @@ pub fn time_left(deadline: std::time::SystemTime) -> std::time::Duration {
         .unwrap_or(LOCAL_TIME_LIMIT)
 }
 
-/// The AWS SDK configuration from the environment (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL`).
-/// Building it does no network I/O; credentials are resolved on first use.
-pub async fn aws_sdk_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+/// The AWS SDK configuration for `config`: its region and endpoint, the execution role's credentials from the
+/// variables Lambda sets (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, read on each
+/// resolution), and an HTTPS client trusting the compiled-in roots ([`crate::outbound::tls_roots`]). Built without
+/// any I/O: no profile file is looked for and no instance metadata asked, and TLS is set up on the first call.
+pub fn aws_sdk_config(config: &FunctionConfig) -> aws_config::SdkConfig {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Region, SharedCredentialsProvider};
+    let credentials = aws_config::environment::EnvironmentVariableCredentialsProvider::new();
+    let builder = aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(config.region.clone()))
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .http_client(aws_https_client());
+    match &config.aws_endpoint_url {
+        Some(url) => builder.endpoint_url(url),
+        None => builder,
+    }
+    .build()
+}
+
+/// The AWS SDK's HTTPS client (rustls, as the SDK's default) with the compiled-in roots. It creates its TLS
+/// configuration when the first client first calls.
+fn aws_https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{
+        Provider, TlsContext, TrustStore, rustls_provider::CryptoMode,
+    };
+    let roots = crate::outbound::tls_roots().fold(TrustStore::empty(), |roots, der| {
+        roots.with_pem_certificate(pem_certificate(der))
+    });
+    let tls = TlsContext::builder()
+        .with_trust_store(roots)
+        .build()
+        .expect("a trust store of certificates builds");
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(tls)
+        .build_https()
+}
+
+/// A DER certificate as PEM, which the SDK's trust store takes.
+fn pem_certificate(der: &[u8]) -> Vec<u8> {
+    use base64::Engine;
+    let text = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in text.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        pem.push('\n');
+    }
+    pem.push_str("-----END CERTIFICATE-----\n");
+    pem.into_bytes()
 }
 
 /// The AWS adapters every function uses: the requests table and the settings secret, and which hosts outbound
@@ -119,11 +170,11 @@ pub struct Adapters {
 }
 
 impl Adapters {
-    /// Reads [`FunctionConfig`] and builds both adapters over one SDK configuration.
+    /// Reads [`FunctionConfig`] and builds both adapters over one SDK configuration, without any I/O.
     /// Errors: [`ConfigError`] naming the missing or malformed variable.
-    pub async fn from_env() -> Result<Self, ConfigError> {
+    pub fn from_env() -> Result<Self, ConfigError> {
         let config = FunctionConfig::from_env()?;
-        let aws = aws_sdk_config().await;
+        let aws = aws_sdk_config(&config);
         Ok(Self {
             store: DynamoStore::from_config(&aws, config.table_name),
             settings: SecretsManagerSettings::new(
@@ -241,8 +292,11 @@ mod tests {
         let config = config(&[
             ("TABLE_NAME", "requests"),
             ("SETTINGS_SECRET_ID", "arn:aws:secretsmanager:x"),
+            ("AWS_REGION", "eu-west-1"),
         ])
         .unwrap();
+        assert_eq!(config.region, "eu-west-1");
+        assert_eq!(config.aws_endpoint_url, None);
         assert_eq!(config.table_name, "requests");
         assert_eq!(config.settings_secret_id, "arn:aws:secretsmanager:x");
         assert_eq!(config.settings_cache_ttl, DEFAULT_CACHE_TTL);
@@ -328,6 +382,10 @@ mod tests {
         assert!(
             error.to_string().contains("SETTINGS_CACHE_SECONDS"),
             "{error}"
+        );
+        assert_eq!(
+            config(&[("TABLE_NAME", "t"), ("SETTINGS_SECRET_ID", "s")]),
+            Err(ConfigError::Missing("AWS_REGION"))
         );
     }
 }

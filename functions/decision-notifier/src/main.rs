@@ -9,10 +9,10 @@ use shared::pmcloud::PmCloudClient;
 use shared::rules::decision_notifier::DecisionNotifier;
 use shared::runtime::{Adapters, init_telemetry};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_telemetry("decision-notifier");
-    let adapters = Adapters::from_env().await?;
+    let adapters = Adapters::from_env()?;
     let pm_cloud = PmCloudClient::new(http_client(adapters.hosts));
     let notifier = DecisionNotifier::new(adapters.store, adapters.settings, pm_cloud);
     let notifier = &notifier;

@@ -10,10 +10,10 @@ use shared::rules::reconciler::Reconciler;
 use shared::runtime::{Adapters, flush_metrics, init_telemetry, reconcile_thresholds};
 use shared::servicenow::ServiceNowClient;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     init_telemetry("reconciler");
-    let adapters = Adapters::from_env().await?;
+    let adapters = Adapters::from_env()?;
     let reconciler = Reconciler::new(
         adapters.store,
         adapters.settings,

@@ -13,10 +13,10 @@ use std::time::Duration;
 /// An administrator waits for the answer, and five checks must fit the function's timeout.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_telemetry("settings-validator");
-    let adapters = Adapters::from_env().await?;
+    let adapters = Adapters::from_env()?;
     let http = http_client_with_timeout(CHECK_TIMEOUT, adapters.hosts);
     let rules = SettingsValidator::new(
         ServiceNowClient::new(http.clone()),

@@ -9,10 +9,10 @@ use shared::rules::ticket_callback::TicketCallback;
 use shared::runtime::{Adapters, init_telemetry};
 use shared::servicenow::ServiceNowClient;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_telemetry("ticket-callback");
-    let adapters = Adapters::from_env().await?;
+    let adapters = Adapters::from_env()?;
     let servicenow = ServiceNowClient::new(http_client(adapters.hosts));
     let callback = Edge::new(
         TicketCallback::new(adapters.store, servicenow),

@@ -8,10 +8,10 @@ use shared::rules::ticket_creator::TicketCreator;
 use shared::runtime::{Adapters, init_telemetry};
 use shared::servicenow::ServiceNowClient;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_telemetry("ticket-creator");
-    let adapters = Adapters::from_env().await?;
+    let adapters = Adapters::from_env()?;
     let servicenow = ServiceNowClient::new(http_client(adapters.hosts));
     let creator = TicketCreator::new(adapters.store, adapters.settings, servicenow);
     let creator = &creator;

@@ -107,10 +107,23 @@ text_id!(PmcRequestId);
 #[serde(try_from = "String", into = "String")]
 pub struct RequestId(String);
 
+/// The namespace of [`RequestId::for_pmc_request_id`]'s name-based UUIDs: fixed for good, or ids would change.
+const REQUEST_ID_NAMESPACE: uuid::Uuid = uuid::uuid!("7c3a5e1e-0b9f-4f4e-9a55-6f2b1c8d4e21");
+
 impl RequestId {
     /// A fresh random (version 4) UUID.
     pub fn random() -> Self {
         Self(uuid::Uuid::new_v4().to_string())
+    }
+
+    /// The id of the request PM Cloud submits as `pmc_request_id`: a name-based (version 5, SHA-1) UUID of it, the
+    /// same every time, so that the store finds a request, or refuses a second one, with one key (RFC 9562 §5.5).
+    /// Requests stored before ids were derived keep their random ids.
+    pub fn for_pmc_request_id(pmc_request_id: &PmcRequestId) -> Self {
+        Self(
+            uuid::Uuid::new_v5(&REQUEST_ID_NAMESPACE, pmc_request_id.as_str().as_bytes())
+                .to_string(),
+        )
     }
 
     /// Errors: "is not a request id" for an empty, over-long (> 100) or oddly spelt text.
@@ -144,6 +157,22 @@ text_id!(SysId);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_id_is_derived_from_the_pmc_request_id_alone() {
+        let pmc = |text| PmcRequestId::parse(text).unwrap();
+        let first = RequestId::for_pmc_request_id(&pmc("pmc-1"));
+        assert_eq!(first, RequestId::for_pmc_request_id(&pmc("pmc-1")));
+        assert_ne!(first, RequestId::for_pmc_request_id(&pmc("pmc-2")));
+        let uuid = uuid::Uuid::parse_str(first.as_str()).unwrap();
+        assert_eq!(uuid.get_version_num(), 5);
+        // Pinned (computed with Python's uuid.uuid5): a changed namespace or spelling would orphan every stored
+        // request.
+        assert_eq!(
+            RequestId::for_pmc_request_id(&pmc("dev-0001")).as_str(),
+            "32747fc0-167c-53e5-8ab6-9ec191a09d3f"
+        );
+    }
 
     #[test]
     fn pmc_request_ids_are_1_to_100_safe_characters() {

@@ -176,7 +176,7 @@ impl RequestRecord {
             content_hash,
         } = submission;
         Self {
-            id: RequestId::random(),
+            id: RequestId::for_pmc_request_id(&details.pmc_request_id),
             pmc_request_id: details.pmc_request_id.clone(),
             request_type: details.request_type,
             status: Status::Pending,
@@ -486,9 +486,10 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn ids_are_unique_and_fit_a_correlation_id() {
-        let (a, b) = (sample_record("p"), sample_record("p"));
-        assert_ne!(a.id, b.id);
+    fn ids_are_one_per_pmc_request_id_and_fit_a_correlation_id() {
+        let (a, b, c) = (sample_record("p"), sample_record("p"), sample_record("q"));
+        assert_eq!(a.id, b.id);
+        assert_ne!(a.id, c.id);
         assert!(a.id.len() <= 100);
     }
 

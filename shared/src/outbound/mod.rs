@@ -7,7 +7,7 @@ use crate::domain::settings::{Hosts, LOCAL_HOST_REFUSED};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Well under every function's timeout, so that a slow remote ends as a transient error, not a killed function.
@@ -15,7 +15,24 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// The default bound on a whole call, answer body included.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub type HttpClient = reqwest::Client;
+/// One reqwest client per execution environment, built on first use: building one sets up TLS, which stays out of
+/// the time before the first event, and is never paid by a function that makes no call. Cheap to clone: clones
+/// share the client. Dereferences to [`reqwest::Client`].
+#[derive(Clone)]
+pub struct HttpClient {
+    built: Arc<OnceLock<reqwest::Client>>,
+    timeout: Duration,
+    hosts: Hosts,
+}
+
+impl std::ops::Deref for HttpClient {
+    type Target = reqwest::Client;
+
+    fn deref(&self) -> &reqwest::Client {
+        self.built
+            .get_or_init(|| build_client(self.timeout, self.hosts))
+    }
+}
 
 /// The HTTP client a function builds once, in `main`, with [`REQUEST_TIMEOUT`], connecting only to addresses
 /// `hosts` admits.
@@ -24,16 +41,27 @@ pub fn http_client(hosts: Hosts) -> HttpClient {
 }
 
 /// The same with another total timeout (the settings check, and tests that stage slow answers).
+pub fn http_client_with_timeout(timeout: Duration, hosts: Hosts) -> HttpClient {
+    HttpClient {
+        built: Arc::new(OnceLock::new()),
+        timeout,
+        hosts,
+    }
+}
+
+/// The reqwest client: bounded timeouts, no redirects, the compiled-in roots ([`tls_roots`]).
 ///
 /// With [`Hosts::Public`], every name is resolved by [`PublicAddressesOnly`], so that a name that resolves to a
 /// local address, now or after a DNS change, is refused where the connection is made (CONTRACT §2); IP literals are
 /// refused by the settings themselves ([`crate::domain::settings::BaseUrl::parse`]).
-pub fn http_client_with_timeout(timeout: Duration, hosts: Hosts) -> HttpClient {
+fn build_client(timeout: Duration, hosts: Hosts) -> reqwest::Client {
     let builder = match hosts {
         Hosts::Public => reqwest::Client::builder().dns_resolver(Arc::new(PublicAddressesOnly)),
         Hosts::Local => reqwest::Client::builder(),
     };
+    let roots = tls_roots().filter_map(|der| reqwest::Certificate::from_der(der).ok());
     builder
+        .tls_certs_only(roots)
         .connect_timeout(CONNECT_TIMEOUT.min(timeout))
         .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
@@ -42,7 +70,17 @@ pub fn http_client_with_timeout(timeout: Duration, hosts: Hosts) -> HttpClient {
             env!("CARGO_PKG_VERSION")
         ))
         .build()
-        .expect("the TLS stack and the system's CA certificates load")
+        .expect("a client with compiled-in roots builds")
+}
+
+/// The root certificates every TLS connection trusts, ServiceNow's, PM Cloud's and AWS's alike: Mozilla's CA list
+/// as compiled into the binary (`webpki-root-certs`), DER-encoded. Compiled in so that no function reads the
+/// system's certificate folder at start; they cover `*.service-now.com`, `*.pm.beyondtrustcloud.com` and AWS's
+/// endpoints. A TLS-intercepting proxy's own CA is not among them.
+pub fn tls_roots() -> impl Iterator<Item = &'static [u8]> {
+    webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        .iter()
+        .map(|cert| cert.as_ref())
 }
 
 /// The system resolver, refusing a name when any address it resolves to is local (loopback, private, link-local,

@@ -1,7 +1,8 @@
-//! The DynamoDB adapter. One table, three kinds of item under the partition key `pk`:
-//! `request#<id>` holds a request, `pmcRequestId#<id>` reserves a PM Cloud id for exactly one request (both are
-//! written in one transaction, each only if absent, which makes create-once atomic), and `state#<name>` holds what
-//! the functions share (ServiceNow's pause, the reconciler's watermark).
+//! The DynamoDB adapter. One table, items under the partition key `pk`: `request#<id>` holds a request, whose id
+//! is derived from its `pmcRequestId` (so that one conditional put creates it once, and one read finds it by
+//! either id), and `state#<name>` holds what the functions share (ServiceNow's pause, the reconciler's watermark,
+//! since when the settings are invalid). Requests stored before ids were derived have random ids and a
+//! `pmcRequestId#<id>` item pointing to them; they stay readable by both ids.
 //!
 //! A request waiting in a backlog carries `backlog` and `backlogSince`, the keys of the sparse index `backlog`:
 //! the reconciler queries it, oldest first, instead of scanning the table. Other items carry neither, so the index
@@ -14,19 +15,14 @@ use crate::domain::time::{Timestamp, format_rfc3339, rfc3339};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// How long a request is kept after it was created; DynamoDB's TTL deletes it afterwards.
 const RETENTION_DAYS: i64 = 180;
-/// Transactions that collide with a concurrent one on the same id are tried again this often.
-const CREATE_ATTEMPTS: u32 = 5;
 
 const REQUEST_KIND: &str = "request";
-const ALIAS_KIND: &str = "pmcRequestId";
 const STATE_KIND: &str = "state";
 /// The sparse index of waiting requests (declared in template.yaml): partition `backlog`, sort `backlogSince`.
 pub const BACKLOG_INDEX: &str = "backlog";
@@ -158,43 +154,17 @@ impl DynamoStore {
         Ok(output.item)
     }
 
-    async fn try_create(&self, record: &RequestRecord) -> Result<bool, StoreError> {
-        let alias = AliasItem {
-            pk: alias_key(&record.pmc_request_id),
-            kind: ALIAS_KIND.to_owned(),
-            expires_at_epoch: expiry_epoch(record),
-            request_id: record.id.clone(),
+    /// The request a legacy `pmcRequestId#` item points to (requests stored before ids were derived from the
+    /// `pmcRequestId`). Two reads.
+    async fn find_legacy(
+        &self,
+        pmc_request_id: &PmcRequestId,
+    ) -> Result<Option<RequestRecord>, StoreError> {
+        let Some(item) = self.get_item(alias_key(pmc_request_id)).await? else {
+            return Ok(None);
         };
-        let put_if_absent =
-            |item: HashMap<String, AttributeValue>| -> Result<TransactWriteItem, StoreError> {
-                let put = Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .condition_expression("attribute_not_exists(pk)")
-                    .build()
-                    .map_err(unavailable)?;
-                Ok(TransactWriteItem::builder().put(put).build())
-            };
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(put_if_absent(
-                serde_dynamo::to_item(alias).map_err(corrupt)?,
-            )?)
-            .transact_items(put_if_absent(Self::request_item(record)?)?)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_transaction_canceled_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(unavailable(error)),
-        }
+        let alias: AliasItem = serde_dynamo::from_item(item).map_err(corrupt)?;
+        self.get(&alias.request_id).await
     }
 }
 
@@ -203,25 +173,38 @@ fn expiry_epoch(record: &RequestRecord) -> i64 {
 }
 
 impl RequestStore for DynamoStore {
+    /// One conditional `PutItem`: the request's id is derived from its `pmcRequestId`
+    /// ([`RequestId::for_pmc_request_id`]), so "absent" means "no request with this `pmcRequestId`", and a refused
+    /// put hands back the stored request in the same round trip (`ReturnValuesOnConditionCheckFailure`).
     async fn create(&self, record: &RequestRecord) -> Result<CreateOutcome, StoreError> {
-        // A retry of a known id is answered from one read: a cancelled transaction costs write capacity, and the
-        // local emulator even shows its cancelled writes on the stream for a moment.
-        if let Some(existing) = self.find_by_pmc_request_id(&record.pmc_request_id).await? {
-            return Ok(CreateOutcome::Existing(Box::new(existing)));
-        }
-        for attempt in 0..CREATE_ATTEMPTS {
-            if self.try_create(record).await? {
-                return Ok(CreateOutcome::Created);
-            }
-            // Cancelled: either the id is taken (read it) or a concurrent transaction is still in flight (retry).
-            if let Some(existing) = self.find_by_pmc_request_id(&record.pmc_request_id).await? {
-                return Ok(CreateOutcome::Existing(Box::new(existing)));
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
-        }
-        Err(StoreError::Unavailable(
-            "concurrent writes kept cancelling the create; try again".into(),
-        ))
+        debug_assert_eq!(
+            record.id,
+            RequestId::for_pmc_request_id(&record.pmc_request_id)
+        );
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::request_item(record)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let failed = match result {
+            Ok(_) => return Ok(CreateOutcome::Created),
+            Err(error) => match error.into_service_error() {
+                PutItemError::ConditionalCheckFailedException(failed) => failed,
+                other => return Err(unavailable(other)),
+            },
+        };
+        let existing = match failed.item {
+            Some(item) => Self::record_of(item)?,
+            None => self
+                .get(&record.id)
+                .await?
+                .ok_or_else(|| StoreError::Missing(record.id.clone()))?,
+        };
+        Ok(CreateOutcome::Existing(Box::new(existing)))
     }
 
     async fn get(&self, id: &RequestId) -> Result<Option<RequestRecord>, StoreError> {
@@ -231,15 +214,19 @@ impl RequestStore for DynamoStore {
             .transpose()
     }
 
+    /// One read for a request stored under its derived id; a request stored before ids were derived is found
+    /// through its legacy `pmcRequestId#` item (two reads more).
     async fn find_by_pmc_request_id(
         &self,
         pmc_request_id: &PmcRequestId,
     ) -> Result<Option<RequestRecord>, StoreError> {
-        let Some(item) = self.get_item(alias_key(pmc_request_id)).await? else {
-            return Ok(None);
-        };
-        let alias: AliasItem = serde_dynamo::from_item(item).map_err(corrupt)?;
-        self.get(&alias.request_id).await
+        match self
+            .get(&RequestId::for_pmc_request_id(pmc_request_id))
+            .await?
+        {
+            Some(record) => Ok(Some(record)),
+            None => self.find_legacy(pmc_request_id).await,
+        }
     }
 
     async fn replace(&self, next: &RequestRecord) -> Result<ReplaceOutcome, StoreError> {

@@ -1,6 +1,7 @@
 //! The DynamoDB adapter against the local emulator: create-once, consistent reads, forward-only replaces,
 //! and the stream image mapping that `ticket-creator` reads.
 
+use super::{AliasItem, alias_key, expiry_epoch};
 use crate::domain::ids::{PmcRequestId, RequestId, SysId};
 use crate::domain::record::RequestRecord;
 use crate::domain::request::Submission;
@@ -25,50 +26,111 @@ fn record(pmc_request_id: &str) -> RequestRecord {
     )
 }
 
+/// Counts the requests a DynamoDB client sends.
+#[derive(Debug, Clone, Default)]
+struct CountCalls(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl aws_sdk_dynamodb::config::Intercept for CountCalls {
+    fn name(&self) -> &'static str {
+        "CountCalls"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+impl CountCalls {
+    /// The calls counted since the last take.
+    fn take(&self) -> usize {
+        self.0.swap(0, std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 #[tokio::test]
-async fn create_once_refuses_a_second_request_with_the_same_pmc_request_id() {
-    let (store, _, _) = store().await;
+async fn one_request_creates_one_answers_a_retry_and_one_finds_by_pmc_request_id() {
+    let (_, client, table) = store().await;
+    let calls = CountCalls::default();
+    let counted = aws_sdk_dynamodb::Client::from_conf(
+        client
+            .config()
+            .to_builder()
+            .interceptor(calls.clone())
+            .build(),
+    );
+    let store = DynamoStore::new(counted, &table);
     let first = record("pmc-1");
     assert_eq!(store.create(&first).await.unwrap(), CreateOutcome::Created);
+    assert_eq!(calls.take(), 1, "a new submission: one conditional put");
 
     let second = record("pmc-1");
-    assert_ne!(first.id, second.id);
+    assert_eq!(
+        second.id, first.id,
+        "the id is derived from the pmcRequestId"
+    );
     assert_eq!(
         store.create(&second).await.unwrap(),
         CreateOutcome::Existing(Box::new(first.clone()))
     );
     assert_eq!(
-        store.get(&second.id).await.unwrap(),
-        None,
-        "the second request was not stored"
+        calls.take(),
+        1,
+        "a retry: the refused put hands back the stored request"
     );
+
     assert_eq!(
         store
             .find_by_pmc_request_id(&first.pmc_request_id)
             .await
             .unwrap(),
-        Some(first)
+        Some(first.clone())
     );
+    assert_eq!(calls.take(), 1, "a read by pmcRequestId: one get");
+    let items = client.scan().table_name(&table).send().await.unwrap();
+    assert_eq!(items.count, 1, "one item: the request, nothing beside it");
 }
 
+/// Requests stored before ids were derived (a random id, and a `pmcRequestId#` item pointing to it) stay readable
+/// by both ids, and a retry of one is answered with it.
 #[tokio::test]
-async fn the_conditional_transaction_itself_refuses_a_taken_pmc_request_id() {
-    // Past the read that answers most retries: two creates that both found the id free race in the transaction.
+async fn requests_stored_with_random_ids_stay_readable_by_both_ids() {
     let (store, client, table) = store().await;
-    let first = record("pmc-race");
-    let second = record("pmc-race");
-    assert!(store.try_create(&first).await.unwrap());
-    assert!(
-        !store.try_create(&second).await.unwrap(),
-        "the second transaction is cancelled"
-    );
+    let legacy = RequestRecord {
+        id: RequestId::random(),
+        ..record("pmc-before")
+    };
+    let alias = AliasItem {
+        pk: alias_key(&legacy.pmc_request_id),
+        kind: "pmcRequestId".to_owned(),
+        expires_at_epoch: expiry_epoch(&legacy),
+        request_id: legacy.id.clone(),
+    };
+    for item in [
+        DynamoStore::request_item(&legacy).unwrap(),
+        serde_dynamo::to_item(alias).unwrap(),
+    ] {
+        client
+            .put_item()
+            .table_name(&table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.get(&legacy.id).await.unwrap(), Some(legacy.clone()));
     assert_eq!(
-        store.get(&second.id).await.unwrap(),
-        None,
-        "and wrote nothing"
+        store
+            .find_by_pmc_request_id(&legacy.pmc_request_id)
+            .await
+            .unwrap(),
+        Some(legacy)
     );
-    let items = client.scan().table_name(&table).send().await.unwrap();
-    assert_eq!(items.count, 2, "one request and its reservation");
 }
 
 #[tokio::test]
@@ -166,10 +228,28 @@ async fn replacing_an_unknown_request_is_an_error_not_a_create() {
 }
 
 #[tokio::test]
-async fn stream_images_of_requests_map_back_to_records_and_aliases_are_skipped() {
+async fn stream_images_of_requests_map_back_to_records_and_other_items_are_skipped() {
+    use crate::store::SharedState;
     let (store, client, table) = store().await;
     let stored = record("pmc-4");
     store.create(&stored).await.unwrap();
+    store
+        .settings_invalid_since(crate::domain::time::now())
+        .await
+        .unwrap();
+    let legacy_alias = AliasItem {
+        pk: alias_key(&PmcRequestId::parse("pmc-old").unwrap()),
+        kind: "pmcRequestId".to_owned(),
+        expires_at_epoch: expiry_epoch(&stored),
+        request_id: RequestId::random(),
+    };
+    client
+        .put_item()
+        .table_name(&table)
+        .set_item(Some(serde_dynamo::to_item(legacy_alias).unwrap()))
+        .send()
+        .await
+        .unwrap();
     let items = client
         .scan()
         .table_name(&table)
@@ -178,11 +258,7 @@ async fn stream_images_of_requests_map_back_to_records_and_aliases_are_skipped()
         .unwrap()
         .items
         .unwrap();
-    assert_eq!(
-        items.len(),
-        2,
-        "a request item and its pmcRequestId reservation"
-    );
+    assert_eq!(items.len(), 3, "a request, a state item and a legacy alias");
     let mut records = Vec::new();
     for item in items {
         if let Some(record) = record_from_stream_image(serde_dynamo::Item::from(item)).unwrap() {
