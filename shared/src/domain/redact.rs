@@ -25,6 +25,19 @@ pub fn redact<'a>(text: &str, secrets: impl IntoIterator<Item = &'a SecretString
     })
 }
 
+/// An error whose detail is written for an administrator and may quote a remote answer.
+pub trait Detailed: Sized {
+    /// The detail, to rewrite.
+    fn detail_mut(&mut self) -> &mut String;
+
+    /// The same error with `secrets` removed from its detail, which may quote an answer that echoed them.
+    fn redacted<'a>(mut self, secrets: impl IntoIterator<Item = &'a SecretString>) -> Self {
+        let detail = self.detail_mut();
+        *detail = redact(detail, secrets);
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

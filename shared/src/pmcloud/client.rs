@@ -5,6 +5,7 @@
 use super::error::PmCloudError;
 use super::notification::NotificationBody;
 use crate::domain::ids::RequestId;
+use crate::domain::redact::Detailed;
 use crate::domain::settings::PmCloudSettings;
 use crate::outbound::{
     HttpClient, TransportError, answer_text, describe_non_token, is_html, renewal_time,

@@ -1,9 +1,8 @@
 //! What can go wrong when pushing a decision to PM Cloud, sorted by what the caller should do about it.
 
-use crate::domain::redact::redact;
+use crate::domain::redact::Detailed;
 use crate::outbound::{TransportError, describe_unexpected, is_html, retry_after};
 use reqwest::header::HeaderMap;
-use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::Value;
 use std::time::Duration;
@@ -32,6 +31,14 @@ struct ProblemDetails {
     errors: serde_json::Map<String, Value>,
 }
 
+impl Detailed for PmCloudError {
+    fn detail_mut(&mut self) -> &mut String {
+        match self {
+            Self::Transient { detail, .. } | Self::Permanent { detail, .. } => detail,
+        }
+    }
+}
+
 impl PmCloudError {
     pub fn transient(detail: impl Into<String>) -> Self {
         Self::Transient {
@@ -44,16 +51,6 @@ impl PmCloudError {
         match self {
             Self::Transient { detail, .. } | Self::Permanent { detail, .. } => detail,
         }
-    }
-
-    /// The same error with `secrets` removed from its detail, which may quote an answer that echoed them.
-    pub fn redacted<'a>(mut self, secrets: impl IntoIterator<Item = &'a SecretString>) -> Self {
-        match &mut self {
-            Self::Transient { detail, .. } | Self::Permanent { detail, .. } => {
-                *detail = redact(detail, secrets);
-            }
-        }
-        self
     }
 
     /// Sorts an answer of `what` (for example "PM Cloud's notification endpoint") by status.

@@ -7,6 +7,7 @@
 
 use crate::domain::ids::RequestId;
 use crate::domain::record::{NotificationState, RequestRecord};
+use crate::domain::redact::Detailed;
 use crate::domain::time::{Timestamp, now};
 use crate::pmcloud::{NotificationBody, PmCloudClient, PmCloudError, Push};
 use crate::rules::stream::{self, Budget, Retry, StreamItem};

@@ -11,7 +11,7 @@
 
 use crate::domain::ids::RequestId;
 use crate::domain::record::{Failure, FailureCode, RequestRecord};
-use crate::domain::redact::redact;
+use crate::domain::redact::{Detailed, redact};
 use crate::domain::settings::{ServiceNowSettings, Settings};
 use crate::domain::status::Status;
 use crate::domain::ticket::Ticket;

@@ -9,6 +9,7 @@ use super::record::TaskRecord;
 use super::wire::Envelope;
 use crate::domain::ids::{RequestId, SysId};
 use crate::domain::record::FailureCode;
+use crate::domain::redact::Detailed;
 use crate::domain::settings::ServiceNowSettings;
 use crate::domain::ticket::TaskType;
 use crate::domain::time::{Timestamp, format_servicenow_datetime};

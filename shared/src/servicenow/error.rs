@@ -2,10 +2,9 @@
 
 use super::wire::ErrorBody;
 use crate::domain::record::FailureCode;
-use crate::domain::redact::redact;
+use crate::domain::redact::Detailed;
 use crate::outbound::{TransportError, describe_unexpected, is_html, rate_limit_wait};
 use reqwest::header::HeaderMap;
-use secrecy::SecretString;
 use std::time::Duration;
 
 /// How long to pause after a `429` that named no time.
@@ -31,6 +30,14 @@ pub enum ServiceNowError {
         status: u16,
         detail: String,
     },
+}
+
+impl Detailed for ServiceNowError {
+    fn detail_mut(&mut self) -> &mut String {
+        match self {
+            Self::Transient { detail, .. } | Self::Permanent { detail, .. } => detail,
+        }
+    }
 }
 
 impl ServiceNowError {
@@ -76,16 +83,6 @@ impl ServiceNowError {
         match self {
             Self::Transient { detail, .. } | Self::Permanent { detail, .. } => detail,
         }
-    }
-
-    /// The same error with `secrets` removed from its detail, which may quote an answer that echoed them.
-    pub fn redacted<'a>(mut self, secrets: impl IntoIterator<Item = &'a SecretString>) -> Self {
-        match &mut self {
-            Self::Transient { detail, .. } | Self::Permanent { detail, .. } => {
-                *detail = redact(detail, secrets);
-            }
-        }
-        self
     }
 
     /// Sorts an HTTP failure of `what` (for example "the Table API") by status; a `429` carries how long
