@@ -4,7 +4,8 @@
 #   ServiceNow simulator (OAuth, Table API, approver that fires the signed webhook)
 #   PM Cloud simulator (client-credentials token, decision notifications)
 #   cargo lambda watch (every package under functions/)
-#   the API gateway stand-in (tests/api-gateway): openapi.json's /v1/... paths on one base URL, as API Gateway
+#   the API gateway stand-in (tests/api-gateway): openapi.json's /v1/... paths on one base URL; as API Gateway does,
+#     it makes each request the Lambda event of its route and invokes the function that owns it (Invoke API)
 #   one stream relay per stream-triggered function, each with its own filter, as Lambda's event source mappings
 #
 # Usage: scripts/dev.sh          run in the foreground until Ctrl-C (or scripts/dev.sh stop), then stop everything
@@ -454,15 +455,16 @@ for name in "${scheduled_functions[@]}"; do
     done' schedule "$schedule_seconds" "$invoke_url/$name/invocations"
 done
 
-# The HTTP API as API Gateway serves it: openapi.json's paths on one base URL, each forwarded to the function that
-# owns its route. It starts once every function is built, so that no call through it waits for a build. In the
-# foreground cargo lambda watch rebuilds a function that changed on its next call, which takes longer than API
-# Gateway's 30 seconds: the gateway waits as long as the warm-up above does.
+# The HTTP API as API Gateway serves it: openapi.json's paths on one base URL, each request made the Lambda event
+# of its route (payload format 2.0) and invoked on the function that owns the route through the Invoke API. It starts
+# once every function is built, so that no call through it waits for a build. In the foreground cargo lambda watch
+# rebuilds a function that changed on its next call, which takes longer than API Gateway's 30 seconds: the gateway
+# waits as long as the warm-up above does.
 api_url="http://127.0.0.1:$api_port"
-api_timeout=()
-[ "$mode" = run ] && api_timeout=(--timeout-seconds 1200)
+api_args=()
+[ "$mode" = run ] && api_args+=(--timeout-seconds 1200)
 spawn api-gateway "$CARGO_TARGET_DIR/debug/api-gateway" --listen "127.0.0.1:$api_port" \
-  --functions-url "$functions_url" "${api_timeout[@]}"
+  --invoke-url "$invoke_url" "${api_args[@]}"
 await "API gateway" api-gateway "$api_url/" 30 "$api_port" DEV_API_PORT
 
 cat >"$state/stack.env" <<ENV
