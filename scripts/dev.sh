@@ -4,7 +4,8 @@
 #   ServiceNow simulator (OAuth, Table API, approver that fires the signed webhook)
 #   PM Cloud simulator (client-credentials token, decision notifications)
 #   cargo lambda watch (every package under functions/)
-#   the API gateway stand-in (tests/api-gateway): openapi.json's /v1/... paths on one base URL, as API Gateway
+#   the API gateway stand-in (tests/api-gateway): openapi.json's /v1/... paths on one base URL; as API Gateway does,
+#     it makes each request the Lambda event of its route and invokes the function that owns it (Invoke API)
 #   one stream relay per stream-triggered function, each with its own filter, as Lambda's event source mappings
 #
 # Usage: scripts/dev.sh          run in the foreground until Ctrl-C (or scripts/dev.sh stop), then stop everything
@@ -19,6 +20,7 @@
 #   DEV_MOTO_PORT    moto's port (default 5000); if AWS_ENDPOINT_URL is already set, that emulator is used instead.
 #   DEV_SIM_PORT     the ServiceNow simulator's (default 8089)   DEV_PMC_PORT   the PM Cloud simulator's (default 8090)
 #   DEV_WATCH_PORT   cargo lambda watch's (default 9000)   DEV_API_PORT   the API gateway's (default 9080)
+#   DEV_API_STAGE    serve the HTTP API under this named stage, /NAME/v1/... (default: none, as the $default stage)
 #   DEV_SCHEDULE_SECONDS   how often the reconciler runs (default 30; every 5 minutes in AWS)
 #   DEV_RECONCILE_AFTER    after how many seconds it drives what is stranded (default 20; 10 minutes in AWS)
 set -euo pipefail
@@ -196,6 +198,9 @@ sim_port="${DEV_SIM_PORT:-8089}"
 pmc_port="${DEV_PMC_PORT:-8090}"
 watch_port="${DEV_WATCH_PORT:-9000}"
 api_port="${DEV_API_PORT:-9080}"
+api_stage="${DEV_API_STAGE:-}"
+[[ -z "$api_stage" || "$api_stage" =~ ^[A-Za-z0-9_-]{1,128}$ ]] ||
+  fail "DEV_API_STAGE=$api_stage is not a stage name (letters, digits, - and _)"
 schedule_seconds="${DEV_SCHEDULE_SECONDS:-30}"
 reconcile_after="${DEV_RECONCILE_AFTER:-20}"
 
@@ -454,15 +459,17 @@ for name in "${scheduled_functions[@]}"; do
     done' schedule "$schedule_seconds" "$invoke_url/$name/invocations"
 done
 
-# The HTTP API as API Gateway serves it: openapi.json's paths on one base URL, each forwarded to the function that
-# owns its route. It starts once every function is built, so that no call through it waits for a build. In the
-# foreground cargo lambda watch rebuilds a function that changed on its next call, which takes longer than API
-# Gateway's 30 seconds: the gateway waits as long as the warm-up above does.
-api_url="http://127.0.0.1:$api_port"
-api_timeout=()
-[ "$mode" = run ] && api_timeout=(--timeout-seconds 1200)
+# The HTTP API as API Gateway serves it: openapi.json's paths on one base URL, each request made the Lambda event
+# of its route (payload format 2.0) and invoked on the function that owns the route through the Invoke API. It starts
+# once every function is built, so that no call through it waits for a build. In the foreground cargo lambda watch
+# rebuilds a function that changed on its next call, which takes longer than API Gateway's 30 seconds: the gateway
+# waits as long as the warm-up above does.
+api_url="http://127.0.0.1:$api_port${api_stage:+/$api_stage}"
+api_args=()
+[ "$mode" = run ] && api_args+=(--timeout-seconds 1200)
+[ -n "$api_stage" ] && api_args+=(--stage "$api_stage")
 spawn api-gateway "$CARGO_TARGET_DIR/debug/api-gateway" --listen "127.0.0.1:$api_port" \
-  --functions-url "$functions_url" "${api_timeout[@]}"
+  --invoke-url "$invoke_url" "${api_args[@]}"
 await "API gateway" api-gateway "$api_url/" 30 "$api_port" DEV_API_PORT
 
 cat >"$state/stack.env" <<ENV

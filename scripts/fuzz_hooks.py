@@ -1,6 +1,5 @@
 """Schemathesis hooks of scripts/fuzz.sh (loaded through SCHEMATHESIS_HOOKS): a check of our own, webhook
-signatures for the run with credentials, a guard that keeps every connection on this machine, and one failure that
-is the local emulator's rather than the connector's.
+signatures for the run with credentials, and a guard that keeps every connection on this machine.
 
 `no_secret_in_answer` fails when an answer, its body or any of its headers, holds a secret of the settings the dev
 stack runs with: every `password` and `clientSecret` (wherever they are), and every entry of `pmcApiKeys` and
@@ -27,16 +26,9 @@ With FUZZ_WEBHOOK_SECRET set (the run with credentials), each call of an operati
 the bytes actually sent, replacing whatever was generated. Without it every event would stop at `401`, and
 ticket-callback's parsing and rules would never be fuzzed. The run without credentials sends them as generated.
 
-`cargo lambda watch` cannot hand a function a body sent as `text/*` or `application/json` (or without a
-Content-Type) that is not UTF-8: it answers `500` itself, with its own problem document, and the function never
-runs. Given those bytes (an event sent on the invoke URL with `isBase64Encoded`), settings-validator answers `400`.
-Failures of exactly those answers are dropped, since they say nothing about the connector; each such case is written
-to FUZZ_EMULATOR_LOG, and fuzz.sh says how many there were.
-
 `python scripts/fuzz_hooks.py` checks the hooks themselves on planted cases (fuzz.sh does so before each run): that
 the check finds a secret in a body and in a header and lets a clean answer through, that a request's own secret
-fails only when its canary comes back, that every URL the connector could reach off the machine is kept local, and
-that only cargo lambda watch's own refusal is left out.
+fails only when its canary comes back, and that every URL the connector could reach off the machine is kept local.
 """
 
 import base64
@@ -210,27 +202,6 @@ def signed_with_webhook(operation):
     return any("webhookSignature" in requirement for requirement in security)
 
 
-# The Content-Types under which cargo lambda watch reads the body as UTF-8 text (as it tests them, case and all).
-def read_as_text_by_the_emulator(content_type):
-    return content_type is None or content_type.startswith("text/") or content_type.startswith("application/json")
-
-
-EMULATOR_PROBLEM = b'{"type":"https://httpstatuses.com/500","status":500,"title":"Internal Server Error"}'
-
-
-def refused_by_the_emulator(request_body, content_type, status, answer):
-    """True for cargo lambda watch's own 500 to a text-typed body that is not UTF-8: the function never ran."""
-    if status != 500 or answer.strip() != EMULATOR_PROBLEM or not request_body:
-        return False
-    if isinstance(request_body, str):
-        return False
-    try:
-        request_body.decode("utf-8")
-    except UnicodeDecodeError:
-        return read_as_text_by_the_emulator(content_type)
-    return False
-
-
 def with_canaries(document, suspects):
     """(the document with each suspected secret replaced by a canary of its own, {canary: where})."""
     canaries = {}
@@ -295,20 +266,6 @@ if schemathesis is not None:
         sign = secret if secret and signed_with_webhook(case.operation) else None
         kwargs["auth"] = Outgoing(ALLOWED, CLOSED, webhook_secret=sign)
 
-    @schemathesis.hook
-    def filter_failure(ctx, failure, case, response):
-        request = response.request
-        if not refused_by_the_emulator(
-            request.body, request.headers.get("Content-Type"), response.status_code, response.content or b""
-        ):
-            return True
-        log = os.environ.get("FUZZ_EMULATOR_LOG")
-        if log:
-            digest = hashlib.sha256(request.body).hexdigest()[:16]
-            with open(log, "a", encoding="utf-8") as file:
-                file.write(f"{case.operation.label}\t{digest}\n")
-        return False
-
     @schemathesis.check
     def no_secret_in_answer(ctx, response, case):
         """No answer may hold a secret of the connector's settings."""
@@ -336,11 +293,6 @@ def self_test():
     assert webhook_signature("s3cret", 1700000000, b'{"a":1}') == base64.b64encode(
         hmac.new(b"s3cret", b'1700000000.{"a":1}', hashlib.sha256).digest()
     ).decode()
-    assert refused_by_the_emulator(b"\xff{", "application/json", 500, EMULATOR_PROBLEM)
-    assert refused_by_the_emulator(b"\xff{", None, 500, EMULATOR_PROBLEM)
-    assert not refused_by_the_emulator(b"\xff{", "application/octet-stream", 500, EMULATOR_PROBLEM)
-    assert not refused_by_the_emulator(b"{}", "application/json", 500, EMULATOR_PROBLEM), "UTF-8 reaches the function"
-    assert not refused_by_the_emulator(b"\xff{", "application/json", 500, b'{"type":"/problems/internal"}')
     # Every way the connector's URL parser reaches a host, kept local; what it refuses anyway, kept as it is.
     allowed, closed = {"127.0.0.1:8089"}, "127.0.0.1:9"
     for given, expected in [

@@ -35,9 +35,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let base = match &config.stage {
+        Some(stage) => format!("http://{}/{stage}", config.listen),
+        None => format!("http://{}", config.listen),
+    };
     println!(
-        "api-gateway: listening on http://{}, forwarding to {}/<function>",
-        config.listen, config.functions_url
+        "api-gateway: serving the HTTP API on {base}, invoking each function at {}/<function>/invocations",
+        config.invoke_url
     );
     match serve(listener, &config, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
