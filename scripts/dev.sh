@@ -327,7 +327,9 @@ secret="pmc-connector/settings$suffix"
 
 functions_url="http://127.0.0.1:$watch_port/lambda-url"
 invoke_url="http://127.0.0.1:$watch_port/2015-03-31/functions"
-callback_url="$functions_url/ticket-callback/v1/servicenow/events"
+api_url="http://127.0.0.1:$api_port${api_stage:+/$api_stage}"
+# ServiceNow's business rule calls the HTTP API, as it does in AWS.
+callback_url="$api_url/v1/servicenow/events"
 
 sim_url="" pmc_url=""
 create_args=(--table "$table" --secret "$secret" --settings "$settings_file")
@@ -464,7 +466,6 @@ done
 # once every function is built, so that no call through it waits for a build. In the foreground cargo lambda watch
 # rebuilds a function that changed on its next call, which takes longer than API Gateway's 30 seconds: the gateway
 # waits as long as the warm-up above does.
-api_url="http://127.0.0.1:$api_port${api_stage:+/$api_stage}"
 api_args=()
 [ "$mode" = run ] && api_args+=(--timeout-seconds 1200)
 [ -n "$api_stage" ] && api_args+=(--stage "$api_stage")

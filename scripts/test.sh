@@ -29,7 +29,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "starting the AWS emulator and the dev stack"
 # The reconciler runs every 5 s and drives what waits for more than 15 s (10 minutes in AWS), so that the tests
 # of a missed webhook and of a rate-limited burst take seconds.
-start_test_stack DEV_SCHEDULE_SECONDS=5 DEV_RECONCILE_AFTER=15
+# The HTTP API is served under a named stage, so that the end-to-end tests and the fuzzing also prove the functions
+# route on the route API Gateway matched, not on the raw path.
+start_test_stack DEV_SCHEDULE_SECONDS=5 DEV_RECONCILE_AFTER=15 DEV_API_STAGE=test
 
 step "cargo test"
 cargo test --workspace

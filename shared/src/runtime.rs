@@ -3,8 +3,10 @@
 //! with a message that names it. Nothing here does network I/O: secrets and credentials are fetched on first use.
 
 use crate::domain::settings::Hosts;
+use crate::outbound::BuiltOnFirstUse;
 use crate::secrets::{DEFAULT_CACHE_TTL, SecretsManagerSettings};
 use crate::store::DynamoStore;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -129,7 +131,7 @@ pub fn aws_sdk_config(config: &FunctionConfig) -> aws_config::SdkConfig {
     .build()
 }
 
-/// The AWS SDK's HTTPS client (rustls, as the SDK's default) with the compiled-in roots. It creates its TLS
+/// The AWS SDK's HTTPS client (rustls with ring, as reqwest's) with the compiled-in roots. It creates its TLS
 /// configuration when the first client first calls.
 fn aws_https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
     use aws_smithy_http_client::tls::{
@@ -143,7 +145,7 @@ fn aws_https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
         .build()
         .expect("a trust store of certificates builds");
     aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .tls_context(tls)
         .build_https()
 }
@@ -170,15 +172,22 @@ pub struct Adapters {
 }
 
 impl Adapters {
-    /// Reads [`FunctionConfig`] and builds both adapters over one SDK configuration, without any I/O.
+    /// Reads [`FunctionConfig`] and sets up both adapters over one SDK configuration. The configuration and each
+    /// client are built on first use (about 2.5 ms in all, which stays out of the time before the first event).
     /// Errors: [`ConfigError`] naming the missing or malformed variable.
     pub fn from_env() -> Result<Self, ConfigError> {
         let config = FunctionConfig::from_env()?;
-        let aws = aws_sdk_config(&config);
+        let for_sdk = config.clone();
+        let aws: Arc<BuiltOnFirstUse<aws_config::SdkConfig>> =
+            Arc::new(LazyLock::new(Box::new(move || aws_sdk_config(&for_sdk))));
+        let for_store = Arc::clone(&aws);
         Ok(Self {
-            store: DynamoStore::from_config(&aws, config.table_name),
-            settings: SecretsManagerSettings::new(
-                aws_sdk_secretsmanager::Client::new(&aws),
+            store: DynamoStore::built_on_first_use(
+                LazyLock::new(Box::new(move || aws_sdk_dynamodb::Client::new(&for_store))),
+                config.table_name,
+            ),
+            settings: SecretsManagerSettings::built_on_first_use(
+                LazyLock::new(Box::new(move || aws_sdk_secretsmanager::Client::new(&aws))),
                 config.settings_secret_id,
                 config.settings_cache_ttl,
                 config.hosts,

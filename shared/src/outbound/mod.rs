@@ -55,6 +55,9 @@ pub fn http_client_with_timeout(timeout: Duration, hosts: Hosts) -> HttpClient {
 /// local address, now or after a DNS change, is refused where the connection is made (CONTRACT §2); IP literals are
 /// refused by the settings themselves ([`crate::domain::settings::BaseUrl::parse`]).
 fn build_client(timeout: Duration, hosts: Hosts) -> reqwest::Client {
+    // reqwest takes rustls' process-wide provider: ring, the one the AWS SDK's client uses. Installing it again is
+    // refused, harmlessly.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let builder = match hosts {
         Hosts::Public => reqwest::Client::builder().dns_resolver(Arc::new(PublicAddressesOnly)),
         Hosts::Local => reqwest::Client::builder(),
@@ -71,6 +74,15 @@ fn build_client(timeout: Duration, hosts: Hosts) -> reqwest::Client {
         ))
         .build()
         .expect("a client with compiled-in roots builds")
+}
+
+/// A client built on first use (for example an AWS SDK client): building one costs about a millisecond that stays
+/// out of the time before the first event, and one a function never calls is never built.
+pub type BuiltOnFirstUse<T> = std::sync::LazyLock<T, Box<dyn FnOnce() -> T + Send>>;
+
+/// `value` as a [`BuiltOnFirstUse`] that is built already (tests hand in their own clients).
+pub fn built<T: Send + 'static>(value: T) -> BuiltOnFirstUse<T> {
+    std::sync::LazyLock::new(Box::new(move || value))
 }
 
 /// The root certificates every TLS connection trusts, ServiceNow's, PM Cloud's and AWS's alike: Mozilla's CA list

@@ -2,6 +2,7 @@
 
 use super::{INVALID_CACHE_TTL, SettingsError, SettingsSource, Snapshot};
 use crate::domain::settings::{Hosts, Settings};
+use crate::outbound::{BuiltOnFirstUse, built};
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 use secrecy::SecretString;
@@ -12,7 +13,7 @@ use tokio::sync::Mutex;
 /// Settings read from Secrets Manager on first use and re-read once the cache is older than its TTL (invalid
 /// settings: [`INVALID_CACHE_TTL`] at most). One `GetSecretValue` per TTL per execution environment.
 pub struct SecretsManagerSettings {
-    client: Client,
+    client: BuiltOnFirstUse<Client>,
     secret_id: String,
     ttl: Duration,
     hosts: Hosts,
@@ -21,6 +22,16 @@ pub struct SecretsManagerSettings {
 
 impl SecretsManagerSettings {
     pub fn new(client: Client, secret_id: impl Into<String>, ttl: Duration, hosts: Hosts) -> Self {
+        Self::built_on_first_use(built(client), secret_id, ttl, hosts)
+    }
+
+    /// The same over a client that is built when the secret is first read.
+    pub fn built_on_first_use(
+        client: BuiltOnFirstUse<Client>,
+        secret_id: impl Into<String>,
+        ttl: Duration,
+        hosts: Hosts,
+    ) -> Self {
         Self {
             client,
             secret_id: secret_id.into(),

@@ -12,12 +12,14 @@ use super::{Backlogs, CreateOutcome, ReplaceOutcome, RequestStore, SharedState, 
 use crate::domain::ids::{PmcRequestId, RequestId};
 use crate::domain::record::{Backlog, RequestRecord};
 use crate::domain::time::{Timestamp, format_rfc3339, rfc3339};
+use crate::outbound::{BuiltOnFirstUse, built};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// How long a request is kept after it was created; DynamoDB's TTL deletes it afterwards.
 const RETENTION_DAYS: i64 = 180;
@@ -101,16 +103,22 @@ pub fn record_from_stream_image(
         .map_err(corrupt)
 }
 
+/// The requests table. Cheap to clone: clones share the DynamoDB client.
 #[derive(Clone)]
 pub struct DynamoStore {
-    client: Client,
+    client: Arc<BuiltOnFirstUse<Client>>,
     table: String,
 }
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self::built_on_first_use(built(client), table)
+    }
+
+    /// The store over a client that is built when the store is first used.
+    pub fn built_on_first_use(client: BuiltOnFirstUse<Client>, table: impl Into<String>) -> Self {
         Self {
-            client,
+            client: Arc::new(client),
             table: table.into(),
         }
     }

@@ -15,9 +15,10 @@ pub fn stack_var(name: &str) -> String {
     })
 }
 
-/// The URL of `route` on `function`, as cargo lambda watch serves it.
-pub fn route(function: &str, route: &str) -> String {
-    format!("{}/{function}{route}", stack_var("E2E_FUNCTIONS_URL"))
+/// The URL of `route` (a path of `openapi.json`) on the stack's HTTP API, which invokes the function with the event
+/// API Gateway would send (`tests/api-gateway`).
+pub fn route(route: &str) -> String {
+    format!("{}{route}", stack_var("E2E_API_URL"))
 }
 
 /// A path on the ServiceNow simulator.
@@ -72,7 +73,7 @@ impl Stack {
     pub async fn submit(&self, body: &Value) -> Answer {
         let response = self
             .http
-            .post(route("request-intake", "/v1/requests"))
+            .post(route("/v1/requests"))
             .bearer_auth(&self.pmc_key)
             .json(body)
             .send()
@@ -85,7 +86,7 @@ impl Stack {
     pub async fn find(&self, pmc_request_id: &str) -> Answer {
         let response = self
             .http
-            .get(route("request-intake", "/v1/requests"))
+            .get(route("/v1/requests"))
             .query(&[("pmcRequestId", pmc_request_id)])
             .bearer_auth(&self.pmc_key)
             .send()
@@ -176,7 +177,7 @@ impl Stack {
     pub async fn post_event(&self, body: &str, headers: &[(&str, String)]) -> Answer {
         let mut request = self
             .http
-            .post(route("ticket-callback", "/v1/servicenow/events"))
+            .post(route("/v1/servicenow/events"))
             .header("content-type", "application/json")
             .body(body.to_owned());
         for (name, value) in headers {
