@@ -12,9 +12,7 @@ dev:
 # Release builds of every function for Lambda (arm64, provided.al2023), as `sam build` makes them, and their sizes.
 build:
 	scripts/bootstrap.sh
-	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --arm64 \
-		--bin request-intake --bin ticket-creator --bin settings-validator --bin ticket-callback \
-		--bin decision-notifier --bin reconciler
+	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --arm64
 	@echo "Stripped arm64 binaries (target: at most 8 MB each):"
 	@for f in target/lambda/*/bootstrap; do printf '  %-24s %s bytes\n' "$$(basename $$(dirname $$f))" "$$(stat -c %s $$f)"; done
 

@@ -20,7 +20,7 @@ if [ ! -x "$harness" ]; then
 fi
 
 functions=(request-intake ticket-creator settings-validator ticket-callback decision-notifier reconciler)
-cargo build --release $(printf -- '--bin %s ' "${functions[@]}")
+cargo build --release $(printf -- "-p %s " "${functions[@]}")
 
 work="$root/.dev/bench"
 mkdir -p "$work"

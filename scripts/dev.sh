@@ -244,7 +244,7 @@ case "$tools_state" in
     ;;
   outdated) echo "==> building the simulators, the stream relay and the API gateway" ;;
 esac
-cargo build --quiet --bin servicenow-sim --bin pmcloud-sim --bin stream-relay --bin api-gateway
+cargo build --quiet -p servicenow-sim -p pmcloud-sim -p stream-relay -p api-gateway
 
 declare -A piece_pid
 # spawn NAME COMMAND…: runs COMMAND in its own process group with its output in .dev/logs/NAME.log.
