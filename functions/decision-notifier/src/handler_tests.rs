@@ -93,9 +93,13 @@ async fn decided(
     decide: impl FnOnce(&RequestRecord) -> RequestRecord,
 ) -> RequestRecord {
     let body = sample_body(pmc);
-    let request = RequestRecord::new(Submission::parse(body.as_object().unwrap()).unwrap(), now())
-        .ticketed(ticket(), now())
-        .unwrap();
+    let request = RequestRecord::new(
+        Submission::parse(body.as_object().unwrap()).unwrap(),
+        shared::domain::ids::RequestId::random(),
+        now(),
+    )
+    .ticketed(ticket(), now())
+    .unwrap();
     let record = decide(&request);
     store.create(&record).await.unwrap();
     record

@@ -81,6 +81,7 @@ async fn pending_since(store: &Store, pmc: &str, minutes: i64) -> RequestRecord 
     let body = sample_body(pmc);
     let record = RequestRecord::new(
         Submission::parse(body.as_object().unwrap()).unwrap(),
+        shared::domain::ids::RequestId::random(),
         minutes_ago(minutes),
     );
     store.create(&record).await.unwrap();

@@ -42,6 +42,7 @@ fn sample_record(pmc_request_id: &str) -> RequestRecord {
     let body = sample_body(pmc_request_id);
     RequestRecord::new(
         Submission::parse(body.as_object().unwrap()).unwrap(),
+        shared::domain::ids::RequestId::random(),
         shared::domain::time::now(),
     )
 }

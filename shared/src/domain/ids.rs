@@ -1,7 +1,9 @@
 //! Identifiers, each parsed once where it enters (a body, a path, a ServiceNow record, a stored item) and never
 //! checked again: PM Cloud's request id, the connector's request id, and a ServiceNow `sys_id`.
 
+use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 use std::fmt;
 use std::ops::Deref;
 
@@ -107,23 +109,10 @@ text_id!(PmcRequestId);
 #[serde(try_from = "String", into = "String")]
 pub struct RequestId(String);
 
-/// The namespace of [`RequestId::for_pmc_request_id`]'s name-based UUIDs: fixed for good, or ids would change.
-const REQUEST_ID_NAMESPACE: uuid::Uuid = uuid::uuid!("7c3a5e1e-0b9f-4f4e-9a55-6f2b1c8d4e21");
-
 impl RequestId {
     /// A fresh random (version 4) UUID.
     pub fn random() -> Self {
         Self(uuid::Uuid::new_v4().to_string())
-    }
-
-    /// The id of the request PM Cloud submits as `pmc_request_id`: a name-based (version 5, SHA-1) UUID of it, the
-    /// same every time, so that the store finds a request, or refuses a second one, with one key (RFC 9562 §5.5).
-    /// Requests stored before ids were derived keep their random ids.
-    pub fn for_pmc_request_id(pmc_request_id: &PmcRequestId) -> Self {
-        Self(
-            uuid::Uuid::new_v5(&REQUEST_ID_NAMESPACE, pmc_request_id.as_str().as_bytes())
-                .to_string(),
-        )
     }
 
     /// Errors: "is not a request id" for an empty, over-long (> 100) or oddly spelt text.
@@ -134,6 +123,53 @@ impl RequestId {
 }
 
 text_id!(RequestId);
+
+/// The secret from which request ids are derived: 32 random bytes, one per requests table (kept in the table, so
+/// that every function and every version derives the same ids from it). Secret so that nobody who can write
+/// ServiceNow tickets but cannot read the table can foresee a request's `correlation_id` and plant a ticket
+/// carrying it before the connector creates its own.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RequestIdKey([u8; REQUEST_ID_KEY_BYTES]);
+
+/// The length of a [`RequestIdKey`], in bytes.
+pub const REQUEST_ID_KEY_BYTES: usize = 32;
+
+impl RequestIdKey {
+    /// A new key from the operating system's random source. Panics only if the system has none (no Lambda or
+    /// Linux does).
+    pub fn random() -> Self {
+        let mut bytes = [0; REQUEST_ID_KEY_BYTES];
+        getrandom::fill(&mut bytes).expect("the system's random source");
+        Self(bytes)
+    }
+
+    /// Errors: "must be 32 bytes".
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, &'static str> {
+        bytes.try_into().map(Self).map_err(|_| "must be 32 bytes")
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The id of the request PM Cloud submits as `pmc_request_id`: the first 16 bytes of HMAC-SHA256(key,
+    /// `pmc_request_id`) as a custom (version 8) UUID (RFC 9562 §5.8), the same every time, so that the store finds
+    /// a request, or refuses a second one, with one key.
+    pub fn request_id(&self, pmc_request_id: &PmcRequestId) -> RequestId {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(pmc_request_id.as_str().as_bytes());
+        let digest = mac.finalize().into_bytes();
+        let mut bytes = [0; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        RequestId(uuid::Uuid::new_v8(bytes).to_string())
+    }
+}
+
+impl fmt::Debug for RequestIdKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RequestIdKey(REDACTED)")
+    }
+}
 
 /// A ServiceNow record's `sys_id`: 32 hexadecimal digits (ServiceNow: "Table API", unique record identifier).
 /// Checked before it goes into a Table API URL.
@@ -159,19 +195,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_request_id_is_derived_from_the_pmc_request_id_alone() {
+    fn a_request_id_is_derived_from_the_pmc_request_id_and_the_key() {
         let pmc = |text| PmcRequestId::parse(text).unwrap();
-        let first = RequestId::for_pmc_request_id(&pmc("pmc-1"));
-        assert_eq!(first, RequestId::for_pmc_request_id(&pmc("pmc-1")));
-        assert_ne!(first, RequestId::for_pmc_request_id(&pmc("pmc-2")));
+        let key = RequestIdKey::from_bytes(&[7; 32]).unwrap();
+        let first = key.request_id(&pmc("pmc-1"));
+        assert_eq!(first, key.request_id(&pmc("pmc-1")));
+        assert_ne!(first, key.request_id(&pmc("pmc-2")));
+        assert_ne!(first, RequestIdKey::random().request_id(&pmc("pmc-1")));
         let uuid = uuid::Uuid::parse_str(first.as_str()).unwrap();
-        assert_eq!(uuid.get_version_num(), 5);
-        // Pinned (computed with Python's uuid.uuid5): a changed namespace or spelling would orphan every stored
-        // request.
+        assert_eq!(uuid.get_version_num(), 8);
+        // Pinned (computed with Python: hmac.new(bytes([7]*32), b"dev-0001", "sha256"), first 16 bytes, version
+        // and variant bits set): a changed derivation would orphan every stored request.
         assert_eq!(
-            RequestId::for_pmc_request_id(&pmc("dev-0001")).as_str(),
-            "32747fc0-167c-53e5-8ab6-9ec191a09d3f"
+            key.request_id(&pmc("dev-0001")).as_str(),
+            "2e3d9db7-b973-80ef-a0b1-b48a6b021188"
         );
+    }
+
+    #[test]
+    fn request_id_keys_are_32_bytes_and_never_printed() {
+        assert!(RequestIdKey::from_bytes(&[1; 31]).is_err());
+        assert!(RequestIdKey::from_bytes(&[1; 33]).is_err());
+        let key = RequestIdKey::from_bytes(&[0xab; 32]).unwrap();
+        assert_eq!(RequestIdKey::from_bytes(key.as_bytes()).unwrap(), key);
+        assert!(!format!("{key:?}").contains("ab"));
     }
 
     #[test]

@@ -169,14 +169,15 @@ pub struct InvalidTransition {
 }
 
 impl RequestRecord {
-    /// A new `pending` request with a fresh id.
-    pub fn new(submission: Submission, now: Timestamp) -> Self {
+    /// A new `pending` request with the id `id` (the store's [`crate::store::RequestStore::request_id_for`] its
+    /// `pmcRequestId`).
+    pub fn new(submission: Submission, id: RequestId, now: Timestamp) -> Self {
         let Submission {
             request: details,
             content_hash,
         } = submission;
         Self {
-            id: RequestId::for_pmc_request_id(&details.pmc_request_id),
+            id,
             pmc_request_id: details.pmc_request_id.clone(),
             request_type: details.request_type,
             status: Status::Pending,
@@ -371,6 +372,7 @@ pub(crate) mod tests {
         });
         RequestRecord::new(
             Submission::parse(body.as_object().unwrap()).unwrap(),
+            RequestId::random(),
             Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap(),
         )
     }
@@ -486,11 +488,18 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn ids_are_one_per_pmc_request_id_and_fit_a_correlation_id() {
-        let (a, b, c) = (sample_record("p"), sample_record("p"), sample_record("q"));
-        assert_eq!(a.id, b.id);
-        assert_ne!(a.id, c.id);
-        assert!(a.id.len() <= 100);
+    fn a_new_request_is_pending_under_the_id_it_is_given() {
+        let body = test_support::sample_body("p");
+        let id = RequestId::random();
+        let record = RequestRecord::new(
+            Submission::parse(body.as_object().unwrap()).unwrap(),
+            id.clone(),
+            Utc::now(),
+        );
+        assert_eq!(
+            (record.id, record.status, record.revision),
+            (id, Status::Pending, 0)
+        );
     }
 
     #[test]

@@ -156,6 +156,7 @@ mod tests {
     fn record(body: Value) -> RequestRecord {
         RequestRecord::new(
             Submission::parse(body.as_object().unwrap()).unwrap(),
+            crate::domain::ids::RequestId::random(),
             crate::domain::time::now(),
         )
     }

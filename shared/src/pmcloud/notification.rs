@@ -139,6 +139,7 @@ mod tests {
         });
         RequestRecord::new(
             Submission::parse(body.as_object().unwrap()).unwrap(),
+            crate::domain::ids::RequestId::random(),
             at(12, 0, 0),
         )
     }

@@ -40,7 +40,11 @@ impl<S: RequestStore> RequestIntake<S> {
     /// Stores a new request once; a retry of the same content gets the stored one back.
     /// Errors: [`IntakeError::Conflict`] for a reused `pmcRequestId`, [`IntakeError::Store`] when the store fails.
     pub async fn submit(&self, submission: Submission) -> Result<Submitted, IntakeError> {
-        let record = RequestRecord::new(submission, crate::domain::time::now());
+        let id = self
+            .store
+            .request_id_for(&submission.request.pmc_request_id)
+            .await?;
+        let record = RequestRecord::new(submission, id, crate::domain::time::now());
         match self.store.create(&record).await? {
             CreateOutcome::Created => {
                 tracing::info!(request_id = %record.id, pmc_request_id = %record.pmc_request_id, "request accepted");

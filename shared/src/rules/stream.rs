@@ -137,6 +137,7 @@ mod tests {
                     id: i.to_string(),
                     request: Ok(Some(RequestRecord::new(
                         submission,
+                        RequestId::random(),
                         crate::domain::time::now(),
                     ))),
                 }

@@ -1,22 +1,27 @@
 //! The DynamoDB adapter. One table, items under the partition key `pk`: `request#<id>` holds a request, whose id
-//! is derived from its `pmcRequestId` (so that one conditional put creates it once, and one read finds it by
-//! either id), and `state#<name>` holds what the functions share (ServiceNow's pause, the reconciler's watermark,
-//! since when the settings are invalid). Requests stored before ids were derived have random ids and a
-//! `pmcRequestId#<id>` item pointing to them; they stay readable by both ids.
+//! is derived from its `pmcRequestId` with the table's secret key (so that one conditional put creates it once,
+//! and one read finds it by either id), and `state#<name>` holds what the functions share (the request id key,
+//! ServiceNow's pause, the reconciler's watermark, since when the settings are invalid). Requests stored before
+//! ids were derived have random ids and a `pmcRequestId#<id>` item pointing to them; they stay readable by both
+//! ids, and for [`LEGACY_WINDOW_HOURS`] after the key was made a create also checks that no such item exists.
 //!
 //! A request waiting in a backlog carries `backlog` and `backlogSince`, the keys of the sparse index `backlog`:
 //! the reconciler queries it, oldest first, instead of scanning the table. Other items carry neither, so the index
 //! holds only what waits.
 
 use super::{Backlogs, CreateOutcome, ReplaceOutcome, RequestStore, SharedState, StoreError};
-use crate::domain::ids::{PmcRequestId, RequestId};
+use crate::domain::ids::{PmcRequestId, RequestId, RequestIdKey};
 use crate::domain::record::{Backlog, RequestRecord};
 use crate::domain::time::{Timestamp, format_rfc3339, rfc3339};
 use crate::outbound::{BuiltOnFirstUse, built};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,6 +36,11 @@ pub const BACKLOG_INDEX: &str = "backlog";
 const PAUSE_KEY: &str = "state#servicenow-pause";
 const WATERMARK_KEY: &str = "state#reconciler-watermark";
 const SETTINGS_INVALID_KEY: &str = "state#settings-invalid";
+const REQUEST_ID_KEY: &str = "state#request-id-key";
+/// How long after the table got its request id key a create also checks for a request stored by a version that
+/// gave random ids (PM Cloud retries a submission within hours, so a retry that straddles the upgrade still finds
+/// its request). Hours.
+pub const LEGACY_WINDOW_HOURS: i64 = 24;
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -103,11 +113,20 @@ pub fn record_from_stream_image(
         .map_err(corrupt)
 }
 
-/// The requests table. Cheap to clone: clones share the DynamoDB client.
+/// The table's request id key and when it was made (UTC).
+#[derive(Clone)]
+struct KeyItem {
+    key: RequestIdKey,
+    made_at: Timestamp,
+}
+
+/// The requests table. Cheap to clone: clones share the DynamoDB client and the request id key.
 #[derive(Clone)]
 pub struct DynamoStore {
     client: Arc<BuiltOnFirstUse<Client>>,
     table: String,
+    /// Read (or made) on first use, then kept for the execution environment: it never changes.
+    key: Arc<tokio::sync::OnceCell<KeyItem>>,
 }
 
 impl DynamoStore {
@@ -120,6 +139,7 @@ impl DynamoStore {
         Self {
             client: Arc::new(client),
             table: table.into(),
+            key: Arc::default(),
         }
     }
 
@@ -162,6 +182,132 @@ impl DynamoStore {
         Ok(output.item)
     }
 
+    /// The table's request id key: one conditional `PutItem` of a fresh key per execution environment, which
+    /// either stores it (the table had none) or hands back the key stored first, in the same round trip.
+    async fn key_item(&self) -> Result<&KeyItem, StoreError> {
+        self.key.get_or_try_init(|| self.put_or_read_key()).await
+    }
+
+    async fn put_or_read_key(&self) -> Result<KeyItem, StoreError> {
+        let fresh = KeyItem {
+            key: RequestIdKey::random(),
+            made_at: crate::domain::time::now(),
+        };
+        let item = HashMap::from([
+            (
+                "pk".to_owned(),
+                AttributeValue::S(REQUEST_ID_KEY.to_owned()),
+            ),
+            ("kind".to_owned(), AttributeValue::S(STATE_KIND.to_owned())),
+            (
+                "key".to_owned(),
+                AttributeValue::B(Blob::new(fresh.key.as_bytes())),
+            ),
+            (
+                "at".to_owned(),
+                AttributeValue::S(format_rfc3339(&fresh.made_at)),
+            ),
+        ]);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let stored = match result {
+            Ok(_) => return Ok(fresh),
+            Err(error) => match error.into_service_error() {
+                PutItemError::ConditionalCheckFailedException(failed) => match failed.item {
+                    Some(item) => item,
+                    None => self
+                        .get_item(REQUEST_ID_KEY.to_owned())
+                        .await?
+                        .ok_or_else(|| StoreError::Corrupt("the request id key vanished".into()))?,
+                },
+                other => return Err(unavailable(other)),
+            },
+        };
+        let key = match stored.get("key") {
+            Some(AttributeValue::B(bytes)) => RequestIdKey::from_bytes(bytes.as_ref()).ok(),
+            _ => None,
+        };
+        let made_at = match stored.get("at") {
+            Some(AttributeValue::S(at)) => chrono::DateTime::parse_from_rfc3339(at)
+                .ok()
+                .map(|at| at.to_utc()),
+            _ => None,
+        };
+        match (key, made_at) {
+            (Some(key), Some(made_at)) => Ok(KeyItem { key, made_at }),
+            _ => Err(StoreError::Corrupt(format!(
+                "{REQUEST_ID_KEY} must hold a 32-byte key and the time it was made"
+            ))),
+        }
+    }
+
+    /// One `TransactWriteItems`: the request, unless it or a legacy `pmcRequestId#` item for it exists.
+    async fn create_checking_legacy(
+        &self,
+        record: &RequestRecord,
+    ) -> Result<CreateOutcome, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(Self::request_item(record)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(unavailable)?;
+        let no_legacy = ConditionCheck::builder()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(alias_key(&record.pmc_request_id)))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(unavailable)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(
+                TransactWriteItem::builder()
+                    .condition_check(no_legacy)
+                    .build(),
+            )
+            .send()
+            .await;
+        let reasons = match result {
+            Ok(_) => return Ok(CreateOutcome::Created),
+            Err(error) => match error.into_service_error() {
+                TransactWriteItemsError::TransactionCanceledException(canceled) => {
+                    canceled.cancellation_reasons.unwrap_or_default()
+                }
+                other => return Err(unavailable(other)),
+            },
+        };
+        let failed = |index: usize| {
+            reasons.get(index).and_then(|reason| reason.code.as_deref())
+                == Some("ConditionalCheckFailed")
+        };
+        let existing = if failed(0) {
+            match reasons[0].item.clone() {
+                Some(item) => Some(Self::record_of(item)?),
+                None => self.get(&record.id).await?,
+            }
+        } else if failed(1) {
+            self.find_legacy(&record.pmc_request_id).await?
+        } else {
+            return Err(StoreError::Unavailable(format!(
+                "the create of request {} was cancelled (a conflicting write); try again",
+                record.id
+            )));
+        };
+        existing
+            .map(|existing| CreateOutcome::Existing(Box::new(existing)))
+            .ok_or_else(|| StoreError::Missing(record.id.clone()))
+    }
+
     /// The request a legacy `pmcRequestId#` item points to (requests stored before ids were derived from the
     /// `pmcRequestId`). Two reads.
     async fn find_legacy(
@@ -181,14 +327,21 @@ fn expiry_epoch(record: &RequestRecord) -> i64 {
 }
 
 impl RequestStore for DynamoStore {
-    /// One conditional `PutItem`: the request's id is derived from its `pmcRequestId`
-    /// ([`RequestId::for_pmc_request_id`]), so "absent" means "no request with this `pmcRequestId`", and a refused
-    /// put hands back the stored request in the same round trip (`ReturnValuesOnConditionCheckFailure`).
+    /// One read of the table's key per execution environment ([`RequestIdKey::request_id`]).
+    async fn request_id_for(&self, pmc_request_id: &PmcRequestId) -> Result<RequestId, StoreError> {
+        Ok(self.key_item().await?.key.request_id(pmc_request_id))
+    }
+
+    /// One conditional `PutItem`: the request's id is derived from its `pmcRequestId`, so "absent" means "no
+    /// request with this `pmcRequestId`", and a refused put hands back the stored request in the same round trip
+    /// (`ReturnValuesOnConditionCheckFailure`). For [`LEGACY_WINDOW_HOURS`] after the table got its key, one
+    /// `TransactWriteItems` instead, which also refuses a `pmcRequestId` stored under a random id.
     async fn create(&self, record: &RequestRecord) -> Result<CreateOutcome, StoreError> {
-        debug_assert_eq!(
-            record.id,
-            RequestId::for_pmc_request_id(&record.pmc_request_id)
-        );
+        let key = self.key_item().await?;
+        debug_assert_eq!(record.id, key.key.request_id(&record.pmc_request_id));
+        if crate::domain::time::now() < key.made_at + chrono::Duration::hours(LEGACY_WINDOW_HOURS) {
+            return self.create_checking_legacy(record).await;
+        }
         let result = self
             .client
             .put_item()
@@ -222,14 +375,14 @@ impl RequestStore for DynamoStore {
             .transpose()
     }
 
-    /// One read for a request stored under its derived id; a request stored before ids were derived is found
-    /// through its legacy `pmcRequestId#` item (two reads more).
+    /// One read for a request stored under its derived id (and one of the key per execution environment); a
+    /// request stored before ids were derived is found through its legacy `pmcRequestId#` item (two reads more).
     async fn find_by_pmc_request_id(
         &self,
         pmc_request_id: &PmcRequestId,
     ) -> Result<Option<RequestRecord>, StoreError> {
         match self
-            .get(&RequestId::for_pmc_request_id(pmc_request_id))
+            .get(&self.request_id_for(pmc_request_id).await?)
             .await?
         {
             Some(record) => Ok(Some(record)),

@@ -1,7 +1,7 @@
 //! The DynamoDB adapter against the local emulator: create-once, consistent reads, forward-only replaces,
 //! and the stream image mapping that `ticket-creator` reads.
 
-use super::{AliasItem, alias_key, expiry_epoch};
+use super::{AliasItem, LEGACY_WINDOW_HOURS, REQUEST_ID_KEY, alias_key, expiry_epoch};
 use crate::domain::ids::{PmcRequestId, RequestId, SysId};
 use crate::domain::record::RequestRecord;
 use crate::domain::request::Submission;
@@ -18,12 +18,66 @@ async fn store() -> (DynamoStore, aws_sdk_dynamodb::Client, String) {
     (DynamoStore::new(client.clone(), &table), client, table)
 }
 
-fn record(pmc_request_id: &str) -> RequestRecord {
+/// A new request as request-intake makes it: its id derived with the table's key.
+async fn record(store: &DynamoStore, pmc_request_id: &str) -> RequestRecord {
     let body = sample_body(pmc_request_id);
-    RequestRecord::new(
-        Submission::parse(body.as_object().unwrap()).unwrap(),
-        crate::domain::time::now(),
-    )
+    let submission = Submission::parse(body.as_object().unwrap()).unwrap();
+    let id = store
+        .request_id_for(&submission.request.pmc_request_id)
+        .await
+        .unwrap();
+    RequestRecord::new(submission, id, crate::domain::time::now())
+}
+
+/// Gives the table a request id key made `hours` ago, as a table in use for a while has.
+async fn key_made_hours_ago(client: &aws_sdk_dynamodb::Client, table: &str, hours: i64) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let made_at = crate::domain::time::now() - chrono::Duration::hours(hours);
+    client
+        .put_item()
+        .table_name(table)
+        .item("pk", AttributeValue::S(REQUEST_ID_KEY.to_owned()))
+        .item("kind", AttributeValue::S("state".to_owned()))
+        .item("key", AttributeValue::B(vec![9; 32].into()))
+        .item(
+            "at",
+            AttributeValue::S(crate::domain::time::format_rfc3339(&made_at)),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Stores `pmc_request_id` as a version that gave random ids did: the request, and an item pointing to it.
+async fn stored_with_a_random_id(
+    store: &DynamoStore,
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    pmc_request_id: &str,
+) -> RequestRecord {
+    let legacy = RequestRecord {
+        id: RequestId::random(),
+        ..record(store, pmc_request_id).await
+    };
+    let alias = AliasItem {
+        pk: alias_key(&legacy.pmc_request_id),
+        kind: "pmcRequestId".to_owned(),
+        expires_at_epoch: expiry_epoch(&legacy),
+        request_id: legacy.id.clone(),
+    };
+    for item in [
+        DynamoStore::request_item(&legacy).unwrap(),
+        serde_dynamo::to_item(alias).unwrap(),
+    ] {
+        client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .unwrap();
+    }
+    legacy
 }
 
 /// Counts the requests a DynamoDB client sends.
@@ -53,9 +107,12 @@ impl CountCalls {
     }
 }
 
+/// Once the table's key is older than the legacy window: one call per execution environment for the key, then
+/// one per new submission, one per retry and one per read by `pmcRequestId`.
 #[tokio::test]
 async fn one_request_creates_one_answers_a_retry_and_one_finds_by_pmc_request_id() {
     let (_, client, table) = store().await;
+    key_made_hours_ago(&client, &table, LEGACY_WINDOW_HOURS + 1).await;
     let calls = CountCalls::default();
     let counted = aws_sdk_dynamodb::Client::from_conf(
         client
@@ -65,11 +122,13 @@ async fn one_request_creates_one_answers_a_retry_and_one_finds_by_pmc_request_id
             .build(),
     );
     let store = DynamoStore::new(counted, &table);
-    let first = record("pmc-1");
+    let first = record(&store, "pmc-1").await;
+    assert_eq!(calls.take(), 1, "the table's key, read once");
     assert_eq!(store.create(&first).await.unwrap(), CreateOutcome::Created);
     assert_eq!(calls.take(), 1, "a new submission: one conditional put");
 
-    let second = record("pmc-1");
+    let second = record(&store, "pmc-1").await;
+    assert_eq!(calls.take(), 0, "the key is kept");
     assert_eq!(
         second.id, first.id,
         "the id is derived from the pmcRequestId"
@@ -93,36 +152,37 @@ async fn one_request_creates_one_answers_a_retry_and_one_finds_by_pmc_request_id
     );
     assert_eq!(calls.take(), 1, "a read by pmcRequestId: one get");
     let items = client.scan().table_name(&table).send().await.unwrap();
-    assert_eq!(items.count, 1, "one item: the request, nothing beside it");
+    assert_eq!(
+        items.count, 2,
+        "the request and the key, nothing beside them"
+    );
+}
+
+/// Every execution environment derives the same id (the first made the key, the second reads it); another table,
+/// another id, so that nobody without the table's key can foresee an id. (Not raced here: moto's conditional
+/// writes are not atomic under concurrency; DynamoDB's are.)
+#[tokio::test]
+async fn ids_come_from_the_tables_own_key() {
+    let (first, client, table) = store().await;
+    let second = DynamoStore::new(client, &table);
+    let pmc = PmcRequestId::parse("pmc-key").unwrap();
+    let id = first.request_id_for(&pmc).await.unwrap();
+    assert_eq!(second.request_id_for(&pmc).await.unwrap(), id);
+    assert_eq!(
+        uuid::Uuid::parse_str(&id).unwrap().get_version_num(),
+        8,
+        "a keyed, custom UUID"
+    );
+    let (elsewhere, _, _) = store().await;
+    assert_ne!(elsewhere.request_id_for(&pmc).await.unwrap(), id);
 }
 
 /// Requests stored before ids were derived (a random id, and a `pmcRequestId#` item pointing to it) stay readable
-/// by both ids, and a retry of one is answered with it.
+/// by both ids.
 #[tokio::test]
 async fn requests_stored_with_random_ids_stay_readable_by_both_ids() {
     let (store, client, table) = store().await;
-    let legacy = RequestRecord {
-        id: RequestId::random(),
-        ..record("pmc-before")
-    };
-    let alias = AliasItem {
-        pk: alias_key(&legacy.pmc_request_id),
-        kind: "pmcRequestId".to_owned(),
-        expires_at_epoch: expiry_epoch(&legacy),
-        request_id: legacy.id.clone(),
-    };
-    for item in [
-        DynamoStore::request_item(&legacy).unwrap(),
-        serde_dynamo::to_item(alias).unwrap(),
-    ] {
-        client
-            .put_item()
-            .table_name(&table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .unwrap();
-    }
+    let legacy = stored_with_a_random_id(&store, &client, &table, "pmc-before").await;
     assert_eq!(store.get(&legacy.id).await.unwrap(), Some(legacy.clone()));
     assert_eq!(
         store
@@ -133,10 +193,35 @@ async fn requests_stored_with_random_ids_stay_readable_by_both_ids() {
     );
 }
 
+/// A retry that straddles the upgrade (stored by the version that gave random ids, submitted again to this one)
+/// gets the stored request, not a second one, while the key is young; new requests are created as usual.
+#[tokio::test]
+async fn within_the_legacy_window_a_retry_finds_a_request_stored_under_a_random_id() {
+    let (store, client, table) = store().await;
+    let legacy = stored_with_a_random_id(&store, &client, &table, "pmc-straddle").await;
+    let retry = record(&store, "pmc-straddle").await;
+    assert_eq!(
+        store.create(&retry).await.unwrap(),
+        CreateOutcome::Existing(Box::new(legacy))
+    );
+    assert_eq!(
+        store.get(&retry.id).await.unwrap(),
+        None,
+        "nothing stored under the derived id"
+    );
+
+    let fresh = record(&store, "pmc-after").await;
+    assert_eq!(store.create(&fresh).await.unwrap(), CreateOutcome::Created);
+    assert_eq!(
+        store.create(&fresh).await.unwrap(),
+        CreateOutcome::Existing(Box::new(fresh.clone()))
+    );
+}
+
 #[tokio::test]
 async fn reads_back_exactly_what_it_stored() {
     let (store, _, _) = store().await;
-    let stored = record("pmc-2");
+    let stored = record(&store, "pmc-2").await;
     store.create(&stored).await.unwrap();
     assert_eq!(store.get(&stored.id).await.unwrap(), Some(stored.clone()));
     let no_such_id = RequestId::parse("no-such-id").unwrap();
@@ -148,7 +233,7 @@ async fn reads_back_exactly_what_it_stored() {
 #[tokio::test]
 async fn replace_moves_only_from_the_revision_it_was_read_at() {
     let (store, _, _) = store().await;
-    let pending = record("pmc-3");
+    let pending = record(&store, "pmc-3").await;
     store.create(&pending).await.unwrap();
     let ticket = Ticket {
         table: TaskType::Incident,
@@ -189,7 +274,7 @@ async fn replace_moves_only_from_the_revision_it_was_read_at() {
 #[tokio::test]
 async fn requests_stored_before_revisions_are_at_revision_0() {
     let (store, client, table) = store().await;
-    let legacy = record("pmc-legacy");
+    let legacy = record(&store, "pmc-legacy").await;
     store.create(&legacy).await.unwrap();
     client
         .update_item()
@@ -222,7 +307,7 @@ async fn requests_stored_before_revisions_are_at_revision_0() {
 #[tokio::test]
 async fn replacing_an_unknown_request_is_an_error_not_a_create() {
     let (store, _, _) = store().await;
-    let ghost = record("pmc-ghost");
+    let ghost = record(&store, "pmc-ghost").await;
     assert!(store.replace(&ghost).await.is_err());
     assert_eq!(store.get(&ghost.id).await.unwrap(), None);
 }
@@ -231,7 +316,7 @@ async fn replacing_an_unknown_request_is_an_error_not_a_create() {
 async fn stream_images_of_requests_map_back_to_records_and_other_items_are_skipped() {
     use crate::store::SharedState;
     let (store, client, table) = store().await;
-    let stored = record("pmc-4");
+    let stored = record(&store, "pmc-4").await;
     store.create(&stored).await.unwrap();
     store
         .settings_invalid_since(crate::domain::time::now())
@@ -258,7 +343,11 @@ async fn stream_images_of_requests_map_back_to_records_and_other_items_are_skipp
         .unwrap()
         .items
         .unwrap();
-    assert_eq!(items.len(), 3, "a request, a state item and a legacy alias");
+    assert_eq!(
+        items.len(),
+        4,
+        "a request, two state items (the key, the settings) and a legacy alias"
+    );
     let mut records = Vec::new();
     for item in items {
         if let Some(record) = record_from_stream_image(serde_dynamo::Item::from(item)).unwrap() {
@@ -276,12 +365,12 @@ async fn the_backlog_index_holds_only_what_waits_oldest_first() {
     let now = crate::domain::time::now();
     let mut ids = Vec::new();
     for (i, minutes) in [30, 50, 40].into_iter().enumerate() {
-        let mut record = record(&format!("pmc-backlog-{i}"));
+        let mut record = record(&store, &format!("pmc-backlog-{i}")).await;
         record.created_at = now - chrono::Duration::minutes(minutes);
         store.create(&record).await.unwrap();
         ids.push(record);
     }
-    let young = record("pmc-backlog-young");
+    let young = record(&store, "pmc-backlog-young").await;
     store.create(&young).await.unwrap();
     // A ticketed request leaves the index.
     let ticket = Ticket {

@@ -1,15 +1,25 @@
 //! An in-memory store with the same guarantees as the DynamoDB one, for tests and local reasoning.
 
 use super::{Backlogs, CreateOutcome, ReplaceOutcome, RequestStore, SharedState, StoreError};
-use crate::domain::ids::{PmcRequestId, RequestId};
+use crate::domain::ids::{PmcRequestId, RequestId, RequestIdKey};
 use crate::domain::record::{Backlog, RequestRecord};
 use crate::domain::time::Timestamp;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-#[derive(Default)]
 pub struct MemoryStore {
     inner: Mutex<Inner>,
+    /// A key of its own, as each DynamoDB table has.
+    key: RequestIdKey,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self {
+            inner: Mutex::default(),
+            key: RequestIdKey::random(),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -36,6 +46,10 @@ impl MemoryStore {
 }
 
 impl RequestStore for MemoryStore {
+    async fn request_id_for(&self, pmc_request_id: &PmcRequestId) -> Result<RequestId, StoreError> {
+        Ok(self.key.request_id(pmc_request_id))
+    }
+
     async fn create(&self, record: &RequestRecord) -> Result<CreateOutcome, StoreError> {
         let mut inner = self.inner.lock().expect("store lock");
         if let Some(id) = inner.id_by_pmc.get(&record.pmc_request_id) {
@@ -178,6 +192,9 @@ impl FaultyStore {
 }
 
 impl RequestStore for FaultyStore {
+    async fn request_id_for(&self, _: &PmcRequestId) -> Result<RequestId, StoreError> {
+        Err(self.error())
+    }
     async fn create(&self, _: &RequestRecord) -> Result<CreateOutcome, StoreError> {
         Err(self.error())
     }

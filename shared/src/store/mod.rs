@@ -76,7 +76,15 @@ pub enum StoreError {
 }
 
 pub trait RequestStore: Send + Sync {
+    /// The id of the request PM Cloud submits as `pmc_request_id`: the same every time, in every function, and
+    /// not foreseeable without the store's secret key ([`crate::domain::ids::RequestIdKey`]).
+    fn request_id_for(
+        &self,
+        pmc_request_id: &PmcRequestId,
+    ) -> impl Future<Output = Result<RequestId, StoreError>> + Send;
+
     /// Stores a new request unless one with its `pmcRequestId` exists; exactly one of concurrent creates wins.
+    /// `record.id` must be [`RequestStore::request_id_for`] its `pmcRequestId`.
     fn create(
         &self,
         record: &RequestRecord,
@@ -153,6 +161,13 @@ pub trait SharedState: Send + Sync {
 
 /// One store shared by several users (for example two functions' rules over one table in a test).
 impl<S: RequestStore> RequestStore for std::sync::Arc<S> {
+    fn request_id_for(
+        &self,
+        pmc_request_id: &PmcRequestId,
+    ) -> impl Future<Output = Result<RequestId, StoreError>> + Send {
+        S::request_id_for(self, pmc_request_id)
+    }
+
     fn create(
         &self,
         record: &RequestRecord,

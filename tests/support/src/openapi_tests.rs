@@ -20,6 +20,7 @@ fn sample_record(pmc_request_id: &str) -> RequestRecord {
     let body = sample_body(pmc_request_id);
     RequestRecord::new(
         Submission::parse(body.as_object().expect("an object")).expect("a valid sample"),
+        shared::domain::ids::RequestId::random(),
         shared::domain::time::now(),
     )
 }
