@@ -217,7 +217,7 @@ fn read_servicenow(
     hosts: Hosts,
 ) -> Option<ServiceNowSettings> {
     let instance_url = c.parsed(o, "instanceUrl", true, MAX_STRING, |t| {
-        BaseUrl::parse(t, hosts)
+        filled_in(t).and_then(|t| BaseUrl::parse(t, hosts))
     });
     let errors_before = c.error_count();
     let grant_type = c.parsed(o, "grantType", false, MAX_STRING, |t| match t {
@@ -233,8 +233,8 @@ fn read_servicenow(
     } else if bad_grant_type {
         None
     } else {
-        let username = c.string(o, "username", true, MAX_STRING);
-        let password = c.string(o, "password", true, MAX_STRING);
+        let username = required_setting(c, o, "username");
+        let password = required_setting(c, o, "password");
         username
             .zip(password)
             .map(|(username, password)| ServiceNowGrant::Password {
@@ -242,8 +242,8 @@ fn read_servicenow(
                 password: password.into(),
             })
     };
-    let client_id = c.string(o, "clientId", true, MAX_STRING);
-    let client_secret = c.string(o, "clientSecret", true, MAX_STRING);
+    let client_id = required_setting(c, o, "clientId");
+    let client_secret = required_setting(c, o, "clientSecret");
     let task_type = c.parsed(o, "taskType", true, MAX_STRING, TaskType::parse);
     let assignment_group = c.parsed(o, "assignmentGroup", false, 32, |t| {
         SysId::parse(t)
@@ -273,11 +273,29 @@ fn read_servicenow(
     })
 }
 
+/// `text`, unless it still holds the template's placeholder. Errors: "still holds the template's placeholder".
+fn filled_in(text: &str) -> Result<&str, &'static str> {
+    if text.contains(PLACEHOLDER) {
+        Err("still holds the template's placeholder (REPLACE-ME): put your own value")
+    } else {
+        Ok(text)
+    }
+}
+
+/// A required string setting that has been filled in (not the template's placeholder).
+fn required_setting(c: &mut Collector, o: &ObjectReader<'_>, key: &str) -> Option<String> {
+    c.parsed(o, key, true, MAX_STRING, |t| {
+        filled_in(t).map(str::to_owned)
+    })
+}
+
 /// Reads the `pmCloud` fields, collecting errors in `c`; `None` when one is missing or bad.
 fn read_pm_cloud(c: &mut Collector, o: &ObjectReader<'_>, hosts: Hosts) -> Option<PmCloudSettings> {
-    let api_url = c.parsed(o, "apiUrl", true, MAX_STRING, |t| BaseUrl::parse(t, hosts));
-    let client_id = c.string(o, "clientId", true, MAX_STRING);
-    let client_secret = c.string(o, "clientSecret", true, MAX_STRING);
+    let api_url = c.parsed(o, "apiUrl", true, MAX_STRING, |t| {
+        filled_in(t).and_then(|t| BaseUrl::parse(t, hosts))
+    });
+    let client_id = required_setting(c, o, "clientId");
+    let client_secret = required_setting(c, o, "clientSecret");
     Some(PmCloudSettings {
         api_url: api_url?,
         client_id: client_id?,
@@ -366,6 +384,9 @@ fn key_problem(text: &str) -> Option<&'static str> {
         Some("must be a non-empty string")
     } else if text.contains(PLACEHOLDER) {
         Some("is still the template's placeholder (REPLACE-ME): put a long random key of your own")
+    } else if text.trim() != text {
+        // Callers' bearer tokens arrive trimmed, so such a key could never match.
+        Some("must not begin or end with white space")
     } else if text.chars().count() < MIN_KEY_CHARS {
         Some("must be at least 32 characters (for example: openssl rand -base64 32)")
     } else {
@@ -618,6 +639,59 @@ pub(crate) mod tests {
                 .iter()
                 .all(|e| !e.message.contains("short") && !e.message.contains("xxx"))
         );
+
+        // A bearer token is compared trimmed, so a key with white space at either end could never let anyone in.
+        let padded = format!(" {} ", "k".repeat(40));
+        let errors = Settings::parse(
+            &secret(json!([padded]), json!(["y".repeat(32)])),
+            Hosts::Public,
+        )
+        .unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "pmcApiKeys[0]");
+        assert!(errors[0].message.contains("white space"));
+        assert!(pmc_api_keys_of(&secret(json!([padded]), json!([]))).is_empty());
+    }
+
+    #[test]
+    fn the_templates_placeholders_are_not_settings() {
+        let servicenow = json!({"instanceUrl": "https://REPLACE-ME.service-now.com", "username": "REPLACE-ME",
+            "password": "REPLACE-ME", "clientId": "REPLACE-ME", "clientSecret": "REPLACE-ME", "taskType": "incident"});
+        assert_eq!(
+            bad_fields(servicenow.clone()),
+            [
+                "servicenow.clientId",
+                "servicenow.clientSecret",
+                "servicenow.instanceUrl",
+                "servicenow.password",
+                "servicenow.username"
+            ]
+        );
+        // With the client-credentials grant the user and password are not read, so their placeholders do no harm.
+        assert_eq!(
+            bad_fields(with(servicenow, "grantType", json!("client_credentials"))),
+            [
+                "servicenow.clientId",
+                "servicenow.clientSecret",
+                "servicenow.instanceUrl"
+            ]
+        );
+        let pm_cloud = Settings::parse(
+            &json!({"servicenow": servicenow_json("https://a.example"),
+                "pmCloud": {"apiUrl": "https://REPLACE-ME.pm.beyondtrustcloud.com", "clientId": "REPLACE-ME",
+                    "clientSecret": "REPLACE-ME"},
+                "pmcApiKeys": ["k".repeat(32)], "webhookSecrets": ["w".repeat(32)]})
+            .to_string(),
+            Hosts::Public,
+        )
+        .unwrap_err();
+        let mut fields: Vec<_> = pm_cloud.iter().map(|e| e.field.as_str()).collect();
+        fields.sort();
+        assert_eq!(
+            fields,
+            ["pmCloud.apiUrl", "pmCloud.clientId", "pmCloud.clientSecret"]
+        );
+        assert!(pm_cloud.iter().all(|e| e.message.contains("REPLACE-ME")));
     }
 
     #[test]
