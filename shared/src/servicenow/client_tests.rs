@@ -219,3 +219,64 @@ async fn a_long_retry_after_is_left_to_the_caller() {
         }
     );
 }
+
+#[tokio::test]
+async fn an_html_page_refusing_the_token_is_transient_not_a_verdict_on_the_credentials() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth_token.do"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .insert_header("content-type", "text/html; charset=utf-8")
+                .set_body_string("<html><body>Your instance is hibernating</body></html>"),
+        )
+        .mount(&server)
+        .await;
+    let error = client()
+        .table(&settings(&server), TaskType::Incident)
+        .get(&sys_id(), &["sys_id"])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ServiceNowError::Transient { .. }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_client_credentials_token_is_renewed_by_a_new_grant_never_by_a_refresh() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth_token.do"))
+        .and(body_string_contains("grant_type=client_credentials"))
+        // The answer carries a refresh token anyway: it must not be used.
+        .respond_with(token("token-1"))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/oauth_token.do"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .respond_with(token("refreshed"))
+        .expect(0)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(record_path())
+        .respond_with(ResponseTemplate::new(401))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let mut value = servicenow_json(&server.uri());
+    value["grantType"] = json!("client_credentials");
+    let settings = ServiceNowSettings::parse(&value, Hosts::Local).unwrap();
+    let error = client()
+        .table(&settings, TaskType::Incident)
+        .get(&sys_id(), &["sys_id"])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ServiceNowError::Permanent { .. }),
+        "{error:?}"
+    );
+}

@@ -7,7 +7,7 @@ use super::error::ServiceNowError;
 use super::wire::{OAuthErrorAnswer, TokenAnswer};
 use crate::domain::record::FailureCode;
 use crate::domain::settings::{ServiceNowGrant, ServiceNowSettings};
-use crate::outbound::{HttpClient, answer_text, describe_non_token, renewal_time};
+use crate::outbound::{HttpClient, answer_text, describe_non_token, is_html, renewal_time};
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Instant;
 use tokio::sync::Mutex;
@@ -130,13 +130,20 @@ async fn request_token(
                 describe_non_token(&headers, &body)
             )))
         })?;
+        // A client-credentials token is renewed by a new grant (RFC 6749 §4.4.3: no refresh token is due), so
+        // one handed out anyway is not kept.
+        let refresh = match kind {
+            GrantKind::ClientCredentials => None,
+            _ => answer.refresh_token.map(SecretString::from),
+        };
         return Ok(Token {
             access: answer.access_token.into(),
-            refresh: answer.refresh_token.map(SecretString::from),
+            refresh,
             renew_at: renewal_time(started, answer.expires_in),
         });
     }
-    if matches!(status, 400 | 401 | 403) {
+    // A hibernating instance or a proxy answers these with an HTML page: not a verdict on the credentials.
+    if matches!(status, 400 | 401 | 403) && !is_html(&headers, &body) {
         let answer: OAuthErrorAnswer = serde_json::from_str(&body).unwrap_or_default();
         return Err(GrantError::Refused {
             status,
