@@ -23,10 +23,21 @@ pub enum DurationError {
     UnknownType,
     #[error("value must be a whole number from 1 to {max}")]
     OutOfRange { max: u8 },
-    #[error(
-        "`{0}` is not a duration; write once, forever, `4 hours`, `2 days`, `3 months`, PT4H, P2D or P3M"
-    )]
+    #[error("`{0}` {hint}", hint = NOT_A_DURATION)]
     Unreadable(String),
+}
+
+const NOT_A_DURATION: &str =
+    "is not a duration; write once, forever, `4 hours`, `2 days`, `3 months`, PT4H, P2D or P3M";
+
+impl DurationError {
+    /// The message without the text that was read, for settings problems, which name fields, never values.
+    pub fn without_value(&self) -> String {
+        match self {
+            Self::Unreadable(_) => NOT_A_DURATION.to_owned(),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// The unit of a bounded duration, with its range.

@@ -256,7 +256,7 @@ fn read_servicenow(
         .and_then(|text| match Duration::from_servicenow_text(&text) {
             Ok(duration) => duration,
             Err(e) => {
-                c.push(o.child_path("defaultDuration"), e.to_string());
+                c.push(o.child_path("defaultDuration"), e.without_value());
                 None
             }
         });
@@ -730,6 +730,19 @@ pub(crate) mod tests {
             ]
         );
         assert_eq!(bad_fields(json!("nope")), ["servicenow"]);
+        // Problems name fields, never values.
+        let unreadable = ServiceNowSettings::parse(
+            &with(
+                servicenow_json("https://a.example"),
+                "defaultDuration",
+                json!("sometime-soon"),
+            ),
+            Hosts::Public,
+        )
+        .unwrap_err();
+        assert_eq!(unreadable[0].field, "servicenow.defaultDuration");
+        assert!(unreadable[0].message.starts_with("is not a duration"));
+        assert!(!unreadable[0].message.contains("sometime"));
         assert_eq!(
             bad_fields(with(
                 servicenow_json("https://a.example"),
