@@ -77,31 +77,24 @@ pub(super) fn report_in(response: &ApiResponse) -> Value {
 const CHECKS: [&str; 5] = ["config", "connect", "oauth", "table_access", "pmcloud"];
 
 /// Asserts the checks' names and order, that the ServiceNow ones before `failing` passed and the ones after were
-/// skipped, and returns the failing check. (These settings carry no `pmCloud`: its check is ok and skipped once
-/// `config` passed.)
+/// skipped, and returns the failing check. (These settings carry no `pmCloud`: its check is ok and skipped,
+/// saying so, whatever else failed.)
 fn failing_check(report: &Value, failing: &str) -> Value {
     let checks = report["checks"].as_array().unwrap();
     let names: Vec<&str> = checks.iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(names, CHECKS);
     let pmcloud = &checks[4];
-    if failing == "config" {
-        assert_eq!(
-            (pmcloud["ok"].clone(), pmcloud["skipped"].clone()),
-            (json!(false), json!(true))
-        );
-    } else {
-        assert_eq!(
-            (pmcloud["ok"].clone(), pmcloud["skipped"].clone()),
-            (json!(true), json!(true)),
-            "{pmcloud}"
-        );
-        assert!(
-            pmcloud["detail"]
-                .as_str()
-                .unwrap()
-                .contains("not configured")
-        );
-    }
+    assert_eq!(
+        (pmcloud["ok"].clone(), pmcloud["skipped"].clone()),
+        (json!(true), json!(true)),
+        "{pmcloud}"
+    );
+    assert!(
+        pmcloud["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not configured")
+    );
     let checks = &checks[..4];
     assert_eq!(report["valid"], false);
     let at = names.iter().position(|n| *n == failing).unwrap();
@@ -165,6 +158,26 @@ async fn a_valid_candidate_is_checked_against_its_own_instance_and_task_type() {
             .as_str()
             .unwrap()
             .contains("sc_task")
+    );
+}
+
+/// A candidate with `pmCloud` whose `servicenow` part is invalid: nothing is tried, `pmcloud` included.
+#[tokio::test]
+async fn a_failed_config_skips_a_configured_pm_cloud_as_not_tried() {
+    let validator = validator(simulator_secret("http://127.0.0.1:9"));
+    let mut request = candidate("http://acme.service-now.com", |_| {});
+    let mut body: Value = serde_json::from_slice(request.body()).unwrap();
+    body["pmCloud"] = json!({"apiUrl": "http://127.0.0.1:9", "clientId": "c", "clientSecret": "pmc-client-secret"});
+    *request.body_mut() = body.to_string().into_bytes();
+    let report = report(&validator, request).await;
+    let pmcloud = &report["checks"][4];
+    assert_eq!(
+        (
+            pmcloud["ok"].clone(),
+            pmcloud["skipped"].clone(),
+            pmcloud["detail"].clone()
+        ),
+        (json!(false), json!(true), json!("not tried: config failed"))
     );
 }
 
@@ -685,6 +698,23 @@ async fn the_client_credentials_grant_is_checked_without_a_user() {
     );
 }
 
+/// A name the system resolver maps to a local address without being `localhost` (this machine's own name, from
+/// /etc/hosts), so that only resolving it can tell.
+fn a_local_name() -> String {
+    let hosts = std::fs::read_to_string("/etc/hosts").unwrap();
+    hosts
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split('#').next()?.split_whitespace();
+            let ip: std::net::IpAddr = fields.next()?.parse().ok()?;
+            shared::domain::settings::is_local_address(ip).then(|| fields.collect::<Vec<_>>())
+        })
+        .flatten()
+        .find(|name| *name != "localhost" && !name.ends_with(".localhost"))
+        .expect("/etc/hosts names a local address other than localhost (this machine's name)")
+        .to_owned()
+}
+
 #[tokio::test]
 async fn a_local_host_is_refused_unless_local_urls_are_allowed() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
@@ -698,6 +728,8 @@ async fn a_local_host_is_refused_unless_local_urls_are_allowed() {
         "https://10.0.0.1".to_owned(),
         "https://[::1]".to_owned(),
         "https://localhost".to_owned(),
+        // Only resolving it tells that this name is local.
+        format!("https://{}", a_local_name()),
     ] {
         let failed = failing_check(&report(&public, candidate(&url, |_| {})).await, "config");
         let detail = failed["detail"].as_str().unwrap();

@@ -103,9 +103,8 @@ impl Resolve for PublicAddressesOnly {
     fn resolve(&self, name: Name) -> Resolving {
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            if addrs.iter().any(|a| !Hosts::Public.admits(a.ip())) {
+            let addrs = resolve(&host).await?;
+            if any_local(&addrs) {
                 return Err(
                     format!("{host} resolves to a local address: {LOCAL_HOST_REFUSED}").into(),
                 );
@@ -113,6 +112,17 @@ impl Resolve for PublicAddressesOnly {
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
     }
+}
+
+/// The addresses the system resolver gives for `host` (port 0). Errors: the resolver's.
+pub async fn resolve(host: &str) -> std::io::Result<Vec<SocketAddr>> {
+    Ok(tokio::net::lookup_host((host, 0)).await?.collect())
+}
+
+/// Whether any of `addrs` is local (loopback, private, link-local, unspecified): a name that mixes public and
+/// local addresses could be steered to the local one.
+pub fn any_local(addrs: &[SocketAddr]) -> bool {
+    addrs.iter().any(|a| !Hosts::Public.admits(a.ip()))
 }
 
 /// `Retry-After` as whole seconds (both ServiceNow and PM Cloud send seconds); `None` when absent or unreadable.
@@ -418,6 +428,13 @@ mod tests {
         assert!(reason.contains("resolves to a local address"), "{reason}");
         let answer = http_client(Hosts::Local).get(&url).send().await.unwrap();
         assert_eq!(answer.status().as_u16(), 204);
+    }
+
+    #[tokio::test]
+    async fn localhost_resolves_to_a_local_address() {
+        let addrs = resolve("localhost").await.unwrap();
+        assert!(!addrs.is_empty() && any_local(&addrs), "{addrs:?}");
+        assert!(!any_local(&["203.0.113.7:0".parse().unwrap()]));
     }
 
     #[tokio::test]

@@ -1,15 +1,17 @@
 //! The "Validate Settings" button (CONTRACT §11): five checks in order — `config`, `connect`, `oauth`,
 //! `table_access`, `pmcloud` — each failing with a detail and a hint an administrator can act on. After the first
-//! failure the ServiceNow checks that follow are skipped; `pmcloud` runs whenever `config` passed. Nothing is
-//! written, and no secret is echoed.
+//! failure the ServiceNow checks that follow are skipped; `pmcloud` runs whenever `config` passed, and is ok and
+//! skipped whenever `pmCloud` is not configured. `config` covers every rule of §2, resolving the URLs' hosts for the
+//! address rules. Nothing is written, and no secret is echoed.
 
-use crate::domain::fields::describe_fields;
+use crate::domain::fields::{FieldError, describe_fields};
 use crate::domain::ids::RequestId;
 use crate::domain::redact::redact;
 use crate::domain::settings::{
-    Hosts, PmCloudSettings, ServiceNowGrant, ServiceNowSettings, Settings, secret_json,
+    Hosts, LOCAL_HOST_REFUSED, PmCloudSettings, ServiceNowGrant, ServiceNowSettings, Settings,
+    secret_json,
 };
-use crate::outbound::{HTML_PAGE, TransportError, TransportFailure};
+use crate::outbound::{HTML_PAGE, TransportError, TransportFailure, any_local, resolve};
 use crate::pmcloud::{PmCloudClient, PmCloudError, TokenError};
 use crate::servicenow::{GrantError, ServiceNowClient, ServiceNowError};
 use secrecy::SecretString;
@@ -127,6 +129,13 @@ impl Subject {
     }
 }
 
+/// The `pmcloud` check's detail when the settings have no `pmCloud` (CONTRACT §11: `ok`, `skipped`).
+const PM_CLOUD_NOT_CONFIGURED: &str =
+    "pmCloud is not configured: decisions are not pushed to PM Cloud, which reads them with GET";
+
+/// How long `config` waits for the system resolver before it leaves a host to `connect` and `pmcloud`.
+const LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 pub struct SettingsValidator {
     servicenow: ServiceNowClient,
     pm_cloud: PmCloudClient,
@@ -146,15 +155,24 @@ impl SettingsValidator {
     /// ServiceNow, and one grant from PM Cloud.
     pub async fn validate(&self, subject: Subject, raw: &str, hosts: Hosts) -> Report {
         let mut checks = Checks::default();
-        let settings = match config_check(subject, raw, hosts) {
+        let (object, source) = settings_object(subject, raw);
+        let pm_cloud_absent = object
+            .as_ref()
+            .is_ok_and(|o| o.get("pmCloud").is_none_or(Value::is_null));
+        let settings = match config_check(object, source, hosts).await {
             Ok((settings, detail)) => {
                 checks.record("config", Ok(detail));
                 settings
             }
             Err(failure) => {
                 checks.record("config", Err(failure));
-                for name in ["connect", "oauth", "table_access", "pmcloud"] {
+                for name in ["connect", "oauth", "table_access"] {
                     checks.skip(name, false, "not tried: config failed".into());
+                }
+                if pm_cloud_absent {
+                    checks.skip("pmcloud", true, PM_CLOUD_NOT_CONFIGURED.into());
+                } else {
+                    checks.skip("pmcloud", false, "not tried: config failed".into());
                 }
                 return checks.report();
             }
@@ -166,12 +184,7 @@ impl SettingsValidator {
             Some(pm_cloud) => {
                 checks.record("pmcloud", self.pmcloud_check(pm_cloud).await);
             }
-            None => checks.skip(
-                "pmcloud",
-                true,
-                "pmCloud is not configured: decisions are not pushed to PM Cloud, which reads them with GET"
-                    .into(),
-            ),
+            None => checks.skip("pmcloud", true, PM_CLOUD_NOT_CONFIGURED.into()),
         }
         // A remote answer quoted in a detail may echo what was sent.
         let secrets: Vec<&SecretString> = settings.secrets().chain(token.as_ref()).collect();
@@ -270,7 +283,7 @@ impl SettingsValidator {
             .servicenow
             .table(settings, settings.task_type)
             .with_token(token)
-            .query_correlation_id(&probe, 1)
+            .probe_correlation_id(&probe)
             .await;
         let (status, detail) = match result {
             Ok(_) => {
@@ -435,9 +448,13 @@ fn html_hint(detail: &str) -> Option<&'static str> {
     )
 }
 
-fn config_check(subject: Subject, raw: &str, hosts: Hosts) -> Result<(Settings, String), Failed> {
-    let (parsed, source) = match subject {
-        Subject::Stored => (Settings::parse(raw, hosts), "the stored settings secret"),
+/// The settings object to check: the stored secret's, or the candidate's parts over it; and how to name it.
+fn settings_object(
+    subject: Subject,
+    raw: &str,
+) -> (Result<Map<String, Value>, Vec<FieldError>>, &'static str) {
+    match subject {
+        Subject::Stored => (secret_json(raw), "the stored settings secret"),
         Subject::Candidate {
             servicenow,
             pm_cloud,
@@ -449,33 +466,79 @@ fn config_check(subject: Subject, raw: &str, hosts: Hosts) -> Result<(Settings, 
                 }
             }
             (
-                Settings::from_json(&merged, hosts),
+                Ok(merged),
                 "the candidate settings (with the stored ones for what they leave out)",
             )
         }
-    };
-    match parsed {
-        Ok(settings) => {
-            let sn = &settings.servicenow;
-            let pm_cloud = settings.pm_cloud.as_ref().map_or_else(
-                || "PM Cloud not configured".to_owned(),
-                |p| format!("PM Cloud {}", p.api_url.as_str()),
-            );
-            let detail = format!(
-                "{source}: instance {}, acting as {}, task type {}, {pm_cloud}",
-                sn.instance_url.as_str(),
-                sn.acting_user(),
-                sn.task_type
-            );
-            Ok((settings, detail))
-        }
-        Err(errors) => Err(failed(
-            format!("{source} are invalid: {}", describe_fields(&errors)),
-            "Correct the named fields. instanceUrl and pmCloud.apiUrl must be https:// (http:// only for a \
-             loopback host) and name a public host; taskType is one of incident, change_request, sc_task, \
-             sc_req_item; clientId and clientSecret are required, and username and password unless grantType is \
-             client_credentials; every pmcApiKeys and webhookSecrets entry has at least 32 characters and is not \
-             a REPLACE-ME placeholder (generate one with: openssl rand -base64 32).",
-        )),
     }
+}
+
+/// Every rule of CONTRACT §2, the address rules included: with [`Hosts::Public`], a URL's host that resolves to a
+/// local address fails here (a name that does not resolve is left to `connect` and `pmcloud` to report).
+async fn config_check(
+    object: Result<Map<String, Value>, Vec<FieldError>>,
+    source: &str,
+    hosts: Hosts,
+) -> Result<(Settings, String), Failed> {
+    let settings = object
+        .and_then(|object| Settings::from_json(&object, hosts))
+        .map_err(|errors| invalid(source, &errors))?;
+    let local = hosts_resolving_locally(&settings, hosts).await;
+    if !local.is_empty() {
+        return Err(invalid(source, &local));
+    }
+    let sn = &settings.servicenow;
+    let pm_cloud = settings.pm_cloud.as_ref().map_or_else(
+        || "PM Cloud not configured".to_owned(),
+        |p| format!("PM Cloud {}", p.api_url.as_str()),
+    );
+    let detail = format!(
+        "{source}: instance {}, acting as {}, task type {}, {pm_cloud}",
+        sn.instance_url.as_str(),
+        sn.acting_user(),
+        sn.task_type
+    );
+    Ok((settings, detail))
+}
+
+/// The URL fields whose host resolves to a local address; none when `hosts` admits local addresses.
+async fn hosts_resolving_locally(settings: &Settings, hosts: Hosts) -> Vec<FieldError> {
+    if hosts == Hosts::Local {
+        return Vec::new();
+    }
+    let urls = [
+        (
+            "servicenow.instanceUrl",
+            Some(&settings.servicenow.instance_url),
+        ),
+        (
+            "pmCloud.apiUrl",
+            settings.pm_cloud.as_ref().map(|p| &p.api_url),
+        ),
+    ];
+    let mut errors = Vec::new();
+    for (field, url) in urls {
+        let Some(url) = url else { continue };
+        if let Ok(Ok(addrs)) = tokio::time::timeout(LOOKUP_TIMEOUT, resolve(&url.host())).await
+            && any_local(&addrs)
+        {
+            errors.push(FieldError::new(
+                field,
+                format!("resolves to a local address: {LOCAL_HOST_REFUSED}"),
+            ));
+        }
+    }
+    errors
+}
+
+fn invalid(source: &str, errors: &[FieldError]) -> Failed {
+    failed(
+        format!("{source} are invalid: {}", describe_fields(errors)),
+        "Correct the named fields. instanceUrl and pmCloud.apiUrl must be https:// (http:// only for a \
+         loopback host) and name a public host; taskType is one of incident, change_request, sc_task, \
+         sc_req_item; clientId and clientSecret are required, and username and password unless grantType is \
+         client_credentials; no URL or credential may still hold the template's REPLACE-ME; every pmcApiKeys \
+         and webhookSecrets entry has at least 32 characters, no white space at either end and no REPLACE-ME \
+         (generate one with: openssl rand -base64 32).",
+    )
 }

@@ -242,6 +242,24 @@ impl<'a> Table<'a> {
             .collect())
     }
 
+    /// The settings check's probe (CONTRACT §11), exactly as the contract spells it: `sysparm_query=correlation_id=<id>`,
+    /// `sysparm_fields=sys_id,number,correlation_id`, `sysparm_limit=1`. Ok when ServiceNow answered a `result`
+    /// list. One request.
+    pub async fn probe_correlation_id(&self, correlation_id: &str) -> Result<(), ServiceNowError> {
+        let url = self.url(None);
+        let query = format!("correlation_id={correlation_id}");
+        let _: Vec<Value> = self
+            .send(|http| {
+                http.get(url.clone()).query(&[
+                    ("sysparm_query", query.as_str()),
+                    ("sysparm_fields", TICKET_FIELDS),
+                    ("sysparm_limit", "1"),
+                ])
+            })
+            .await?;
+        Ok(())
+    }
+
     /// Up to `limit` of this table's tickets the connector opened (`correlation_display=PM Cloud`) that were updated
     /// from `since` to `until` (UTC, both included), by update time, skipping the first `offset`; with `fields`.
     /// One request.

@@ -280,3 +280,30 @@ async fn a_client_credentials_token_is_renewed_by_a_new_grant_never_by_a_refresh
         "{error:?}"
     );
 }
+
+/// CONTRACT §11: the settings check's probe carries exactly these parameters.
+#[tokio::test]
+async fn the_probe_asks_exactly_what_the_contract_spells() {
+    let server = MockServer::start().await;
+    grants(&server, "token-1").await;
+    Mock::given(method("GET"))
+        .and(path("/api/now/table/incident"))
+        .and(query_param("sysparm_query", "correlation_id=probe-1"))
+        .and(query_param(
+            "sysparm_fields",
+            "sys_id,number,correlation_id",
+        ))
+        .and(query_param("sysparm_limit", "1"))
+        .and(wiremock::matchers::query_param_is_missing(
+            "sysparm_exclude_reference_link",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": []})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client()
+        .table(&settings(&server), TaskType::Incident)
+        .probe_correlation_id("probe-1")
+        .await
+        .unwrap();
+}
