@@ -33,8 +33,6 @@ body["pmcRequestId"] = "bench-${UUID}"
 event["body"] = json.dumps(body)
 json.dump(event, open(sys.argv[2], "w"))
 PY
-echo '{"version": "0", "detail-type": "Scheduled Event", "source": "aws.scheduler", "detail": {}}' \
-  > "$work/schedule.json"
 
 settings="$(cat dev/settings.json)"
 release="$root/target/release"
@@ -46,7 +44,7 @@ release="$root/target/release"
   "validator=$release/settings-validator@events/settings-validator/validate-stored.json" \
   "callback=$release/ticket-callback@events/ticket-callback/servicenow-event.json" \
   "notifier=$release/decision-notifier@events/decision-notifier/approved-decision.json" \
-  "reconciler=$release/reconciler@$work/schedule.json" \
+  "reconciler=$release/reconciler@events/reconciler/schedule.json" \
   "$@"
 
 echo

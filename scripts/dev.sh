@@ -454,11 +454,12 @@ for entry in "${stream_functions[@]}"; do
   done
 done
 
-# The schedule's stand-in: each scheduled function (the reconciler) is invoked every DEV_SCHEDULE_SECONDS.
+# The schedule's stand-in: each scheduled function (the reconciler) is invoked every DEV_SCHEDULE_SECONDS with its
+# sample scheduled event (events/<function>/schedule.json).
 for name in "${scheduled_functions[@]}"; do
   spawn "schedule-$name" bash -c 'while sleep "$1"; do
-      curl -sS -o /dev/null --max-time 300 -X POST -H "content-type: application/json" -d "{}" "$2" || true
-    done' schedule "$schedule_seconds" "$invoke_url/$name/invocations"
+      curl -sS -o /dev/null --max-time 300 -X POST -H "content-type: application/json" -d "@$3" "$2" || true
+    done' schedule "$schedule_seconds" "$invoke_url/$name/invocations" "$root/events/$name/schedule.json"
 done
 
 # The HTTP API as API Gateway serves it: openapi.json's paths on one base URL, each request made the Lambda event
