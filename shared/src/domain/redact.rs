@@ -11,18 +11,33 @@ pub const REDACTED: &str = "[redacted]";
 /// keys that short anyway.
 const MIN_REDACTED_CHARS: usize = 4;
 
-/// `text` with every occurrence of each of `secrets` replaced by [`REDACTED`], longest secret first (so that a
-/// secret containing another is removed whole).
+/// `text` with every occurrence of each of `secrets` replaced by [`REDACTED`], as sent and as an answer may echo
+/// it encoded (JSON-escaped, form- or percent-encoded), longest first (so that a secret containing another is
+/// removed whole).
 pub fn redact<'a>(text: &str, secrets: impl IntoIterator<Item = &'a SecretString>) -> String {
-    let mut secrets: Vec<&str> = secrets
+    let mut forms: Vec<String> = secrets
         .into_iter()
         .map(|s| s.expose_secret())
         .filter(|s| s.chars().count() >= MIN_REDACTED_CHARS)
+        .flat_map(encoded_forms)
         .collect();
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    secrets.into_iter().fold(text.to_owned(), |text, secret| {
-        text.replace(secret, REDACTED)
-    })
+    forms.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    forms.dedup();
+    forms
+        .iter()
+        .fold(text.to_owned(), |text, form| text.replace(form, REDACTED))
+}
+
+/// `secret` as it is, and as JSON, a form body and a URL would carry it.
+fn encoded_forms(secret: &str) -> [String; 4] {
+    let json = serde_json::to_string(secret).expect("a string serialises");
+    [
+        secret.to_owned(),
+        json[1..json.len() - 1].to_owned(),
+        url::form_urlencoded::byte_serialize(secret.as_bytes()).collect(),
+        percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC)
+            .to_string(),
+    ]
 }
 
 /// An error whose detail is written for an administrator and may quote a remote answer.
@@ -57,5 +72,19 @@ mod tests {
             "401: bad password [redacted] ([redacted], [redacted]) ab"
         );
         assert_eq!(redact("nothing secret", &secrets), "nothing secret");
+    }
+
+    #[test]
+    fn an_echo_of_a_secret_in_json_a_form_or_a_url_is_replaced_too() {
+        let secrets = [SecretString::from(r#"s3kr1t@ "q"/+&x"#)];
+        for echoed in [
+            r#"{"password":"s3kr1t@ \"q\"/+&x"}"#,
+            "grant_type=password&password=s3kr1t%40+%22q%22%2F%2B%26x",
+            "https://x.example/?p=s3kr1t%40%20%22q%22%2F%2B%26x",
+        ] {
+            let redacted = redact(echoed, &secrets);
+            assert!(redacted.contains(REDACTED), "{echoed} -> {redacted}");
+            assert!(!redacted.contains("s3kr1t"), "{echoed} -> {redacted}");
+        }
     }
 }
