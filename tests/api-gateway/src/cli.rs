@@ -30,11 +30,8 @@ pub struct Config {
     pub timeout: Duration,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum Command {
-    Run(Config),
-    Help,
-}
+/// What the command line asked for.
+pub type Command = dev_tool::Command<Config>;
 
 /// `args` excludes the program name.
 pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String> {

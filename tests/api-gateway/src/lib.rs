@@ -35,6 +35,7 @@ use axum::response::Response;
 use axum::serve::IncomingStream;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use dev_tool::error_chain;
 use serde_json::Value;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -323,18 +324,6 @@ fn own_answer(status: StatusCode, message: &str) -> Response {
         HeaderValue::from_static("application/json"),
     );
     response
-}
-
-/// An error with its causes, which reqwest keeps out of its own message.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -27,11 +27,8 @@ pub struct Config {
     pub failures_file: PathBuf,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum Command {
-    Run(Config),
-    Help,
-}
+/// What the command line asked for.
+pub type Command = dev_tool::Command<Config>;
 
 /// `args` excludes the program name.
 pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String> {

@@ -2,8 +2,8 @@
 //! responses, bisection on function errors, exponential backoff, and a failures file standing in
 //! for the on-failure SQS queue once retries run out.
 
-use crate::error_chain;
 use crate::event::{LambdaRecord, lambda_event};
+use dev_tool::error_chain;
 use serde_json::{Value, json};
 use std::collections::VecDeque;
 use std::fs::{OpenOptions, create_dir_all};

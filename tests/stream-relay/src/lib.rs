@@ -42,15 +42,3 @@ pub async fn run(
         () = shutdown => Ok(()),
     }
 }
-
-/// An error with its causes, which SDK and HTTP errors keep out of their own message.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}

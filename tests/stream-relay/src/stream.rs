@@ -1,14 +1,15 @@
 //! Reads the table's stream shard by shard from TRIM_HORIZON, as the event source mapping does, and
 //! hands each shard's records, filtered, to delivery in order.
 
+use crate::Error;
 use crate::cli::Config;
 use crate::deliver::Deliverer;
 use crate::event::to_lambda_record;
 use crate::filter::passes;
-use crate::{Error, error_chain};
 use aws_sdk_dynamodbstreams::Client;
 use aws_sdk_dynamodbstreams::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodbstreams::types::ShardIteratorType;
+use dev_tool::error_chain;
 use std::collections::HashSet;
 use std::time::Duration;
 use tokio::time::Instant;
