@@ -3,7 +3,7 @@
 //! and one read finds it by either id), and `state#<name>` holds what the functions share (the request id key,
 //! ServiceNow's pause, the reconciler's watermark, since when the settings are invalid). Requests stored before
 //! ids were derived have random ids and a `pmcRequestId#<id>` item pointing to them; they stay readable by both
-//! ids, and for [`LEGACY_WINDOW_HOURS`] after the key was made a create also checks that no such item exists.
+//! ids, and for [`LEGACY_WINDOW_HOURS`] after the key was made a create first checks that no such item exists.
 //!
 //! A request waiting in a backlog carries `backlog` and `backlogSince`, the keys of the sparse index `backlog`:
 //! the reconciler queries it, oldest first, instead of scanning the table. Other items carry neither, so the index
@@ -17,11 +17,8 @@ use crate::outbound::{BuiltOnFirstUse, built};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::primitives::Blob;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -37,7 +34,7 @@ const PAUSE_KEY: &str = "state#servicenow-pause";
 const WATERMARK_KEY: &str = "state#reconciler-watermark";
 const SETTINGS_INVALID_KEY: &str = "state#settings-invalid";
 const REQUEST_ID_KEY: &str = "state#request-id-key";
-/// How long after the table got its request id key a create also checks for a request stored by a version that
+/// How long after the table got its request id key a create first checks for a request stored by a version that
 /// gave random ids (PM Cloud retries a submission within hours, so a retry that straddles the upgrade still finds
 /// its request). Hours.
 pub const LEGACY_WINDOW_HOURS: i64 = 24;
@@ -248,66 +245,6 @@ impl DynamoStore {
         }
     }
 
-    /// One `TransactWriteItems`: the request, unless it or a legacy `pmcRequestId#` item for it exists.
-    async fn create_checking_legacy(
-        &self,
-        record: &RequestRecord,
-    ) -> Result<CreateOutcome, StoreError> {
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(Self::request_item(record)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(unavailable)?;
-        let no_legacy = ConditionCheck::builder()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(alias_key(&record.pmc_request_id)))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(unavailable)?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put).build())
-            .transact_items(
-                TransactWriteItem::builder()
-                    .condition_check(no_legacy)
-                    .build(),
-            )
-            .send()
-            .await;
-        let reasons = match result {
-            Ok(_) => return Ok(CreateOutcome::Created),
-            Err(error) => match error.into_service_error() {
-                TransactWriteItemsError::TransactionCanceledException(canceled) => {
-                    canceled.cancellation_reasons.unwrap_or_default()
-                }
-                other => return Err(unavailable(other)),
-            },
-        };
-        let failed = |index: usize| {
-            reasons.get(index).and_then(|reason| reason.code.as_deref())
-                == Some("ConditionalCheckFailed")
-        };
-        let existing = if failed(0) {
-            match reasons[0].item.clone() {
-                Some(item) => Some(Self::record_of(item)?),
-                None => self.get(&record.id).await?,
-            }
-        } else if failed(1) {
-            self.find_legacy(&record.pmc_request_id).await?
-        } else {
-            return Err(StoreError::Unavailable(format!(
-                "the create of request {} was cancelled (a conflicting write); try again",
-                record.id
-            )));
-        };
-        existing
-            .map(|existing| CreateOutcome::Existing(Box::new(existing)))
-            .ok_or_else(|| StoreError::Missing(record.id.clone()))
-    }
-
     /// The request a legacy `pmcRequestId#` item points to (requests stored before ids were derived from the
     /// `pmcRequestId`). Two reads.
     async fn find_legacy(
@@ -334,13 +271,18 @@ impl RequestStore for DynamoStore {
 
     /// One conditional `PutItem`: the request's id is derived from its `pmcRequestId`, so "absent" means "no
     /// request with this `pmcRequestId`", and a refused put hands back the stored request in the same round trip
-    /// (`ReturnValuesOnConditionCheckFailure`). For [`LEGACY_WINDOW_HOURS`] after the table got its key, one
-    /// `TransactWriteItems` instead, which also refuses a `pmcRequestId` stored under a random id.
+    /// (`ReturnValuesOnConditionCheckFailure`). For [`LEGACY_WINDOW_HOURS`] after the table got its key, a
+    /// `GetItem` of the legacy `pmcRequestId#` item comes first (a request stored under a random id is answered
+    /// with, not created again). Not a transaction with the put: that would make every retry a cancelled
+    /// transaction, for the sake of a race with an older version's create of the same `pmcRequestId` in the
+    /// seconds of a deployment.
     async fn create(&self, record: &RequestRecord) -> Result<CreateOutcome, StoreError> {
         let key = self.key_item().await?;
         debug_assert_eq!(record.id, key.key.request_id(&record.pmc_request_id));
-        if crate::domain::time::now() < key.made_at + chrono::Duration::hours(LEGACY_WINDOW_HOURS) {
-            return self.create_checking_legacy(record).await;
+        if crate::domain::time::now() < key.made_at + chrono::Duration::hours(LEGACY_WINDOW_HOURS)
+            && let Some(legacy) = self.find_legacy(&record.pmc_request_id).await?
+        {
+            return Ok(CreateOutcome::Existing(Box::new(legacy)));
         }
         let result = self
             .client
