@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 const MAX_SHORT_DESCRIPTION: usize = 160;
 
 /// The fields of the `POST /api/now/table/<taskType>` body: field name → string value, every value passed
-/// through [`bmp_only`].
+/// through [`plain_text`].
 pub fn ticket_fields(record: &RequestRecord, settings: &ServiceNowSettings) -> Map<String, Value> {
     let mut fields = Map::new();
     let mut set = |name: &str, value: String| {
@@ -30,27 +30,42 @@ pub fn ticket_fields(record: &RequestRecord, settings: &ServiceNowSettings) -> M
     }
     for value in fields.values_mut() {
         if let Value::String(text) = value {
-            *text = bmp_only(text);
+            *text = plain_text(text);
         }
     }
     fields
 }
 
-/// `text` with every character outside the Basic Multilingual Plane (above U+FFFF: emoji, 𝔘, …) replaced by its
-/// code point spelled `U+1F600` (uppercase hex, at least 4 digits); other characters are kept as they are.
-///
-/// Why: ServiceNow instances on MySQL with `utf8` (3-byte) columns truncate a field at its first 4-byte
-/// character, silently losing the rest; the spelling keeps every character readable instead.
-pub fn bmp_only(text: &str) -> String {
+/// `text` as every instance stores it and every agent reads it as it is: line breaks become `\n`, and each
+/// character spelled `U+1F600` (uppercase hex, at least 4 digits) that is
+/// - outside the Basic Multilingual Plane (above U+FFFF: emoji, 𝔘, …): ServiceNow instances on MySQL with `utf8`
+///   (3-byte) columns cut a field at its first 4-byte character, silently losing the rest;
+/// - a control character other than `\n` and `\t` (NUL, escape sequences, …), or one that reorders or breaks
+///   text (bidirectional overrides and isolates, U+2028, U+2029): such characters can make what an approver sees
+///   differ from what was requested.
+pub fn plain_text(text: &str) -> String {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if u32::from(c) > 0xFFFF {
+        if spelled_out(c) {
             out.push_str(&format!("U+{:04X}", u32::from(c)));
         } else {
             out.push(c);
         }
     }
     out
+}
+
+fn spelled_out(c: char) -> bool {
+    let code = u32::from(c);
+    code > 0xFFFF
+        || (c.is_control() && c != '\n' && c != '\t')
+        || matches!(code, 0x200E | 0x200F | 0x202A..=0x202E | 0x2066..=0x2069 | 0x2028 | 0x2029)
+}
+
+/// [`plain_text`] on one line: line breaks and tabs become spaces.
+fn one_line(text: &str) -> String {
+    plain_text(text).replace(['\n', '\t'], " ")
 }
 
 fn user_label(record: &RequestRecord) -> &str {
@@ -60,13 +75,13 @@ fn user_label(record: &RequestRecord) -> &str {
 
 /// At most 160 characters naming the application (or admin access), the user and the computer. When too long,
 /// the application name is shortened (ending in '…'); only when the user and computer alone do not fit is the
-/// whole text cut. The parts pass through [`bmp_only`] first, so the length is that of the text sent.
+/// whole text cut. The parts pass through [`one_line`] first, so the length is that of the text sent.
 pub fn short_description(record: &RequestRecord) -> String {
     let details = &record.details;
-    let host = bmp_only(&details.computer.host_name);
-    let user = bmp_only(user_label(record));
+    let host = one_line(&details.computer.host_name);
+    let user = one_line(user_label(record));
     let app = details.application.as_ref().and_then(|a| a.name.as_deref());
-    let text = match (details.request_type, app.map(bmp_only)) {
+    let text = match (details.request_type, app.map(one_line)) {
         (RequestType::Application, Some(app)) => {
             let with = |app: &str| format!("Elevation request: {app} for {user} on {host}");
             // Characters left for the application name; none when the user and computer alone overflow.
@@ -93,8 +108,9 @@ fn truncate(text: &str, max: usize) -> String {
     cut
 }
 
-/// Every detail of the request, one `Label: value` per line (absent details are left out). The identifiers
-/// come first, so that a description cut short by ServiceNow still carries them.
+/// Every detail of the request, one `Label: value` per line (absent details are left out); a value's further lines
+/// are indented, so that no text of the requester's can pass for a line of the connector's. The identifiers come
+/// first, so that a description cut short by ServiceNow still carries them.
 pub fn description(record: &RequestRecord) -> String {
     let d = &record.details;
     let mut lines = vec![
@@ -106,6 +122,7 @@ pub fn description(record: &RequestRecord) -> String {
     ];
     let mut line = |label: &str, value: Option<&str>| {
         if let Some(value) = value {
+            let value = plain_text(value).replace('\n', "\n    ");
             lines.push(format!("{label}: {value}"));
         }
     };
@@ -276,11 +293,53 @@ mod tests {
     }
 
     #[test]
-    fn bmp_only_spells_characters_above_u_ffff() {
-        assert_eq!(bmp_only("a😀b𝔘c"), "aU+1F600bU+1D518c");
-        assert_eq!(bmp_only("\u{10000}\u{10FFFF}"), "U+10000U+10FFFF");
-        let bmp = "é 中 \u{FFFF} ☃ plain";
-        assert_eq!(bmp_only(bmp), bmp);
+    fn plain_text_spells_characters_above_u_ffff() {
+        assert_eq!(plain_text("a😀b𝔘c"), "aU+1F600bU+1D518c");
+        assert_eq!(plain_text("\u{10000}\u{10FFFF}"), "U+10000U+10FFFF");
+        let bmp = "é 中 \u{FFFF} ☃ plain\n\ttabbed";
+        assert_eq!(plain_text(bmp), bmp);
+    }
+
+    #[test]
+    fn plain_text_spells_control_and_reordering_characters() {
+        assert_eq!(
+            plain_text("a\0b\x07c\x1b[31md"),
+            "aU+0000bU+0007cU+001B[31md"
+        );
+        assert_eq!(plain_text("evil\u{202E}exe.pdf"), "evilU+202Eexe.pdf");
+        assert_eq!(
+            plain_text("x\u{2028}y\u{2066}z\u{200F}"),
+            "xU+2028yU+2066zU+200F"
+        );
+        assert_eq!(plain_text("one\r\ntwo\rthree"), "one\ntwo\nthree");
+    }
+
+    #[test]
+    fn a_requesters_line_breaks_cannot_forge_a_line_of_the_connectors() {
+        let mut body = sample_body("p");
+        body["reason"]["text"] =
+            json!("Need it\nRequested duration: forever\r\nPublisher: Microsoft");
+        body["computer"]["hostName"] = json!("LT-0042\nApproved");
+        let record = record(body);
+        let description = description(&record);
+        assert!(
+            description.contains(
+                "Reason text: Need it\n    Requested duration: forever\n    Publisher: Microsoft"
+            ),
+            "{description}"
+        );
+        assert!(
+            !description
+                .lines()
+                .any(|line| line == "Requested duration: forever"
+                    || line.starts_with("Publisher: Microsoft")),
+            "{description}"
+        );
+        let short = short_description(&record);
+        assert!(
+            !short.contains('\n') && short.contains("LT-0042 Approved"),
+            "{short}"
+        );
     }
 
     #[test]
