@@ -84,18 +84,21 @@ async fn find<S: RequestStore, C: SettingsSource>(
     request: &ApiRequest,
 ) -> Result<ApiResponse, Problem> {
     intake.settings_for(Caller::PmCloud, request).await?;
-    let Some(text) = query_param(request, "pmcRequestId") else {
+    // Empty or white space counts as absent, as in a body (CONTRACT §5).
+    let Some(text) = query_param(request, "pmcRequestId").filter(|t| !t.trim().is_empty()) else {
         return Err(Problem::validation(vec![FieldError::new(
             "pmcRequestId",
             "is required as a query parameter",
         )]));
     };
-    // An id that could never have been accepted names no request.
-    let record = match PmcRequestId::parse(&text) {
-        Ok(pmc_request_id) => intake.rules.find(&pmc_request_id).await?,
-        Err(_) => None,
-    };
-    found_or_404(record, &format!("pmcRequestId {text}"))
+    // An id that could never have been accepted names no request, costs no store call, and is not quoted back.
+    match PmcRequestId::parse(&text) {
+        Ok(pmc_request_id) => found_or_404(
+            intake.rules.find(&pmc_request_id).await?,
+            &format!("pmcRequestId {pmc_request_id}"),
+        ),
+        Err(_) => found_or_404(None, "that pmcRequestId"),
+    }
 }
 
 #[cfg(test)]

@@ -263,12 +263,24 @@ async fn unknown_ids_are_404_and_other_methods_405() {
     let (intake, _) = intake();
     assert_problem(&handle(&intake, fixture("get-request.json")).await, 404);
     assert_problem(&handle(&intake, fixture("find-request.json")).await, 404);
-    assert_problem(
-        &handle(&intake, get_path("/v1/requests?pmcRequestId=has%20space")).await,
+    // An id that could never have been accepted is not found, and not quoted back.
+    let odd = assert_problem(
+        &handle(&intake, get_path("/v1/requests?pmcRequestId=zq%20zq%00")).await,
         404,
     );
-    let missing_query = assert_problem(&handle(&intake, get_path("/v1/requests")).await, 422);
-    assert_eq!(missing_query["errors"][0]["field"], "pmcRequestId");
+    assert!(!odd["detail"].as_str().unwrap().contains("zq"), "{odd}");
+    // Missing, empty or white space: absent, as in a body.
+    for path in [
+        "/v1/requests",
+        "/v1/requests?pmcRequestId=",
+        "/v1/requests?pmcRequestId=%20",
+    ] {
+        let missing_query = assert_problem(&handle(&intake, get_path(path)).await, 422);
+        assert_eq!(
+            missing_query["errors"][0]["field"], "pmcRequestId",
+            "{path}"
+        );
+    }
     assert_problem(&handle(&intake, get_path("/v2/other")).await, 404);
 
     for (method, path, allowed) in [
