@@ -176,7 +176,13 @@ async fn every_authentication_failure_is_401_and_stores_nothing() {
                     .headers_mut()
                     .insert(AUTHORIZATION, HeaderValue::from_str(value).unwrap());
             }
-            let problem = assert_problem(&handle(&intake, request).await, 401);
+            let response = handle(&intake, request).await;
+            assert_eq!(
+                response.headers()[http::header::WWW_AUTHENTICATE],
+                r#"Bearer realm="pmc-servicenow-connector""#,
+                "RFC 9110: a 401 names its challenge"
+            );
+            let problem = assert_problem(&response, 401);
             assert!(!problem.to_string().contains(KEY), "no key is echoed");
         }
     }

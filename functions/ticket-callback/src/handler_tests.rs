@@ -333,6 +333,13 @@ async fn forged_stale_and_unsigned_events_are_refused_before_servicenow_is_asked
             "{}",
             response.body()
         );
+        assert!(
+            response.headers()[http::header::WWW_AUTHENTICATE]
+                .to_str()
+                .unwrap()
+                .starts_with("X-Webhook-Signature"),
+            "RFC 9110: a 401 names its challenge"
+        );
     }
     assert_eq!(
         w.sim.stats().table_requests,

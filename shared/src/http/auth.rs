@@ -2,6 +2,7 @@
 //! Every comparison of a key or signature is constant-time, and a refusal changes nothing.
 
 use super::lambda::Origin;
+use super::problem::{BEARER_CHALLENGE, WEBHOOK_CHALLENGE};
 use super::{ApiRequest, Problem, header};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -22,7 +23,7 @@ pub const SIGNATURE_HEADER: &str = "x-webhook-signature";
 pub fn require_pmc_key(request: &ApiRequest, keys: &[SecretString]) -> Result<(), Problem> {
     check_bearer(header(request, http::header::AUTHORIZATION), keys).map_err(|reason| {
         log_refusal(request, &reason);
-        Problem::unauthorized()
+        Problem::unauthorized(BEARER_CHALLENGE)
     })
 }
 
@@ -41,7 +42,7 @@ pub fn require_webhook_signature(
     )
     .map_err(|reason| {
         log_refusal(request, &reason);
-        Problem::unauthorized()
+        Problem::unauthorized(WEBHOOK_CHALLENGE)
     })
 }
 

@@ -11,9 +11,9 @@ pub mod lambda;
 mod problem;
 
 pub use edge::{Caller, Edge};
-pub use problem::Problem;
+pub use problem::{BEARER_CHALLENGE, Problem, WEBHOOK_CHALLENGE};
 
-use http::header::{ALLOW, CONTENT_TYPE, LOCATION};
+use http::header::{ALLOW, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
 use serde::Serialize;
 
@@ -45,11 +45,13 @@ impl From<Problem> for ApiResponse {
         let status =
             StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let text = serde_json::to_string(&problem).expect("problems always serialise");
-        http::Response::builder()
+        let mut response = http::Response::builder()
             .status(status)
-            .header(CONTENT_TYPE, "application/problem+json")
-            .body(text)
-            .expect("a valid response")
+            .header(CONTENT_TYPE, "application/problem+json");
+        if let Some(challenge) = problem.challenge {
+            response = response.header(WWW_AUTHENTICATE, challenge);
+        }
+        response.body(text).expect("a valid response")
     }
 }
 

@@ -16,7 +16,15 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// The `WWW-Authenticate` challenge a `401` carries (RFC 9110 §11.6.1); not part of the body.
+    #[serde(skip)]
+    pub challenge: Option<&'static str>,
 }
+
+/// The challenge of the routes PM Cloud calls with a bearer key (CONTRACT §3).
+pub const BEARER_CHALLENGE: &str = r#"Bearer realm="pmc-servicenow-connector""#;
+/// The challenge of ServiceNow's webhook, signed with a shared secret (CONTRACT §3).
+pub const WEBHOOK_CHALLENGE: &str = r#"X-Webhook-Signature realm="servicenow-webhook""#;
 
 impl Problem {
     fn new(slug: &str, title: &str, status: u16, detail: impl Into<String>) -> Self {
@@ -26,6 +34,7 @@ impl Problem {
             status,
             detail: detail.into(),
             errors: Vec::new(),
+            challenge: None,
         }
     }
 
@@ -33,13 +42,17 @@ impl Problem {
         Self::new("malformed-body", "Malformed request body", 400, detail)
     }
 
-    pub fn unauthorized() -> Self {
-        Self::new(
-            "unauthorized",
-            "Authentication failed",
-            401,
-            "missing, wrong, stale or malformed credentials",
-        )
+    /// `401`, answered with `challenge` in `WWW-Authenticate`.
+    pub fn unauthorized(challenge: &'static str) -> Self {
+        Self {
+            challenge: Some(challenge),
+            ..Self::new(
+                "unauthorized",
+                "Authentication failed",
+                401,
+                "missing, wrong, stale or malformed credentials",
+            )
+        }
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {

@@ -190,7 +190,10 @@ fn every_problem_the_code_builds_is_the_documented_problem_for_its_status() {
             Problem::bad_request("the body must be a JSON object"),
             "BadRequestProblem",
         ),
-        (Problem::unauthorized(), "UnauthorizedProblem"),
+        (
+            Problem::unauthorized(shared::http::BEARER_CHALLENGE),
+            "UnauthorizedProblem",
+        ),
         (Problem::not_found("no request has id x"), "NotFoundProblem"),
         (
             Problem::method_not_allowed("GET, POST"),
@@ -535,7 +538,7 @@ fn conforming_answers_pass() {
     assert_conforms(
         "POST",
         "/v1/requests",
-        &problem_response(Problem::unauthorized()),
+        &problem_response(Problem::unauthorized(shared::http::BEARER_CHALLENGE)),
     );
     assert_conforms("PUT", "/v1/requests", &method_not_allowed("GET, POST"));
     assert_conforms("DELETE", "/v1/requests/{id}", &method_not_allowed("GET"));
@@ -555,7 +558,7 @@ fn an_undocumented_status_fails() {
 #[test]
 #[should_panic(expected = "application/problem+json")]
 fn a_problem_sent_as_plain_json_fails() {
-    let body = serde_json::to_value(Problem::unauthorized()).unwrap();
+    let body = serde_json::to_value(Problem::unauthorized(shared::http::BEARER_CHALLENGE)).unwrap();
     assert_conforms(
         "POST",
         "/v1/requests",
@@ -596,7 +599,8 @@ fn a_body_that_drifted_fails() {
 #[test]
 #[should_panic(expected = "does not match the document")]
 fn a_problem_with_another_status_s_type_fails() {
-    let mut body = serde_json::to_value(Problem::unauthorized()).unwrap();
+    let mut body =
+        serde_json::to_value(Problem::unauthorized(shared::http::BEARER_CHALLENGE)).unwrap();
     body["status"] = json!(404);
     assert_conforms(
         "GET",
