@@ -569,10 +569,33 @@ async fn the_template_placeholder_key_lets_no_one_in_and_the_answer_names_the_fi
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     let problem: Value = serde_json::from_str(response.body()).unwrap();
     assert!(
-        problem["detail"].as_str().unwrap().contains("pmcApiKeys"),
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("pmcApiKeys[0] is still the template's placeholder"),
         "{problem}"
     );
     assert!(!response.body().contains(placeholder), "{problem}");
+}
+
+/// The 503 names what actually keeps every caller out: a key with white space at either end, or a secret that is
+/// not JSON at all.
+#[tokio::test]
+async fn the_answer_names_why_no_key_lets_anyone_in() {
+    let key = "local-dev-pmc-key-not-for-production-use";
+    let padded = simulator_secret("http://127.0.0.1:9").replace(key, &format!(" {key}"));
+    for (secret, named) in [
+        (
+            padded,
+            "pmcApiKeys[0] must not begin or end with white space",
+        ),
+        ("not json".to_owned(), "(secret) is not valid JSON"),
+    ] {
+        let response = handle(&validator(secret), fixture("validate-stored.json")).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(response.body().contains(named), "{}", response.body());
+        assert!(!response.body().contains(key), "{}", response.body());
+    }
 }
 
 #[tokio::test]

@@ -128,7 +128,7 @@ impl Problem {
             503,
             format!(
                 "the connector's settings secret is invalid: {}. Correct it in Secrets Manager; Validate Settings \
-                 reports every check",
+                 reports every check while a pmcApiKeys entry keeps the key rules",
                 crate::domain::fields::describe_fields(errors)
             ),
         )

@@ -533,7 +533,7 @@ async fn hosts_resolving_locally(settings: &Settings, hosts: Hosts) -> Vec<Field
 
 fn invalid(source: &str, errors: &[FieldError]) -> Failed {
     failed(
-        format!("{source} are invalid: {}", describe_fields(errors)),
+        format!("In {source}: {}", describe_fields(errors)),
         "Correct the named fields. instanceUrl and pmCloud.apiUrl must be https:// (http:// only for a \
          loopback host) and name a public host; taskType is one of incident, change_request, sc_task, \
          sc_req_item; clientId and clientSecret are required, and username and password unless grantType is \
