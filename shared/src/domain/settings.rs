@@ -233,7 +233,7 @@ fn read_servicenow(
     } else if bad_grant_type {
         None
     } else {
-        let username = required_setting(c, o, "username");
+        let username = required_name(c, o, "username");
         let password = required_setting(c, o, "password");
         username
             .zip(password)
@@ -242,7 +242,7 @@ fn read_servicenow(
                 password: password.into(),
             })
     };
-    let client_id = required_setting(c, o, "clientId");
+    let client_id = required_name(c, o, "clientId");
     let client_secret = required_setting(c, o, "clientSecret");
     let task_type = c.parsed(o, "taskType", true, MAX_STRING, TaskType::parse);
     let assignment_group = c.parsed(o, "assignmentGroup", false, 32, |t| {
@@ -289,12 +289,27 @@ fn required_setting(c: &mut Collector, o: &ObjectReader<'_>, key: &str) -> Optio
     })
 }
 
+/// A required name (`clientId`, `username`): filled in, with no white space at either end and no control
+/// character, which in a name are slips of pasting that the remote side would refuse less helpfully.
+fn required_name(c: &mut Collector, o: &ObjectReader<'_>, key: &str) -> Option<String> {
+    c.parsed(o, key, true, MAX_STRING, |t| {
+        let t = filled_in(t)?;
+        if t.trim() != t {
+            Err("must not begin or end with white space")
+        } else if t.chars().any(char::is_control) {
+            Err("must not contain a control character such as a line break")
+        } else {
+            Ok(t.to_owned())
+        }
+    })
+}
+
 /// Reads the `pmCloud` fields, collecting errors in `c`; `None` when one is missing or bad.
 fn read_pm_cloud(c: &mut Collector, o: &ObjectReader<'_>, hosts: Hosts) -> Option<PmCloudSettings> {
     let api_url = c.parsed(o, "apiUrl", true, MAX_STRING, |t| {
         filled_in(t).and_then(|t| BaseUrl::parse(t, hosts))
     });
-    let client_id = required_setting(c, o, "clientId");
+    let client_id = required_name(c, o, "clientId");
     let client_secret = required_setting(c, o, "clientSecret");
     Some(PmCloudSettings {
         api_url: api_url?,
@@ -651,6 +666,36 @@ pub(crate) mod tests {
         assert_eq!(errors[0].field, "pmcApiKeys[0]");
         assert!(errors[0].message.contains("white space"));
         assert!(pmc_api_keys_of(&secret(json!([padded]), json!([]))).is_empty());
+    }
+
+    #[test]
+    fn names_are_free_of_pasting_slips() {
+        for (field, value) in [
+            ("clientId", " abc"),
+            ("clientId", "abc\t"),
+            ("username", "svc\nconnector"),
+            ("username", "svc\u{7}"),
+        ] {
+            let errors = ServiceNowSettings::parse(
+                &with(servicenow_json("https://a.example"), field, json!(value)),
+                Hosts::Public,
+            )
+            .unwrap_err();
+            assert_eq!(errors.len(), 1, "{field}={value:?}");
+            assert_eq!(errors[0].field, format!("servicenow.{field}"));
+        }
+        // A secret is the operator's to choose: only its placeholder is refused.
+        assert!(
+            ServiceNowSettings::parse(
+                &with(
+                    servicenow_json("https://a.example"),
+                    "password",
+                    json!(" spaced out ")
+                ),
+                Hosts::Public,
+            )
+            .is_ok()
+        );
     }
 
     #[test]
