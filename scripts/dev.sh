@@ -498,6 +498,8 @@ relayed="fed by the stream relay"
 [ "${#stream_functions[@]}" -gt 1 ] && relayed="fed by their stream relays"
 stream_names=""
 for entry in "${stream_functions[@]}"; do stream_names="$stream_names${stream_names:+, }${entry%%:*}"; done
+# Printed, and kept in .dev/walkthrough.txt: in the foreground the logs that follow scroll it away.
+walkthrough() {
 cat <<TEXT
 
 The connector is running locally.
@@ -559,8 +561,10 @@ TEXT
 fi
 cat <<TEXT
 
-Ctrl-C stops everything (so does scripts/dev.sh stop).
+Ctrl-C stops everything (so does scripts/dev.sh stop). This text is kept in .dev/walkthrough.txt.
 TEXT
+}
+walkthrough | tee "$root/.dev/walkthrough.txt"
 
 relay_logs=()
 for entry in "${stream_functions[@]}"; do relay_logs+=("$logs/relay-${entry%%:*}.log"); done
