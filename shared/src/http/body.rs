@@ -1,19 +1,23 @@
 //! Reading a request body: at most 64 KiB, a JSON media type, and a JSON object (CONTRACT §4: `413`, `415`, `400`).
 
 use super::{ApiRequest, Problem, header};
-use http::header::CONTENT_TYPE;
+use http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use serde_json::{Map, Value};
 
 /// Bodies above this many bytes are refused with 413 (CONTRACT §4).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The body as a JSON object, after the size and media type checks.
-/// Errors: `413` above [`MAX_BODY_BYTES`], `415` without a JSON media type, `400` for anything but a JSON object.
+/// Errors: `413` above [`MAX_BODY_BYTES`], `415` without a JSON media type in UTF-8 or with a content coding
+/// (gzip, …), `400` for anything but a JSON object.
 pub fn json_object_body(request: &ApiRequest) -> Result<Map<String, Value>, Problem> {
     if request.body().len() > MAX_BODY_BYTES {
         return Err(Problem::payload_too_large(MAX_BODY_BYTES));
     }
-    if !is_json_media_type(header(request, CONTENT_TYPE)) {
+    let content_type = header(request, CONTENT_TYPE);
+    let coded = header(request, CONTENT_ENCODING)
+        .is_some_and(|coding| !coding.trim().eq_ignore_ascii_case("identity"));
+    if !is_json_media_type(content_type) || !is_utf8(content_type) || coded {
         return Err(Problem::unsupported_media_type());
     }
     match serde_json::from_slice(request.body()) {
@@ -38,6 +42,19 @@ fn is_json_media_type(content_type: Option<&str>) -> bool {
     let essence = media_type_essence(content_type);
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Whether the `charset` parameter, if any, is UTF-8 (JSON is UTF-8: RFC 8259 §8.1).
+fn is_utf8(content_type: Option<&str>) -> bool {
+    content_type
+        .into_iter()
+        .flat_map(|t| t.split(';').skip(1))
+        .filter_map(|parameter| parameter.split_once('='))
+        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("charset"))
+        .all(|(_, value)| {
+            let value = value.trim().trim_matches('"');
+            value.eq_ignore_ascii_case("utf-8") || value.eq_ignore_ascii_case("utf8")
+        })
 }
 
 /// A `Content-Type`'s type and subtype, lower-cased, without parameters such as `charset`.
@@ -68,6 +85,7 @@ mod tests {
         for good in [
             "application/json",
             "application/json; charset=utf-8",
+            "application/json; charset=\"UTF-8\"",
             "Application/JSON",
             "application/merge-patch+json",
         ] {
@@ -81,6 +99,8 @@ mod tests {
             Some("text/plain"),
             Some("application/x-www-form-urlencoded"),
             Some("application/jsonp"),
+            Some("application/json; charset=latin1"),
+            Some("application/json; charset=\"UTF-16\""),
         ] {
             assert_eq!(
                 json_object_body(&request(bad, b"{}")).unwrap_err().status,
@@ -88,6 +108,19 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_compressed_body_is_unsupported_not_malformed() {
+        let mut gzip = request(Some("application/json"), b"\x1f\x8b\x08");
+        gzip.headers_mut()
+            .insert(http::header::CONTENT_ENCODING, "gzip".parse().unwrap());
+        assert_eq!(json_object_body(&gzip).unwrap_err().status, 415);
+        let mut identity = request(Some("application/json"), b"{}");
+        identity
+            .headers_mut()
+            .insert(http::header::CONTENT_ENCODING, "identity".parse().unwrap());
+        assert!(json_object_body(&identity).is_ok());
     }
 
     #[test]

@@ -86,7 +86,7 @@ impl Problem {
             "unsupported-media-type",
             "Unsupported media type",
             415,
-            "send the body as application/json",
+            "send the body as application/json, in UTF-8 and uncompressed",
         )
     }
 
