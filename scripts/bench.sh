@@ -8,6 +8,9 @@
 #   BENCH_AWS      stub (default: an AWS endpoint that answers at once, so warm figures are the function's own
 #                  cost) or moto
 #   PERF_HARNESS   the harness's run.sh (default ../shared/perf/run.sh beside the project)
+#   BENCH_LEGACY_ID_WINDOW_HOURS
+#                  request-intake's legacy window (default 0: the steady state, one DynamoDB request per
+#                  submission; 24 measures a table's first day, where each create reads once more first)
 # Extra arguments are more targets for the same run, LABEL=COMMAND[@EVENT] (for example an older build to compare).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -38,6 +41,7 @@ settings="$(cat dev/settings.json)"
 release="$root/target/release"
 "$harness" -r "${BENCH_ROUNDS:-10}" --aws "${BENCH_AWS:-stub}" \
   --env SETTINGS_SECRET_ID=connector/settings --env ALLOW_LOCAL_URLS=true \
+  --env "LEGACY_ID_WINDOW_HOURS=${BENCH_LEGACY_ID_WINDOW_HOURS:-0}" \
   --secret "connector/settings=$settings" \
   "intake=$release/request-intake@$work/intake-submit.json" \
   "creator=$release/ticket-creator@events/ticket-creator/new-request.json" \

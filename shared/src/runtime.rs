@@ -28,6 +28,9 @@ pub struct FunctionConfig {
     pub region: String,
     /// `AWS_ENDPOINT_URL`: a local AWS emulator, for local work and tests.
     pub aws_endpoint_url: Option<String>,
+    /// `LEGACY_ID_WINDOW_HOURS` (0–720, default 24): how long after the table got its request id key a create
+    /// first looks for a request an older version stored under a random id (0 for a table no such version used).
+    pub legacy_id_window_hours: u32,
 }
 
 impl FunctionConfig {
@@ -63,10 +66,23 @@ impl FunctionConfig {
                     "it must be whole seconds from 0 to 3600",
                 ))?,
         };
+        let legacy_id_window_hours = match lookup("LEGACY_ID_WINDOW_HOURS") {
+            None => crate::store::DEFAULT_LEGACY_WINDOW_HOURS,
+            Some(text) => text
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|hours| *hours <= 720)
+                .ok_or(ConfigError::Malformed(
+                    "LEGACY_ID_WINDOW_HOURS",
+                    "it must be whole hours from 0 to 720",
+                ))?,
+        };
         Ok(Self {
             table_name,
             settings_secret_id,
             settings_cache_ttl,
+            legacy_id_window_hours,
             hosts: Hosts::from_allow_local_urls(lookup("ALLOW_LOCAL_URLS").as_deref()),
             region: required("AWS_REGION")?,
             aws_endpoint_url: lookup("AWS_ENDPOINT_URL").filter(|url| !url.trim().is_empty()),
@@ -185,7 +201,8 @@ impl Adapters {
             store: DynamoStore::built_on_first_use(
                 LazyLock::new(Box::new(move || aws_sdk_dynamodb::Client::new(&for_store))),
                 config.table_name,
-            ),
+            )
+            .with_legacy_window(config.legacy_id_window_hours),
             settings: SecretsManagerSettings::built_on_first_use(
                 LazyLock::new(Box::new(move || aws_sdk_secretsmanager::Client::new(&aws))),
                 config.settings_secret_id,
@@ -395,6 +412,17 @@ mod tests {
         assert_eq!(
             config(&[("TABLE_NAME", "t"), ("SETTINGS_SECRET_ID", "s")]),
             Err(ConfigError::Missing("AWS_REGION"))
+        );
+        let error = config(&[
+            ("TABLE_NAME", "t"),
+            ("SETTINGS_SECRET_ID", "s"),
+            ("AWS_REGION", "eu-west-1"),
+            ("LEGACY_ID_WINDOW_HOURS", "721"),
+        ])
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("LEGACY_ID_WINDOW_HOURS"),
+            "{error}"
         );
     }
 }

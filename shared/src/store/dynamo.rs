@@ -3,7 +3,8 @@
 //! and one read finds it by either id), and `state#<name>` holds what the functions share (the request id key,
 //! ServiceNow's pause, the reconciler's watermark, since when the settings are invalid). Requests stored before
 //! ids were derived have random ids and a `pmcRequestId#<id>` item pointing to them; they stay readable by both
-//! ids, and for [`LEGACY_WINDOW_HOURS`] after the key was made a create first checks that no such item exists.
+//! ids, and for a while after the key was made (the legacy window, [`DEFAULT_LEGACY_WINDOW_HOURS`] unless set) a
+//! create first checks that no such item exists.
 //!
 //! A request waiting in a backlog carries `backlog` and `backlogSince`, the keys of the sparse index `backlog`:
 //! the reconciler queries it, oldest first, instead of scanning the table. Other items carry neither, so the index
@@ -34,10 +35,10 @@ const PAUSE_KEY: &str = "state#servicenow-pause";
 const WATERMARK_KEY: &str = "state#reconciler-watermark";
 const SETTINGS_INVALID_KEY: &str = "state#settings-invalid";
 const REQUEST_ID_KEY: &str = "state#request-id-key";
-/// How long after the table got its request id key a create first checks for a request stored by a version that
-/// gave random ids (PM Cloud retries a submission within hours, so a retry that straddles the upgrade still finds
-/// its request). Hours.
-pub const LEGACY_WINDOW_HOURS: i64 = 24;
+/// How long, by default, after the table got its request id key a create first checks for a request stored by a
+/// version that gave random ids (PM Cloud retries a submission within hours, so a retry that straddles the upgrade
+/// still finds its request). Hours; `LEGACY_ID_WINDOW_HOURS` sets another.
+pub const DEFAULT_LEGACY_WINDOW_HOURS: u32 = 24;
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -124,6 +125,8 @@ pub struct DynamoStore {
     table: String,
     /// Read (or made) on first use, then kept for the execution environment: it never changes.
     key: Arc<tokio::sync::OnceCell<KeyItem>>,
+    /// How long after the key was made a create first looks for a request stored under a random id.
+    legacy_window: chrono::Duration,
 }
 
 impl DynamoStore {
@@ -137,6 +140,15 @@ impl DynamoStore {
             client: Arc::new(client),
             table: table.into(),
             key: Arc::default(),
+            legacy_window: chrono::Duration::hours(DEFAULT_LEGACY_WINDOW_HOURS.into()),
+        }
+    }
+
+    /// The same store with a legacy window of `hours` (0: a table no version with random ids ever wrote to).
+    pub fn with_legacy_window(self, hours: u32) -> Self {
+        Self {
+            legacy_window: chrono::Duration::hours(hours.into()),
+            ..self
         }
     }
 
@@ -271,7 +283,7 @@ impl RequestStore for DynamoStore {
 
     /// One conditional `PutItem`: the request's id is derived from its `pmcRequestId`, so "absent" means "no
     /// request with this `pmcRequestId`", and a refused put hands back the stored request in the same round trip
-    /// (`ReturnValuesOnConditionCheckFailure`). For [`LEGACY_WINDOW_HOURS`] after the table got its key, a
+    /// (`ReturnValuesOnConditionCheckFailure`). Within the legacy window after the table got its key, a
     /// `GetItem` of the legacy `pmcRequestId#` item comes first (a request stored under a random id is answered
     /// with, not created again). Not a transaction with the put: that would make every retry a cancelled
     /// transaction, for the sake of a race with an older version's create of the same `pmcRequestId` in the
@@ -279,7 +291,7 @@ impl RequestStore for DynamoStore {
     async fn create(&self, record: &RequestRecord) -> Result<CreateOutcome, StoreError> {
         let key = self.key_item().await?;
         debug_assert_eq!(record.id, key.key.request_id(&record.pmc_request_id));
-        if crate::domain::time::now() < key.made_at + chrono::Duration::hours(LEGACY_WINDOW_HOURS)
+        if crate::domain::time::now() < key.made_at + self.legacy_window
             && let Some(legacy) = self.find_legacy(&record.pmc_request_id).await?
         {
             return Ok(CreateOutcome::Existing(Box::new(legacy)));

@@ -1,7 +1,7 @@
 //! The DynamoDB adapter against the local emulator: create-once, consistent reads, forward-only replaces,
 //! and the stream image mapping that `ticket-creator` reads.
 
-use super::{AliasItem, LEGACY_WINDOW_HOURS, REQUEST_ID_KEY, alias_key, expiry_epoch};
+use super::{AliasItem, DEFAULT_LEGACY_WINDOW_HOURS, REQUEST_ID_KEY, alias_key, expiry_epoch};
 use crate::domain::ids::{PmcRequestId, RequestId, SysId};
 use crate::domain::record::RequestRecord;
 use crate::domain::request::Submission;
@@ -112,7 +112,7 @@ impl CountCalls {
 #[tokio::test]
 async fn one_request_creates_one_answers_a_retry_and_one_finds_by_pmc_request_id() {
     let (_, client, table) = store().await;
-    key_made_hours_ago(&client, &table, LEGACY_WINDOW_HOURS + 1).await;
+    key_made_hours_ago(&client, &table, i64::from(DEFAULT_LEGACY_WINDOW_HOURS) + 1).await;
     let calls = CountCalls::default();
     let counted = aws_sdk_dynamodb::Client::from_conf(
         client
@@ -175,6 +175,17 @@ async fn ids_come_from_the_tables_own_key() {
     );
     let (elsewhere, _, _) = store().await;
     assert_ne!(elsewhere.request_id_for(&pmc).await.unwrap(), id);
+}
+
+/// Without a legacy window (a table no version with random ids wrote to) nothing is looked up before a create.
+#[tokio::test]
+async fn without_a_legacy_window_a_create_is_the_put_alone() {
+    let (store, client, table) = store().await;
+    let store = store.with_legacy_window(0);
+    let legacy = stored_with_a_random_id(&store, &client, &table, "pmc-no-window").await;
+    let retry = record(&store, "pmc-no-window").await;
+    assert_eq!(store.create(&retry).await.unwrap(), CreateOutcome::Created);
+    assert_ne!(retry.id, legacy.id);
 }
 
 /// Requests stored before ids were derived (a random id, and a `pmcRequestId#` item pointing to it) stay readable

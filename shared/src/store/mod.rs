@@ -5,7 +5,10 @@ mod dynamo;
 #[cfg(any(test, feature = "in-memory"))]
 mod memory;
 
-pub use dynamo::{BACKLOG_INDEX, DynamoStore, record_from_stream_image, stream_image_of};
+pub use dynamo::{
+    BACKLOG_INDEX, DEFAULT_LEGACY_WINDOW_HOURS, DynamoStore, record_from_stream_image,
+    stream_image_of,
+};
 #[cfg(any(test, feature = "in-memory"))]
 pub use memory::{FaultyStore, MemoryStore};
 
