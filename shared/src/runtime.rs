@@ -53,31 +53,20 @@ impl FunctionConfig {
         };
         let table_name = required("TABLE_NAME")?;
         let settings_secret_id = required("SETTINGS_SECRET_ID")?;
-        let settings_cache_ttl = match lookup("SETTINGS_CACHE_SECONDS") {
-            None => DEFAULT_CACHE_TTL,
-            Some(text) => text
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|secs| *secs <= 3600)
-                .map(Duration::from_secs)
-                .ok_or(ConfigError::Malformed(
-                    "SETTINGS_CACHE_SECONDS",
-                    "it must be whole seconds from 0 to 3600",
-                ))?,
-        };
-        let legacy_id_window_hours = match lookup("LEGACY_ID_WINDOW_HOURS") {
-            None => crate::store::DEFAULT_LEGACY_WINDOW_HOURS,
-            Some(text) => text
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|hours| *hours <= 720)
-                .ok_or(ConfigError::Malformed(
-                    "LEGACY_ID_WINDOW_HOURS",
-                    "it must be whole hours from 0 to 720",
-                ))?,
-        };
+        let settings_cache_ttl = whole_number_in(
+            &lookup,
+            "SETTINGS_CACHE_SECONDS",
+            0..=3600,
+            "it must be whole seconds from 0 to 3600",
+        )?
+        .map_or(DEFAULT_CACHE_TTL, |secs| Duration::from_secs(secs.into()));
+        let legacy_id_window_hours = whole_number_in(
+            &lookup,
+            "LEGACY_ID_WINDOW_HOURS",
+            0..=720,
+            "it must be whole hours from 0 to 720",
+        )?
+        .unwrap_or(crate::store::DEFAULT_LEGACY_WINDOW_HOURS);
         Ok(Self {
             table_name,
             settings_secret_id,
@@ -100,19 +89,34 @@ fn reconcile_thresholds_from(
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<crate::rules::reconciler::Thresholds, ConfigError> {
     let mut thresholds = crate::rules::reconciler::Thresholds::default();
-    if let Some(text) = lookup("RECONCILE_AFTER_SECONDS") {
-        let seconds = text
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|s| (1..=3600).contains(s))
-            .ok_or(ConfigError::Malformed(
-                "RECONCILE_AFTER_SECONDS",
-                "it must be whole seconds from 1 to 3600",
-            ))?;
-        thresholds.stranded_after = chrono::Duration::seconds(seconds);
+    if let Some(seconds) = whole_number_in(
+        &lookup,
+        "RECONCILE_AFTER_SECONDS",
+        1..=3600,
+        "it must be whole seconds from 1 to 3600",
+    )? {
+        thresholds.stranded_after = chrono::Duration::seconds(seconds.into());
     }
     Ok(thresholds)
+}
+
+/// The whole number in the variable `name`, if it is set, within `range`. Errors: [`ConfigError::Malformed`]
+/// saying `rule`.
+fn whole_number_in(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    range: std::ops::RangeInclusive<u32>,
+    rule: &'static str,
+) -> Result<Option<u32>, ConfigError> {
+    lookup(name)
+        .map(|text| {
+            text.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| range.contains(n))
+                .ok_or(ConfigError::Malformed(name, rule))
+        })
+        .transpose()
 }
 
 /// How long a function may take when its runtime gives no usable deadline: Lambda always gives one, but a local
