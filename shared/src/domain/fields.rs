@@ -29,6 +29,25 @@ pub fn describe_fields(errors: &[FieldError]) -> String {
         .join("; ")
 }
 
+/// Whether `c` is a control character (line breaks and tabs included) or one that shows nothing or reorders what
+/// follows: bidirectional marks, embeddings, overrides and isolates, zero-width space and word joiners, the byte
+/// order mark, the line and paragraph separators. Such characters can make text read otherwise than it is.
+pub fn is_hidden_or_control(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            u32::from(c),
+            0x061C
+                | 0x200B
+                | 0x200E
+                | 0x200F
+                | 0x2028..=0x202E
+                | 0x2060..=0x2064
+                | 0x2066..=0x2069
+                | 0xFEFF
+                | 0xFFF9..=0xFFFB
+        )
+}
+
 /// Plain strings are at most this long unless a rule says otherwise (CONTRACT §5).
 pub const MAX_STRING: usize = 1024;
 

@@ -2,7 +2,9 @@
 //! connector may reach, keys long enough to guess at no better than chance, the grant ServiceNow is asked for.
 
 use crate::domain::duration::Duration;
-use crate::domain::fields::{Collector, FieldError, MAX_STRING, ObjectReader};
+use crate::domain::fields::{
+    Collector, FieldError, MAX_STRING, ObjectReader, is_hidden_or_control,
+};
 use crate::domain::ids::SysId;
 use crate::domain::ticket::TaskType;
 use secrecy::SecretString;
@@ -296,8 +298,8 @@ fn required_name(c: &mut Collector, o: &ObjectReader<'_>, key: &str) -> Option<S
         let t = filled_in(t)?;
         if t.trim() != t {
             Err("must not begin or end with white space")
-        } else if t.chars().any(char::is_control) {
-            Err("must not contain a control character such as a line break")
+        } else if t.chars().any(is_hidden_or_control) {
+            Err("must not contain a control or invisible character such as a line break")
         } else {
             Ok(t.to_owned())
         }
@@ -675,6 +677,8 @@ pub(crate) mod tests {
             ("clientId", "abc\t"),
             ("username", "svc\nconnector"),
             ("username", "svc\u{7}"),
+            ("username", "svc\u{2028}connector"),
+            ("clientId", "abc\u{200B}"),
         ] {
             let errors = ServiceNowSettings::parse(
                 &with(servicenow_json("https://a.example"), field, json!(value)),

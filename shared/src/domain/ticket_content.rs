@@ -1,6 +1,7 @@
 //! What a ticket says (CONTRACT §9): a short description an agent can scan, a description with every detail,
 //! and the fields that tie it to the request.
 
+use crate::domain::fields::is_hidden_or_control;
 use crate::domain::record::RequestRecord;
 use crate::domain::request::RequestType;
 use crate::domain::settings::ServiceNowSettings;
@@ -40,9 +41,9 @@ pub fn ticket_fields(record: &RequestRecord, settings: &ServiceNowSettings) -> M
 /// character spelled `U+1F600` (uppercase hex, at least 4 digits) that is
 /// - outside the Basic Multilingual Plane (above U+FFFF: emoji, 𝔘, …): ServiceNow instances on MySQL with `utf8`
 ///   (3-byte) columns cut a field at its first 4-byte character, silently losing the rest;
-/// - a control character other than `\n` and `\t` (NUL, escape sequences, …), or one that reorders or breaks
-///   text (bidirectional overrides and isolates, U+2028, U+2029): such characters can make what an approver sees
-///   differ from what was requested.
+/// - a control character other than `\n` and `\t` (NUL, escape sequences, …), or one that shows nothing or
+///   reorders or breaks text ([`is_hidden_or_control`]): such characters can make what an approver sees differ
+///   from what was requested.
 pub fn plain_text(text: &str) -> String {
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
     let mut out = String::with_capacity(text.len());
@@ -57,10 +58,7 @@ pub fn plain_text(text: &str) -> String {
 }
 
 fn spelled_out(c: char) -> bool {
-    let code = u32::from(c);
-    code > 0xFFFF
-        || (c.is_control() && c != '\n' && c != '\t')
-        || matches!(code, 0x200E | 0x200F | 0x202A..=0x202E | 0x2066..=0x2069 | 0x2028 | 0x2029)
+    u32::from(c) > 0xFFFF || (is_hidden_or_control(c) && c != '\n' && c != '\t')
 }
 
 /// [`plain_text`] on one line: line breaks and tabs become spaces.
