@@ -161,21 +161,53 @@ async fn a_valid_candidate_is_checked_against_its_own_instance_and_task_type() {
     );
 }
 
-/// A candidate with `pmCloud` whose `servicenow` part is invalid: nothing is tried, `pmcloud` included.
+/// A candidate whose `servicenow` part is invalid: the ServiceNow checks are not tried, but a `pmCloud` part that
+/// keeps its rules is still checked (CONTRACT §11: `pmcloud` runs whatever ServiceNow's checks do); an invalid one
+/// is not tried.
 #[tokio::test]
-async fn a_failed_config_skips_a_configured_pm_cloud_as_not_tried() {
+async fn a_failed_config_still_checks_a_valid_pm_cloud_part() {
     let validator = validator(simulator_secret("http://127.0.0.1:9"));
-    let mut request = candidate("http://acme.service-now.com", |_| {});
-    let mut body: Value = serde_json::from_slice(request.body()).unwrap();
-    body["pmCloud"] = json!({"apiUrl": "http://127.0.0.1:9", "clientId": "c", "clientSecret": "pmc-client-secret"});
-    *request.body_mut() = body.to_string().into_bytes();
-    let report = report(&validator, request).await;
-    let pmcloud = &report["checks"][4];
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let pmcloud_check = |pm_cloud: Value| {
+        let validator = &validator;
+        async move {
+            let mut request = candidate("http://acme.service-now.com", |_| {});
+            let mut body: Value = serde_json::from_slice(request.body()).unwrap();
+            body["pmCloud"] = pm_cloud;
+            *request.body_mut() = body.to_string().into_bytes();
+            let report = report(validator, request).await;
+            assert_eq!(report["checks"][0]["ok"], false, "config fails");
+            report["checks"][4].clone()
+        }
+    };
+    let reachable_only_in_theory = pmcloud_check(json!({"apiUrl": format!("http://{closed}"),
+        "clientId": "c", "clientSecret": "pmc-client-secret"}))
+    .await;
     assert_eq!(
         (
-            pmcloud["ok"].clone(),
-            pmcloud["skipped"].clone(),
-            pmcloud["detail"].clone()
+            reachable_only_in_theory["ok"].clone(),
+            reachable_only_in_theory["skipped"].clone()
+        ),
+        (json!(false), Value::Null),
+        "run, and failed: {reachable_only_in_theory}"
+    );
+    assert!(
+        reachable_only_in_theory["detail"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1"),
+        "{reachable_only_in_theory}"
+    );
+    let invalid =
+        pmcloud_check(json!({"apiUrl": "nope", "clientId": "c", "clientSecret": "s"})).await;
+    assert_eq!(
+        (
+            invalid["ok"].clone(),
+            invalid["skipped"].clone(),
+            invalid["detail"].clone()
         ),
         (json!(false), json!(true), json!("not tried: config failed"))
     );

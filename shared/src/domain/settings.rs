@@ -306,6 +306,19 @@ fn required_name(c: &mut Collector, o: &ObjectReader<'_>, key: &str) -> Option<S
     })
 }
 
+impl PmCloudSettings {
+    /// Parses the `pmCloud` object on its own, naming every bad field (paths start with `pmCloud.`).
+    pub fn parse(value: &Value, hosts: Hosts) -> Result<Self, Vec<FieldError>> {
+        let mut c = Collector::default();
+        let wrapper = serde_json::Map::from_iter([("pmCloud".to_owned(), value.clone())]);
+        let root = c.root(&wrapper);
+        let settings = c
+            .object(&root, "pmCloud", true)
+            .and_then(|o| read_pm_cloud(&mut c, &o, hosts));
+        c.finish(|| settings.expect("every missing field was reported"))
+    }
+}
+
 /// Reads the `pmCloud` fields, collecting errors in `c`; `None` when one is missing or bad.
 fn read_pm_cloud(c: &mut Collector, o: &ObjectReader<'_>, hosts: Hosts) -> Option<PmCloudSettings> {
     let api_url = c.parsed(o, "apiUrl", true, MAX_STRING, |t| {

@@ -1,15 +1,16 @@
 //! The "Validate Settings" button (CONTRACT §11): five checks in order — `config`, `connect`, `oauth`,
 //! `table_access`, `pmcloud` — each failing with a detail and a hint an administrator can act on. After the first
-//! failure the ServiceNow checks that follow are skipped; `pmcloud` runs whenever `config` passed, and is ok and
-//! skipped whenever `pmCloud` is not configured. `config` covers every rule of §2, resolving the URLs' hosts for the
-//! address rules. Nothing is written, and no secret is echoed.
+//! failure the ServiceNow checks that follow are skipped; `pmcloud` runs whenever the `pmCloud` part keeps its
+//! rules (even when the rest of `config` failed), and is ok and skipped whenever `pmCloud` is not configured.
+//! `config` covers every rule of §2, resolving the URLs' hosts for the address rules. Nothing is written, and no
+//! secret is echoed.
 
 use crate::domain::fields::{FieldError, describe_fields};
 use crate::domain::ids::RequestId;
 use crate::domain::redact::redact;
 use crate::domain::settings::{
-    Hosts, LOCAL_HOST_REFUSED, PmCloudSettings, ServiceNowGrant, ServiceNowSettings, Settings,
-    secret_json,
+    BaseUrl, Hosts, LOCAL_HOST_REFUSED, PmCloudSettings, ServiceNowGrant, ServiceNowSettings,
+    Settings, secret_json,
 };
 use crate::outbound::{HTML_PAGE, TransportError, TransportFailure, any_local, resolve};
 use crate::pmcloud::{PmCloudClient, PmCloudError, TokenError};
@@ -156,9 +157,10 @@ impl SettingsValidator {
     pub async fn validate(&self, subject: Subject, raw: &str, hosts: Hosts) -> Report {
         let mut checks = Checks::default();
         let (object, source) = settings_object(subject, raw);
-        let pm_cloud_absent = object
+        let pm_cloud_part = object
             .as_ref()
-            .is_ok_and(|o| o.get("pmCloud").is_none_or(Value::is_null));
+            .ok()
+            .map(|o| o.get("pmCloud").filter(|v| !v.is_null()).cloned());
         let settings = match config_check(object, source, hosts).await {
             Ok((settings, detail)) => {
                 checks.record("config", Ok(detail));
@@ -169,12 +171,9 @@ impl SettingsValidator {
                 for name in ["connect", "oauth", "table_access"] {
                     checks.skip(name, false, "not tried: config failed".into());
                 }
-                if pm_cloud_absent {
-                    checks.skip("pmcloud", true, PM_CLOUD_NOT_CONFIGURED.into());
-                } else {
-                    checks.skip("pmcloud", false, "not tried: config failed".into());
-                }
-                return checks.report();
+                return self
+                    .pmcloud_after_failed_config(checks, pm_cloud_part, hosts)
+                    .await;
             }
         };
         let token = self
@@ -189,6 +188,41 @@ impl SettingsValidator {
         // A remote answer quoted in a detail may echo what was sent.
         let secrets: Vec<&SecretString> = settings.secrets().chain(token.as_ref()).collect();
         checks.report().redacted(&secrets)
+    }
+
+    /// `pmcloud` when `config` failed: ok and skipped without `pmCloud`; run when the `pmCloud` part keeps every
+    /// rule on its own (what failed was the rest, and `pmcloud` runs whatever ServiceNow's checks do); skipped when
+    /// the part itself is invalid or the settings could not be read.
+    async fn pmcloud_after_failed_config(
+        &self,
+        mut checks: Checks,
+        part: Option<Option<Value>>,
+        hosts: Hosts,
+    ) -> Report {
+        let part = match part {
+            Some(None) => {
+                checks.skip("pmcloud", true, PM_CLOUD_NOT_CONFIGURED.into());
+                return checks.report();
+            }
+            Some(Some(part)) => part,
+            // The settings are not even JSON: nothing to try.
+            None => Value::Null,
+        };
+        let usable = match PmCloudSettings::parse(&part, hosts) {
+            Ok(pm_cloud) => {
+                hosts_resolving_locally(&[("pmCloud.apiUrl", &pm_cloud.api_url)], hosts)
+                    .await
+                    .is_empty()
+                    .then_some(pm_cloud)
+            }
+            Err(_) => None,
+        };
+        let Some(pm_cloud) = usable else {
+            checks.skip("pmcloud", false, "not tried: config failed".into());
+            return checks.report();
+        };
+        checks.record("pmcloud", self.pmcloud_check(&pm_cloud).await);
+        checks.report().redacted(&[&pm_cloud.client_secret])
     }
 
     /// `connect`, `oauth` and `table_access`, each only after the one before passed; the token `oauth` got.
@@ -483,7 +517,14 @@ async fn config_check(
     let settings = object
         .and_then(|object| Settings::from_json(&object, hosts))
         .map_err(|errors| invalid(source, &errors))?;
-    let local = hosts_resolving_locally(&settings, hosts).await;
+    let mut urls = vec![("servicenow.instanceUrl", &settings.servicenow.instance_url)];
+    urls.extend(
+        settings
+            .pm_cloud
+            .as_ref()
+            .map(|p| ("pmCloud.apiUrl", &p.api_url)),
+    );
+    let local = hosts_resolving_locally(&urls, hosts).await;
     if !local.is_empty() {
         return Err(invalid(source, &local));
     }
@@ -501,24 +542,13 @@ async fn config_check(
     Ok((settings, detail))
 }
 
-/// The URL fields whose host resolves to a local address; none when `hosts` admits local addresses.
-async fn hosts_resolving_locally(settings: &Settings, hosts: Hosts) -> Vec<FieldError> {
+/// The URL fields (name, URL) whose host resolves to a local address; none when `hosts` admits local addresses.
+async fn hosts_resolving_locally(urls: &[(&str, &BaseUrl)], hosts: Hosts) -> Vec<FieldError> {
     if hosts == Hosts::Local {
         return Vec::new();
     }
-    let urls = [
-        (
-            "servicenow.instanceUrl",
-            Some(&settings.servicenow.instance_url),
-        ),
-        (
-            "pmCloud.apiUrl",
-            settings.pm_cloud.as_ref().map(|p| &p.api_url),
-        ),
-    ];
     let mut errors = Vec::new();
-    for (field, url) in urls {
-        let Some(url) = url else { continue };
+    for &(field, url) in urls {
         if let Ok(Ok(addrs)) = tokio::time::timeout(LOOKUP_TIMEOUT, resolve(&url.host())).await
             && any_local(&addrs)
         {
