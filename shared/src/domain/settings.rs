@@ -191,16 +191,24 @@ fn field_name(name: &str) -> Result<String, &'static str> {
     }
 }
 
+/// Parses `value` on its own as the settings' part `key`, with `read`, naming every bad field (paths start with
+/// `key.`).
+fn parse_part<T>(
+    key: &str,
+    value: &Value,
+    read: impl FnOnce(&mut Collector, &ObjectReader<'_>) -> Option<T>,
+) -> Result<T, Vec<FieldError>> {
+    let mut c = Collector::default();
+    let wrapper = serde_json::Map::from_iter([(key.to_owned(), value.clone())]);
+    let root = c.root(&wrapper);
+    let part = c.object(&root, key, true).and_then(|o| read(&mut c, &o));
+    c.finish(|| part.expect("every missing field was reported"))
+}
+
 impl ServiceNowSettings {
     /// Parses the `servicenow` object, naming every bad field (paths start with `servicenow.`).
     pub fn parse(value: &Value, hosts: Hosts) -> Result<Self, Vec<FieldError>> {
-        let mut c = Collector::default();
-        let wrapper = serde_json::Map::from_iter([("servicenow".to_owned(), value.clone())]);
-        let root = c.root(&wrapper);
-        let settings = c
-            .object(&root, "servicenow", true)
-            .and_then(|o| read_servicenow(&mut c, &o, hosts));
-        c.finish(|| settings.expect("every missing field was reported"))
+        parse_part("servicenow", value, |c, o| read_servicenow(c, o, hosts))
     }
 
     /// Who acts in ServiceNow, for messages: the user name, or the OAuth application's user.
@@ -309,13 +317,7 @@ fn required_name(c: &mut Collector, o: &ObjectReader<'_>, key: &str) -> Option<S
 impl PmCloudSettings {
     /// Parses the `pmCloud` object on its own, naming every bad field (paths start with `pmCloud.`).
     pub fn parse(value: &Value, hosts: Hosts) -> Result<Self, Vec<FieldError>> {
-        let mut c = Collector::default();
-        let wrapper = serde_json::Map::from_iter([("pmCloud".to_owned(), value.clone())]);
-        let root = c.root(&wrapper);
-        let settings = c
-            .object(&root, "pmCloud", true)
-            .and_then(|o| read_pm_cloud(&mut c, &o, hosts));
-        c.finish(|| settings.expect("every missing field was reported"))
+        parse_part("pmCloud", value, |c, o| read_pm_cloud(c, o, hosts))
     }
 }
 
