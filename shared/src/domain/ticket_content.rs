@@ -10,8 +10,9 @@ use serde_json::{Map, Value};
 /// The length of ServiceNow's `short_description` field, in characters.
 const MAX_SHORT_DESCRIPTION: usize = 160;
 
-/// The fields of the `POST /api/now/table/<taskType>` body: field name → string value, every value passed
-/// through [`plain_text`].
+/// The fields of the `POST /api/now/table/<taskType>` body: field name → string value. What the request says
+/// reaches them through [`plain_text`] (in `description`) or [`one_line`] (in `short_description`); the rest is
+/// the connector's own ASCII (ids, durations, fixed words).
 pub fn ticket_fields(record: &RequestRecord, settings: &ServiceNowSettings) -> Map<String, Value> {
     let mut fields = Map::new();
     let mut set = |name: &str, value: String| {
@@ -28,11 +29,6 @@ pub fn ticket_fields(record: &RequestRecord, settings: &ServiceNowSettings) -> M
     // Pre-filled so that an approver who agrees with the request only has to approve it.
     if let Some(duration) = record.details.requested_duration {
         set(&settings.duration_field, duration.to_string());
-    }
-    for value in fields.values_mut() {
-        if let Value::String(text) = value {
-            *text = plain_text(text);
-        }
     }
     fields
 }
