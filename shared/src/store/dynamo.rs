@@ -18,6 +18,7 @@ use crate::outbound::{BuiltOnFirstUse, built};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use serde::{Deserialize, Serialize};
@@ -109,6 +110,13 @@ pub fn record_from_stream_image(
     serde_dynamo::from_item::<_, RequestItem>(image)
         .map(|item| Some(item.record))
         .map_err(corrupt)
+}
+
+/// What a conditional `PutItem` did.
+enum Put {
+    Written,
+    /// The condition failed: the item stored now under the same key, if there is one.
+    Refused(Option<HashMap<String, AttributeValue>>),
 }
 
 /// The table's request id key and when it was made (UTC).
@@ -217,27 +225,18 @@ impl DynamoStore {
                 AttributeValue::S(format_rfc3339(&fresh.made_at)),
             ),
         ]);
-        let result = self
+        let put = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        let stored = match result {
-            Ok(_) => return Ok(fresh),
-            Err(error) => match error.into_service_error() {
-                PutItemError::ConditionalCheckFailedException(failed) => match failed.item {
-                    Some(item) => item,
-                    None => self
-                        .get_item(REQUEST_ID_KEY.to_owned())
-                        .await?
-                        .ok_or_else(|| StoreError::Corrupt("the request id key vanished".into()))?,
-                },
-                other => return Err(unavailable(other)),
-            },
+            .condition_expression("attribute_not_exists(pk)");
+        let stored = match self.conditional_put(put, REQUEST_ID_KEY.to_owned()).await? {
+            Put::Written => return Ok(fresh),
+            Put::Refused(Some(stored)) => stored,
+            Put::Refused(None) => {
+                return Err(StoreError::Corrupt("the request id key vanished".into()));
+            }
         };
         let key = match stored.get("key") {
             Some(AttributeValue::B(bytes)) => RequestIdKey::from_bytes(bytes.as_ref()).ok(),
@@ -254,6 +253,30 @@ impl DynamoStore {
             _ => Err(StoreError::Corrupt(format!(
                 "{REQUEST_ID_KEY} must hold a 32-byte key and the time it was made"
             ))),
+        }
+    }
+
+    /// Sends `put`, a conditional `PutItem` of the item under `pk`; when its condition fails, the item stored now
+    /// is handed back in the same round trip (`ReturnValuesOnConditionCheckFailure`), or read when DynamoDB did not
+    /// hand it back.
+    async fn conditional_put(
+        &self,
+        put: PutItemFluentBuilder,
+        pk: String,
+    ) -> Result<Put, StoreError> {
+        let result = put
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Put::Written),
+            Err(error) => match error.into_service_error() {
+                PutItemError::ConditionalCheckFailedException(failed) => match failed.item {
+                    Some(item) => Ok(Put::Refused(Some(item))),
+                    None => Ok(Put::Refused(self.get_item(pk).await?)),
+                },
+                other => Err(unavailable(other)),
+            },
         }
     }
 
@@ -296,30 +319,19 @@ impl RequestStore for DynamoStore {
         {
             return Ok(CreateOutcome::Existing(Box::new(legacy)));
         }
-        let result = self
+        let put = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(Self::request_item(record)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        let failed = match result {
-            Ok(_) => return Ok(CreateOutcome::Created),
-            Err(error) => match error.into_service_error() {
-                PutItemError::ConditionalCheckFailedException(failed) => failed,
-                other => return Err(unavailable(other)),
-            },
-        };
-        let existing = match failed.item {
-            Some(item) => Self::record_of(item)?,
-            None => self
-                .get(&record.id)
-                .await?
-                .ok_or_else(|| StoreError::Missing(record.id.clone()))?,
-        };
-        Ok(CreateOutcome::Existing(Box::new(existing)))
+            .condition_expression("attribute_not_exists(pk)");
+        match self.conditional_put(put, request_key(&record.id)).await? {
+            Put::Written => Ok(CreateOutcome::Created),
+            Put::Refused(Some(stored)) => {
+                Ok(CreateOutcome::Existing(Box::new(Self::record_of(stored)?)))
+            }
+            Put::Refused(None) => Err(StoreError::Missing(record.id.clone())),
+        }
     }
 
     async fn get(&self, id: &RequestId) -> Result<Option<RequestRecord>, StoreError> {
@@ -355,32 +367,20 @@ impl RequestStore for DynamoStore {
         } else {
             "attribute_exists(pk) AND #revision = :revision"
         };
-        let result = self
+        let put = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(Self::request_item(&stored)?))
             .condition_expression(condition)
             .expression_attribute_names("#revision", "revision")
-            .expression_attribute_values(":revision", AttributeValue::N(next.revision.to_string()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        let failed = match result {
-            Ok(_) => return Ok(ReplaceOutcome::Replaced(Box::new(stored))),
-            Err(error) => match error.into_service_error() {
-                PutItemError::ConditionalCheckFailedException(failed) => failed,
-                other => return Err(unavailable(other)),
-            },
-        };
-        // The failed condition hands back what is stored, in the same round trip.
-        let current = match failed.item {
-            Some(item) => Some(Self::record_of(item)?),
-            None => self.get(&next.id).await?,
-        };
-        match current {
-            Some(current) => Ok(ReplaceOutcome::Changed(Box::new(current))),
-            None => Err(StoreError::Missing(next.id.clone())),
+            .expression_attribute_values(":revision", AttributeValue::N(next.revision.to_string()));
+        match self.conditional_put(put, request_key(&next.id)).await? {
+            Put::Written => Ok(ReplaceOutcome::Replaced(Box::new(stored))),
+            Put::Refused(Some(current)) => {
+                Ok(ReplaceOutcome::Changed(Box::new(Self::record_of(current)?)))
+            }
+            Put::Refused(None) => Err(StoreError::Missing(next.id.clone())),
         }
     }
 }
