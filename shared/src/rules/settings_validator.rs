@@ -157,72 +157,48 @@ impl SettingsValidator {
     pub async fn validate(&self, subject: Subject, raw: &str, hosts: Hosts) -> Report {
         let mut checks = Checks::default();
         let (object, source) = settings_object(subject, raw);
-        let pm_cloud_part = object
-            .as_ref()
-            .ok()
-            .map(|o| o.get("pmCloud").filter(|v| !v.is_null()).cloned());
-        let settings = match config_check(object, source, hosts).await {
+        let (settings, pm_cloud) = match config_check(&object, source, hosts).await {
             Ok((settings, detail)) => {
                 checks.record("config", Ok(detail));
-                settings
+                let pm_cloud = settings.pm_cloud.clone();
+                (
+                    Some(settings),
+                    pm_cloud.map_or(PmCloudCheck::NotConfigured, PmCloudCheck::Run),
+                )
             }
             Err(failure) => {
                 checks.record("config", Err(failure));
                 for name in ["connect", "oauth", "table_access"] {
                     checks.skip(name, false, "not tried: config failed".into());
                 }
-                return self
-                    .pmcloud_after_failed_config(checks, pm_cloud_part, hosts)
-                    .await;
+                (None, pm_cloud_on_its_own(&object, hosts).await)
             }
         };
-        let token = self
-            .servicenow_checks(&mut checks, &settings.servicenow)
-            .await;
-        match &settings.pm_cloud {
-            Some(pm_cloud) => {
+        let token = match &settings {
+            Some(settings) => {
+                self.servicenow_checks(&mut checks, &settings.servicenow)
+                    .await
+            }
+            None => None,
+        };
+        match &pm_cloud {
+            PmCloudCheck::Run(pm_cloud) => {
                 checks.record("pmcloud", self.pmcloud_check(pm_cloud).await);
             }
-            None => checks.skip("pmcloud", true, PM_CLOUD_NOT_CONFIGURED.into()),
+            PmCloudCheck::NotConfigured => {
+                checks.skip("pmcloud", true, PM_CLOUD_NOT_CONFIGURED.into());
+            }
+            PmCloudCheck::NotTried => {
+                checks.skip("pmcloud", false, "not tried: config failed".into());
+            }
         }
         // A remote answer quoted in a detail may echo what was sent.
-        let secrets: Vec<&SecretString> = settings.secrets().chain(token.as_ref()).collect();
+        let mut secrets: Vec<&SecretString> = settings.iter().flat_map(Settings::secrets).collect();
+        secrets.extend(token.as_ref());
+        if let PmCloudCheck::Run(pm_cloud) = &pm_cloud {
+            secrets.push(&pm_cloud.client_secret);
+        }
         checks.report().redacted(&secrets)
-    }
-
-    /// `pmcloud` when `config` failed: ok and skipped without `pmCloud`; run when the `pmCloud` part keeps every
-    /// rule on its own (what failed was the rest, and `pmcloud` runs whatever ServiceNow's checks do); skipped when
-    /// the part itself is invalid or the settings could not be read.
-    async fn pmcloud_after_failed_config(
-        &self,
-        mut checks: Checks,
-        part: Option<Option<Value>>,
-        hosts: Hosts,
-    ) -> Report {
-        let part = match part {
-            Some(None) => {
-                checks.skip("pmcloud", true, PM_CLOUD_NOT_CONFIGURED.into());
-                return checks.report();
-            }
-            Some(Some(part)) => part,
-            // The settings are not even JSON: nothing to try.
-            None => Value::Null,
-        };
-        let usable = match PmCloudSettings::parse(&part, hosts) {
-            Ok(pm_cloud) => {
-                hosts_resolving_locally(&[("pmCloud.apiUrl", &pm_cloud.api_url)], hosts)
-                    .await
-                    .is_empty()
-                    .then_some(pm_cloud)
-            }
-            Err(_) => None,
-        };
-        let Some(pm_cloud) = usable else {
-            checks.skip("pmcloud", false, "not tried: config failed".into());
-            return checks.report();
-        };
-        checks.record("pmcloud", self.pmcloud_check(&pm_cloud).await);
-        checks.report().redacted(&[&pm_cloud.client_secret])
     }
 
     /// `connect`, `oauth` and `table_access`, each only after the one before passed; the token `oauth` got.
@@ -482,6 +458,39 @@ fn html_hint(detail: &str) -> Option<&'static str> {
     )
 }
 
+/// What the `pmcloud` check does.
+enum PmCloudCheck {
+    Run(PmCloudSettings),
+    /// Ok and skipped: the settings have no `pmCloud`.
+    NotConfigured,
+    /// Skipped: `config` failed for the `pmCloud` part itself (or the settings are not JSON).
+    NotTried,
+}
+
+/// The `pmcloud` check after a failed `config`: run when the `pmCloud` part keeps every rule on its own (what
+/// failed was the rest, and `pmcloud` runs whatever ServiceNow's checks do, CONTRACT §11).
+async fn pm_cloud_on_its_own(
+    object: &Result<Map<String, Value>, Vec<FieldError>>,
+    hosts: Hosts,
+) -> PmCloudCheck {
+    let Ok(object) = object else {
+        return PmCloudCheck::NotTried;
+    };
+    let Some(part) = object.get("pmCloud").filter(|v| !v.is_null()) else {
+        return PmCloudCheck::NotConfigured;
+    };
+    match PmCloudSettings::parse(part, hosts) {
+        Ok(pm_cloud)
+            if hosts_resolving_locally(&[("pmCloud.apiUrl", &pm_cloud.api_url)], hosts)
+                .await
+                .is_empty() =>
+        {
+            PmCloudCheck::Run(pm_cloud)
+        }
+        _ => PmCloudCheck::NotTried,
+    }
+}
+
 /// The settings object to check: the stored secret's, or the candidate's parts over it; and how to name it.
 fn settings_object(
     subject: Subject,
@@ -510,12 +519,14 @@ fn settings_object(
 /// Every rule of CONTRACT §2, the address rules included: with [`Hosts::Public`], a URL's host that resolves to a
 /// local address fails here (a name that does not resolve is left to `connect` and `pmcloud` to report).
 async fn config_check(
-    object: Result<Map<String, Value>, Vec<FieldError>>,
+    object: &Result<Map<String, Value>, Vec<FieldError>>,
     source: &str,
     hosts: Hosts,
 ) -> Result<(Settings, String), Failed> {
     let settings = object
-        .and_then(|object| Settings::from_json(&object, hosts))
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|object| Settings::from_json(object, hosts))
         .map_err(|errors| invalid(source, &errors))?;
     let mut urls = vec![("servicenow.instanceUrl", &settings.servicenow.instance_url)];
     urls.extend(
