@@ -155,6 +155,48 @@ fn assert_answer(response: &ApiResponse, record: &RequestRecord, status: &str) {
     );
 }
 
+/// The business rule administrators paste into ServiceNow (`servicenow/business-rule.js`, which the README points
+/// to), as it stands there, without white space (so that only what the script does counts).
+fn business_rule() -> String {
+    let path = format!(
+        "{}/../../servicenow/business-rule.js",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let script = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    script.split_whitespace().collect()
+}
+
+#[tokio::test]
+async fn the_business_rule_signs_its_event_as_the_callback_verifies_it() {
+    let script = business_rule();
+    // HMAC-SHA256 over `<timestamp>.<body>` keyed with the secret (`generateMac` takes the key in base64), the
+    // timestamp in unix seconds, each in the header the callback reads, and the body that was signed is the one sent.
+    for expected in [
+        "vartimestamp=String(Math.floor(newGlideDateTime().getNumericValue()/1000));",
+        "newGlideCertificateEncryption().generateMac(GlideStringUtil.base64Encode(secret),'HmacSHA256',timestamp+'.'+body);",
+        "varbody=JSON.stringify({table:current.getTableName(),sys_id:current.getUniqueValue()});",
+        "request.setRequestBody(body);",
+        "request.setRequestHeader('X-Webhook-Timestamp',timestamp);",
+        "request.setRequestHeader('X-Webhook-Signature',signature);",
+    ] {
+        assert!(
+            script.contains(expected),
+            "servicenow/business-rule.js does not hold `{expected}`"
+        );
+    }
+    assert!(TIMESTAMP_HEADER.eq_ignore_ascii_case("X-Webhook-Timestamp"));
+    assert!(SIGNATURE_HEADER.eq_ignore_ascii_case("X-Webhook-Signature"));
+
+    // An event of the rule's shape (its keys in its order), signed that way, is taken.
+    let w = world().await;
+    let (record, sys_id) = w.ticketed("pmc-business-rule").await;
+    w.decide(&sys_id, Some("approved"), Some("4 hours"), None)
+        .await;
+    let body = format!(r#"{{"table":"incident","sys_id":"{}"}}"#, sys_id.as_str());
+    let response = handle(&w.callback, signed(&body, WEBHOOK_SECRET, 0)).await;
+    assert_answer(&response, &record, "approved");
+}
+
 #[tokio::test]
 async fn an_approval_for_4_hours_is_recorded_from_the_ticket() {
     let w = world().await;
