@@ -15,11 +15,10 @@ use crate::domain::redact::{Detailed, redact};
 use crate::domain::settings::{ServiceNowSettings, Settings};
 use crate::domain::status::Status;
 use crate::domain::ticket::Ticket;
-use crate::domain::ticket_content::ticket_fields;
 use crate::domain::time::{Timestamp, now};
 use crate::rules::stream::{self, Budget, Retry, StreamItem};
 use crate::secrets::{SettingsError, SettingsSource};
-use crate::servicenow::{ServiceNowClient, ServiceNowError, TaskRecord};
+use crate::servicenow::{NewTicket, ServiceNowClient, ServiceNowError, TaskRecord};
 use crate::store::{self, RequestStore, SharedState, StoreError, Updated};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -290,7 +289,7 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
             return Ok(found);
         }
         let created = table
-            .create(&ticket_fields(request, settings))
+            .create(&NewTicket::of(request, settings))
             .await
             .map_err(NoTicket::Error)?;
         metrics::counter!("TicketsCreated").increment(1);

@@ -5,19 +5,20 @@
 
 use super::error::ServiceNowError;
 use super::oauth::{GrantError, TokenCache, configured_grant};
-use super::record::TaskRecord;
-use super::wire::Envelope;
+use super::record::{TaskRecord, state_fields};
+use super::task::{CORRELATION_DISPLAY, NewTicket};
+use super::wire::{Envelope, format_datetime};
 use crate::domain::ids::{RequestId, SysId};
 use crate::domain::record::FailureCode;
 use crate::domain::redact::Detailed;
 use crate::domain::settings::ServiceNowSettings;
 use crate::domain::ticket::TaskType;
-use crate::domain::time::{Timestamp, format_servicenow_datetime};
+use crate::domain::time::Timestamp;
 use crate::outbound::{HttpClient, TransportError, answer_text, describe_unexpected, retry_after};
 use reqwest::header::ACCEPT;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::time::Duration;
 
 /// A `429` whose `Retry-After` is at most this is waited out in place; a longer one is left to the caller's retry.
@@ -164,10 +165,11 @@ impl<'a> Table<'a> {
         }
     }
 
-    /// `POST /api/now/table/<table>`: creates a record and returns its `sys_id`, number and correlation id as
+    /// `POST /api/now/table/<table>`: creates `ticket` and returns its `sys_id`, number and correlation id as
     /// ServiceNow stored them.
-    pub async fn create(&self, fields: &Map<String, Value>) -> Result<TaskRecord, ServiceNowError> {
+    pub async fn create(&self, ticket: &NewTicket<'_>) -> Result<TaskRecord, ServiceNowError> {
         let url = self.url(None);
+        let fields = ticket.fields();
         let record: TaskRecord = self
             .send(|http| {
                 http.post(url.clone())
@@ -175,7 +177,7 @@ impl<'a> Table<'a> {
                         ("sysparm_exclude_reference_link", "true"),
                         ("sysparm_fields", TICKET_FIELDS),
                     ])
-                    .json(fields)
+                    .json(&fields)
             })
             .await?;
         if record.sys_id().is_none() || record.number().is_none() {
@@ -211,6 +213,12 @@ impl<'a> Table<'a> {
             }) => Ok(None),
             Err(error) => Err(error),
         }
+    }
+
+    /// The record of `sys_id` with the fields its [`crate::domain::ticket_state::TicketState`] is read from
+    /// ([`TaskRecord::state`]); `None` as for [`Self::get`].
+    pub async fn get_state(&self, sys_id: &SysId) -> Result<Option<TaskRecord>, ServiceNowError> {
+        self.get(sys_id, &state_fields(self.settings)).await
     }
 
     /// Up to `limit` records whose `correlation_id` is `correlation_id`, oldest first, exactly as ServiceNow
@@ -261,24 +269,24 @@ impl<'a> Table<'a> {
     }
 
     /// Up to `limit` of this table's tickets the connector opened (`correlation_display=PM Cloud`) that were updated
-    /// from `since` to `until` (UTC, both included), by update time, skipping the first `offset`; with `fields`.
-    /// One request.
+    /// from `since` to `until` (UTC, both included), by update time, skipping the first `offset`; with the fields
+    /// their [`crate::domain::ticket_state::TicketState`] is read from. One request.
     pub async fn updated_between(
         &self,
         since: Timestamp,
         until: Timestamp,
         offset: u32,
         limit: u32,
-        fields: &[&str],
     ) -> Result<Vec<TaskRecord>, ServiceNowError> {
         let url = self.url(None);
         // Plain date-time literals are compared in UTC (a `gs.dateGenerate` one would be the user's time zone).
         let query = format!(
-            "correlation_display=PM Cloud^sys_updated_on>={}^sys_updated_on<={}^ORDERBYsys_updated_on^ORDERBYsys_id",
-            format_servicenow_datetime(&since),
-            format_servicenow_datetime(&until)
+            "correlation_display={CORRELATION_DISPLAY}^sys_updated_on>={}^sys_updated_on<={}^ORDERBYsys_updated_on^ORDERBYsys_id",
+            format_datetime(&since),
+            format_datetime(&until)
         );
-        let (offset, limit, fields) = (offset.to_string(), limit.to_string(), fields.join(","));
+        let fields = state_fields(self.settings).join(",");
+        let (offset, limit) = (offset.to_string(), limit.to_string());
         let rows: Vec<TaskRecord> = self
             .send(|http| {
                 http.get(url.clone()).query(&[

@@ -121,10 +121,17 @@ async fn a_created_record_without_sys_id_is_transient_so_the_retry_looks_it_up()
         )
         .mount(&server)
         .await;
-    let fields = json!({"short_description": "x"});
+    let id = RequestId::random();
+    let ticket = NewTicket {
+        short_description: "x".into(),
+        description: String::new(),
+        correlation_id: &id,
+        assignment_group: None,
+        duration: None,
+    };
     let error = client()
         .table(&settings(&server), TaskType::Incident)
-        .create(fields.as_object().unwrap())
+        .create(&ticket)
         .await
         .unwrap_err();
     assert!(
