@@ -10,7 +10,7 @@ use shared::domain::request::Submission;
 use shared::domain::settings::Hosts;
 use shared::domain::status::Status;
 use shared::domain::time::{Timestamp, now};
-use shared::outbound::http_client_with_timeout;
+use shared::outbound::client::http_client_with_timeout;
 use shared::pmcloud::PmCloudClient;
 use shared::rules::reconciler::Thresholds;
 use shared::rules::ticket_creator::TicketCreator;

@@ -16,7 +16,7 @@ use shared::domain::status::Status;
 use shared::domain::ticket::TaskType;
 use shared::http::auth::{SIGNATURE_HEADER, TIMESTAMP_HEADER, webhook_signature};
 use shared::http::lambda::api_request_from_json;
-use shared::outbound::http_client_with_timeout;
+use shared::outbound::client::http_client_with_timeout;
 use shared::rules::ticket_creator::{Processed, TicketCreator};
 use shared::secrets::StaticSettings;
 use shared::servicenow::{NewTicket, ServiceNowClient};

@@ -1,6 +1,6 @@
-//! ServiceNow's wire shapes, as serde types: the Table API's `{"result": …}` envelope and its error body, the
-//! OAuth token endpoint's answers, and its date-time form (ServiceNow's REST API reference, "Table API" and
-//! "OAuth").
+//! ServiceNow's wire shapes: the Table API's `{"result": …}` envelope and its error body as serde types, and its
+//! date-time form (ServiceNow's REST API reference, "Table API"). The OAuth answers are RFC 6749's
+//! ([`crate::outbound::token`]).
 
 use crate::domain::time::Timestamp;
 use chrono::NaiveDateTime;
@@ -39,22 +39,6 @@ pub(crate) struct ErrorDetail {
     pub message: Option<String>,
     #[serde(default)]
     pub detail: Option<String>,
-}
-
-/// A grant's answer: `access_token`, `refresh_token` (password grant only), `expires_in` in seconds.
-#[derive(Deserialize)]
-pub(crate) struct TokenAnswer {
-    pub access_token: String,
-    pub refresh_token: Option<String>,
-    pub expires_in: Option<u64>,
-}
-
-/// A refused grant: `{"error_description": "access_denied", "error": "server_error"}` for a bad client, user
-/// or password alike.
-#[derive(Deserialize, Default)]
-pub(crate) struct OAuthErrorAnswer {
-    pub error: Option<String>,
-    pub error_description: Option<String>,
 }
 
 #[cfg(test)]
