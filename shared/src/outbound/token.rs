@@ -133,7 +133,7 @@ pub struct KeptToken {
 impl KeptToken {
     /// A live access token: the kept one until its renewal time, otherwise a renewed one ([`Renewal::renew`]).
     /// Holding the lock through a grant makes concurrent callers share one grant. Errors: the renewal's.
-    pub async fn access<R: Renewal>(&self, renewal: &R) -> Result<SecretString, R::Error> {
+    async fn access<R: Renewal>(&self, renewal: &R) -> Result<SecretString, R::Error> {
         let owner = renewal.owner();
         let mut slot = self.slot.lock().await;
         if slot.as_ref().is_some_and(|(kept, _)| *kept != owner) {

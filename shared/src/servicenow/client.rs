@@ -127,6 +127,7 @@ impl<'a> Table<'a> {
         let (answer, token) = match self.token {
             Some(token) => (call(token.clone()).await?, token.clone()),
             None => {
+                // One short `429` is waited out in place, whatever the re-authentication does.
                 let waited = AtomicBool::new(false);
                 let (call, waited) = (&call, &waited);
                 let waiting = |token: SecretString| async move {
