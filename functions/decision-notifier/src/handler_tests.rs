@@ -13,7 +13,7 @@ use shared::domain::settings::BaseUrl;
 use shared::domain::settings::Hosts;
 use shared::domain::ticket::{TaskType, Ticket};
 use shared::domain::time::{Timestamp, now};
-use shared::outbound::http_client_with_timeout;
+use shared::outbound::client::http_client_with_timeout;
 use shared::pmcloud::PmCloudClient;
 use shared::rules::decision_notifier::Pushed;
 use shared::secrets::StaticSettings;

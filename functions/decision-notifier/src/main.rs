@@ -4,7 +4,7 @@
 mod handler;
 
 use shared::dynamodb_stream::serve;
-use shared::outbound::http_client;
+use shared::outbound::client::http_client;
 use shared::pmcloud::PmCloudClient;
 use shared::rules::decision_notifier::DecisionNotifier;
 use shared::runtime::{Adapters, init_telemetry};

@@ -9,13 +9,14 @@ use shared::domain::record::{NotificationState, RequestRecord};
 use shared::domain::request::Submission;
 use shared::domain::settings::Hosts;
 use shared::domain::status::Status;
-use shared::domain::time::{Timestamp, now, parse_servicenow_datetime};
-use shared::outbound::http_client_with_timeout;
+use shared::domain::time::{Timestamp, now};
+use shared::outbound::client::http_client_with_timeout;
 use shared::pmcloud::PmCloudClient;
 use shared::rules::reconciler::Thresholds;
 use shared::rules::ticket_creator::TicketCreator;
 use shared::secrets::StaticSettings;
 use shared::servicenow::ServiceNowClient;
+use shared::servicenow::parse_datetime;
 use shared::store::{MemoryStore, RequestStore, SharedState};
 use std::sync::Arc;
 use test_support::{sample_body, simulator_secret, with_pm_cloud};
@@ -135,7 +136,7 @@ async fn a_decision_whose_webhook_never_arrived_is_recorded_after_one_sweep() {
     let now = current(&w.store, &record.id).await;
     assert_eq!(now.status, Status::Approved);
     let decision = now.decision.unwrap();
-    let updated_on = parse_servicenow_datetime(
+    let updated_on = parse_datetime(
         w.sn.ticket("incident", &sys_id).unwrap()["sys_updated_on"]
             .as_str()
             .unwrap(),

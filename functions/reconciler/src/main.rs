@@ -4,7 +4,7 @@
 mod handler;
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use shared::outbound::http_client;
+use shared::outbound::client::http_client;
 use shared::pmcloud::PmCloudClient;
 use shared::rules::reconciler::Reconciler;
 use shared::runtime::{Adapters, flush_metrics, init_telemetry, reconcile_thresholds};

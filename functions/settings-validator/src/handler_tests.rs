@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use servicenow_sim::{Fault, FaultTarget, SimConfig, SimUser, Simulator};
 use shared::domain::settings::Hosts;
 use shared::http::lambda::api_request_from_json;
-use shared::outbound::http_client_with_timeout;
+use shared::outbound::client::http_client_with_timeout;
 use shared::pmcloud::PmCloudClient;
 use shared::secrets::StaticSettings;
 use shared::servicenow::ServiceNowClient;

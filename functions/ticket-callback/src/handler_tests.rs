@@ -7,7 +7,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use servicenow_sim::{SimConfig, SimDecision, Simulator};
 use shared::domain::duration::Duration;
-use shared::domain::ids::SysId;
+use shared::domain::ids::{RequestId, SysId};
 use shared::domain::record::{NotificationState, Outcome, RequestRecord};
 use shared::domain::request::Submission;
 use shared::domain::settings::Hosts;
@@ -16,10 +16,10 @@ use shared::domain::status::Status;
 use shared::domain::ticket::TaskType;
 use shared::http::auth::{SIGNATURE_HEADER, TIMESTAMP_HEADER, webhook_signature};
 use shared::http::lambda::api_request_from_json;
-use shared::outbound::http_client_with_timeout;
+use shared::outbound::client::http_client_with_timeout;
 use shared::rules::ticket_creator::{Processed, TicketCreator};
 use shared::secrets::StaticSettings;
-use shared::servicenow::ServiceNowClient;
+use shared::servicenow::{NewTicket, ServiceNowClient};
 use shared::store::MemoryStore;
 use std::sync::Arc;
 use test_support::{sample_body, simulator_secret, with_pm_cloud};
@@ -211,8 +211,7 @@ async fn an_approval_for_4_hours_is_recorded_from_the_ticket() {
     let decision = now.decision.unwrap();
     let ticket = w.sim.ticket("incident", &sys_id).unwrap();
     let updated_on =
-        shared::domain::time::parse_servicenow_datetime(ticket["sys_updated_on"].as_str().unwrap())
-            .unwrap();
+        shared::servicenow::parse_datetime(ticket["sys_updated_on"].as_str().unwrap()).unwrap();
     assert_eq!(decision.outcome, Outcome::Approved);
     assert_eq!(decision.duration, Some(Duration::Hours(4)));
     assert_eq!(decision.decided_at, updated_on);
@@ -442,10 +441,17 @@ impl World {
     async fn sim_create(&self, table: &str, correlation_id: &str) -> String {
         let settings =
             Settings::parse(&simulator_secret(&self.sim.base_url()), Hosts::Local).unwrap();
-        let fields = json!({"short_description": "made by hand", "correlation_id": correlation_id});
+        let correlation_id = RequestId::parse(correlation_id).unwrap();
+        let ticket = NewTicket {
+            short_description: "made by hand".into(),
+            description: String::new(),
+            correlation_id: &correlation_id,
+            assignment_group: None,
+            duration: None,
+        };
         let record = client()
             .table(&settings.servicenow, TaskType::parse(table).unwrap())
-            .create(fields.as_object().unwrap())
+            .create(&ticket)
             .await
             .unwrap();
         record.sys_id().unwrap().to_string()

@@ -12,7 +12,7 @@ use shared::domain::settings::Hosts;
 use shared::domain::status::Status;
 use shared::domain::ticket::{TaskType, Ticket};
 use shared::domain::time::now;
-use shared::outbound::{HttpClient, http_client_with_timeout};
+use shared::outbound::client::{HttpClient, http_client_with_timeout};
 use shared::secrets::StaticSettings;
 use shared::servicenow::ServiceNowClient;
 use shared::store::{MemoryStore, RequestStore, SharedState, stream_image_of};

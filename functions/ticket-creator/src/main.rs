@@ -3,7 +3,7 @@
 mod handler;
 
 use shared::dynamodb_stream::serve;
-use shared::outbound::http_client;
+use shared::outbound::client::http_client;
 use shared::rules::ticket_creator::TicketCreator;
 use shared::runtime::{Adapters, init_telemetry};
 use shared::servicenow::ServiceNowClient;

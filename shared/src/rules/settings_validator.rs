@@ -12,8 +12,11 @@ use crate::domain::settings::{
     BaseUrl, Hosts, LOCAL_HOST_REFUSED, PmCloudSettings, ServiceNowGrant, ServiceNowSettings,
     Settings, secret_json,
 };
-use crate::outbound::{HTML_PAGE, TransportError, TransportFailure, any_local, resolve};
-use crate::pmcloud::{PmCloudClient, PmCloudError, TokenError};
+use crate::outbound::answer::HTML_PAGE;
+use crate::outbound::failure::{Failure, Transient};
+use crate::outbound::public_hosts::{any_local, resolve};
+use crate::outbound::transport::{TransportError, TransportFailure};
+use crate::pmcloud::{PmCloudClient, TokenError};
 use crate::servicenow::{GrantError, ServiceNowClient, ServiceNowError};
 use secrecy::SecretString;
 use serde::Serialize;
@@ -271,7 +274,7 @@ impl SettingsValidator {
                 "The OAuth token endpoint is not available: check that the OAuth 2.0 plugin is active and the system \
                  property com.snc.platform.security.oauth.is.active is true.",
             )),
-            Err(GrantError::Failed(ServiceNowError::Transient { detail, .. })) => {
+            Err(GrantError::Failed(ServiceNowError::Transient(Transient { detail, .. }))) => {
                 let hint = html_hint(&detail).unwrap_or(
                     "ServiceNow's token endpoint did not give a usable answer; try again, and check the \
                      instance's health if it persists.",
@@ -303,7 +306,7 @@ impl SettingsValidator {
                 ));
             }
             Err(ServiceNowError::Permanent { status, detail, .. }) => (status, detail),
-            Err(ServiceNowError::Transient { detail, .. }) => {
+            Err(ServiceNowError::Transient(Transient { detail, .. })) => {
                 let hint = html_hint(&detail).unwrap_or(
                     "The Table API did not answer normally; try again, and check the instance's health if it \
                      persists.",
@@ -368,7 +371,7 @@ impl SettingsValidator {
                 "The API account must be active and allowed the Management API, with Full Access to JIT \
                  (Configuration > Settings > API Settings in PM Cloud).",
             ),
-            TokenError::Failed(PmCloudError::Transient { detail, .. })
+            TokenError::Failed(Failure::Transient(Transient { detail, .. }))
                 if detail.contains(HTML_PAGE) =>
             {
                 failed(

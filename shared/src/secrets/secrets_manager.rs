@@ -2,7 +2,7 @@
 
 use super::{INVALID_CACHE_TTL, SettingsError, SettingsSource, Snapshot};
 use crate::domain::settings::{Hosts, Settings};
-use crate::outbound::{BuiltOnFirstUse, built};
+use crate::outbound::client::{BuiltOnFirstUse, built};
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 use secrecy::SecretString;
