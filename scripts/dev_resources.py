@@ -147,7 +147,7 @@ def sim_config(settings, webhook_url):
         "clientSecret": servicenow["clientSecret"],
         "users": [{"username": servicenow["username"], "password": servicenow["password"]}],
         "durationField": servicenow.get("durationField", "u_pm_duration"),
-        "notesField": servicenow.get("notesField", "close_notes"),
+        "notesField": servicenow.get("notesField", "u_pm_message"),
         "webhook": {"url": webhook_url, "secret": settings["webhookSecrets"][0]},
     }
 

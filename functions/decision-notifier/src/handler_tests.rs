@@ -79,7 +79,7 @@ fn approval(duration: Duration) -> Decision {
     Decision {
         outcome: Outcome::Approved,
         duration: Some(duration),
-        expires_at: duration.expires_at(decided_at()),
+        expires_at: duration.expires_at(decided_at()).unwrap(),
         decided_by: Some("alice.approver".into()),
         decided_at: decided_at(),
         notes: Some("Approved for the capture".into()),
@@ -94,7 +94,7 @@ async fn decided(
 ) -> RequestRecord {
     let body = sample_body(pmc);
     let request = RequestRecord::new(
-        Submission::parse(body.as_object().unwrap()).unwrap(),
+        Submission::parse(body.as_object().unwrap(), false).unwrap(),
         shared::domain::ids::RequestId::random(),
         now(),
     )

@@ -81,7 +81,7 @@ fn minutes_ago(minutes: i64) -> Timestamp {
 async fn pending_since(store: &Store, pmc: &str, minutes: i64) -> RequestRecord {
     let body = sample_body(pmc);
     let record = RequestRecord::new(
-        Submission::parse(body.as_object().unwrap()).unwrap(),
+        Submission::parse(body.as_object().unwrap(), false).unwrap(),
         shared::domain::ids::RequestId::random(),
         minutes_ago(minutes),
     );

@@ -52,9 +52,10 @@ async fn submit<S: RequestStore, C: SettingsSource>(
     intake: &Intake<S, C>,
     request: &ApiRequest,
 ) -> Result<ApiResponse, Problem> {
-    intake.settings_for(Caller::PmCloud, request).await?;
-    let body = body::json_object_body(request)?;
-    let submission = Submission::parse(&body).map_err(Problem::validation)?;
+    let settings = intake.settings_for(Caller::PmCloud, request).await?;
+    let body = body::webhook_object_body(request)?;
+    let submission =
+        Submission::parse(&body, settings.servicenow.allow_forever).map_err(Problem::validation)?;
     Ok(match intake.rules.submit(submission).await? {
         Submitted::Created(record) => {
             accepted_response(&format!("/v1/requests/{}", record.id), &record.resource())

@@ -83,7 +83,7 @@ async fn the_resource_conforms_in_every_status(coverage: &mut Coverage) {
     let decision = |outcome, duration| Decision {
         outcome,
         duration,
-        expires_at: duration.and_then(|d: Duration| d.expires_at(now)),
+        expires_at: duration.and_then(|d: Duration| d.expires_at(now).unwrap()),
         decided_by: Some("alice.approver".into()),
         decided_at: now,
         notes: Some("Approved for the capture".into()),
@@ -212,20 +212,18 @@ async fn client_errors_conform(coverage: &mut Coverage) {
         coverage.check("POST", REQUESTS, &response);
     }
 
-    // 422: several bad fields, a missing application, no reason; and the missing query parameter.
+    // 422: several bad fields, an admin session of days, a detail that is not a string; and the missing query
+    // parameter.
     let mut bad = example.clone();
     bad["application"]["sha256"] = json!("xyz");
     bad["user"]["email"] = json!("not-an-address");
     bad["requestedDuration"] = json!({"type": "hours", "value": 25});
-    bad["computer"] = json!({});
-    let mut no_application = example.clone();
-    no_application
-        .as_object_mut()
-        .unwrap()
-        .remove("application");
-    let mut no_reason = example.clone();
-    no_reason["reason"] = json!({"choice": " "});
-    for body in [bad, no_application, no_reason] {
+    let mut admin_for_days = example.clone();
+    admin_for_days["requestType"] = json!("admin");
+    admin_for_days["requestedDuration"] = json!({"type": "days", "value": 1});
+    let mut detail_not_a_string = example.clone();
+    detail_not_a_string["details"] = json!({"UacTriggered": true});
+    for body in [bad, admin_for_days, detail_not_a_string] {
         let response = handle(&intake, submit_json(&body)).await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
         coverage.check("POST", REQUESTS, &response);

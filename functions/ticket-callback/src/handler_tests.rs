@@ -28,7 +28,7 @@ use test_support::{sample_body, simulator_secret, with_pm_cloud};
 fn sample_record(pmc_request_id: &str) -> RequestRecord {
     let body = sample_body(pmc_request_id);
     RequestRecord::new(
-        Submission::parse(body.as_object().unwrap()).unwrap(),
+        Submission::parse(body.as_object().unwrap(), false).unwrap(),
         shared::domain::ids::RequestId::random(),
         shared::domain::time::now(),
     )

@@ -41,7 +41,7 @@ type Store = Arc<MemoryStore>;
 fn sample_record(pmc_request_id: &str) -> RequestRecord {
     let body = sample_body(pmc_request_id);
     RequestRecord::new(
-        Submission::parse(body.as_object().unwrap()).unwrap(),
+        Submission::parse(body.as_object().unwrap(), false).unwrap(),
         shared::domain::ids::RequestId::random(),
         shared::domain::time::now(),
     )

@@ -7,28 +7,35 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use std::fmt;
 
-/// A valid duration; the ranges are checked when one is built, so holders never re-check them.
+/// A valid duration; the ranges are checked when one is built, so holders never re-check them. Which durations a
+/// request can take depends on its type ([`crate::domain::request::RequestType::admits`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Duration {
     Once,
     Forever,
-    Hours(u8),
-    Days(u8),
-    Months(u8),
+    /// 5–1440 minutes: admin sessions only (BeyondTrust: an admin session lasts 5 minutes to 24 hours).
+    Minutes(u16),
+    Hours(u16),
+    Days(u16),
+    Months(u16),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DurationError {
-    #[error("unknown duration type; expected once, forever, hours, days or months")]
+    #[error("unknown duration type; expected once, forever, minutes, hours, days or months")]
     UnknownType,
-    #[error("value must be a whole number from 1 to {max}")]
-    OutOfRange { max: u8 },
+    #[error("value must be a whole number from {min} to {max}")]
+    OutOfRange { min: u16, max: u16 },
     #[error("`{0}` {hint}", hint = NOT_A_DURATION)]
     Unreadable(String),
+    /// The end of the access would fall outside the dates the connector can represent (a decision time far in the
+    /// future): the duration is invalid rather than a panic (CONTRACT §8).
+    #[error("the access would end beyond the last date the connector can represent")]
+    EndsOutOfRange,
 }
 
-const NOT_A_DURATION: &str =
-    "is not a duration; write once, forever, `4 hours`, `2 days`, `3 months`, PT4H, P2D or P3M";
+const NOT_A_DURATION: &str = "is not a duration; write once, forever, `90 minutes`, `4 hours`, `2 days`, \
+                              `3 months`, PT90M, PT4H, P2D or P3M";
 
 impl DurationError {
     /// The message without the text that was read, for settings problems, which name fields, never values.
@@ -43,14 +50,17 @@ impl DurationError {
 /// The unit of a bounded duration, with its range.
 #[derive(Clone, Copy)]
 enum Unit {
+    Minutes,
     Hours,
     Days,
     Months,
 }
 
 impl Unit {
+    /// The unit a JSON `type` (plural) or a ServiceNow text word (singular, plural, or `min`) names.
     fn from_name(name: &str) -> Option<Self> {
         match name {
+            "minutes" | "minute" | "min" | "mins" => Some(Self::Minutes),
             "hours" | "hour" => Some(Self::Hours),
             "days" | "day" => Some(Self::Days),
             "months" | "month" => Some(Self::Months),
@@ -58,21 +68,23 @@ impl Unit {
         }
     }
 
-    fn max(self) -> u8 {
+    fn range(self) -> (u16, u16) {
         match self {
-            Self::Hours => 24,
-            Self::Days => 31,
-            Self::Months => 12,
+            Self::Minutes => (5, 1440),
+            Self::Hours => (1, 24),
+            Self::Days => (1, 31),
+            Self::Months => (1, 12),
         }
     }
 
     fn with_value(self, value: u64) -> Result<Duration, DurationError> {
-        let max = self.max();
-        let value = u8::try_from(value)
+        let (min, max) = self.range();
+        let value = u16::try_from(value)
             .ok()
-            .filter(|v| (1..=max).contains(v))
-            .ok_or(DurationError::OutOfRange { max })?;
+            .filter(|v| (min..=max).contains(v))
+            .ok_or(DurationError::OutOfRange { min, max })?;
         Ok(match self {
+            Self::Minutes => Duration::Minutes(value),
             Self::Hours => Duration::Hours(value),
             Self::Days => Duration::Days(value),
             Self::Months => Duration::Months(value),
@@ -81,6 +93,10 @@ impl Unit {
 }
 
 impl Duration {
+    pub fn minutes(value: u64) -> Result<Self, DurationError> {
+        Unit::Minutes.with_value(value)
+    }
+
     pub fn hours(value: u64) -> Result<Self, DurationError> {
         Unit::Hours.with_value(value)
     }
@@ -98,16 +114,28 @@ impl Duration {
         match self {
             Self::Once => "once",
             Self::Forever => "forever",
+            Self::Minutes(_) => "minutes",
             Self::Hours(_) => "hours",
             Self::Days(_) => "days",
             Self::Months(_) => "months",
         }
     }
 
-    pub fn value(self) -> Option<u8> {
+    pub fn value(self) -> Option<u16> {
         match self {
             Self::Once | Self::Forever => None,
-            Self::Hours(v) | Self::Days(v) | Self::Months(v) => Some(v),
+            Self::Minutes(v) | Self::Hours(v) | Self::Days(v) | Self::Months(v) => Some(v),
+        }
+    }
+
+    /// The length in seconds for the units of fixed length (minutes, hours, days); `None` for once, forever and
+    /// calendar months, whose length depends on when they start.
+    pub fn fixed_seconds(self) -> Option<u32> {
+        match self {
+            Self::Minutes(m) => Some(u32::from(m) * 60),
+            Self::Hours(h) => Some(u32::from(h) * 3600),
+            Self::Days(d) => Some(u32::from(d) * 86_400),
+            Self::Once | Self::Forever | Self::Months(_) => None,
         }
     }
 
@@ -129,7 +157,9 @@ impl Duration {
             "once" => Ok(Self::Once),
             "forever" => Ok(Self::Forever),
             other => {
-                let Some(unit) = Unit::from_name(other).filter(|_| other.ends_with('s')) else {
+                let Some(unit) = Unit::from_name(other)
+                    .filter(|_| matches!(other, "minutes" | "hours" | "days" | "months"))
+                else {
                     return Err(vec![FieldError::new(
                         type_path,
                         DurationError::UnknownType.to_string(),
@@ -142,8 +172,9 @@ impl Duration {
                     Some(Value::Number(n)) => n.as_u64(),
                     Some(_) => None,
                 };
+                let (min, max) = unit.range();
                 number
-                    .ok_or(DurationError::OutOfRange { max: unit.max() })
+                    .ok_or(DurationError::OutOfRange { min, max })
                     .and_then(|n| unit.with_value(n))
                     .map_err(|e| vec![FieldError::new(value_path, e.to_string())])
             }
@@ -176,15 +207,19 @@ impl Duration {
         unit.with_value(number).map(Some)
     }
 
-    /// When access granted at `decided_at` ends; `None` for once and forever.
+    /// When access granted at `decided_at` ends; `Ok(None)` for once and forever.
     /// Months are calendar months: 31 January + 1 month ends on the last day of February.
-    pub fn expires_at(self, decided_at: Timestamp) -> Option<Timestamp> {
-        match self {
-            Self::Once | Self::Forever => None,
-            Self::Hours(h) => Some(decided_at + chrono::Duration::hours(i64::from(h))),
-            Self::Days(d) => Some(decided_at + chrono::Duration::days(i64::from(d))),
+    /// Errors: [`DurationError::EndsOutOfRange`] when the end is past the last representable date (every add is
+    /// checked: no decision time, however far off, can panic here).
+    pub fn expires_at(self, decided_at: Timestamp) -> Result<Option<Timestamp>, DurationError> {
+        let end = match self {
+            Self::Once | Self::Forever => return Ok(None),
             Self::Months(m) => decided_at.checked_add_months(Months::new(u32::from(m))),
-        }
+            fixed => fixed.fixed_seconds().and_then(|s| {
+                decided_at.checked_add_signed(chrono::Duration::seconds(i64::from(s)))
+            }),
+        };
+        end.map(Some).ok_or(DurationError::EndsOutOfRange)
     }
 }
 
@@ -196,10 +231,14 @@ fn parse_count(text: &str) -> Option<u64> {
     text.parse().ok()
 }
 
-/// The part after `P`: `T4H`, `2D` or `3M`. `None` when it is not one of those shapes.
+/// The part after `P`: `T90M`, `T4H`, `2D` or `3M` (ISO 8601: minutes and hours after `T`, days and months
+/// before it). `None` when it is not one of those shapes.
 fn parse_iso8601(rest: &str) -> Option<Result<Duration, DurationError>> {
     let (unit, digits) = if let Some(time) = rest.strip_prefix('t') {
-        (Unit::Hours, time.strip_suffix('h')?)
+        match time.strip_suffix('h') {
+            Some(hours) => (Unit::Hours, hours),
+            None => (Unit::Minutes, time.strip_suffix('m')?),
+        }
     } else if let Some(days) = rest.strip_suffix('d') {
         (Unit::Days, days)
     } else {
@@ -208,12 +247,13 @@ fn parse_iso8601(rest: &str) -> Option<Result<Duration, DurationError>> {
     parse_count(digits).map(|n| unit.with_value(n))
 }
 
-/// The readable form, which `from_servicenow_text` reads back: `once`, `forever`, `1 hour`, `4 hours`, …
+/// The readable form, which `from_servicenow_text` reads back: `once`, `forever`, `90 minutes`, `1 hour`, …
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (value, unit) = match self {
             Self::Once => return f.write_str("once"),
             Self::Forever => return f.write_str("forever"),
+            Self::Minutes(v) => (v, "minute"),
             Self::Hours(v) => (v, "hour"),
             Self::Days(v) => (v, "day"),
             Self::Months(v) => (v, "month"),
@@ -228,7 +268,7 @@ struct DurationJson {
     #[serde(rename = "type")]
     kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    value: Option<u8>,
+    value: Option<u16>,
 }
 
 impl Serialize for Duration {
@@ -288,6 +328,13 @@ mod tests {
             ("P2D", Duration::Days(2)),
             ("P3M", Duration::Months(3)),
             ("  12 MONTHS ", Duration::Months(12)),
+            ("90 minutes", Duration::Minutes(90)),
+            ("1440 Minutes", Duration::Minutes(1440)),
+            ("5 minute", Duration::Minutes(5)),
+            ("90 min", Duration::Minutes(90)),
+            ("90 MINS", Duration::Minutes(90)),
+            ("PT90M", Duration::Minutes(90)),
+            ("pt5m", Duration::Minutes(5)),
         ];
         for (input, expected) in cases {
             assert_eq!(text(input), Ok(Some(expected)), "{input}");
@@ -308,6 +355,10 @@ mod tests {
             "32 days",
             "13 months",
             "PT0H",
+            "PT4M",
+            "4 minutes",
+            "1441 min",
+            "PT1441M",
             "PT25H",
             "P13M",
             "P0D",
@@ -326,7 +377,6 @@ mod tests {
             "+4 hours",
             "4 weeks",
             "P1W",
-            "PT4M",
             "P",
             "PT",
             "4 hours please",
@@ -361,6 +411,10 @@ mod tests {
         assert_eq!(
             Duration::from_json(&json!({"type": "months", "value": 12}), "d"),
             Ok(Duration::Months(12))
+        );
+        assert_eq!(
+            Duration::from_json(&json!({"type": "minutes", "value": 90}), "d"),
+            Ok(Duration::Minutes(90))
         );
     }
 
@@ -408,6 +462,18 @@ mod tests {
             field(json!({"type": "hour", "value": 1})),
             "requestedDuration.type"
         );
+        assert_eq!(
+            field(json!({"type": "minutes", "value": 4})),
+            "requestedDuration.value"
+        );
+        assert_eq!(
+            field(json!({"type": "minutes", "value": 1441})),
+            "requestedDuration.value"
+        );
+        assert_eq!(
+            field(json!({"type": "min", "value": 90})),
+            "requestedDuration.type"
+        );
         assert_eq!(field(json!({"value": 1})), "requestedDuration.type");
         assert_eq!(field(json!({"type": 4})), "requestedDuration.type");
         assert_eq!(field(json!("4 hours")), "requestedDuration");
@@ -432,39 +498,62 @@ mod tests {
         let decided = at(2026, 11, 28, 12);
         assert_eq!(
             Duration::Hours(4).expires_at(decided),
-            Some(at(2026, 11, 28, 16))
+            Ok(Some(at(2026, 11, 28, 16)))
         );
         assert_eq!(
             Duration::Days(3).expires_at(decided),
-            Some(at(2026, 12, 1, 12))
+            Ok(Some(at(2026, 12, 1, 12)))
         );
         assert_eq!(
             Duration::Months(3).expires_at(decided),
-            Some(at(2027, 2, 28, 12))
+            Ok(Some(at(2027, 2, 28, 12)))
         );
         assert_eq!(
             Duration::Months(1).expires_at(at(2027, 1, 31, 9)),
-            Some(at(2027, 2, 28, 9))
+            Ok(Some(at(2027, 2, 28, 9)))
         );
         assert_eq!(
             Duration::Months(1).expires_at(at(2028, 1, 31, 9)),
-            Some(at(2028, 2, 29, 9))
+            Ok(Some(at(2028, 2, 29, 9)))
         );
         assert_eq!(
             Duration::Months(12).expires_at(at(2028, 2, 29, 9)),
-            Some(at(2029, 2, 28, 9))
+            Ok(Some(at(2029, 2, 28, 9)))
         );
-        assert_eq!(Duration::Once.expires_at(decided), None);
-        assert_eq!(Duration::Forever.expires_at(decided), None);
+        assert_eq!(Duration::Once.expires_at(decided), Ok(None));
+        assert_eq!(Duration::Forever.expires_at(decided), Ok(None));
+    }
+
+    #[test]
+    fn expiry_never_panics_and_an_end_past_the_calendar_is_invalid() {
+        let last = chrono::DateTime::<Utc>::MAX_UTC;
+        for d in [
+            Duration::Minutes(5),
+            Duration::Hours(1),
+            Duration::Days(1),
+            Duration::Months(1),
+        ] {
+            assert_eq!(
+                d.expires_at(last),
+                Err(DurationError::EndsOutOfRange),
+                "{d}"
+            );
+        }
+        let decided = Utc.with_ymd_and_hms(2026, 11, 28, 12, 4, 5).unwrap();
+        assert_eq!(
+            Duration::Minutes(90).expires_at(decided),
+            Ok(Some(Utc.with_ymd_and_hms(2026, 11, 28, 13, 34, 5).unwrap()))
+        );
     }
 
     fn any_duration() -> impl Strategy<Value = Duration> {
         prop_oneof![
             Just(Duration::Once),
             Just(Duration::Forever),
-            (1u8..=24).prop_map(Duration::Hours),
-            (1u8..=31).prop_map(Duration::Days),
-            (1u8..=12).prop_map(Duration::Months),
+            (5u16..=1440).prop_map(Duration::Minutes),
+            (1u16..=24).prop_map(Duration::Hours),
+            (1u16..=31).prop_map(Duration::Days),
+            (1u16..=12).prop_map(Duration::Months),
         ]
     }
 
@@ -482,7 +571,10 @@ mod tests {
         }
 
         #[test]
-        fn ranges_hold_at_every_value(n in 0u64..200) {
+        fn ranges_hold_at_every_value(n in 0u64..2000) {
+            prop_assert_eq!(Duration::minutes(n).is_ok(), (5..=1440).contains(&n));
+            prop_assert_eq!(text(&format!("PT{n}M")).is_ok(), (5..=1440).contains(&n));
+            prop_assert_eq!(text(&format!("{n} min")).is_ok(), (5..=1440).contains(&n));
             prop_assert_eq!(Duration::hours(n).is_ok(), (1..=24).contains(&n));
             prop_assert_eq!(Duration::days(n).is_ok(), (1..=31).contains(&n));
             prop_assert_eq!(Duration::months(n).is_ok(), (1..=12).contains(&n));
@@ -492,9 +584,9 @@ mod tests {
         }
 
         #[test]
-        fn months_never_overflow_into_the_next_month(day in 1u32..=31, months in 1u8..=12) {
+        fn months_never_overflow_into_the_next_month(day in 1u32..=31, months in 1u16..=12) {
             let start = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap() + chrono::Duration::days(i64::from(day - 1));
-            let end = Duration::Months(months).expires_at(start).unwrap();
+            let end = Duration::Months(months).expires_at(start).unwrap().unwrap();
             let expected_month = (u32::from(months)) % 12 + 1;
             prop_assert_eq!(chrono::Datelike::month(&end), expected_month);
         }

@@ -153,6 +153,17 @@ impl Collector {
         Some(text.clone())
     }
 
+    /// A boolean at `key`; absent reads as `None`, anything but `true` or `false` is an error.
+    pub fn boolean(&mut self, parent: &ObjectReader<'_>, key: &str) -> Option<bool> {
+        match self.present(parent, key, false)? {
+            Value::Bool(value) => Some(*value),
+            _ => {
+                self.push(parent.child_path(key), "must be true or false");
+                None
+            }
+        }
+    }
+
     /// A string at `key` turned into a `T` by `parse`, whose error says what is wrong with the text.
     pub fn parsed<T>(
         &mut self,
@@ -185,6 +196,13 @@ impl<'a> ObjectReader<'a> {
         self.object
             .and_then(|o| o.get(key))
             .filter(|v| !v.is_null())
+    }
+
+    /// The object's keys, in the order received.
+    pub fn keys(&self) -> Vec<&'a str> {
+        self.object
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default()
     }
 
     pub fn child_path(&self, key: &str) -> String {

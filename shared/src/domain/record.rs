@@ -371,7 +371,7 @@ pub(crate) mod tests {
             "reason": {"choice": "Troubleshooting"}
         });
         RequestRecord::new(
-            Submission::parse(body.as_object().unwrap()).unwrap(),
+            Submission::parse(body.as_object().unwrap(), false).unwrap(),
             RequestId::random(),
             Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap(),
         )
@@ -492,7 +492,7 @@ pub(crate) mod tests {
         let body = test_support::sample_body("p");
         let id = RequestId::random();
         let record = RequestRecord::new(
-            Submission::parse(body.as_object().unwrap()).unwrap(),
+            Submission::parse(body.as_object().unwrap(), false).unwrap(),
             id.clone(),
             Utc::now(),
         );

@@ -18,23 +18,28 @@ pub enum RequestType {
     Admin,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Who asked (`%%User%%`). Every field is optional (CONTRACT §5 v3): PM Cloud's placeholders cannot fill all of
+/// them, and an absent one is left out of the ticket.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
-    pub name: String,
+    pub name: Option<String>,
     pub email: Option<String>,
     pub display_name: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Where (`%%HostName%%`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Computer {
-    pub host_name: String,
+    pub host_name: Option<String>,
     pub os: Option<String>,
     pub domain: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What (`%%ProductDescription%%`, the SHA-1 hash). PM Cloud publishes no placeholder for the path, publisher,
+/// version or SHA-256; they are kept for senders that have them. Hashes are stored lower-case.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Application {
     pub name: Option<String>,
@@ -42,17 +47,20 @@ pub struct Application {
     pub publisher: Option<String>,
     pub version: Option<String>,
     pub sha256: Option<String>,
+    #[serde(default)]
+    pub sha1: Option<String>,
     pub command_line: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Why (`%%Reason%%`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Reason {
     pub choice: Option<String>,
     pub text: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Policy {
     pub workstyle: Option<String>,
@@ -60,18 +68,57 @@ pub struct Policy {
     pub rule: Option<String>,
 }
 
-/// A valid submission. Unknown fields of the body are ignored.
+/// PM Cloud values without a field of their own (`%%ApplicationType%%`, `%%DriveType%%` …), as `(key, value)` in
+/// the order received (CONTRACT §5: at most [`MAX_DETAILS`], keys of [`is_detail_key`], values ≤ 1024 characters).
+pub type Details = Vec<(String, String)>;
+
+/// At most this many `details` entries (CONTRACT §5).
+pub const MAX_DETAILS: usize = 40;
+
+/// A valid submission. Only `pmcRequestId` is required (CONTRACT §5 v3); a part whose every field is absent is
+/// `None`. Unknown fields of the body are ignored. Requests stored by v2 (with `user`, `computer` and `reason`
+/// always present, no `details`) read as the same values.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NewRequest {
     pub pmc_request_id: PmcRequestId,
     pub request_type: RequestType,
-    pub user: User,
-    pub computer: Computer,
+    #[serde(default)]
+    pub user: Option<User>,
+    #[serde(default)]
+    pub computer: Option<Computer>,
     pub application: Option<Application>,
-    pub reason: Reason,
+    #[serde(default)]
+    pub reason: Option<Reason>,
     pub requested_duration: Option<Duration>,
     pub policy: Option<Policy>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Details,
+}
+
+impl RequestType {
+    /// Whether a request of this type can take `duration` (CONTRACT §8 v3, as PM Cloud offers them): application
+    /// requests once, hours, days, months, and `forever` only when `allow_forever`; admin requests (a session of 5
+    /// minutes to 24 hours) minutes or hours.
+    /// Errors: why not, and what to write instead (for a `422` at intake and the ticket's work note, §14).
+    pub fn admits(self, duration: Duration, allow_forever: bool) -> Result<(), &'static str> {
+        match (self, duration) {
+            (Self::Admin, Duration::Minutes(_) | Duration::Hours(_)) => Ok(()),
+            (Self::Admin, _) => Err(
+                "is not an admin session: admin sessions last 5 minutes to 24 hours; write, for example, \
+                 90 minutes or 2 hours",
+            ),
+            (Self::Application, Duration::Minutes(_)) => Err(
+                "is not for applications, which are granted once or for 1-24 hours, 1-31 days or 1-12 months; \
+                 write, for example, once, 4 hours, 2 days or 3 months",
+            ),
+            (Self::Application, Duration::Forever) if !allow_forever => Err(
+                "is not allowed: forever needs allowForever in the settings; write, for example, once, \
+                 4 hours, 2 days or 3 months",
+            ),
+            (Self::Application, _) => Ok(()),
+        }
+    }
 }
 
 /// A submission's fingerprint: equal for the same JSON value whatever the key order and white space,
@@ -80,11 +127,30 @@ pub struct NewRequest {
 pub struct ContentHash(String);
 
 impl ContentHash {
-    /// The SHA-256 (hex) of the body's canonical form.
+    /// The SHA-256 (hex) of the body's canonical form: keys sorted at every level, no white space (the maps keep
+    /// the order received, which `details` needs, so the order is made canonical here).
     pub fn of(body: &Map<String, Value>) -> Self {
-        // serde_json's map keeps keys sorted, so serialising a parsed value is canonical.
-        let canonical = serde_json::to_vec(body).expect("a JSON value always serialises");
+        let canonical = serde_json::to_vec(&sorted(&Value::Object(body.clone())))
+            .expect("a JSON value always serialises");
         Self(hex::encode(Sha256::digest(&canonical)))
+    }
+}
+
+/// `value` with the keys of every object in sorted order.
+fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(object) => {
+            let mut entries: Vec<_> = object.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sorted(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
     }
 }
 
@@ -96,10 +162,11 @@ pub struct Submission {
 }
 
 impl Submission {
-    /// Parses a submission body (CONTRACT §5). Errors name every invalid field by its JSON path.
-    pub fn parse(body: &Map<String, Value>) -> Result<Self, Vec<FieldError>> {
+    /// Parses a submission body (CONTRACT §5); `allow_forever` is the settings' `allowForever` (§8).
+    /// Errors name every invalid field by its JSON path.
+    pub fn parse(body: &Map<String, Value>, allow_forever: bool) -> Result<Self, Vec<FieldError>> {
         Ok(Self {
-            request: NewRequest::parse(body)?,
+            request: NewRequest::parse(body, allow_forever)?,
             content_hash: ContentHash::of(body),
         })
     }
@@ -120,102 +187,130 @@ fn email(text: &str) -> Result<String, &'static str> {
     Ok(text.to_owned())
 }
 
+/// `digits` hexadecimal digits, either case, stored lower-case.
+fn hex_digest(text: &str, digits: usize) -> Option<String> {
+    (text.len() == digits && text.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| text.to_ascii_lowercase())
+}
+
 fn sha256(text: &str) -> Result<String, &'static str> {
-    if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        Ok(text.to_owned())
-    } else {
-        Err("must be 64 hexadecimal digits")
-    }
+    hex_digest(text, 64).ok_or("must be 64 hexadecimal digits")
+}
+
+fn sha1(text: &str) -> Result<String, &'static str> {
+    hex_digest(text, 40).ok_or("must be 40 hexadecimal digits")
+}
+
+/// A `details` key: 1–64 characters of `A-Z a-z 0-9 _ . -` (CONTRACT §5).
+pub fn is_detail_key(key: &str) -> bool {
+    (1..=64).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
 impl NewRequest {
-    /// Parses a submission body, naming every invalid field.
-    pub fn parse(body: &Map<String, Value>) -> Result<Self, Vec<FieldError>> {
+    /// Parses a submission body, naming every invalid field; `allow_forever` as in [`RequestType::admits`].
+    pub fn parse(body: &Map<String, Value>, allow_forever: bool) -> Result<Self, Vec<FieldError>> {
         let mut c = Collector::default();
         let root = c.root(body);
 
         let pmc_request_id = c.parsed(&root, "pmcRequestId", true, usize::MAX, PmcRequestId::parse);
-        let request_type = match root.get("requestType") {
-            Some(Value::String(t)) if t == "application" => Some(RequestType::Application),
-            Some(Value::String(t)) if t == "admin" => Some(RequestType::Admin),
-            None => {
-                c.push("requestType", "is required");
-                None
-            }
+        let request_type = match c.string(&root, "requestType", false, MAX_STRING).as_deref() {
+            None | Some("application") => Some(RequestType::Application),
+            Some("admin") => Some(RequestType::Admin),
             Some(_) => {
                 c.push("requestType", "must be application or admin");
                 None
             }
         };
-
-        let user = c.object(&root, "user", true).map(|o| User {
-            name: c.string(&o, "name", true, MAX_STRING).unwrap_or_default(),
+        let user = c.object(&root, "user", false).map(|o| User {
+            name: c.string(&o, "name", false, MAX_STRING),
             email: c.parsed(&o, "email", false, MAX_STRING, email),
             display_name: c.string(&o, "displayName", false, MAX_STRING),
         });
-        let computer = c.object(&root, "computer", true).map(|o| Computer {
-            host_name: c
-                .string(&o, "hostName", true, MAX_STRING)
-                .unwrap_or_default(),
+        let computer = c.object(&root, "computer", false).map(|o| Computer {
+            host_name: c.string(&o, "hostName", false, MAX_STRING),
             os: c.string(&o, "os", false, MAX_STRING),
             domain: c.string(&o, "domain", false, MAX_STRING),
         });
-        let app_required = request_type == Some(RequestType::Application);
         let application = c
-            .object(&root, "application", app_required)
-            .map(|o| read_application(&mut c, &o, app_required));
-        let reason = c
-            .object(&root, "reason", true)
-            .and_then(|o| read_reason(&mut c, &o));
+            .object(&root, "application", false)
+            .map(|o| read_application(&mut c, &o));
+        let reason = c.object(&root, "reason", false).map(|o| Reason {
+            choice: c.string(&o, "choice", false, MAX_STRING),
+            text: c.string(&o, "text", false, MAX_REASON_TEXT),
+        });
         let requested_duration = root.get("requestedDuration").and_then(|v| {
             Duration::from_json(v, "requestedDuration")
                 .map_err(|errors| c.extend(errors))
                 .ok()
         });
+        if let (Some(kind), Some(duration)) = (request_type, requested_duration)
+            && let Err(why) = kind.admits(duration, allow_forever)
+        {
+            c.push("requestedDuration", format!("{duration} {why}"));
+        }
         let policy = c.object(&root, "policy", false).map(|o| Policy {
             workstyle: c.string(&o, "workstyle", false, MAX_STRING),
             application_group: c.string(&o, "applicationGroup", false, MAX_STRING),
             rule: c.string(&o, "rule", false, MAX_STRING),
         });
+        let details = read_details(&mut c, &root);
 
         c.finish(|| Self {
             pmc_request_id: pmc_request_id.expect("checked above"),
             request_type: request_type.expect("checked above"),
-            user: user.expect("checked above"),
-            computer: computer.expect("checked above"),
-            application,
-            reason: reason.expect("checked above"),
+            user: user.filter(|u| *u != User::default()),
+            computer: computer.filter(|c| *c != Computer::default()),
+            application: application.filter(|a| *a != Application::default()),
+            reason: reason.filter(|r| *r != Reason::default()),
             requested_duration,
-            policy,
+            policy: policy.filter(|p| *p != Policy::default()),
+            details,
         })
     }
 }
 
-fn read_application(
-    c: &mut Collector,
-    o: &ObjectReader<'_>,
-    name_and_path_required: bool,
-) -> Application {
+fn read_application(c: &mut Collector, o: &ObjectReader<'_>) -> Application {
     Application {
-        name: c.string(o, "name", name_and_path_required, MAX_STRING),
-        path: c.string(o, "path", name_and_path_required, MAX_STRING),
+        name: c.string(o, "name", false, MAX_STRING),
+        path: c.string(o, "path", false, MAX_STRING),
         publisher: c.string(o, "publisher", false, MAX_STRING),
         version: c.string(o, "version", false, MAX_STRING),
         sha256: c.parsed(o, "sha256", false, MAX_STRING, sha256),
+        sha1: c.parsed(o, "sha1", false, MAX_STRING, sha1),
         command_line: c.string(o, "commandLine", false, MAX_STRING),
     }
 }
 
-/// At least one of `choice` and `text` must be non-empty; a wrongly typed one is reported on its own.
-fn read_reason(c: &mut Collector, o: &ObjectReader<'_>) -> Option<Reason> {
-    let errors_before = c.error_count();
-    let choice = c.string(o, "choice", false, MAX_STRING);
-    let text = c.string(o, "text", false, MAX_REASON_TEXT);
-    if choice.is_none() && text.is_none() && c.error_count() == errors_before {
-        c.push(o.path().to_owned(), "needs a non-empty choice or text");
-        return None;
+/// `details` in the order received; entries that are absent by the rules of strings (empty, an unreplaced
+/// placeholder) are dropped.
+fn read_details(c: &mut Collector, root: &ObjectReader<'_>) -> Details {
+    let Some(o) = c.object(root, "details", false) else {
+        return Details::new();
+    };
+    let keys = o.keys();
+    if keys.len() > MAX_DETAILS {
+        c.push(
+            "details",
+            format!("must hold at most {MAX_DETAILS} entries"),
+        );
+        return Details::new();
     }
-    Some(Reason { choice, text })
+    if keys.iter().any(|key| !is_detail_key(key)) {
+        c.push(
+            "details",
+            "keys must be 1-64 characters of letters, digits, _ . and -",
+        );
+        return Details::new();
+    }
+    keys.into_iter()
+        .filter_map(|key| {
+            let value = c.string(&o, key, false, MAX_STRING)?;
+            Some((key.to_owned(), value))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -228,13 +323,15 @@ mod tests {
     fn valid() -> Value {
         let mut body = sample_body("3c5e2a8e-0d2b-4f7e-9a51-1f0b6f0f4e21");
         body["application"]["commandLine"] = json!("wireshark.exe -i 1");
+        body["application"]["sha1"] = json!("a94a8fe5ccb19ba61c4c0873d391e987982fbbd3");
+        body["details"] = json!({"ApplicationType": "exe"});
         body["policy"] =
             json!({"workstyle": "Developers", "applicationGroup": "Tools", "rule": "On-demand"});
         body
     }
 
     fn parse(body: Value) -> Result<NewRequest, Vec<FieldError>> {
-        NewRequest::parse(body.as_object().unwrap())
+        NewRequest::parse(body.as_object().unwrap(), false)
     }
 
     /// The bad fields of `body`, by path, sorted.
@@ -272,7 +369,10 @@ mod tests {
             "3c5e2a8e-0d2b-4f7e-9a51-1f0b6f0f4e21"
         );
         assert_eq!(request.request_type, RequestType::Application);
-        assert_eq!(request.user.display_name.as_deref(), Some("Jane Doe"));
+        assert_eq!(
+            request.user.unwrap().display_name.as_deref(),
+            Some("Jane Doe")
+        );
         assert_eq!(
             request.application.unwrap().name.as_deref(),
             Some("Wireshark")
@@ -295,36 +395,134 @@ mod tests {
     }
 
     #[test]
-    fn names_every_missing_required_field() {
+    fn only_the_pmc_request_id_is_required() {
+        assert_eq!(bad_fields(json!({})), ["pmcRequestId"]);
+        let body = json!({"pmcRequestId": "x", "user": {}, "computer": {"hostName": " "},
+                          "application": {"name": "%%ProductDescription%%"}, "reason": {}, "policy": {}});
+        let request = parse(body).unwrap();
         assert_eq!(
-            bad_fields(json!({})),
-            ["computer", "pmcRequestId", "reason", "requestType", "user"]
-        );
-        let body = json!({"pmcRequestId": "x", "requestType": "application", "user": {}, "computer": {}, "reason": {}});
-        assert_eq!(
-            bad_fields(body),
-            ["application", "computer.hostName", "reason", "user.name"]
-        );
-    }
-
-    #[test]
-    fn application_requests_need_name_and_path() {
-        assert_eq!(
-            bad_fields(without(valid(), "/application/name")),
-            ["application.name"]
+            request.request_type,
+            RequestType::Application,
+            "the default type"
         );
         assert_eq!(
-            bad_fields(with(valid(), "/application/path", json!(""))),
-            ["application.path"]
+            (
+                request.user,
+                request.computer,
+                request.application,
+                request.reason,
+                request.policy
+            ),
+            (None, None, None, None, None),
+            "parts whose every field is absent are absent"
         );
         let admin = with(
             without(valid(), "/application/path"),
             "/requestType",
             json!("admin"),
         );
+        assert!(parse(admin).is_ok());
         assert!(
-            parse(admin).is_ok(),
-            "admin requests may name an application without a path"
+            parse(without(valid(), "/application/path")).is_ok(),
+            "v3: no path placeholder exists"
+        );
+    }
+
+    #[test]
+    fn hashes_are_hexadecimal_of_their_length_and_stored_lower_case() {
+        let request = parse(with(
+            with(valid(), "/application/sha1", json!("ABCDEF0123".repeat(4))),
+            "/application/sha256",
+            json!("ABCDEF0123".repeat(6) + "ABCD"),
+        ))
+        .unwrap();
+        let app = request.application.unwrap();
+        assert_eq!(app.sha1, Some("abcdef0123".repeat(4)));
+        assert_eq!(app.sha256, Some("abcdef0123".repeat(6) + "abcd"));
+        for bad in ["a".repeat(39), "a".repeat(41), "g".repeat(40)] {
+            assert_eq!(
+                bad_fields(with(valid(), "/application/sha1", json!(bad))),
+                ["application.sha1"]
+            );
+        }
+    }
+
+    #[test]
+    fn details_keep_their_order_and_drop_absent_values() {
+        let body: Value = serde_json::from_str(
+            r#"{"pmcRequestId": "x", "details": {"UacTriggered": "true", "DriveType": "Fixed",
+                "ProductCode": "%%ProductCode%%", "ApplicationType": "exe", "Token": " "}}"#,
+        )
+        .unwrap();
+        let details = parse(body).unwrap().details;
+        assert_eq!(
+            details,
+            [
+                ("UacTriggered", "true"),
+                ("DriveType", "Fixed"),
+                ("ApplicationType", "exe")
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        );
+    }
+
+    #[test]
+    fn details_refuse_non_strings_bad_keys_long_values_and_more_than_40_entries() {
+        let details = |value: Value| with(valid(), "/details", value);
+        assert_eq!(bad_fields(details(json!({"A": 1}))), ["details.A"]);
+        assert_eq!(
+            bad_fields(details(json!({"A": "x".repeat(1025)}))),
+            ["details.A"]
+        );
+        assert_eq!(bad_fields(details(json!({"bad key": "x"}))), ["details"]);
+        assert_eq!(
+            bad_fields(details(json!({"k".repeat(65): "x"}))),
+            ["details"]
+        );
+        assert_eq!(bad_fields(details(json!(["x"]))), ["details"]);
+        let forty: Map<String, Value> = (0..40).map(|i| (format!("k{i}"), json!("v"))).collect();
+        assert!(parse(details(Value::Object(forty.clone()))).is_ok());
+        let mut forty_one = forty;
+        forty_one.insert("k40".into(), json!("v"));
+        assert_eq!(bad_fields(details(Value::Object(forty_one))), ["details"]);
+    }
+
+    #[test]
+    fn a_requested_duration_must_suit_the_request_type() {
+        let admin = |duration: Value| {
+            with(
+                with(valid(), "/requestType", json!("admin")),
+                "/requestedDuration",
+                duration,
+            )
+        };
+        assert!(parse(admin(json!({"type": "minutes", "value": 90}))).is_ok());
+        assert!(parse(admin(json!({"type": "hours", "value": 24}))).is_ok());
+        for bad in [
+            json!({"type": "once"}),
+            json!({"type": "forever"}),
+            json!({"type": "days", "value": 1}),
+            json!({"type": "months", "value": 1}),
+        ] {
+            assert_eq!(
+                bad_fields(admin(bad.clone())),
+                ["requestedDuration"],
+                "{bad}"
+            );
+        }
+        let app = |duration: Value| with(valid(), "/requestedDuration", duration);
+        assert_eq!(
+            bad_fields(app(json!({"type": "minutes", "value": 90}))),
+            ["requestedDuration"]
+        );
+        assert_eq!(
+            bad_fields(app(json!({"type": "forever"}))),
+            ["requestedDuration"]
+        );
+        let forever = app(json!({"type": "forever"}));
+        assert!(
+            NewRequest::parse(forever.as_object().unwrap(), true).is_ok(),
+            "allowForever"
         );
     }
 
@@ -407,12 +605,7 @@ mod tests {
     }
 
     #[test]
-    fn reason_needs_choice_or_text_and_limits_lengths() {
-        assert_eq!(bad_fields(with(valid(), "/reason", json!({}))), ["reason"]);
-        assert_eq!(
-            bad_fields(with(valid(), "/reason", json!({"choice": " ", "text": ""}))),
-            ["reason"]
-        );
+    fn reason_limits_lengths() {
         assert!(parse(with(valid(), "/reason", json!({"choice": "Other"}))).is_ok());
         assert!(parse(with(valid(), "/reason/text", json!("t".repeat(4000)))).is_ok());
         assert_eq!(

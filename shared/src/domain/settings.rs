@@ -6,6 +6,7 @@ use crate::domain::fields::{
     Collector, FieldError, MAX_STRING, ObjectReader, is_hidden_or_control,
 };
 use crate::domain::ids::SysId;
+use crate::domain::request::RequestType;
 use crate::domain::ticket::TaskType;
 use secrecy::SecretString;
 use serde_json::{Map, Value};
@@ -158,6 +159,9 @@ pub struct ServiceNowSettings {
     pub duration_field: String,
     pub notes_field: String,
     pub default_duration: Duration,
+    /// `allowForever` (default `false`): whether an application request may be approved forever (CONTRACT §8:
+    /// BeyondTrust's current approval screen offers no "Forever", and PM Cloud's acceptance of it is unverified).
+    pub allow_forever: bool,
 }
 
 /// PM Cloud's Management API: the API account (client credentials, with the JIT permission) decisions are pushed
@@ -181,7 +185,9 @@ pub struct Settings {
 }
 
 const DEFAULT_DURATION_FIELD: &str = "u_pm_duration";
-const DEFAULT_NOTES_FIELD: &str = "close_notes";
+/// CONTRACT §2 v3: a field the approver writes for the end user (PM Cloud may show it to them), never
+/// `close_notes`, which is internal resolution text.
+const DEFAULT_NOTES_FIELD: &str = "u_pm_message";
 
 fn field_name(name: &str) -> Result<String, &'static str> {
     if name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
@@ -261,6 +267,7 @@ fn read_servicenow(
     });
     let duration_field = c.parsed(o, "durationField", false, 80, field_name);
     let notes_field = c.parsed(o, "notesField", false, 80, field_name);
+    let allow_forever = c.boolean(o, "allowForever").unwrap_or(false);
     let default_duration = c
         .string(o, "defaultDuration", false, MAX_STRING)
         .and_then(|text| match Duration::from_servicenow_text(&text) {
@@ -269,6 +276,14 @@ fn read_servicenow(
                 c.push(o.child_path("defaultDuration"), e.without_value());
                 None
             }
+        })
+        .filter(|duration| {
+            // The default applies to application requests (admin ones default to what they asked for, §8).
+            let admitted = RequestType::Application.admits(*duration, allow_forever);
+            if let Err(why) = admitted {
+                c.push(o.child_path("defaultDuration"), format!("{duration} {why}"));
+            }
+            admitted.is_ok()
         });
     Some(ServiceNowSettings {
         instance_url: instance_url?,
@@ -280,6 +295,7 @@ fn read_servicenow(
         duration_field: duration_field.unwrap_or_else(|| DEFAULT_DURATION_FIELD.to_owned()),
         notes_field: notes_field.unwrap_or_else(|| DEFAULT_NOTES_FIELD.to_owned()),
         default_duration: default_duration.unwrap_or(Duration::Once),
+        allow_forever,
     })
 }
 
@@ -518,7 +534,7 @@ pub(crate) mod tests {
         assert_eq!(sn.instance_url.as_str(), "https://acme.service-now.com");
         assert_eq!(sn.task_type, TaskType::Incident);
         assert_eq!(sn.duration_field, "u_pm_duration");
-        assert_eq!(sn.notes_field, "close_notes");
+        assert_eq!(sn.notes_field, "u_pm_message");
         assert_eq!(sn.default_duration, Duration::Once);
         assert_eq!(sn.assignment_group, None);
         let ServiceNowGrant::Password { username, password } = &sn.grant else {

@@ -37,22 +37,37 @@ fn one_line(text: &str) -> String {
     plain_text(text).replace(['\n', '\t'], " ")
 }
 
-fn user_label(record: &RequestRecord) -> &str {
-    let user = &record.details.user;
-    user.display_name.as_deref().unwrap_or(&user.name)
+/// The user as the ticket names them: the display name, else the account name; `None` when PM Cloud sent neither.
+fn user_label(record: &RequestRecord) -> Option<String> {
+    let user = record.details.user.as_ref()?;
+    user.display_name
+        .as_deref()
+        .or(user.name.as_deref())
+        .map(one_line)
 }
 
-/// At most 160 characters naming the application (or admin access), the user and the computer. When too long,
-/// the application name is shortened (ending in '…'); only when the user and computer alone do not fit is the
-/// whole text cut. The parts pass through [`one_line`] first, so the length is that of the text sent.
+/// At most 160 characters naming the application (or admin access), the user and the computer, as far as the
+/// request names them (CONTRACT §9; every part is optional in v3). When too long, the application name is
+/// shortened (ending in '…'); only when the user and computer alone do not fit is the whole text cut. The parts
+/// pass through [`one_line`] first, so the length is that of the text sent.
 pub fn short_description(record: &RequestRecord) -> String {
     let details = &record.details;
-    let host = one_line(&details.computer.host_name);
-    let user = one_line(user_label(record));
+    let host = details
+        .computer
+        .as_ref()
+        .and_then(|c| c.host_name.as_deref())
+        .map(one_line);
+    let user = user_label(record);
+    let who = match (&user, &host) {
+        (Some(user), Some(host)) => format!(" for {user} on {host}"),
+        (Some(user), None) => format!(" for {user}"),
+        (None, Some(host)) => format!(" on {host}"),
+        (None, None) => format!(" (PM Cloud request {})", record.pmc_request_id),
+    };
     let app = details.application.as_ref().and_then(|a| a.name.as_deref());
     let text = match (details.request_type, app.map(one_line)) {
         (RequestType::Application, Some(app)) => {
-            let with = |app: &str| format!("Elevation request: {app} for {user} on {host}");
+            let with = |app: &str| format!("Elevation request: {app}{who}");
             // Characters left for the application name; none when the user and computer alone overflow.
             let room = MAX_SHORT_DESCRIPTION.saturating_sub(with("").chars().count());
             if room > 0 {
@@ -61,8 +76,12 @@ pub fn short_description(record: &RequestRecord) -> String {
                 with(&app)
             }
         }
-        (RequestType::Application, None) => format!("Elevation request for {user} on {host}"),
-        (RequestType::Admin, _) => format!("Admin access request: {user} on {host}"),
+        (RequestType::Application, None) => format!("Elevation request{who}"),
+        (RequestType::Admin, _) => match (user, host) {
+            (Some(user), Some(host)) => format!("Admin access request: {user} on {host}"),
+            (Some(user), None) => format!("Admin access request: {user}"),
+            (None, _) => format!("Admin access request{who}"),
+        },
     };
     truncate(&text, MAX_SHORT_DESCRIPTION)
 }
@@ -102,22 +121,29 @@ pub fn description(record: &RequestRecord) -> String {
             RequestType::Admin => "time-boxed administrator rights",
         }),
     );
-    line("User", Some(&d.user.name));
-    line("User display name", d.user.display_name.as_deref());
-    line("User e-mail", d.user.email.as_deref());
-    line("Computer", Some(&d.computer.host_name));
-    line("Operating system", d.computer.os.as_deref());
-    line("Domain", d.computer.domain.as_deref());
+    if let Some(user) = &d.user {
+        line("User", user.name.as_deref());
+        line("User display name", user.display_name.as_deref());
+        line("User e-mail", user.email.as_deref());
+    }
+    if let Some(computer) = &d.computer {
+        line("Computer", computer.host_name.as_deref());
+        line("Operating system", computer.os.as_deref());
+        line("Domain", computer.domain.as_deref());
+    }
     if let Some(app) = &d.application {
         line("Application", app.name.as_deref());
         line("Application path", app.path.as_deref());
         line("Publisher", app.publisher.as_deref());
         line("Version", app.version.as_deref());
         line("SHA-256", app.sha256.as_deref());
+        line("SHA-1", app.sha1.as_deref());
         line("Command line", app.command_line.as_deref());
     }
-    line("Reason", d.reason.choice.as_deref());
-    line("Reason text", d.reason.text.as_deref());
+    if let Some(reason) = &d.reason {
+        line("Reason", reason.choice.as_deref());
+        line("Reason text", reason.text.as_deref());
+    }
     let duration = d.requested_duration.map(|duration| duration.to_string());
     line(
         "Requested duration",
@@ -127,6 +153,9 @@ pub fn description(record: &RequestRecord) -> String {
         line("Workstyle", policy.workstyle.as_deref());
         line("Application group", policy.application_group.as_deref());
         line("Rule", policy.rule.as_deref());
+    }
+    for (key, value) in &d.details {
+        line(key, Some(value));
     }
     lines.join("\n")
 }
@@ -141,7 +170,7 @@ pub(crate) mod tests {
     /// The record of a request `body` submits.
     pub(crate) fn record(body: Value) -> RequestRecord {
         RequestRecord::new(
-            Submission::parse(body.as_object().unwrap()).unwrap(),
+            Submission::parse(body.as_object().unwrap(), false).unwrap(),
             crate::domain::ids::RequestId::random(),
             crate::domain::time::now(),
         )

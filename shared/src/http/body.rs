@@ -1,6 +1,7 @@
 //! Reading a request body: at most 64 KiB, a JSON media type, and a JSON object (CONTRACT §4: `413`, `415`, `400`).
 
 use super::{ApiRequest, Problem, header};
+use crate::pmcloud::{Reading, read_webhook_body};
 use http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use serde_json::{Map, Value};
 
@@ -11,6 +12,33 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Errors: `413` above [`MAX_BODY_BYTES`], `415` without a JSON media type in UTF-8 or with a content coding
 /// (gzip, …), `400` for anything but a JSON object.
 pub fn json_object_body(request: &ApiRequest) -> Result<Map<String, Value>, Problem> {
+    checked_body(request)?;
+    match serde_json::from_slice(request.body()) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(Problem::bad_request("the body must be a JSON object")),
+        Err(e) => Err(Problem::bad_request(format!(
+            "the body is not valid JSON: {e}"
+        ))),
+    }
+}
+
+/// PM Cloud's webhook body as an object, after the same checks as [`json_object_body`], read whether or not PM
+/// Cloud JSON-escaped the values it put into the template ([`crate::pmcloud::read_webhook_body`], CONTRACT §5).
+/// Errors: as [`json_object_body`]; the `400` names the line and column of the JSON reading's fault.
+pub fn webhook_object_body(request: &ApiRequest) -> Result<Map<String, Value>, Problem> {
+    checked_body(request)?;
+    let (object, reading) = read_webhook_body(request.body())
+        .map_err(|error| Problem::bad_request(error.to_string()))?;
+    if reading == Reading::Raw {
+        tracing::info!(
+            "the webhook's values were not JSON-escaped: read as the template filled raw"
+        );
+    }
+    Ok(object)
+}
+
+/// The size and media type checks every JSON body passes: `413`, `415`.
+fn checked_body(request: &ApiRequest) -> Result<(), Problem> {
     if request.body().len() > MAX_BODY_BYTES {
         return Err(Problem::payload_too_large(MAX_BODY_BYTES));
     }
@@ -20,13 +48,7 @@ pub fn json_object_body(request: &ApiRequest) -> Result<Map<String, Value>, Prob
     if !is_json_media_type(content_type) || !is_utf8(content_type) || coded {
         return Err(Problem::unsupported_media_type());
     }
-    match serde_json::from_slice(request.body()) {
-        Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => Err(Problem::bad_request("the body must be a JSON object")),
-        Err(e) => Err(Problem::bad_request(format!(
-            "the body is not valid JSON: {e}"
-        ))),
-    }
+    Ok(())
 }
 
 /// True for an empty body or one of white space only.

@@ -94,15 +94,16 @@ const ONCE: &str = "Once";
 const FOREVER: &str = "Forever";
 
 /// A decision's duration as PM Cloud takes it (CONTRACT §8): `Once` (also for denials), `Forever`, or the
-/// number of seconds as a decimal string: hours × 3600, days × 86400, and for months the seconds from
+/// number of seconds as a decimal string: minutes × 60, hours × 3600, days × 86400, and for months the seconds from
 /// `decidedAt` to `expiresAt` (calendar months differ in length).
 pub fn duration_text(decision: &Decision) -> String {
     let seconds = |s: i64| s.to_string();
     match (decision.outcome, decision.duration) {
         (Outcome::Denied, _) | (_, None | Some(Duration::Once)) => ONCE.to_owned(),
         (_, Some(Duration::Forever)) => FOREVER.to_owned(),
-        (_, Some(Duration::Hours(h))) => seconds(i64::from(h) * 3600),
-        (_, Some(Duration::Days(d))) => seconds(i64::from(d) * 86_400),
+        (_, Some(fixed @ (Duration::Minutes(_) | Duration::Hours(_) | Duration::Days(_)))) => fixed
+            .fixed_seconds()
+            .map_or_else(|| ONCE.to_owned(), |s| seconds(s.into())),
         (_, Some(Duration::Months(_))) => decision
             .expires_at
             .map(|expires_at| seconds((expires_at - decision.decided_at).num_seconds()))
@@ -139,7 +140,7 @@ mod tests {
             "reason": {"text": "capture"}
         });
         RequestRecord::new(
-            Submission::parse(body.as_object().unwrap()).unwrap(),
+            Submission::parse(body.as_object().unwrap(), false).unwrap(),
             crate::domain::ids::RequestId::random(),
             at(12, 0, 0),
         )
@@ -159,7 +160,7 @@ mod tests {
         Decision {
             outcome,
             duration,
-            expires_at: duration.and_then(|d| d.expires_at(decided_at)),
+            expires_at: duration.and_then(|d| d.expires_at(decided_at).unwrap()),
             decided_by: Some("alice.approver".into()),
             decided_at,
             notes: Some("Approved for the capture".into()),

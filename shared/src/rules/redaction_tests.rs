@@ -73,6 +73,7 @@ async fn a_failure_detail_quoting_an_echo_is_stored_without_the_secrets() {
         test_support::sample_body("pmc-echo")
             .as_object()
             .expect("an object"),
+        false,
     )
     .expect("a valid submission");
     let Ok(Submitted::Created(record)) = RequestIntake::new(Arc::clone(&store))

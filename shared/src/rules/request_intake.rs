@@ -82,7 +82,7 @@ mod tests {
     use test_support::sample_body;
 
     fn submission(body: &Value) -> Submission {
-        Submission::parse(body.as_object().unwrap()).unwrap()
+        Submission::parse(body.as_object().unwrap(), false).unwrap()
     }
 
     #[tokio::test]

@@ -120,7 +120,7 @@ mod tests {
         (1..=count)
             .map(|i| {
                 let body = test_support::sample_body(&format!("pmc-{i}"));
-                let submission = Submission::parse(body.as_object().unwrap()).unwrap();
+                let submission = Submission::parse(body.as_object().unwrap(), false).unwrap();
                 StreamItem {
                     id: i.to_string(),
                     request: Ok(Some(RequestRecord::new(

@@ -21,7 +21,7 @@ async fn store() -> (DynamoStore, aws_sdk_dynamodb::Client, String) {
 /// A new request as request-intake makes it: its id derived with the table's key.
 async fn record(store: &DynamoStore, pmc_request_id: &str) -> RequestRecord {
     let body = sample_body(pmc_request_id);
-    let submission = Submission::parse(body.as_object().unwrap()).unwrap();
+    let submission = Submission::parse(body.as_object().unwrap(), false).unwrap();
     let id = store
         .request_id_for(&submission.request.pmc_request_id)
         .await

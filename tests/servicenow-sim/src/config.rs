@@ -38,7 +38,7 @@ impl Default for SimConfig {
             }],
             token_lifetime_secs: 1799,
             duration_field: "u_pm_duration".into(),
-            notes_field: "close_notes".into(),
+            notes_field: "u_pm_message".into(),
             webhook: None,
             client_credentials: ClientCredentials::default(),
             rate_limit: None,

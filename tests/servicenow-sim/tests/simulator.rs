@@ -1409,7 +1409,7 @@ async fn decide_updates_the_ticket_and_sends_a_signed_webhook() {
     let ticket = &body["result"];
     assert_eq!(ticket["approval"], "approved");
     assert_eq!(ticket["u_pm_duration"], "4 hours");
-    assert_eq!(ticket["close_notes"], "Approved for the capture");
+    assert_eq!(ticket["u_pm_message"], "Approved for the capture");
     assert_eq!(ticket["sys_updated_by"], "alice.approver");
     assert_eq!(ticket["active"], "false");
     let updated = ticket["sys_updated_on"].as_str().unwrap();

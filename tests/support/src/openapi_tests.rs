@@ -19,7 +19,7 @@ use shared::http::{ApiResponse, Problem, body::MAX_BODY_BYTES, method_not_allowe
 fn sample_record(pmc_request_id: &str) -> RequestRecord {
     let body = sample_body(pmc_request_id);
     RequestRecord::new(
-        Submission::parse(body.as_object().expect("an object")).expect("a valid sample"),
+        Submission::parse(body.as_object().expect("an object"), false).expect("a valid sample"),
         shared::domain::ids::RequestId::random(),
         shared::domain::time::now(),
     )
@@ -264,7 +264,7 @@ fn decision(outcome: Outcome, duration: Option<Duration>) -> Decision {
     Decision {
         outcome,
         duration,
-        expires_at: duration.and_then(|d| d.expires_at(decided_at)),
+        expires_at: duration.and_then(|d| d.expires_at(decided_at).unwrap()),
         decided_by: Some("alice.approver".into()),
         decided_at,
         notes: None,
@@ -427,10 +427,24 @@ fn the_submission_schema_accepts_exactly_what_the_parser_accepts() {
         with("/requestedDuration", json!({"type": "days", "value": 31})),
         with("/requestedDuration", json!({"type": "months", "value": 12})),
         with("/requestedDuration", json!({"type": "months", "value": 1})),
-    ];
-    let invalid = [
-        json!({}),
-        without("/pmcRequestId"),
+        admin(|b| b["requestedDuration"] = json!({"type": "minutes", "value": 90})),
+        admin(|b| b["requestedDuration"] = json!({"type": "hours", "value": 2})),
+        with("/application/sha1", json!("ABCDEF0123".repeat(4))),
+        with("/application/sha1", json!("")),
+        with(
+            "/details",
+            json!({"ApplicationType": "exe", "Drive.Type-1": "Fixed"}),
+        ),
+        with(
+            "/details",
+            json!({"ProductCode": "%%ProductCode%%", "Token": ""}),
+        ),
+        with("/details", Value::Null),
+        with(
+            "/details",
+            Value::Object((0..40).map(|i| (format!("k{i}"), json!("v"))).collect()),
+        ),
+        json!({"pmcRequestId": "only-the-id"}),
         without("/requestType"),
         without("/user"),
         without("/computer"),
@@ -441,6 +455,17 @@ fn the_submission_schema_accepts_exactly_what_the_parser_accepts() {
         without("/application/path"),
         with("/application/path", json!("")),
         with("/application/name", json!("  ")),
+        with("/user/name", json!("")),
+        with("/user/name", json!(" \t")),
+        with("/user/name", Value::Null),
+        with("/computer", json!({})),
+        with("/reason", json!({})),
+        with("/reason", json!({"choice": " ", "text": ""})),
+        with("/reason", json!({"choice": null, "text": null})),
+    ];
+    let invalid = [
+        json!({}),
+        without("/pmcRequestId"),
         with("/pmcRequestId", json!("")),
         with("/pmcRequestId", json!("x".repeat(101))),
         with("/pmcRequestId", json!("has space")),
@@ -450,11 +475,7 @@ fn the_submission_schema_accepts_exactly_what_the_parser_accepts() {
         with("/requestType", json!("root")),
         with("/requestType", json!(1)),
         with("/user", json!("jdoe")),
-        with("/user/name", json!("")),
-        with("/user/name", json!(" \t")),
-        with("/user/name", Value::Null),
         with("/user/name", json!("x".repeat(1025))),
-        with("/computer", json!({})),
         with("/computer/os", json!(11)),
         with("/policy", json!([])),
         with("/policy/rule", json!("x".repeat(1025))),
@@ -472,9 +493,6 @@ fn the_submission_schema_accepts_exactly_what_the_parser_accepts() {
         with("/application/sha256", json!("g".repeat(64))),
         with("/application/sha256", json!("a".repeat(65))),
         with("/application/sha256", json!("a".repeat(63))),
-        with("/reason", json!({})),
-        with("/reason", json!({"choice": " ", "text": ""})),
-        with("/reason", json!({"choice": null, "text": null})),
         with("/reason", json!({"text": 5})),
         with("/reason", json!("because")),
         with("/reason/text", json!("t".repeat(4001))),
@@ -491,13 +509,32 @@ fn the_submission_schema_accepts_exactly_what_the_parser_accepts() {
         with("/requestedDuration", json!({"type": "years", "value": 1})),
         with("/requestedDuration", json!({"value": 1})),
         with("/requestedDuration", json!("4 hours")),
+        with(
+            "/requestedDuration",
+            json!({"type": "minutes", "value": 90}),
+        ),
+        with("/requestedDuration", json!({"type": "minutes", "value": 4})),
+        admin(|b| b["requestedDuration"] = json!({"type": "days", "value": 1})),
+        admin(|b| b["requestedDuration"] = json!({"type": "once"})),
+        admin(|b| b["requestedDuration"] = json!({"type": "minutes", "value": 1441})),
+        with("/application/sha1", json!("a".repeat(39))),
+        with("/application/sha1", json!("g".repeat(40))),
+        with("/details", json!({"A": 1})),
+        with("/details", json!({"bad key": "x"})),
+        with("/details", json!({"A": "x".repeat(1025)})),
+        with("/details", json!(["x"])),
+        with(
+            "/details",
+            Value::Object((0..41).map(|i| (format!("k{i}"), json!("v"))).collect()),
+        ),
     ];
     for (body, expected) in valid
         .iter()
         .map(|b| (b, true))
         .chain(invalid.iter().map(|b| (b, false)))
     {
-        let parsed = NewRequest::parse(body.as_object().unwrap());
+        // `forever` is the settings' choice (allowForever), not the schema's: the schema admits it.
+        let parsed = NewRequest::parse(body.as_object().unwrap(), true);
         assert_eq!(parsed.is_ok(), expected, "the parser on {body}: {parsed:?}");
         let errors = component_errors("Submission", body);
         assert_eq!(
