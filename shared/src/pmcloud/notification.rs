@@ -51,13 +51,18 @@ impl NotificationBody {
                     duration_text(decision),
                     decision.decided_by.clone(),
                     decision.decided_at,
-                    decision.notes.clone().unwrap_or_else(|| {
-                        match decision.outcome {
-                            Outcome::Approved => "Approved in ServiceNow",
-                            Outcome::Denied => "Denied in ServiceNow",
-                        }
-                        .to_owned()
-                    }),
+                    // PM Cloud requires every field to be a non-empty string (CONTRACT §12 v3).
+                    decision
+                        .notes
+                        .clone()
+                        .filter(|notes| !notes.trim().is_empty())
+                        .unwrap_or_else(|| {
+                            match decision.outcome {
+                                Outcome::Approved => "Approved in ServiceNow",
+                                Outcome::Denied => "Denied in ServiceNow",
+                            }
+                            .to_owned()
+                        }),
                 ),
                 (Status::Cancelled, _) => (
                     Outcome::Denied,
@@ -202,6 +207,8 @@ mod tests {
         assert_eq!(text(None), "Once");
         assert_eq!(text(Some(Duration::Forever)), "Forever");
         assert_eq!(text(Some(Duration::Hours(1))), "3600");
+        assert_eq!(text(Some(Duration::Minutes(90))), "5400");
+        assert_eq!(text(Some(Duration::Minutes(5))), "300");
         assert_eq!(text(Some(Duration::Days(2))), "172800");
         // 28 November + 3 months = 28 February: 30 + 31 + 31 days.
         assert_eq!(text(Some(Duration::Months(3))), (92 * 86_400).to_string());
@@ -217,7 +224,7 @@ mod tests {
     #[test]
     fn denials_and_cancellations_map_as_the_contract_says() {
         let mut denial = decision(Outcome::Denied, None, at(13, 0, 0));
-        denial.notes = None;
+        denial.notes = Some(" \n".into());
         denial.decided_by = None;
         let denied = request()
             .decided(denial, ticket(), true, at(13, 0, 1))
@@ -227,7 +234,19 @@ mod tests {
             (body.decision, body.status, body.duration.as_str()),
             ("Denied", "2001", "Once")
         );
-        assert_eq!(body.message, "Denied in ServiceNow");
+        assert_eq!(
+            body.message, "Denied in ServiceNow",
+            "never an empty message"
+        );
+        let mut approval = decision(Outcome::Approved, Some(Duration::Hours(1)), at(13, 0, 0));
+        approval.notes = None;
+        let approved = request()
+            .decided(approval, ticket(), true, at(13, 0, 1))
+            .unwrap();
+        assert_eq!(
+            NotificationBody::of(&approved).unwrap().message,
+            "Approved in ServiceNow"
+        );
         assert_eq!(body.decision_performed_by_user, "ServiceNow");
 
         let cancelled = request()
