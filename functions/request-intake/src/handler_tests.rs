@@ -6,6 +6,8 @@ use http::HeaderValue;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION};
 use serde_json::{Value, json};
 use shared::domain::ids::{PmcRequestId, RequestId};
+use shared::domain::record::RequestRecord;
+use shared::domain::request::RequestType;
 use shared::http::lambda::api_request_from_json;
 use shared::secrets::StaticSettings;
 use shared::store::{CreateOutcome, DynamoStore, MemoryStore, ReplaceOutcome, StoreError};
@@ -438,28 +440,34 @@ async fn the_whole_function_works_against_dynamodb() {
     );
 }
 
-/// The webhook template administrators paste into PM Cloud (`pmcloud/webhook-template.json`, which the README
-/// points to), as it stands there.
-fn webhook_template() -> String {
-    let path = format!(
-        "{}/../../pmcloud/webhook-template.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
+/// A webhook template administrators paste into PM Cloud (`pmcloud/<name>`, which the README points to), as it
+/// stands there.
+fn webhook_template(name: &str) -> String {
+    let path = format!("{}/../../pmcloud/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// The template with each `%%Placeholder%%` replaced by its value JSON-escaped, as PM Cloud is assumed to do
-/// (CONTRACT §5); every placeholder of the template must have a value.
-fn fill(template: &str, values: &[(&str, &str)]) -> String {
+/// How PM Cloud puts a value into the template: BeyondTrust does not say whether it JSON-escapes (CONTRACT §5).
+#[derive(Debug, Clone, Copy)]
+enum Fill {
+    Escaped,
+    Raw,
+}
+
+/// The template with each `%%Placeholder%%` replaced by its value; every placeholder of the template must have a
+/// value.
+fn fill(template: &str, values: &[(&str, &str)], how: Fill) -> String {
     let mut filled = template.to_owned();
     for (name, value) in values {
         let placeholder = format!("%%{name}%%");
-        assert!(
-            filled.contains(&placeholder),
-            "the template has no {placeholder}"
-        );
-        let escaped = serde_json::to_string(value).unwrap();
-        filled = filled.replace(&placeholder, &escaped[1..escaped.len() - 1]);
+        let text = match how {
+            Fill::Raw => (*value).to_owned(),
+            Fill::Escaped => {
+                let escaped = serde_json::to_string(value).unwrap();
+                escaped[1..escaped.len() - 1].to_owned()
+            }
+        };
+        filled = filled.replace(&placeholder, &text);
     }
     assert!(
         !filled.contains("%%"),
@@ -468,95 +476,226 @@ fn fill(template: &str, values: &[(&str, &str)]) -> String {
     filled
 }
 
-const TEMPLATE_VALUES: [(&str, &str); 9] = [
+/// A realistic value for every placeholder of the templates, as PM Cloud fills them in.
+const TEMPLATE_VALUES: [(&str, &str); 26] = [
     ("RequestId", "7b0e9f64-51c3-4f0a-9a2e-3c1d5e7f9b21"),
     ("User", "ACME\\jdoe"),
     ("HostName", "LT-0042"),
     ("ProductDescription", "Wireshark Network Analyzer"),
-    ("FilePath", "C:\\Program Files\\Wireshark\\Wireshark.exe"),
-    ("Publisher", "Wireshark Foundation"),
-    // A hash PM Cloud did not compute.
-    ("Sha256Hash", ""),
+    ("Sha1Hash", "A94A8FE5CCB19BA61C4C0873D391E987982FBBD3"),
     ("Reason", "Need to capture \"VPN\" traffic\nfor INC0012345"),
     ("Workstyle", "Developers"),
+    ("ApplicationGroup", "Network tools"),
+    ("EventType", "JIT Application Access Ticket Created"),
+    ("TenantId", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"),
+    ("Timestamp", "2026-12-07T12:04:05.123Z"),
+    ("TicketNumber", "EPM000123"),
+    ("ApplicationType", "exe"),
+    ("Action", "Elevate"),
+    ("trustedOwnership", "True"),
+    ("DriveType", "Fixed"),
+    ("BtZoneIdentifierExists", "False"),
+    (
+        "DownloadSourceUrl",
+        "https://www.wireshark.org/download/win64/",
+    ),
+    ("UacTriggered", "True"),
+    // Values PM Cloud leaves empty for an executable: absent, not a 422.
+    ("ProductCode", ""),
+    ("UpgradeCode", ""),
+    ("ClsId", ""),
+    ("ComDisplayName", " "),
+    ("Token", "Custom Elevation"),
+    ("TokenAssignmentIsShell", "False"),
+    ("UserLanguage", "en-US"),
 ];
 
+/// The `details` the full template stores from [`TEMPLATE_VALUES`], in the template's order, empty ones dropped.
+fn expected_details() -> Vec<(String, String)> {
+    [
+        ("EventType", "JIT Application Access Ticket Created"),
+        ("TenantId", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"),
+        ("Timestamp", "2026-12-07T12:04:05.123Z"),
+        ("TicketNumber", "EPM000123"),
+        ("ApplicationType", "exe"),
+        ("Action", "Elevate"),
+        ("TrustedOwnership", "True"),
+        ("DriveType", "Fixed"),
+        ("BtZoneIdentifierExists", "False"),
+        (
+            "DownloadSourceUrl",
+            "https://www.wireshark.org/download/win64/",
+        ),
+        ("UacTriggered", "True"),
+        ("Token", "Custom Elevation"),
+        ("TokenAssignmentIsShell", "False"),
+        ("UserLanguage", "en-US"),
+        ("FilePathObjectId", "42"),
+    ]
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .to_vec()
+}
+
+async fn stored(store: &MemoryStore, pmc_request_id: &str) -> RequestRecord {
+    store
+        .find_by_pmc_request_id(&PmcRequestId::parse(pmc_request_id).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 #[tokio::test]
-async fn the_webhook_template_filled_by_pm_cloud_is_accepted_and_stored_faithfully() {
-    let (intake, store) = intake();
-    let filled = fill(&webhook_template(), &TEMPLATE_VALUES);
-    let response = handle(&intake, submit_with(filled.as_bytes())).await;
-    assert_eq!(
-        response.status(),
-        StatusCode::ACCEPTED,
-        "{}",
-        response.body()
-    );
-    assert_eq!(
-        body(&response)["pmcRequestId"],
-        "7b0e9f64-51c3-4f0a-9a2e-3c1d5e7f9b21"
-    );
+async fn the_full_template_filled_raw_or_escaped_is_accepted_and_stored_exactly() {
+    let values = [TEMPLATE_VALUES.as_slice(), &[("FilePathObjectId", "42")]].concat();
+    for (first, second) in [(Fill::Raw, Fill::Escaped), (Fill::Escaped, Fill::Raw)] {
+        let (intake, store) = intake();
+        let filled = fill(&webhook_template("webhook-template.json"), &values, first);
+        let response = handle(&intake, submit_with(filled.as_bytes())).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::ACCEPTED,
+            "{first:?}: {}",
+            response.body()
+        );
 
-    let pmc = PmcRequestId::parse("7b0e9f64-51c3-4f0a-9a2e-3c1d5e7f9b21").unwrap();
-    let stored = store.find_by_pmc_request_id(&pmc).await.unwrap().unwrap();
-    let details = &stored.details;
-    assert_eq!(
-        details.user.as_ref().unwrap().name.as_deref(),
-        Some("ACME\\jdoe")
-    );
-    assert_eq!(
-        details.computer.as_ref().unwrap().host_name.as_deref(),
-        Some("LT-0042")
-    );
-    let application = details.application.as_ref().unwrap();
-    assert_eq!(
-        application.name.as_deref(),
-        Some("Wireshark Network Analyzer")
-    );
-    assert_eq!(
-        application.path.as_deref(),
-        Some("C:\\Program Files\\Wireshark\\Wireshark.exe")
-    );
-    assert_eq!(
-        application.publisher.as_deref(),
-        Some("Wireshark Foundation")
-    );
-    assert_eq!(
-        application.sha256, None,
-        "an empty hash is absent, not a 422"
-    );
-    assert_eq!(
-        details.reason.as_ref().unwrap().text.as_deref(),
-        Some("Need to capture \"VPN\" traffic\nfor INC0012345")
-    );
-    assert_eq!(
-        details.policy.as_ref().unwrap().workstyle.as_deref(),
-        Some("Developers")
-    );
+        let stored = stored(&store, TEMPLATE_VALUES[0].1).await;
+        let d = &stored.details;
+        assert_eq!(d.request_type, RequestType::Application, "the default");
+        assert_eq!(d.user.as_ref().unwrap().name.as_deref(), Some("ACME\\jdoe"));
+        assert_eq!(
+            d.computer.as_ref().unwrap().host_name.as_deref(),
+            Some("LT-0042")
+        );
+        let application = d.application.as_ref().unwrap();
+        assert_eq!(
+            application.name.as_deref(),
+            Some("Wireshark Network Analyzer")
+        );
+        assert_eq!(
+            application.sha1.as_deref(),
+            Some("a94a8fe5ccb19ba61c4c0873d391e987982fbbd3"),
+            "stored lower-case"
+        );
+        assert_eq!(
+            d.reason.as_ref().unwrap().text.as_deref(),
+            Some("Need to capture \"VPN\" traffic\nfor INC0012345")
+        );
+        let policy = d.policy.as_ref().unwrap();
+        assert_eq!(
+            (
+                policy.workstyle.as_deref(),
+                policy.application_group.as_deref()
+            ),
+            (Some("Developers"), Some("Network tools"))
+        );
+        assert_eq!(d.details, expected_details(), "{first:?}");
 
-    // PM Cloud's retry of the same webhook is answered 200 with the same request.
-    let retry = handle(&intake, submit_with(filled.as_bytes())).await;
-    assert_eq!(retry.status(), StatusCode::OK);
-    assert_eq!(store.len(), 1);
+        let description = shared::domain::ticket_content::description(&stored);
+        for line in [
+            "User: ACME\\jdoe",
+            "Computer: LT-0042",
+            "Application: Wireshark Network Analyzer",
+            "SHA-1: a94a8fe5ccb19ba61c4c0873d391e987982fbbd3",
+            "Reason text: Need to capture \"VPN\" traffic\n    for INC0012345",
+            "Workstyle: Developers",
+            "DriveType: Fixed",
+            "TicketNumber: EPM000123",
+        ] {
+            assert!(description.contains(line), "{line:?} in {description}");
+        }
+        assert!(
+            !description.contains("ProductCode"),
+            "empty values are absent"
+        );
+
+        // The other filling of the same request is the same content: PM Cloud's retry is answered 200.
+        let again = fill(&webhook_template("webhook-template.json"), &values, second);
+        let retry = handle(&intake, submit_with(again.as_bytes())).await;
+        assert_eq!(
+            retry.status(),
+            StatusCode::OK,
+            "{second:?}: {}",
+            retry.body()
+        );
+        assert_eq!(store.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn the_minimal_template_needs_no_escaping_and_is_accepted() {
+    let values = [
+        ("RequestId", "REQ-2026-000417"),
+        ("EventType", "JIT Application Access Ticket Created"),
+        ("TenantId", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"),
+    ];
+    for how in [Fill::Raw, Fill::Escaped] {
+        let (intake, store) = intake();
+        let filled = fill(
+            &webhook_template("webhook-template-minimal.json"),
+            &values,
+            how,
+        );
+        let response = handle(&intake, submit_with(filled.as_bytes())).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::ACCEPTED,
+            "{how:?}: {}",
+            response.body()
+        );
+        let d = stored(&store, "REQ-2026-000417").await.details;
+        assert_eq!(
+            (&d.user, &d.computer, &d.application, &d.reason),
+            (&None, &None, &None, &None)
+        );
+        assert_eq!(d.details.len(), 2);
+    }
+}
+
+/// CONTRACT §5's examples, in the reason and (but for the one with a line break, which no name holds: an escaped
+/// one reads as a raw body) in the user name, raw or escaped: stored as PM Cloud put them in.
+#[tokio::test]
+async fn the_contracts_example_strings_round_trip_raw_and_escaped() {
+    for value in [
+        "ACME\\jdoe",
+        "C:\\Program Files\\Wireshark\\Wireshark.exe",
+        "ACME\\bob",
+        "C:\\tools\\new.exe",
+        "He said \"now\"\nsecond line",
+    ] {
+        for how in [Fill::Raw, Fill::Escaped] {
+            let (intake, store) = intake();
+            let mut values = TEMPLATE_VALUES.to_vec();
+            values.push(("FilePathObjectId", "42"));
+            for (name, v) in values.iter_mut() {
+                if *name == "Reason" || (*name == "User" && !value.contains('\n')) {
+                    *v = value;
+                }
+            }
+            let filled = fill(&webhook_template("webhook-template.json"), &values, how);
+            let response = handle(&intake, submit_with(filled.as_bytes())).await;
+            assert_eq!(response.status(), StatusCode::ACCEPTED, "{value:?} {how:?}");
+            let d = stored(&store, TEMPLATE_VALUES[0].1).await.details;
+            if !value.contains('\n') {
+                assert_eq!(d.user.unwrap().name.as_deref(), Some(value), "{how:?}");
+            }
+            assert_eq!(d.reason.unwrap().text.as_deref(), Some(value), "{how:?}");
+        }
+    }
 }
 
 #[tokio::test]
 async fn a_template_placeholder_pm_cloud_left_unreplaced_is_absent_in_an_optional_field() {
     let (intake, store) = intake();
+    // As a tenant whose PM Cloud spells the SHA-1 placeholder otherwise would send it.
     let values: Vec<(&str, &str)> = TEMPLATE_VALUES
         .iter()
         .copied()
-        .filter(|(name, _)| *name != "Sha256Hash" && *name != "Publisher")
+        .filter(|(name, _)| *name != "Sha1Hash")
+        .chain([("FilePathObjectId", "42")])
         .collect();
-    let mut template = webhook_template();
-    // As a tenant whose PM Cloud does not know these placeholders would send them.
-    for name in ["Sha256Hash", "Publisher"] {
-        template = template.replace(
-            &format!("%%{name}%%"),
-            &format!("%%{name}%%").replace("%%", "@@"),
-        );
-    }
-    let body = fill(&template, &values).replace("@@", "%%");
+    let template =
+        webhook_template("webhook-template.json").replace("%%Sha1Hash%%", "@@Sha1Hash@@");
+    let body = fill(&template, &values, Fill::Escaped).replace("@@", "%%");
     let response = handle(&intake, submit_with(body.as_bytes())).await;
     assert_eq!(
         response.status(),
@@ -564,47 +703,29 @@ async fn a_template_placeholder_pm_cloud_left_unreplaced_is_absent_in_an_optiona
         "{}",
         response.body()
     );
-    let stored = store
-        .find_by_pmc_request_id(&PmcRequestId::parse(TEMPLATE_VALUES[0].1).unwrap())
+    let application = stored(&store, TEMPLATE_VALUES[0].1)
         .await
-        .unwrap()
+        .details
+        .application
         .unwrap();
-    let application = stored.details.application.unwrap();
-    assert_eq!((application.sha256, application.publisher), (None, None));
+    assert_eq!(application.sha1, None);
+    assert_eq!(
+        application.name.as_deref(),
+        Some("Wireshark Network Analyzer")
+    );
 }
 
 #[tokio::test]
 async fn a_value_that_breaks_the_json_is_a_400_with_line_and_column_and_no_body() {
-    let (intake, store) = intake();
-    // An unescaped quote in the reason, as a PM Cloud that did not escape values would send it, is read raw (§5)
-    // and stored as PM Cloud put it in.
-    let template = webhook_template();
-    let values: Vec<(&str, &str)> = TEMPLATE_VALUES
-        .iter()
-        .map(|(name, value)| match *name {
-            "Reason" => (*name, "REASON-MARKER"),
-            _ => (*name, *value),
-        })
-        .collect();
-    let filled = fill(&template, &values);
-    let quoted = filled.replace("REASON-MARKER", "say \"yes\" SECRET-ISH");
-    let response = handle(&intake, submit_with(quoted.as_bytes())).await;
-    assert_eq!(
-        response.status(),
-        StatusCode::ACCEPTED,
-        "{}",
-        response.body()
-    );
-    let id = body(&response)["pmcRequestId"].as_str().unwrap().to_owned();
-    let pmc = PmcRequestId::parse(&id).unwrap();
-    let stored = store.find_by_pmc_request_id(&pmc).await.unwrap().unwrap();
-    assert_eq!(
-        stored.details.reason.unwrap().text.as_deref(),
-        Some("say \"yes\" SECRET-ISH")
-    );
     // A body cut short is neither reading: 400 naming line and column, quoting nothing of the body.
-    let (intake, store) = self::intake();
-    let cut = &filled[..filled.find("REASON-MARKER").unwrap()];
+    let (intake, store) = intake();
+    let values = [TEMPLATE_VALUES.as_slice(), &[("FilePathObjectId", "42")]].concat();
+    let filled = fill(
+        &webhook_template("webhook-template.json"),
+        &values,
+        Fill::Raw,
+    );
+    let cut = &filled[..filled.find("LT-0042").unwrap()];
     let problem = assert_problem(&handle(&intake, submit_with(cut.as_bytes())).await, 400);
     let detail = problem["detail"].as_str().unwrap();
     assert!(
