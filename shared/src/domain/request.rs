@@ -96,6 +96,21 @@ pub struct NewRequest {
     pub details: Details,
 }
 
+/// What an admin session without a stated duration lasts (CONTRACT §8): 60 minutes.
+pub const ADMIN_SESSION_DEFAULT: Duration = Duration::Minutes(60);
+
+impl NewRequest {
+    /// The duration an approval means when its ticket's duration field is empty (CONTRACT §8): `configured`
+    /// (`defaultDuration`) for application requests; for admin requests the requested duration, else
+    /// [`ADMIN_SESSION_DEFAULT`]. The same duration is pre-filled on the ticket (§9).
+    pub fn unstated_duration(&self, configured: Duration) -> Duration {
+        match self.request_type {
+            RequestType::Application => configured,
+            RequestType::Admin => self.requested_duration.unwrap_or(ADMIN_SESSION_DEFAULT),
+        }
+    }
+}
+
 impl RequestType {
     /// Whether a request of this type can take `duration` (CONTRACT §8 v3, as PM Cloud offers them): application
     /// requests once, hours, days, months, and `forever` only when `allow_forever`; admin requests (a session of 5

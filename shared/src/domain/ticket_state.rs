@@ -6,6 +6,7 @@ use crate::domain::duration::Duration;
 use crate::domain::fields::FieldError;
 use crate::domain::ids::RequestId;
 use crate::domain::record::{Decision, Outcome};
+use crate::domain::request::NewRequest;
 use crate::domain::settings::ServiceNowSettings;
 use crate::domain::ticket::Ticket;
 use crate::domain::time::Timestamp;
@@ -46,11 +47,14 @@ pub enum Verdict {
     Undecided,
 }
 
-/// Reads the decision from a ticket (CONTRACT §10), with the duration from `durationField` (§8); a ticket without a
-/// readable update time is taken as decided at `now`. Errors: the duration field, when an approval's duration
-/// cannot be read.
+/// Reads the decision on `request` from its ticket (CONTRACT §10), with the duration from `durationField` (§8; an
+/// empty field means [`NewRequest::unstated_duration`]); a ticket without a readable update time is taken as
+/// decided at `now`. Errors: the duration field, when an approval's duration cannot be read, is invalid for the
+/// request's type (an admin session of days, minutes for an application, `forever` without `allowForever`), or
+/// would end past the calendar; the message says what to write instead.
 pub fn verdict(
     state: &TicketState,
+    request: &NewRequest,
     settings: &ServiceNowSettings,
     now: Timestamp,
 ) -> Result<Verdict, FieldError> {
@@ -69,16 +73,28 @@ pub fn verdict(
     let duration = match outcome {
         Outcome::Denied => None,
         Outcome::Approved => {
+            let refused =
+                |message: String| FieldError::new(settings.duration_field.clone(), message);
             let text = state.duration_text.as_deref().unwrap_or_default();
-            let parsed = Duration::from_servicenow_text(text)
-                .map_err(|e| FieldError::new(settings.duration_field.clone(), e.to_string()))?;
-            Some(parsed.unwrap_or(settings.default_duration))
+            let duration = Duration::from_servicenow_text(text)
+                .map_err(|e| refused(e.to_string()))?
+                .unwrap_or_else(|| request.unstated_duration(settings.default_duration));
+            request
+                .request_type
+                .admits(duration, settings.allow_forever)
+                .map_err(|why| refused(format!("{duration} {why}")))?;
+            Some(duration)
         }
     };
+    let expires_at = duration
+        .map(|d| d.expires_at(decided_at))
+        .transpose()
+        .map_err(|e| FieldError::new(settings.duration_field.clone(), e.to_string()))?
+        .flatten();
     Ok(Verdict::Decided(Decision {
         outcome,
         duration,
-        expires_at: duration.and_then(|d| d.expires_at(decided_at)),
+        expires_at,
         decided_by: state.updated_by.clone(),
         decided_at,
         notes: state.notes.clone(),

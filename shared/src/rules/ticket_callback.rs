@@ -110,7 +110,7 @@ impl<S: RequestStore> TicketCallback<S> {
         let span =
             tracing::info_span!("request", request_id = %current.id, ticket = %ticket.number);
         async {
-            let verdict = verdict(&state, settings, crate::domain::time::now()).map_err(|error| {
+            let verdict = verdict(&state, &current.details, settings, crate::domain::time::now()).map_err(|error| {
                 tracing::warn!(field = %error.field, message = %error.message, "approval with an invalid duration not applied");
                 CallbackError::InvalidDuration(error)
             })?;

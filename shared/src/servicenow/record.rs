@@ -112,6 +112,7 @@ mod tests {
     use crate::domain::duration::Duration;
     use crate::domain::fields::FieldError;
     use crate::domain::record::{Decision, Outcome};
+    use crate::domain::request::NewRequest;
     use crate::domain::settings::tests::servicenow_settings_with as settings;
     use crate::domain::ticket_state::{Verdict, verdict};
     use crate::domain::time::Timestamp;
@@ -181,8 +182,119 @@ mod tests {
         settings: &ServiceNowSettings,
         now: Timestamp,
     ) -> Result<Verdict, FieldError> {
+        verdict_on(&application(), fields, settings, now)
+    }
+
+    fn verdict_on(
+        request: &NewRequest,
+        fields: Value,
+        settings: &ServiceNowSettings,
+        now: Timestamp,
+    ) -> Result<Verdict, FieldError> {
         let state = ticket(fields).state(TaskType::Incident, settings).unwrap();
-        verdict(&state, settings, now)
+        verdict(&state, request, settings, now)
+    }
+
+    fn request(body: Value) -> NewRequest {
+        NewRequest::parse(body.as_object().unwrap(), true).unwrap()
+    }
+
+    fn application() -> NewRequest {
+        request(
+            json!({"pmcRequestId": "p-app", "requestedDuration": {"type": "hours", "value": 4}}),
+        )
+    }
+
+    fn admin(requested: Option<Value>) -> NewRequest {
+        let mut body = json!({"pmcRequestId": "p-admin", "requestType": "admin"});
+        if let Some(requested) = requested {
+            body["requestedDuration"] = requested;
+        }
+        request(body)
+    }
+
+    /// The duration an approval records for `request` with `text` in the duration field, or the refusal's message.
+    fn duration_on(
+        request: &NewRequest,
+        text: &str,
+        extra: Value,
+    ) -> Result<Option<Duration>, String> {
+        let fields = json!({"approval": "approved", "u_pm_duration": text});
+        match verdict_on(request, fields, &settings(extra), chrono::Utc::now()) {
+            Ok(Verdict::Decided(decision)) => Ok(decision.duration),
+            Ok(other) => panic!("{other:?}"),
+            Err(error) => {
+                assert_eq!(error.field, "u_pm_duration");
+                Err(error.message)
+            }
+        }
+    }
+
+    #[test]
+    fn admin_sessions_take_minutes_or_hours_and_default_to_what_was_asked_else_an_hour() {
+        let asked_two_hours = admin(Some(json!({"type": "hours", "value": 2})));
+        assert_eq!(
+            duration_on(&asked_two_hours, "90 minutes", json!({})),
+            Ok(Some(Duration::Minutes(90)))
+        );
+        assert_eq!(
+            duration_on(&asked_two_hours, "PT90M", json!({})),
+            Ok(Some(Duration::Minutes(90)))
+        );
+        assert_eq!(
+            duration_on(&asked_two_hours, "24 hours", json!({})),
+            Ok(Some(Duration::Hours(24)))
+        );
+        assert_eq!(
+            duration_on(&asked_two_hours, "", json!({})),
+            Ok(Some(Duration::Hours(2)))
+        );
+        assert_eq!(
+            duration_on(&admin(None), "", json!({})),
+            Ok(Some(Duration::Minutes(60)))
+        );
+        for refused in [
+            "2 days",
+            "once",
+            "forever",
+            "1 month",
+            "4 minutes",
+            "1441 min",
+        ] {
+            let message =
+                duration_on(&asked_two_hours, refused, json!({"allowForever": true})).unwrap_err();
+            assert!(!message.is_empty(), "{refused}");
+        }
+        let message = duration_on(&asked_two_hours, "2 days", json!({})).unwrap_err();
+        assert!(
+            message.contains("admin sessions last 5 minutes to 24 hours")
+                && message.contains("90 minutes"),
+            "says what to write instead: {message}"
+        );
+    }
+
+    #[test]
+    fn application_requests_take_no_minutes_and_forever_only_when_allowed() {
+        let app = application();
+        assert!(
+            duration_on(&app, "90 minutes", json!({}))
+                .unwrap_err()
+                .contains("not for applications")
+        );
+        assert!(
+            duration_on(&app, "forever", json!({}))
+                .unwrap_err()
+                .contains("allowForever")
+        );
+        assert_eq!(
+            duration_on(&app, "forever", json!({"allowForever": true})),
+            Ok(Some(Duration::Forever))
+        );
+        assert_eq!(
+            duration_on(&app, "", json!({})),
+            Ok(Some(Duration::Once)),
+            "defaultDuration"
+        );
     }
 
     fn decided(fields: Value, extra: Value) -> Decision {
@@ -195,7 +307,7 @@ mod tests {
     #[test]
     fn an_approval_carries_duration_expiry_approver_time_and_notes() {
         let decision = decided(
-            json!({"approval": "approved", "u_pm_duration": "4 hours", "close_notes": "Approved for the capture"}),
+            json!({"approval": "approved", "u_pm_duration": "4 hours", "u_pm_message": "Approved for the capture"}),
             json!({}),
         );
         let at = chrono::Utc
@@ -245,7 +357,7 @@ mod tests {
     #[test]
     fn a_rejection_is_a_denial_without_duration() {
         let decision = decided(
-            json!({"approval": "rejected", "u_pm_duration": "4 hours", "close_notes": "No"}),
+            json!({"approval": "rejected", "u_pm_duration": "4 hours", "u_pm_message": "No"}),
             json!({}),
         );
         assert_eq!(
