@@ -109,6 +109,15 @@ impl NewRequest {
             RequestType::Admin => self.requested_duration.unwrap_or(ADMIN_SESSION_DEFAULT),
         }
     }
+
+    /// What the ticket's duration field starts with (CONTRACT §9): the requested duration, or for an admin
+    /// request without one [`ADMIN_SESSION_DEFAULT`]; `None` leaves the field empty (`defaultDuration` applies).
+    pub fn prefilled_duration(&self) -> Option<Duration> {
+        match self.request_type {
+            RequestType::Application => self.requested_duration,
+            RequestType::Admin => Some(self.unstated_duration(ADMIN_SESSION_DEFAULT)),
+        }
+    }
 }
 
 impl RequestType {

@@ -15,8 +15,8 @@ pub struct NewTicket<'a> {
     /// The request's id, which ties every later read of the ticket to the request.
     pub correlation_id: &'a RequestId,
     pub assignment_group: Option<&'a SysId>,
-    /// The configured duration field and the requested duration, pre-filled so that an approver who agrees with
-    /// the request only has to approve it.
+    /// The configured duration field and [`crate::domain::request::NewRequest::prefilled_duration`], so that an
+    /// approver who agrees with the request only has to approve it.
     pub duration: Option<(&'a str, String)>,
 }
 
@@ -30,7 +30,7 @@ impl<'a> NewTicket<'a> {
             assignment_group: settings.assignment_group.as_ref(),
             duration: record
                 .details
-                .requested_duration
+                .prefilled_duration()
                 .map(|d| (settings.duration_field.as_str(), d.to_string())),
         }
     }
@@ -128,6 +128,23 @@ mod tests {
         );
         assert_eq!(fields["assignment_group"], group);
         assert_eq!(fields["u_len"], "4 hours");
+    }
+
+    #[test]
+    fn an_admin_request_without_a_duration_is_pre_filled_with_60_minutes_an_application_one_with_nothing()
+     {
+        let mut admin = sample_body("p-admin");
+        admin["requestType"] = json!("admin");
+        admin.as_object_mut().unwrap().remove("requestedDuration");
+        let fields = new_ticket_fields(&record(admin.clone()), &settings(json!({})));
+        assert_eq!(fields["u_pm_duration"], "60 minutes");
+        admin["requestedDuration"] = json!({"type": "minutes", "value": 90});
+        let fields = new_ticket_fields(&record(admin), &settings(json!({})));
+        assert_eq!(fields["u_pm_duration"], "90 minutes");
+        let mut app = sample_body("p-app");
+        app.as_object_mut().unwrap().remove("requestedDuration");
+        let fields = new_ticket_fields(&record(app), &settings(json!({})));
+        assert!(!fields.contains_key("u_pm_duration"), "the default applies");
     }
 
     #[test]
