@@ -122,7 +122,9 @@ pub fn rate_limit_wait(headers: &HeaderMap, now_unix: i64) -> Option<Duration> {
         .get("x-ratelimit-reset")
         .and_then(|v| v.to_str().ok())
         .and_then(|t| t.trim().parse::<i64>().ok())
-        .map(|reset| Duration::from_secs(u64::try_from(reset - now_unix).unwrap_or(0)));
+        .map(|reset| {
+            Duration::from_secs(u64::try_from(reset.saturating_sub(now_unix)).unwrap_or(0))
+        });
     match (retry_after(headers), reset) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
@@ -174,6 +176,12 @@ mod tests {
             Some(Duration::ZERO),
             "a reset in the past"
         );
+        for extreme in [i64::MAX, i64::MIN] {
+            headers.insert("x-ratelimit-reset", extreme.to_string().parse().unwrap());
+            // No overflow, whatever the remote sends; the kit bounds the pause it takes from it.
+            assert!(rate_limit_wait(&headers, -5).is_some(), "{extreme}");
+            assert!(rate_limit_wait(&headers, i64::MAX).is_some(), "{extreme}");
+        }
     }
 
     #[test]

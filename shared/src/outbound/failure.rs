@@ -47,6 +47,12 @@ impl Detailed for Transient {
     }
 }
 
+/// How long a `429` that named no readable time pauses calls to its remote (CONTRACT §12, §13 v3).
+pub const DEFAULT_PAUSE: Duration = Duration::from_secs(60);
+/// The longest pause a remote can ask for (CONTRACT §12, §13 v3): a bogus `Retry-After` or `X-RateLimit-Reset`
+/// cannot stop the connector for longer.
+pub const LONGEST_PAUSE: Duration = Duration::from_secs(60 * 60);
+
 /// A call that did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Failure {
@@ -68,15 +74,19 @@ pub struct Dialect {
 impl Failure {
     /// Sorts an answer of `what` (for example "the Table API") by status, with the detail
     /// `<status> from <what>: <message>`: an HTML page is transient whatever its status (a hibernating instance, a
-    /// login page or a proxy says nothing about the request), as are `429` (with the wait it asks for) and `5xx`;
-    /// anything else is permanent.
+    /// login page or a proxy says nothing about the request), as are `429` (with the wait it asks for, else
+    /// [`DEFAULT_PAUSE`], at most [`LONGEST_PAUSE`]) and `5xx`; anything else is permanent.
     pub fn of_answer(what: &str, answer: &Answer, dialect: &Dialect) -> Self {
         let status = answer.status;
         let detail = format!("{status} from {what}: {}", (dialect.message)(answer));
         match status {
             _ if answer.is_html() => Self::Transient(Transient::new(detail)),
             429 => Self::Transient(Transient {
-                retry_after: (dialect.rate_limit_wait)(&answer.headers),
+                retry_after: Some(
+                    (dialect.rate_limit_wait)(&answer.headers)
+                        .unwrap_or(DEFAULT_PAUSE)
+                        .min(LONGEST_PAUSE),
+                ),
                 ..Transient::new(detail)
             }),
             500..=599 => Self::Transient(Transient::new(detail)),

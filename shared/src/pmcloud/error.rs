@@ -72,6 +72,28 @@ mod tests {
                 unanswered: false,
             })
         );
+        let wait_of = |headers: &HeaderMap| match from_status("x", 429, headers, "") {
+            Failure::Transient(transient) => transient.retry_after,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            wait_of(&none),
+            Some(Duration::from_secs(60)),
+            "no Retry-After: 60 s"
+        );
+        let mut bogus = HeaderMap::new();
+        bogus.insert("retry-after", "99999999999999".parse().unwrap());
+        assert_eq!(
+            wait_of(&bogus),
+            Some(Duration::from_secs(3600)),
+            "at most an hour"
+        );
+        bogus.insert("retry-after", "soon".parse().unwrap());
+        assert_eq!(
+            wait_of(&bogus),
+            Some(Duration::from_secs(60)),
+            "unreadable: 60 s"
+        );
         for status in [500, 502, 503] {
             assert!(matches!(
                 from_status("x", status, &none, ""),

@@ -9,14 +9,17 @@ use crate::outbound::failure::{Dialect, Failure, Transient};
 use reqwest::header::HeaderMap;
 use std::time::Duration;
 
-/// How long to pause after a `429` that named no time.
-const DEFAULT_PAUSE: Duration = Duration::from_secs(60);
-
 /// ServiceNow's error bodies and rate limits, for [`Failure::of_answer`].
 pub(crate) const DIALECT: Dialect = Dialect {
     message: error_message,
     rate_limit_wait: pause,
 };
+
+/// What a `429` asks: `Retry-After` or `X-RateLimit-Reset`, whichever is later (the kit pauses 60 s when neither is
+/// readable, and at most an hour).
+fn pause(headers: &HeaderMap) -> Option<Duration> {
+    rate_limit_wait(headers, chrono::Utc::now().timestamp())
+}
 
 /// Every `detail` is written for an administrator and never holds a password, secret or token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,11 +82,6 @@ impl ServiceNowError {
             Self::Permanent { detail, .. } => detail,
         }
     }
-}
-
-/// A `429` always pauses; ServiceNow sends `Retry-After`, but not every proxy in between does.
-fn pause(headers: &HeaderMap) -> Option<Duration> {
-    Some(rate_limit_wait(headers, chrono::Utc::now().timestamp()).unwrap_or(DEFAULT_PAUSE))
 }
 
 /// ServiceNow's `{"error": {"message", "detail"}}` as one line, or what came back instead.
