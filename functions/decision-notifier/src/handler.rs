@@ -5,10 +5,10 @@ use serde_json::Value;
 use shared::dynamodb_stream::{batch_response, stream_items};
 use shared::rules::decision_notifier::DecisionNotifier;
 use shared::secrets::SettingsSource;
-use shared::store::RequestStore;
+use shared::store::{RequestStore, SharedState};
 use std::time::Instant;
 
-pub async fn handle<S: RequestStore, C: SettingsSource>(
+pub async fn handle<S: RequestStore + SharedState, C: SettingsSource>(
     notifier: &DecisionNotifier<S, C>,
     event: Value,
     deadline: Instant,

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use test_support::{sample_body, simulator_secret, with_pm_cloud};
 
 /// The handler as Lambda calls it, with the event as JSON and a deadline far enough away.
-async fn handle<S: RequestStore, C: SettingsSource>(
+async fn handle<S: RequestStore + SharedState, C: SettingsSource>(
     rules: &DecisionNotifier<S, C>,
     event: Event,
 ) -> DynamoDbEventResponse {

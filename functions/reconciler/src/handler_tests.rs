@@ -17,7 +17,7 @@ use shared::rules::ticket_creator::TicketCreator;
 use shared::secrets::StaticSettings;
 use shared::servicenow::ServiceNowClient;
 use shared::servicenow::parse_datetime;
-use shared::store::{MemoryStore, RequestStore, SharedState};
+use shared::store::{MemoryStore, Remote, RequestStore, SharedState};
 use std::sync::Arc;
 use test_support::{sample_body, simulator_secret, with_pm_cloud};
 
@@ -221,7 +221,14 @@ async fn a_rate_limited_backlog_is_driven_at_the_pace_servicenow_allows() {
         1,
         "one 429, then the pause holds"
     );
-    assert!(w.store.servicenow_pause().await.unwrap().unwrap() > now());
+    assert!(
+        w.store
+            .paused_until(Remote::ServiceNow)
+            .await
+            .unwrap()
+            .unwrap()
+            > now()
+    );
 
     // Within the pause a run asks ServiceNow for no ticket at all.
     let creates = w.sn.stats().creates;

@@ -15,7 +15,7 @@ use shared::domain::time::now;
 use shared::outbound::client::{HttpClient, http_client_with_timeout};
 use shared::secrets::StaticSettings;
 use shared::servicenow::ServiceNowClient;
-use shared::store::{MemoryStore, RequestStore, SharedState, stream_image_of};
+use shared::store::{MemoryStore, Remote, RequestStore, SharedState, stream_image_of};
 use std::sync::Arc;
 use std::time::Duration;
 use test_support::{sample_body, simulator_secret};
@@ -365,7 +365,11 @@ async fn a_long_429_pauses_every_function_and_leaves_the_request_pending_without
         assert_eq!(current(&store, request).await.lease_until, None);
     }
     assert!(tickets_for(&sim, &record).is_empty());
-    let pause = store.servicenow_pause().await.unwrap().unwrap();
+    let pause = store
+        .paused_until(Remote::ServiceNow)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(pause >= started + chrono::Duration::seconds(599), "{pause}");
 
     // Another invocation meets the recorded pause and asks ServiceNow nothing.

@@ -1,9 +1,10 @@
 //! `decision-notifier`'s rules (CONTRACT §12): each recorded decision (or cancellation) is pushed to PM Cloud's
 //! Management API until PM Cloud accepts it or refuses it for good, and once delivered it is never pushed again.
 //!
-//! One push: a store read, a conditional write that leases the request for the call (so that two functions
-//! never push it at once), the call (plus a token grant when the kept one must be renewed), and a conditional
-//! write of how it ended.
+//! One push: a store read (and, once per batch, a read of PM Cloud's pause), a conditional write that leases the
+//! request for the call (so that two functions never push it at once), the call (plus a token grant when the kept
+//! one must be renewed), and a conditional write of how it ended. After a `429`, no function calls PM Cloud
+//! before the time it named (one more write, [`Pace`]).
 
 use crate::domain::ids::RequestId;
 use crate::domain::record::{NotificationState, RequestRecord};
@@ -11,9 +12,10 @@ use crate::domain::redact::Detailed;
 use crate::domain::time::{Timestamp, now};
 use crate::outbound::failure::{Failure, Transient};
 use crate::pmcloud::{NotificationBody, PmCloudClient, Push};
+use crate::rules::pace::Pace;
 use crate::rules::stream::{self, Budget, StreamItem};
 use crate::secrets::SettingsSource;
-use crate::store::{self, RequestStore, Updated};
+use crate::store::{self, Remote, RequestStore, SharedState, Updated};
 use std::time::Instant;
 
 /// How long a push may hold the request: longer than a call can take (two calls and a grant at 10 s each).
@@ -35,7 +37,8 @@ pub enum Pushed {
     AlreadyDone(Option<NotificationState>),
     /// Another function is pushing it right now; it finishes the job (or the reconciler does).
     InFlight,
-    /// Left pending for a later pass (the settings cannot be used now); the detail says why.
+    /// Left pending for a later pass (the settings cannot be used now, PM Cloud asked for a pause); the detail says
+    /// why.
     Deferred(String),
 }
 
@@ -45,7 +48,7 @@ pub struct DecisionNotifier<S, C> {
     pm_cloud: PmCloudClient,
 }
 
-impl<S: RequestStore, C: SettingsSource> DecisionNotifier<S, C> {
+impl<S: RequestStore + SharedState, C: SettingsSource> DecisionNotifier<S, C> {
     pub fn new(store: S, settings: C, pm_cloud: PmCloudClient) -> Self {
         Self {
             store,
@@ -60,15 +63,22 @@ impl<S: RequestStore, C: SettingsSource> DecisionNotifier<S, C> {
             deadline,
             per_record: RECORD_TIME,
         };
+        let pace = Pace::new(Remote::PmCloud);
+        let pace = &pace;
         stream::process_batch(items, budget, |request| async move {
-            self.push(&request.id).await
+            self.push_paced(&request.id, pace).await
         })
         .await
     }
 
-    /// Pushes the decision of request `id`, unless it needs no push (any more). A transient failure leaves it
-    /// pending and is returned as a [`Transient`].
+    /// [`Self::push_paced`] with a pace of its own.
     pub async fn push(&self, id: &RequestId) -> Result<Pushed, Transient> {
+        self.push_paced(id, &Pace::new(Remote::PmCloud)).await
+    }
+
+    /// Pushes the decision of request `id`, unless it needs no push (any more) or PM Cloud asked for a pause (the
+    /// decision then stays pending). A transient failure leaves it pending and is returned as a [`Transient`].
+    pub async fn push_paced(&self, id: &RequestId, pace: &Pace) -> Result<Pushed, Transient> {
         let current = stream::stored(&self.store, id).await?;
         if !current.push_pending() {
             let state = current.pm_cloud_notification.map(|n| n.state);
@@ -102,6 +112,11 @@ impl<S: RequestStore, C: SettingsSource> DecisionNotifier<S, C> {
                 .await
                 .map(|_| Pushed::Failed(detail.into()));
         };
+        if let Some(until) = pace.until(&self.store, now()).await? {
+            return Ok(Pushed::Deferred(format!(
+                "PM Cloud asked the connector to pause until {until}"
+            )));
+        }
         let Some(leased) = self.lease(current).await? else {
             return Ok(Pushed::InFlight);
         };
@@ -110,6 +125,14 @@ impl<S: RequestStore, C: SettingsSource> DecisionNotifier<S, C> {
             result: push.result.map_err(|e| e.redacted(settings.secrets())),
             ..push
         };
+        if let Err(Failure::Transient(Transient {
+            retry_after: Some(wait),
+            ..
+        })) = &push.result
+        {
+            let until = pace.pause(&self.store, *wait).await?;
+            tracing::warn!(%until, "PM Cloud asked to slow down: no function calls it before then");
+        }
         self.deliver(leased, push).await
     }
 

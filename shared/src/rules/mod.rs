@@ -4,6 +4,7 @@
 //! ways).
 
 pub mod decision_notifier;
+pub mod pace;
 pub mod reconciler;
 pub mod request_intake;
 pub mod settings_validator;

@@ -17,11 +17,12 @@ use crate::domain::settings::Settings;
 use crate::domain::time::{Timestamp, now};
 use crate::pmcloud::PmCloudClient;
 use crate::rules::decision_notifier::DecisionNotifier;
+use crate::rules::pace::Pace;
 use crate::rules::ticket_callback::{CallbackError, TicketCallback};
-use crate::rules::ticket_creator::{Pace, TicketCreator};
+use crate::rules::ticket_creator::TicketCreator;
 use crate::secrets::SettingsSource;
 use crate::servicenow::ServiceNowClient;
-use crate::store::{Backlogs, RequestStore, SharedState, StoreError};
+use crate::store::{Backlogs, Remote, RequestStore, SharedState, StoreError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -212,7 +213,7 @@ where
     /// Requests pending too long, oldest first, until ServiceNow pauses.
     async fn ticket_sweep(&self, deadline: Instant, swept: &mut Swept) -> Result<(), StoreError> {
         let before = now() - self.thresholds.stranded_after;
-        let pace = Pace::default();
+        let pace = Pace::new(Remote::ServiceNow);
         let waiting = self
             .store
             .waiting(Backlog::Tickets, before, self.thresholds.page as usize)

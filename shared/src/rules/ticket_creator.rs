@@ -15,13 +15,13 @@ use crate::domain::redact::{Detailed, redact};
 use crate::domain::settings::{ServiceNowSettings, Settings};
 use crate::domain::status::Status;
 use crate::domain::ticket::Ticket;
-use crate::domain::time::{Timestamp, now};
+use crate::domain::time::now;
 use crate::outbound::failure::Transient;
+use crate::rules::pace::Pace;
 use crate::rules::stream::{self, Budget, StreamItem};
 use crate::secrets::{SettingsError, SettingsSource};
 use crate::servicenow::{NewTicket, ServiceNowClient, ServiceNowError, TaskRecord};
-use crate::store::{self, RequestStore, SharedState, StoreError, Updated};
-use std::sync::Mutex;
+use crate::store::{self, Remote, RequestStore, SharedState, Updated};
 use std::time::Instant;
 
 /// How long a create may be in doubt: longer than ServiceNow lets a transaction run (60 s).
@@ -41,43 +41,6 @@ pub enum Processed {
     Failed(Failure),
     /// Left pending for a later pass (a pause ServiceNow asked for, a create still in doubt); the detail says why.
     Deferred(String),
-}
-
-/// ServiceNow's pause as one invocation knows it: read from the shared state once, and moved when ServiceNow
-/// asks for a pause meanwhile.
-#[derive(Default)]
-pub struct Pace {
-    /// `None` until read; then the pause, if any.
-    known: Mutex<Option<Option<Timestamp>>>,
-}
-
-impl Pace {
-    /// The pause in force at `now`, reading the shared state the first time.
-    async fn paused_until(
-        &self,
-        state: &impl SharedState,
-        now: Timestamp,
-    ) -> Result<Option<Timestamp>, StoreError> {
-        let known = *self.known.lock().expect("pace lock");
-        let until = match known {
-            Some(until) => until,
-            None => {
-                let until = state.servicenow_pause().await?;
-                *self.known.lock().expect("pace lock") = Some(until);
-                until
-            }
-        };
-        Ok(until.filter(|until| now < *until))
-    }
-
-    fn pause(&self, until: Timestamp) {
-        *self.known.lock().expect("pace lock") = Some(Some(until));
-    }
-
-    /// True when this invocation learnt of a pause in force at `now` (the reconciler stops its sweep then).
-    pub fn holds(&self, now: Timestamp) -> bool {
-        matches!(*self.known.lock().expect("pace lock"), Some(Some(until)) if now < until)
-    }
 }
 
 pub struct TicketCreator<S, C> {
@@ -116,7 +79,7 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
 
     /// Processes a batch in order until `deadline`; see [`stream::process_batch`] for what is reported as failed.
     pub async fn process_batch(&self, items: Vec<StreamItem>, deadline: Instant) -> Vec<String> {
-        let pace = Pace::default();
+        let pace = Pace::new(Remote::ServiceNow);
         let pace = &pace;
         let budget = Budget {
             deadline,
@@ -130,7 +93,7 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
 
     /// [`Self::process_paced`] with a pace of its own.
     pub async fn process(&self, id: &RequestId) -> Result<Processed, Transient> {
-        self.process_paced(id, &Pace::default()).await
+        self.process_paced(id, &Pace::new(Remote::ServiceNow)).await
     }
 
     /// Brings one request from `pending` to `ticketed` (or `failed`), creating its ticket only if none exists.
@@ -139,7 +102,7 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
         if current.status != Status::Pending {
             return Ok(Processed::AlreadyDone(current.status));
         }
-        if let Some(until) = pace.paused_until(&self.store, now()).await? {
+        if let Some(until) = pace.until(&self.store, now()).await? {
             return Ok(Processed::Deferred(format!(
                 "ServiceNow asked the connector to pause until {until}"
             )));
@@ -254,9 +217,7 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
         let Some(wait) = retry_after else {
             return Err(Transient::new(detail));
         };
-        let until = now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
-        self.store.pause_servicenow(until).await?;
-        pace.pause(until);
+        let until = pace.pause(&self.store, wait).await?;
         metrics::counter!("ServiceNowPauses").increment(1);
         tracing::warn!(%until, "ServiceNow asked to slow down: every function pauses ticket creation");
         Ok(Processed::Deferred(format!(

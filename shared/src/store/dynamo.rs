@@ -10,7 +10,9 @@
 //! the reconciler queries it, oldest first, instead of scanning the table. Other items carry neither, so the index
 //! holds only what waits.
 
-use super::{Backlogs, CreateOutcome, ReplaceOutcome, RequestStore, SharedState, StoreError};
+use super::{
+    Backlogs, CreateOutcome, Remote, ReplaceOutcome, RequestStore, SharedState, StoreError,
+};
 use crate::domain::ids::{PmcRequestId, RequestId, RequestIdKey};
 use crate::domain::record::{Backlog, RequestRecord};
 use crate::domain::time::{Timestamp, format_rfc3339, rfc3339};
@@ -32,7 +34,13 @@ const REQUEST_KIND: &str = "request";
 const STATE_KIND: &str = "state";
 /// The sparse index of waiting requests (declared in template.yaml): partition `backlog`, sort `backlogSince`.
 pub const BACKLOG_INDEX: &str = "backlog";
-const PAUSE_KEY: &str = "state#servicenow-pause";
+/// The item that holds `remote`'s pause.
+fn pause_key(remote: Remote) -> &'static str {
+    match remote {
+        Remote::ServiceNow => "state#servicenow-pause",
+        Remote::PmCloud => "state#pmcloud-pause",
+    }
+}
 const WATERMARK_KEY: &str = "state#reconciler-watermark";
 const SETTINGS_INVALID_KEY: &str = "state#settings-invalid";
 const REQUEST_ID_KEY: &str = "state#request-id-key";
@@ -474,16 +482,16 @@ impl Backlogs for DynamoStore {
 }
 
 impl SharedState for DynamoStore {
-    async fn servicenow_pause(&self) -> Result<Option<Timestamp>, StoreError> {
-        self.state(PAUSE_KEY).await
+    async fn paused_until(&self, remote: Remote) -> Result<Option<Timestamp>, StoreError> {
+        self.state(pause_key(remote)).await
     }
 
-    async fn pause_servicenow(&self, until: Timestamp) -> Result<(), StoreError> {
+    async fn pause(&self, remote: Remote, until: Timestamp) -> Result<(), StoreError> {
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(Self::state_item(PAUSE_KEY, until)?))
+            .set_item(Some(Self::state_item(pause_key(remote), until)?))
             .condition_expression("attribute_not_exists(pk) OR #at < :until")
             .expression_attribute_names("#at", "at")
             .expression_attribute_values(":until", AttributeValue::S(format_rfc3339(&until)))

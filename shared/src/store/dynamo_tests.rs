@@ -7,7 +7,7 @@ use crate::domain::record::RequestRecord;
 use crate::domain::request::Submission;
 use crate::domain::ticket::{TaskType, Ticket};
 use crate::store::{
-    CreateOutcome, DynamoStore, ReplaceOutcome, RequestStore, record_from_stream_image,
+    CreateOutcome, DynamoStore, Remote, ReplaceOutcome, RequestStore, record_from_stream_image,
 };
 use test_support::{create_requests_table, emulator_config, sample_body};
 
@@ -414,18 +414,32 @@ async fn the_backlog_index_holds_only_what_waits_oldest_first() {
 }
 
 #[tokio::test]
-async fn the_servicenow_pause_only_moves_later_and_the_watermark_is_kept() {
+async fn each_remotes_pause_only_moves_later_and_the_watermark_is_kept() {
     use crate::store::SharedState;
     let (store, _, _) = store().await;
-    assert_eq!(store.servicenow_pause().await.unwrap(), None);
+    assert_eq!(store.paused_until(Remote::ServiceNow).await.unwrap(), None);
     let now = crate::domain::time::now();
     let later = now + chrono::Duration::minutes(20);
-    store.pause_servicenow(later).await.unwrap();
-    store.pause_servicenow(now).await.unwrap();
+    store.pause(Remote::ServiceNow, later).await.unwrap();
+    store.pause(Remote::ServiceNow, now).await.unwrap();
     assert_eq!(
-        store.servicenow_pause().await.unwrap(),
+        store.paused_until(Remote::ServiceNow).await.unwrap(),
         Some(later),
         "the later pause stands"
+    );
+    assert_eq!(
+        store.paused_until(Remote::PmCloud).await.unwrap(),
+        None,
+        "PM Cloud's pause is its own"
+    );
+    store.pause(Remote::PmCloud, now).await.unwrap();
+    assert_eq!(
+        store.paused_until(Remote::PmCloud).await.unwrap(),
+        Some(now)
+    );
+    assert_eq!(
+        store.paused_until(Remote::ServiceNow).await.unwrap(),
+        Some(later)
     );
 
     assert_eq!(store.watermark().await.unwrap(), None);

@@ -1,6 +1,8 @@
 //! An in-memory store with the same guarantees as the DynamoDB one, for tests and local reasoning.
 
-use super::{Backlogs, CreateOutcome, ReplaceOutcome, RequestStore, SharedState, StoreError};
+use super::{
+    Backlogs, CreateOutcome, Remote, ReplaceOutcome, RequestStore, SharedState, StoreError,
+};
 use crate::domain::ids::{PmcRequestId, RequestId, RequestIdKey};
 use crate::domain::record::{Backlog, RequestRecord};
 use crate::domain::time::Timestamp;
@@ -26,7 +28,7 @@ impl Default for MemoryStore {
 struct Inner {
     by_id: HashMap<RequestId, RequestRecord>,
     id_by_pmc: HashMap<PmcRequestId, RequestId>,
-    pause: Option<Timestamp>,
+    pauses: HashMap<Remote, Timestamp>,
     watermark: Option<Timestamp>,
     settings_invalid_since: Option<Timestamp>,
 }
@@ -139,13 +141,20 @@ impl Backlogs for MemoryStore {
 }
 
 impl SharedState for MemoryStore {
-    async fn servicenow_pause(&self) -> Result<Option<Timestamp>, StoreError> {
-        Ok(self.inner.lock().expect("store lock").pause)
+    async fn paused_until(&self, remote: Remote) -> Result<Option<Timestamp>, StoreError> {
+        Ok(self
+            .inner
+            .lock()
+            .expect("store lock")
+            .pauses
+            .get(&remote)
+            .copied())
     }
 
-    async fn pause_servicenow(&self, until: Timestamp) -> Result<(), StoreError> {
+    async fn pause(&self, remote: Remote, until: Timestamp) -> Result<(), StoreError> {
         let mut inner = self.inner.lock().expect("store lock");
-        inner.pause = Some(inner.pause.map_or(until, |p| p.max(until)));
+        let pause = inner.pauses.entry(remote).or_insert(until);
+        *pause = (*pause).max(until);
         Ok(())
     }
 

@@ -133,15 +133,25 @@ pub trait Backlogs: Send + Sync {
 
 /// What the functions share besides requests: ServiceNow's pause, which every function honours before creating
 /// a ticket, and the reconciler's progress through ServiceNow's tickets (CONTRACT §13).
+/// A remote whose `429` pauses every function, through the table (CONTRACT §12, §13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Remote {
+    ServiceNow,
+    PmCloud,
+}
+
 pub trait SharedState: Send + Sync {
-    /// Until when ServiceNow asked the connector not to create tickets (UTC), if it did. One read.
-    fn servicenow_pause(
+    /// Until when `remote` asked the connector not to call it (UTC), if it did (ServiceNow: no ticket creation;
+    /// PM Cloud: no call at all, token grants included). One read.
+    fn paused_until(
         &self,
+        remote: Remote,
     ) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
 
-    /// Records a pause until `until`, unless a later one is recorded already. One conditional write.
-    fn pause_servicenow(
+    /// Records a pause of `remote` until `until`, unless a later one is recorded already. One conditional write.
+    fn pause(
         &self,
+        remote: Remote,
         until: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
@@ -220,17 +230,19 @@ impl<S: Backlogs> Backlogs for std::sync::Arc<S> {
 }
 
 impl<S: SharedState> SharedState for std::sync::Arc<S> {
-    fn servicenow_pause(
+    fn paused_until(
         &self,
+        remote: Remote,
     ) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send {
-        S::servicenow_pause(self)
+        S::paused_until(self, remote)
     }
 
-    fn pause_servicenow(
+    fn pause(
         &self,
+        remote: Remote,
         until: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        S::pause_servicenow(self, until)
+        S::pause(self, remote, until)
     }
 
     fn watermark(&self) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send {
