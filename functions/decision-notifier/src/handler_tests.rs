@@ -5,17 +5,18 @@ use super::*;
 use aws_lambda_events::event::dynamodb::Event;
 use pmcloud_sim::{Fault, FaultTarget, PmCloudSim, SimConfig};
 use serde_json::{Value, json};
+use shared::domain::base_url::BaseUrl;
+use shared::domain::base_url::Hosts;
 use shared::domain::duration::Duration;
 use shared::domain::ids::SysId;
 use shared::domain::record::{Decision, NotificationState, Outcome, RequestRecord};
 use shared::domain::request::Submission;
-use shared::domain::settings::BaseUrl;
-use shared::domain::settings::Hosts;
 use shared::domain::ticket::{TaskType, Ticket};
 use shared::domain::time::{Timestamp, now};
 use shared::outbound::http_client_with_timeout;
 use shared::pmcloud::PmCloudClient;
 use shared::rules::decision_notifier::Pushed;
+use shared::runtime::serve::Trigger;
 use shared::secrets::StaticSettings;
 use shared::store::{MemoryStore, stream_image_of};
 use std::sync::Arc;
@@ -30,7 +31,7 @@ async fn handle<S: RequestStore, C: SettingsSource>(
     super::handle(
         rules,
         event,
-        std::time::Instant::now() + std::time::Duration::from_secs(60),
+        Trigger::Stream.deadline(std::time::SystemTime::now() + std::time::Duration::from_secs(60)),
     )
     .await
 }

@@ -4,16 +4,17 @@
 use super::*;
 use pmcloud_sim::PmCloudSim;
 use servicenow_sim::{Fault, FaultTarget, RateLimit, SimConfig, SimDecision, Simulator};
+use shared::domain::base_url::Hosts;
 use shared::domain::ids::RequestId;
 use shared::domain::record::{NotificationState, RequestRecord};
 use shared::domain::request::Submission;
-use shared::domain::settings::Hosts;
 use shared::domain::status::Status;
 use shared::domain::time::{Timestamp, now, parse_servicenow_datetime};
 use shared::outbound::http_client_with_timeout;
 use shared::pmcloud::PmCloudClient;
 use shared::rules::reconciler::Thresholds;
 use shared::rules::ticket_creator::TicketCreator;
+use shared::runtime::serve::Trigger;
 use shared::secrets::StaticSettings;
 use shared::servicenow::ServiceNowClient;
 use shared::store::{MemoryStore, RequestStore, SharedState};
@@ -67,7 +68,8 @@ async fn world() -> World {
 async fn run(w: &World) -> shared::rules::reconciler::Swept {
     handle(
         &w.reconciler,
-        std::time::SystemTime::now() + std::time::Duration::from_secs(60),
+        Trigger::Schedule
+            .deadline(std::time::SystemTime::now() + std::time::Duration::from_secs(60)),
     )
     .await
 }
@@ -299,7 +301,7 @@ async fn a_run_without_time_leaves_everything_for_the_next() {
     let stranded = pending_since(&w.store, "pmc-no-time", 30).await;
     // Ten seconds left: less than a run keeps for itself.
     let deadline = std::time::SystemTime::now() + std::time::Duration::from_secs(10);
-    let swept = handle(&w.reconciler, deadline).await;
+    let swept = handle(&w.reconciler, Trigger::Schedule.deadline(deadline)).await;
     assert!(swept.left_for_next_run);
     assert_eq!((swept.tickets_read, swept.requests_driven), (0, 0));
     assert_eq!(

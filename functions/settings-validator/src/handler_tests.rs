@@ -6,7 +6,7 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use pmcloud_sim::PmCloudSim;
 use serde_json::{Value, json};
 use servicenow_sim::{Fault, FaultTarget, SimConfig, SimUser, Simulator};
-use shared::domain::settings::Hosts;
+use shared::domain::base_url::Hosts;
 use shared::http::lambda::api_request_from_json;
 use shared::outbound::http_client_with_timeout;
 use shared::pmcloud::PmCloudClient;
@@ -762,7 +762,7 @@ fn a_local_name() -> String {
         .filter_map(|line| {
             let mut fields = line.split('#').next()?.split_whitespace();
             let ip: std::net::IpAddr = fields.next()?.parse().ok()?;
-            shared::domain::settings::is_local_address(ip).then(|| fields.collect::<Vec<_>>())
+            shared::domain::base_url::is_local_address(ip).then(|| fields.collect::<Vec<_>>())
         })
         .flatten()
         .find(|name| *name != "localhost" && !name.ends_with(".localhost"))

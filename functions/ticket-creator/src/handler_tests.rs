@@ -5,14 +5,15 @@ use super::*;
 use aws_lambda_events::event::dynamodb::Event;
 use serde_json::Value;
 use servicenow_sim::{Fault, FaultTarget, SimConfig, SimUser, Simulator};
+use shared::domain::base_url::Hosts;
 use shared::domain::ids::SysId;
 use shared::domain::record::RequestRecord;
 use shared::domain::request::Submission;
-use shared::domain::settings::Hosts;
 use shared::domain::status::Status;
 use shared::domain::ticket::{TaskType, Ticket};
 use shared::domain::time::now;
 use shared::outbound::{HttpClient, http_client_with_timeout};
+use shared::runtime::serve::Trigger;
 use shared::secrets::StaticSettings;
 use shared::servicenow::ServiceNowClient;
 use shared::store::{MemoryStore, RequestStore, SharedState, stream_image_of};
@@ -29,7 +30,7 @@ async fn handle<S: RequestStore + SharedState, C: SettingsSource>(
     super::handle(
         rules,
         event,
-        std::time::Instant::now() + std::time::Duration::from_secs(60),
+        Trigger::Stream.deadline(std::time::SystemTime::now() + std::time::Duration::from_secs(60)),
     )
     .await
 }

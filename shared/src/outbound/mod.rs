@@ -3,7 +3,7 @@
 //! failure described for an administrator (never with a credential: URLs carry none, and reqwest's messages
 //! quote no headers or bodies).
 
-use crate::domain::settings::{Hosts, LOCAL_HOST_REFUSED};
+use crate::domain::base_url::{Hosts, LOCAL_HOST_REFUSED};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use std::net::SocketAddr;
@@ -53,7 +53,7 @@ pub fn http_client_with_timeout(timeout: Duration, hosts: Hosts) -> HttpClient {
 ///
 /// With [`Hosts::Public`], every name is resolved by [`PublicAddressesOnly`], so that a name that resolves to a
 /// local address, now or after a DNS change, is refused where the connection is made (CONTRACT §2); IP literals are
-/// refused by the settings themselves ([`crate::domain::settings::BaseUrl::parse`]).
+/// refused by the settings themselves ([`crate::domain::base_url::BaseUrl::parse`]).
 fn build_client(timeout: Duration, hosts: Hosts) -> reqwest::Client {
     // reqwest takes rustls' process-wide provider: ring, the one the AWS SDK's client uses. Installing it again is
     // refused, harmlessly.

@@ -5,6 +5,7 @@
 //! never push it at once), the call (plus a token grant when the kept one must be renewed), and a conditional
 //! write of how it ended.
 
+use crate::domain::deadline::Deadline;
 use crate::domain::ids::RequestId;
 use crate::domain::record::{NotificationState, RequestRecord};
 use crate::domain::redact::Detailed;
@@ -13,7 +14,6 @@ use crate::pmcloud::{NotificationBody, PmCloudClient, PmCloudError, Push};
 use crate::rules::stream::{self, Budget, Retry, StreamItem};
 use crate::secrets::SettingsSource;
 use crate::store::{self, RequestStore, Updated};
-use std::time::Instant;
 
 /// How long a push may hold the request: longer than a call can take (two calls and a grant at 10 s each).
 const PUSH_LEASE: chrono::Duration = chrono::Duration::seconds(60);
@@ -54,7 +54,7 @@ impl<S: RequestStore, C: SettingsSource> DecisionNotifier<S, C> {
     }
 
     /// Pushes each decision of a batch in order until `deadline`; see [`stream::process_batch`] for what is reported as failed.
-    pub async fn process_batch(&self, items: Vec<StreamItem>, deadline: Instant) -> Vec<String> {
+    pub async fn process_batch(&self, items: Vec<StreamItem>, deadline: Deadline) -> Vec<String> {
         let budget = Budget {
             deadline,
             per_record: RECORD_TIME,

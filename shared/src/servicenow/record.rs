@@ -1,8 +1,8 @@
 //! A task record as the Table API returns it: every value a string, reference fields possibly `{link, value}`.
 
 use super::error::ServiceNowError;
+use crate::domain::base_url::BaseUrl;
 use crate::domain::ids::{RequestId, SysId};
-use crate::domain::settings::BaseUrl;
 use crate::domain::ticket::{TaskType, Ticket};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -81,7 +81,7 @@ mod tests {
     fn a_ticket_needs_a_sys_id_and_a_number() {
         let url = BaseUrl::parse(
             "https://acme.service-now.com",
-            crate::domain::settings::Hosts::Public,
+            crate::domain::base_url::Hosts::Public,
         )
         .unwrap();
         let record = |fields: Value| TaskRecord(fields.as_object().unwrap().clone());
