@@ -20,7 +20,3 @@ where
     }
     swept
 }
-
-#[cfg(test)]
-#[path = "handler_tests.rs"]
-mod tests;

@@ -183,3 +183,7 @@ impl<S: RequestStore, C: SettingsSource> DecisionNotifier<S, C> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "decision_notifier_tests.rs"]
+mod tests;

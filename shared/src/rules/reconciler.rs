@@ -250,3 +250,7 @@ where
 fn no_time_left(deadline: Deadline) -> bool {
     deadline.left().is_zero()
 }
+
+#[cfg(test)]
+#[path = "reconciler_tests.rs"]
+mod tests;

@@ -344,3 +344,7 @@ impl From<ServiceNowError> for Retry {
         Self::new(error.to_string())
     }
 }
+
+#[cfg(test)]
+#[path = "ticket_creator_tests.rs"]
+mod tests;
