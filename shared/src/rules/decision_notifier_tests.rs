@@ -9,6 +9,7 @@ use crate::domain::record::{Decision, Outcome};
 use crate::domain::request::Submission;
 use crate::domain::ticket::{TaskType, Ticket};
 use crate::outbound::http_client_with_timeout;
+use crate::rules::stream::tests::batch_of;
 use crate::runtime::serve::Trigger;
 use crate::secrets::StaticSettings;
 use crate::store::MemoryStore;
@@ -29,18 +30,6 @@ async fn process<S: RequestStore, C: SettingsSource>(
                 .deadline(std::time::SystemTime::now() + std::time::Duration::from_secs(60)),
         )
         .await
-}
-
-/// A batch of `records` as the table's stream delivers them (identifiers "1", "2", …).
-fn batch_of(records: &[&RequestRecord]) -> Vec<StreamItem> {
-    records
-        .iter()
-        .enumerate()
-        .map(|(i, record)| StreamItem {
-            id: (i + 1).to_string(),
-            request: Ok(Some((*record).clone())),
-        })
-        .collect()
 }
 
 type Notifier = DecisionNotifier<Arc<MemoryStore>, StaticSettings>;

@@ -112,7 +112,7 @@ pub async fn stored<S: RequestStore>(store: &S, id: &RequestId) -> Result<Reques
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::request::Submission;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -142,6 +142,18 @@ mod tests {
                         crate::domain::time::now(),
                     ))),
                 }
+            })
+            .collect()
+    }
+
+    /// A batch of `records` as the table's stream delivers them (identifiers "1", "2", …).
+    pub(crate) fn batch_of(records: &[&RequestRecord]) -> Vec<StreamItem> {
+        records
+            .iter()
+            .enumerate()
+            .map(|(i, record)| StreamItem {
+                id: (i + 1).to_string(),
+                request: Ok(Some((*record).clone())),
             })
             .collect()
     }

@@ -7,6 +7,7 @@ use crate::domain::ids::SysId;
 use crate::domain::request::Submission;
 use crate::domain::ticket::TaskType;
 use crate::outbound::{HttpClient, http_client_with_timeout};
+use crate::rules::stream::tests::batch_of;
 use crate::runtime::serve::Trigger;
 use crate::secrets::StaticSettings;
 use crate::store::MemoryStore;
@@ -27,18 +28,6 @@ async fn process<S: RequestStore + SharedState, C: SettingsSource>(
             Trigger::Stream.deadline(std::time::SystemTime::now() + Duration::from_secs(60)),
         )
         .await
-}
-
-/// A batch of `records` as the stream delivers them (identifiers "1", "2", …).
-fn batch_of(records: &[&RequestRecord]) -> Vec<StreamItem> {
-    records
-        .iter()
-        .enumerate()
-        .map(|(i, record)| StreamItem {
-            id: (i + 1).to_string(),
-            request: Ok(Some((*record).clone())),
-        })
-        .collect()
 }
 
 type Creator = TicketCreator<Arc<MemoryStore>, StaticSettings>;

@@ -288,3 +288,6 @@ fn granted(settings: &ServiceNowSettings) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests;
