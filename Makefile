@@ -9,15 +9,18 @@ test:
 dev:
 	scripts/dev.sh
 
-# Release builds of every function for Lambda (arm64, provided.al2023), as `sam build` makes them, and their sizes.
+# Release builds of every function for Lambda (arm64, provided.al2023), as `sam build` makes them, and their sizes
+# (also written into docs/performance.md).
 build:
 	scripts/bootstrap.sh
 	PATH="$(CURDIR)/.venv/bin:$$PATH" cargo lambda build --release --arm64
 	@echo "Stripped arm64 binaries (target: at most 8 MB each):"
 	@for f in target/lambda/*/bootstrap; do printf '  %-24s %s bytes\n' "$$(basename $$(dirname $$f))" "$$(stat -c %s $$f)"; done
+	@python3 scripts/perf_doc.py build target/lambda/*/bootstrap
 
 # Start, first answer, warm latency and peak RSS of every function beside a bare lambda_runtime hello and a Python +
-# boto3 peer, in one run of ../shared/perf/run.sh (ratios per round). Arguments: make bench ARGS="old=path@event".
+# boto3 peer, in one run of ../shared/perf/run.sh (ratios per round), written into docs/performance.md.
+# Arguments: make bench ARGS="old=path@event".
 bench:
 	scripts/bench.sh $(ARGS)
 

@@ -2,6 +2,7 @@
 # `make bench`: every function's start, first answer, warm latency and peak RSS, side by side in one run with a bare
 # `lambda_runtime` hello and a Python + boto3 peer, through the shared harness (../shared/perf/run.sh: a fake Lambda
 # Runtime API on loopback; ratios are taken per round against hello and the peer). Nothing leaves the machine.
+# Writes the figures into docs/performance.md (its `make bench` section, through scripts/perf_doc.py).
 #
 # Settings (environment):
 #   BENCH_ROUNDS   rounds (default 10)
@@ -39,15 +40,16 @@ PY
 
 settings="$(cat dev/settings.json)"
 release="$root/target/release"
-"$harness" -r "${BENCH_ROUNDS:-10}" --aws "${BENCH_AWS:-stub}" \
+rounds="${BENCH_ROUNDS:-10}" aws="${BENCH_AWS:-stub}" legacy="${BENCH_LEGACY_ID_WINDOW_HOURS:-0}"
+"$harness" -r "$rounds" --aws "$aws" --json "$work/bench.json" \
   --env SETTINGS_SECRET_ID=connector/settings --env ALLOW_LOCAL_URLS=true \
-  --env "LEGACY_ID_WINDOW_HOURS=${BENCH_LEGACY_ID_WINDOW_HOURS:-0}" \
+  --env "LEGACY_ID_WINDOW_HOURS=$legacy" \
   --secret "connector/settings=$settings" \
-  "intake=$release/request-intake@$work/intake-submit.json" \
-  "creator=$release/ticket-creator@events/ticket-creator/new-request.json" \
-  "validator=$release/settings-validator@events/settings-validator/validate-stored.json" \
-  "callback=$release/ticket-callback@events/ticket-callback/servicenow-event.json" \
-  "notifier=$release/decision-notifier@events/decision-notifier/approved-decision.json" \
+  "request-intake=$release/request-intake@$work/intake-submit.json" \
+  "ticket-creator=$release/ticket-creator@events/ticket-creator/new-request.json" \
+  "settings-validator=$release/settings-validator@events/settings-validator/validate-stored.json" \
+  "ticket-callback=$release/ticket-callback@events/ticket-callback/servicenow-event.json" \
+  "decision-notifier=$release/decision-notifier@events/decision-notifier/approved-decision.json" \
   "reconciler=$release/reconciler@events/reconciler/schedule.json" \
   "$@"
 
@@ -56,3 +58,6 @@ echo "Stripped sizes of these (x86_64, native) builds; make build prints the arm
 for name in "${functions[@]}"; do
   printf '  %-20s %s bytes\n' "$name" "$(stat -c %s "$release/$name")"
 done
+python3 scripts/perf_doc.py bench --results "$work/bench.json" \
+  --settings "BENCH_ROUNDS=$rounds BENCH_AWS=$aws BENCH_LEGACY_ID_WINDOW_HOURS=$legacy scripts/bench.sh" \
+  "${functions[@]/#/$release/}"

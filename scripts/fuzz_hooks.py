@@ -289,7 +289,7 @@ def self_test():
     assert leaks(secrets, f'{{"detail": "wrong key {value}"}}'.encode(), {}) == [f"the body holds {where}"]
     assert leaks(secrets, b"", {"x-echo": [f"Bearer {value}"]}) == [f"a header holds {where}: x-echo"]
     assert leaks([("p", 'a"b')], b'{"d": "a\\"b"}', {}) == ["the body holds p"], "JSON-escaped form"
-    # ServiceNow's signature of the README's example, computed by the function's own rules.
+    # ServiceNow's signature as servicenow/business-rule.js makes it, computed by the function's own rules.
     assert webhook_signature("s3cret", 1700000000, b'{"a":1}') == base64.b64encode(
         hmac.new(b"s3cret", b'1700000000.{"a":1}', hashlib.sha256).digest()
     ).decode()

@@ -5,7 +5,7 @@ use super::*;
 use aws_lambda_events::event::dynamodb::Event;
 use pmcloud_sim::{PmCloudSim, SimConfig};
 use shared::domain::base_url::Hosts;
-use shared::outbound::http_client_with_timeout;
+use shared::outbound::client::http_client_with_timeout;
 use shared::pmcloud::PmCloudClient;
 use shared::runtime::serve::Trigger;
 use shared::secrets::StaticSettings;

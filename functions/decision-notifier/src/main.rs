@@ -3,7 +3,7 @@
 
 mod handler;
 
-use shared::outbound::http_client;
+use shared::outbound::client::http_client;
 use shared::pmcloud::PmCloudClient;
 use shared::rules::decision_notifier::DecisionNotifier;
 use shared::runtime::serve::{Trigger, serve};

@@ -3,7 +3,7 @@
 
 mod handler;
 
-use shared::outbound::http_client;
+use shared::outbound::client::http_client;
 use shared::pmcloud::PmCloudClient;
 use shared::rules::reconciler::Reconciler;
 use shared::runtime::serve::{Trigger, serve};

@@ -438,18 +438,14 @@ async fn the_whole_function_works_against_dynamodb() {
     );
 }
 
-/// The webhook template the README gives administrators to paste into PM Cloud, as it stands there.
-fn readme_webhook_template() -> String {
-    let path = format!("{}/../../README.md", env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let marker = "<!-- pmcloud-webhook-template";
-    let after = &readme[readme.find(marker).expect("the README marks its template")..];
-    let start = after
-        .find("```json\n")
-        .expect("a JSON block after the marker")
-        + "```json\n".len();
-    let end = after[start..].find("```").expect("the block ends");
-    after[start..start + end].to_owned()
+/// The webhook template administrators paste into PM Cloud (`pmcloud/webhook-template.json`, which the README
+/// points to), as it stands there.
+fn webhook_template() -> String {
+    let path = format!(
+        "{}/../../pmcloud/webhook-template.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 /// The template with each `%%Placeholder%%` replaced by its value JSON-escaped, as PM Cloud is assumed to do
@@ -486,9 +482,9 @@ const TEMPLATE_VALUES: [(&str, &str); 9] = [
 ];
 
 #[tokio::test]
-async fn the_readme_webhook_template_filled_by_pm_cloud_is_accepted_and_stored_faithfully() {
+async fn the_webhook_template_filled_by_pm_cloud_is_accepted_and_stored_faithfully() {
     let (intake, store) = intake();
-    let filled = fill(&readme_webhook_template(), &TEMPLATE_VALUES);
+    let filled = fill(&webhook_template(), &TEMPLATE_VALUES);
     let response = handle(&intake, submit_with(filled.as_bytes())).await;
     assert_eq!(
         response.status(),
@@ -546,7 +542,7 @@ async fn a_template_placeholder_pm_cloud_left_unreplaced_is_absent_in_an_optiona
         .copied()
         .filter(|(name, _)| *name != "Sha256Hash" && *name != "Publisher")
         .collect();
-    let mut template = readme_webhook_template();
+    let mut template = webhook_template();
     // As a tenant whose PM Cloud does not know these placeholders would send them.
     for name in ["Sha256Hash", "Publisher"] {
         template = template.replace(
@@ -575,7 +571,7 @@ async fn a_template_placeholder_pm_cloud_left_unreplaced_is_absent_in_an_optiona
 async fn a_value_that_breaks_the_json_is_a_400_with_line_and_column_and_no_body() {
     let (intake, store) = intake();
     // An unescaped quote in the reason, as a PM Cloud that did not escape values would send it.
-    let template = readme_webhook_template();
+    let template = webhook_template();
     let values: Vec<(&str, &str)> = TEMPLATE_VALUES
         .iter()
         .map(|(name, value)| match *name {

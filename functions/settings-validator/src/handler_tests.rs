@@ -7,7 +7,7 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use serde_json::Value;
 use shared::domain::base_url::Hosts;
 use shared::http::lambda::api_request_from_json;
-use shared::outbound::http_client_with_timeout;
+use shared::outbound::client::http_client_with_timeout;
 use shared::pmcloud::PmCloudClient;
 use shared::secrets::StaticSettings;
 use shared::servicenow::ServiceNowClient;

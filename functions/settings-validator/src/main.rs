@@ -3,7 +3,7 @@
 mod handler;
 
 use shared::http::{Edge, lambda};
-use shared::outbound::http_client_with_timeout;
+use shared::outbound::client::http_client_with_timeout;
 use shared::pmcloud::PmCloudClient;
 use shared::rules::settings_validator::SettingsValidator;
 use shared::runtime::{Adapters, init_telemetry};

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use servicenow_sim::{SimConfig, SimDecision, Simulator};
 use shared::domain::base_url::Hosts;
 use shared::domain::duration::Duration;
-use shared::domain::ids::SysId;
+use shared::domain::ids::{RequestId, SysId};
 use shared::domain::record::{NotificationState, Outcome, RequestRecord};
 use shared::domain::request::Submission;
 use shared::domain::settings::Settings;
@@ -16,10 +16,10 @@ use shared::domain::status::Status;
 use shared::domain::ticket::TaskType;
 use shared::http::auth::{SIGNATURE_HEADER, TIMESTAMP_HEADER, webhook_signature};
 use shared::http::lambda::api_request_from_json;
-use shared::outbound::http_client_with_timeout;
+use shared::outbound::client::http_client_with_timeout;
 use shared::rules::ticket_creator::{Processed, TicketCreator};
 use shared::secrets::StaticSettings;
-use shared::servicenow::ServiceNowClient;
+use shared::servicenow::{NewTicket, ServiceNowClient};
 use shared::store::MemoryStore;
 use std::sync::Arc;
 use test_support::{sample_body, simulator_secret, with_pm_cloud};
@@ -155,6 +155,48 @@ fn assert_answer(response: &ApiResponse, record: &RequestRecord, status: &str) {
     );
 }
 
+/// The business rule administrators paste into ServiceNow (`servicenow/business-rule.js`, which the README points
+/// to), as it stands there, without white space (so that only what the script does counts).
+fn business_rule() -> String {
+    let path = format!(
+        "{}/../../servicenow/business-rule.js",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let script = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    script.split_whitespace().collect()
+}
+
+#[tokio::test]
+async fn the_business_rule_signs_its_event_as_the_callback_verifies_it() {
+    let script = business_rule();
+    // HMAC-SHA256 over `<timestamp>.<body>` keyed with the secret (`generateMac` takes the key in base64), the
+    // timestamp in unix seconds, each in the header the callback reads, and the body that was signed is the one sent.
+    for expected in [
+        "vartimestamp=String(Math.floor(newGlideDateTime().getNumericValue()/1000));",
+        "newGlideCertificateEncryption().generateMac(GlideStringUtil.base64Encode(secret),'HmacSHA256',timestamp+'.'+body);",
+        "varbody=JSON.stringify({table:current.getTableName(),sys_id:current.getUniqueValue()});",
+        "request.setRequestBody(body);",
+        "request.setRequestHeader('X-Webhook-Timestamp',timestamp);",
+        "request.setRequestHeader('X-Webhook-Signature',signature);",
+    ] {
+        assert!(
+            script.contains(expected),
+            "servicenow/business-rule.js does not hold `{expected}`"
+        );
+    }
+    assert!(TIMESTAMP_HEADER.eq_ignore_ascii_case("X-Webhook-Timestamp"));
+    assert!(SIGNATURE_HEADER.eq_ignore_ascii_case("X-Webhook-Signature"));
+
+    // An event of the rule's shape (its keys in its order), signed that way, is taken.
+    let w = world().await;
+    let (record, sys_id) = w.ticketed("pmc-business-rule").await;
+    w.decide(&sys_id, Some("approved"), Some("4 hours"), None)
+        .await;
+    let body = format!(r#"{{"table":"incident","sys_id":"{}"}}"#, sys_id.as_str());
+    let response = handle(&w.callback, signed(&body, WEBHOOK_SECRET, 0)).await;
+    assert_answer(&response, &record, "approved");
+}
+
 #[tokio::test]
 async fn an_approval_for_4_hours_is_recorded_from_the_ticket() {
     let w = world().await;
@@ -169,8 +211,7 @@ async fn an_approval_for_4_hours_is_recorded_from_the_ticket() {
     let decision = now.decision.unwrap();
     let ticket = w.sim.ticket("incident", &sys_id).unwrap();
     let updated_on =
-        shared::domain::time::parse_servicenow_datetime(ticket["sys_updated_on"].as_str().unwrap())
-            .unwrap();
+        shared::servicenow::parse_datetime(ticket["sys_updated_on"].as_str().unwrap()).unwrap();
     assert_eq!(decision.outcome, Outcome::Approved);
     assert_eq!(decision.duration, Some(Duration::Hours(4)));
     assert_eq!(decision.decided_at, updated_on);
@@ -400,10 +441,17 @@ impl World {
     async fn sim_create(&self, table: &str, correlation_id: &str) -> String {
         let settings =
             Settings::parse(&simulator_secret(&self.sim.base_url()), Hosts::Local).unwrap();
-        let fields = json!({"short_description": "made by hand", "correlation_id": correlation_id});
+        let correlation_id = RequestId::parse(correlation_id).unwrap();
+        let ticket = NewTicket {
+            short_description: "made by hand".into(),
+            description: String::new(),
+            correlation_id: &correlation_id,
+            assignment_group: None,
+            duration: None,
+        };
         let record = client()
             .table(&settings.servicenow, TaskType::parse(table).unwrap())
-            .create(fields.as_object().unwrap())
+            .create(&ticket)
             .await
             .unwrap();
         record.sys_id().unwrap().to_string()

@@ -4,7 +4,7 @@
 mod handler;
 
 use shared::http::{Edge, lambda};
-use shared::outbound::http_client;
+use shared::outbound::client::http_client;
 use shared::rules::ticket_callback::TicketCallback;
 use shared::runtime::{Adapters, init_telemetry};
 use shared::servicenow::ServiceNowClient;

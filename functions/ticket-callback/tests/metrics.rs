@@ -9,7 +9,7 @@ use shared::domain::base_url::Hosts;
 use shared::domain::record::RequestRecord;
 use shared::domain::request::Submission;
 use shared::http::auth::{SIGNATURE_HEADER, TIMESTAMP_HEADER, webhook_signature};
-use shared::outbound::http_client_with_timeout;
+use shared::outbound::client::http_client_with_timeout;
 use shared::rules::ticket_creator::TicketCreator;
 use shared::secrets::StaticSettings;
 use shared::servicenow::ServiceNowClient;

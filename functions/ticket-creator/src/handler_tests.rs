@@ -9,7 +9,7 @@ use servicenow_sim::{SimConfig, Simulator};
 use shared::domain::base_url::Hosts;
 use shared::domain::record::RequestRecord;
 use shared::domain::request::Submission;
-use shared::outbound::{HttpClient, http_client_with_timeout};
+use shared::outbound::client::{HttpClient, http_client_with_timeout};
 use shared::runtime::serve::Trigger;
 use shared::secrets::StaticSettings;
 use shared::servicenow::ServiceNowClient;

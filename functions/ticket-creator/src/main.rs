@@ -2,7 +2,7 @@
 
 mod handler;
 
-use shared::outbound::http_client;
+use shared::outbound::client::http_client;
 use shared::rules::ticket_creator::TicketCreator;
 use shared::runtime::serve::{Trigger, serve};
 use shared::runtime::{Adapters, init_telemetry};

@@ -14,4 +14,5 @@ pub mod settings;
 pub mod status;
 pub mod ticket;
 pub mod ticket_content;
+pub mod ticket_state;
 pub mod time;

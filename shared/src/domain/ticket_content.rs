@@ -1,37 +1,12 @@
-//! What a ticket says (CONTRACT §9): a short description an agent can scan, a description with every detail,
-//! and the fields that tie it to the request.
+//! What a ticket says (CONTRACT §9): a short description an agent can scan and a description with every detail.
+//! The ServiceNow adapter places them in its fields ([`crate::servicenow::NewTicket`]).
 
 use crate::domain::fields::is_hidden_or_control;
 use crate::domain::record::RequestRecord;
 use crate::domain::request::RequestType;
-use crate::domain::settings::ServiceNowSettings;
-use serde_json::{Map, Value};
 
 /// The length of ServiceNow's `short_description` field, in characters.
 const MAX_SHORT_DESCRIPTION: usize = 160;
-
-/// The fields of the `POST /api/now/table/<taskType>` body: field name → string value. What the request says
-/// reaches them through [`plain_text`] (in `description`) or [`one_line`] (in `short_description`); the rest is
-/// the connector's own ASCII (ids, durations, fixed words).
-pub fn ticket_fields(record: &RequestRecord, settings: &ServiceNowSettings) -> Map<String, Value> {
-    let mut fields = Map::new();
-    let mut set = |name: &str, value: String| {
-        fields.insert(name.to_owned(), Value::String(value));
-    };
-    set("short_description", short_description(record));
-    set("description", description(record));
-    set("correlation_id", record.id.to_string());
-    set("correlation_display", "PM Cloud".to_owned());
-    set("approval", "requested".to_owned());
-    if let Some(group) = &settings.assignment_group {
-        set("assignment_group", group.to_string());
-    }
-    // Pre-filled so that an approver who agrees with the request only has to approve it.
-    if let Some(duration) = record.details.requested_duration {
-        set(&settings.duration_field, duration.to_string());
-    }
-    fields
-}
 
 /// `text` as every instance stores it and every agent reads it as it is: line breaks become `\n`, and each
 /// character spelled `U+1F600` (uppercase hex, at least 4 digits) that is
@@ -157,65 +132,19 @@ pub fn description(record: &RequestRecord) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::request::Submission;
-    use crate::domain::settings::tests::servicenow_settings_with as settings;
-    use serde_json::json;
+    use serde_json::{Value, json};
     use test_support::sample_body;
 
-    fn record(body: Value) -> RequestRecord {
+    /// The record of a request `body` submits.
+    pub(crate) fn record(body: Value) -> RequestRecord {
         RequestRecord::new(
             Submission::parse(body.as_object().unwrap()).unwrap(),
             crate::domain::ids::RequestId::random(),
             crate::domain::time::now(),
         )
-    }
-
-    #[test]
-    fn carries_the_correlation_approval_and_every_detail() {
-        let record = record(sample_body("pmc-77"));
-        let fields = ticket_fields(&record, &settings(json!({})));
-        assert_eq!(fields["correlation_id"], record.id.as_str());
-        assert_eq!(fields["correlation_display"], "PM Cloud");
-        assert_eq!(fields["approval"], "requested");
-        assert_eq!(fields["u_pm_duration"], "4 hours");
-        assert!(!fields.contains_key("assignment_group"));
-        assert_eq!(
-            fields["short_description"],
-            "Elevation request: Wireshark for Jane Doe on LT-0042"
-        );
-        let description = fields["description"].as_str().unwrap();
-        for expected in [
-            "User: ACME\\jdoe",
-            "Computer: LT-0042",
-            "Application path: C:\\Tools\\Wireshark\\Wireshark.exe",
-            "Publisher: Wireshark Foundation",
-            "Version: 4.2.5",
-            "SHA-256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-            "Reason: Troubleshooting",
-            "Reason text: Need to capture traffic for INC0012345",
-            "Requested duration: 4 hours",
-            "Workstyle: Developers",
-            "PM Cloud request id: pmc-77",
-        ] {
-            assert!(
-                description.contains(expected),
-                "{expected} missing from:\n{description}"
-            );
-        }
-        assert!(description.contains(&format!("Connector request id: {}", record.id)));
-    }
-
-    #[test]
-    fn uses_the_configured_group_and_duration_field() {
-        let group = "0123456789abcdef0123456789abcdef";
-        let fields = ticket_fields(
-            &record(sample_body("p")),
-            &settings(json!({"assignmentGroup": group, "durationField": "u_len"})),
-        );
-        assert_eq!(fields["assignment_group"], group);
-        assert_eq!(fields["u_len"], "4 hours");
     }
 
     #[test]
@@ -334,55 +263,5 @@ mod tests {
             !short.contains('\n') && short.contains("LT-0042 Approved"),
             "{short}"
         );
-    }
-
-    #[test]
-    fn no_field_carries_a_character_above_u_ffff() {
-        let mut body = sample_body("p");
-        body["application"]["name"] = json!("Wire😀shark");
-        body["user"]["displayName"] = json!("Jane 𝔘");
-        body["reason"]["text"] = json!("Need it 🙏 today");
-        body["policy"]["rule"] = json!("Rule 🚀");
-        let fields = ticket_fields(&record(body), &settings(json!({})));
-        for (name, value) in &fields {
-            let text = value.as_str().unwrap();
-            assert!(
-                text.chars().all(|c| u32::from(c) <= 0xFFFF),
-                "{name}: {text}"
-            );
-        }
-        assert_eq!(
-            fields["short_description"],
-            "Elevation request: WireU+1F600shark for Jane U+1D518 on LT-0042"
-        );
-        let description = fields["description"].as_str().unwrap();
-        for expected in [
-            "User display name: Jane U+1D518",
-            "Application: WireU+1F600shark",
-            "Reason text: Need it U+1F64F today",
-            "Rule: Rule U+1F680",
-        ] {
-            assert!(
-                description.contains(expected),
-                "{expected} missing from:\n{description}"
-            );
-        }
-    }
-
-    #[test]
-    fn the_short_description_fits_160_characters_once_spelled() {
-        let mut body = sample_body("p");
-        body["application"]["name"] = json!("W".repeat(300));
-        body["user"]["displayName"] = json!("Jane 😀");
-        let fields = ticket_fields(&record(body), &settings(json!({})));
-        let text = fields["short_description"].as_str().unwrap();
-        assert_eq!(text.chars().count(), 160);
-        assert!(text.ends_with("W… for Jane U+1F600 on LT-0042"), "{text}");
-
-        let mut body = sample_body("p");
-        body["computer"]["hostName"] = json!("😀".repeat(30));
-        let fields = ticket_fields(&record(body), &settings(json!({})));
-        let text = fields["short_description"].as_str().unwrap();
-        assert_eq!(text.chars().count(), 160);
     }
 }

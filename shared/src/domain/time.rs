@@ -1,6 +1,6 @@
 //! Timestamps: the connector speaks RFC 3339 UTC with whole seconds (`2026-11-28T12:04:05Z`).
 
-use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 
 pub type Timestamp = DateTime<Utc>;
 
@@ -12,21 +12,6 @@ pub fn now() -> Timestamp {
 
 pub fn format_rfc3339(at: &Timestamp) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-/// ServiceNow's date-time form (`sys_updated_on`, and literals in encoded queries): `YYYY-MM-DD HH:MM:SS`, UTC.
-const SERVICENOW_DATETIME: &str = "%Y-%m-%d %H:%M:%S";
-
-/// Reads ServiceNow's `YYYY-MM-DD HH:MM:SS` (UTC); `None` for any other text.
-pub fn parse_servicenow_datetime(text: &str) -> Option<Timestamp> {
-    NaiveDateTime::parse_from_str(text.trim(), SERVICENOW_DATETIME)
-        .ok()
-        .map(|naive| naive.and_utc())
-}
-
-/// Writes `at` as ServiceNow's `YYYY-MM-DD HH:MM:SS` (UTC), as an encoded query compares it.
-pub fn format_servicenow_datetime(at: &Timestamp) -> String {
-    at.format(SERVICENOW_DATETIME).to_string()
 }
 
 /// Serde adapter for `Timestamp` fields.
@@ -83,14 +68,5 @@ mod tests {
     fn formats_whole_seconds_with_z() {
         let at = Utc.with_ymd_and_hms(2026, 11, 28, 12, 4, 5).unwrap();
         assert_eq!(format_rfc3339(&at), "2026-11-28T12:04:05Z");
-    }
-
-    #[test]
-    fn reads_servicenow_datetimes_as_utc() {
-        let at = parse_servicenow_datetime("2026-11-28 12:04:05").unwrap();
-        assert_eq!(at, Utc.with_ymd_and_hms(2026, 11, 28, 12, 4, 5).unwrap());
-        assert_eq!(format_servicenow_datetime(&at), "2026-11-28 12:04:05");
-        assert_eq!(parse_servicenow_datetime("28/11/2026 12:04"), None);
-        assert_eq!(parse_servicenow_datetime(""), None);
     }
 }

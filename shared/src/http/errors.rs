@@ -65,7 +65,7 @@ impl From<ServiceNowError> for Problem {
     fn from(error: ServiceNowError) -> Self {
         tracing::error!(error = %error, "reading the ticket back failed");
         match error {
-            ServiceNowError::Transient { .. } => {
+            ServiceNowError::Transient(_) => {
                 Problem::unavailable(format!("ServiceNow is unavailable: {}", error.detail()))
             }
             ServiceNowError::Permanent { .. } => Problem::bad_gateway(format!(

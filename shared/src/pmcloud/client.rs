@@ -2,36 +2,23 @@
 //! `POST <apiUrl>/oauth/connect/token` (form-encoded client credentials) is kept until shortly before its
 //! `expires_in` (3600 s by default) runs out; a `401` gets one new token and one retry.
 
-use super::error::PmCloudError;
+use super::error::DIALECT;
 use super::notification::NotificationBody;
 use crate::domain::ids::RequestId;
 use crate::domain::redact::Detailed;
 use crate::domain::settings::PmCloudSettings;
-use crate::outbound::{
-    HttpClient, TransportError, answer_text, describe_non_token, is_html, renewal_time,
-};
+use crate::outbound::answer::Answer;
+use crate::outbound::client::HttpClient;
+use crate::outbound::failure::{Failure, Transient};
+use crate::outbound::token::{GrantFailure, KeptToken, Renewal, Token, grant};
+use crate::outbound::transport::TransportError;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
-use std::time::Instant;
-use tokio::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 const TOKEN_PATH: &str = "/oauth/connect/token";
 const NOTIFICATION_PATH: &str = "/management-api/v2/AuthorizationRequest/notification";
 const TOKEN_ENDPOINT: &str = "PM Cloud's token endpoint";
 const NOTIFICATION_ENDPOINT: &str = "PM Cloud's notification endpoint";
-
-/// `{"access_token", "token_type": "Bearer", "expires_in": 3600, "scope": "urn:management:api"}`.
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: String,
-    expires_in: Option<u64>,
-}
-
-/// IdentityServer's refusal: `{"error": "invalid_client"}` and the like.
-#[derive(Deserialize, Default)]
-struct TokenRefusal {
-    error: Option<String>,
-}
 
 /// Why a grant gave no token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,27 +32,20 @@ pub enum TokenError {
     Unreachable(TransportError),
     /// No usable answer: `429`, `5xx`, or an answer that is not a token.
     #[error(transparent)]
-    Failed(PmCloudError),
+    Failed(Failure),
 }
 
-impl From<TokenError> for PmCloudError {
+impl From<TokenError> for Failure {
     fn from(error: TokenError) -> Self {
         match error {
-            TokenError::Refused { status, .. } => PmCloudError::Permanent {
+            TokenError::Refused { status, .. } => Failure::Permanent {
                 status,
                 detail: error.to_string(),
             },
-            TokenError::Unreachable(_) => PmCloudError::transient(error.to_string()),
+            TokenError::Unreachable(_) => Transient::new(error.to_string()).into(),
             TokenError::Failed(error) => error,
         }
     }
-}
-
-struct KeptToken {
-    /// Whose token it is: settings may change under a warm function.
-    owner: String,
-    access: SecretString,
-    renew_at: Instant,
 }
 
 /// What a push did: how many calls it made to the notification endpoint (0 when no token could be had, 2 after
@@ -73,24 +53,20 @@ struct KeptToken {
 #[derive(Debug)]
 pub struct Push {
     pub calls: u32,
-    pub result: Result<(), PmCloudError>,
+    pub result: Result<(), Failure>,
 }
 
 pub struct PmCloudClient {
     http: HttpClient,
-    token: Mutex<Option<KeptToken>>,
-}
-
-fn owner(settings: &PmCloudSettings) -> String {
-    format!("{}\n{}", settings.api_url.as_str(), settings.client_id)
+    token: KeptToken,
 }
 
 impl PmCloudClient {
-    /// `http` is built once per execution environment ([`crate::outbound::http_client`]).
+    /// `http` is built once per execution environment ([`crate::outbound::client::http_client`]).
     pub fn new(http: HttpClient) -> Self {
         Self {
             http,
-            token: Mutex::new(None),
+            token: KeptToken::default(),
         }
     }
 
@@ -99,147 +75,86 @@ impl PmCloudClient {
         self.grant(settings).await.map(drop)
     }
 
-    async fn grant(&self, settings: &PmCloudSettings) -> Result<KeptToken, TokenError> {
+    async fn grant(&self, settings: &PmCloudSettings) -> Result<Token, TokenError> {
         let form = [
             ("grant_type", "client_credentials"),
             ("client_id", settings.client_id.as_str()),
             ("client_secret", settings.client_secret.expose_secret()),
         ];
-        let failed = |e: &reqwest::Error| TokenError::Unreachable(TransportError::of(e));
-        let granted_at = Instant::now();
-        let response = self
-            .http
-            .post(settings.api_url.join(TOKEN_PATH))
-            .header(reqwest::header::ACCEPT, "application/json")
-            .form(&form)
-            .send()
+        let url = settings.api_url.join(TOKEN_PATH);
+        grant(&self.http, url, &form, TOKEN_ENDPOINT, &DIALECT)
             .await
-            .map_err(|e| failed(&e))?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = answer_text(response).await.map_err(|e| failed(&e))?;
-        match status {
-            200 => {
-                let answer: TokenAnswer = serde_json::from_str(&body).map_err(|_| {
-                    TokenError::Failed(PmCloudError::transient(format!(
-                        "{TOKEN_ENDPOINT} answered 200 with {}",
-                        describe_non_token(&headers, &body)
-                    )))
-                })?;
-                Ok(KeptToken {
-                    owner: owner(settings),
-                    access: answer.access_token.into(),
-                    renew_at: renewal_time(granted_at, answer.expires_in),
-                })
-            }
-            400 | 401 | 403 if !is_html(&headers, &body) => {
-                let refusal: TokenRefusal = serde_json::from_str(&body).unwrap_or_default();
-                Err(TokenError::Refused {
-                    status,
-                    error: refusal.error.unwrap_or_default(),
-                })
-            }
-            _ => Err(TokenError::Failed(PmCloudError::from_status(
-                TOKEN_ENDPOINT,
-                status,
-                &headers,
-                &body,
-            ))),
-        }
-    }
-
-    /// The kept token, or a new one. Holding the lock through a grant makes concurrent callers share it.
-    async fn access_token(&self, settings: &PmCloudSettings) -> Result<SecretString, TokenError> {
-        let mut slot = self.token.lock().await;
-        if let Some(kept) = slot.as_ref()
-            && kept.owner == owner(settings)
-            && Instant::now() < kept.renew_at
-        {
-            return Ok(kept.access.clone());
-        }
-        let token = self.grant(settings).await?;
-        let access = token.access.clone();
-        *slot = Some(token);
-        Ok(access)
-    }
-
-    /// Forgets `rejected` after the API refused it.
-    async fn reject(&self, rejected: &SecretString) {
-        let mut slot = self.token.lock().await;
-        if slot
-            .as_ref()
-            .is_some_and(|kept| kept.access.expose_secret() == rejected.expose_secret())
-        {
-            *slot = None;
-        }
+            .map_err(|failure| match failure {
+                GrantFailure::Refused { status, error, .. } => {
+                    TokenError::Refused { status, error }
+                }
+                GrantFailure::Unreachable(error) => TokenError::Unreachable(error),
+                GrantFailure::Failed(failure) => TokenError::Failed(failure),
+            })
     }
 
     /// `POST <apiUrl>/management-api/v2/AuthorizationRequest/notification` with `body` and
     /// `x-correlation-id: <request_id>`: one call, two after a `401` (with a new token), plus a token grant when
-    /// the kept one must be renewed.
+    /// the kept one must be renewed. The answer is quoted in an error without the token it was sent with.
     pub async fn notify(
         &self,
         settings: &PmCloudSettings,
         request_id: &RequestId,
         body: &NotificationBody,
     ) -> Push {
-        let mut calls = 0;
-        let mut reauthenticated = false;
-        loop {
-            let token = match self.access_token(settings).await {
-                Ok(token) => token,
-                Err(error) => {
-                    return Push {
-                        calls,
-                        result: Err(error.into()),
-                    };
-                }
-            };
-            calls += 1;
-            let sent = self
+        let calls = AtomicU32::new(0);
+        let call = |token: SecretString| {
+            calls.fetch_add(1, Ordering::Relaxed);
+            let request = self
                 .http
                 .post(settings.api_url.join(NOTIFICATION_PATH))
                 .bearer_auth(token.expose_secret())
                 .header(reqwest::header::ACCEPT, "application/json")
                 .header("x-correlation-id", request_id.as_str())
-                .json(body)
-                .send()
-                .await;
-            let response = match sent {
-                Ok(response) => response,
-                Err(error) => {
-                    let error = PmCloudError::from_transport(NOTIFICATION_ENDPOINT, &error);
-                    return Push {
-                        calls,
-                        result: Err(error),
-                    };
-                }
-            };
-            let status = response.status().as_u16();
-            let headers = response.headers().clone();
-            let text = match answer_text(response).await {
-                Ok(text) => text,
-                Err(error) => {
-                    let error = PmCloudError::from_transport(NOTIFICATION_ENDPOINT, &error);
-                    return Push {
-                        calls,
-                        result: Err(error),
-                    };
-                }
-            };
-            let result = match status {
-                200..=299 => Ok(()),
-                401 if !reauthenticated => {
-                    reauthenticated = true;
-                    self.reject(&token).await;
-                    continue;
-                }
-                _ => Err(
-                    PmCloudError::from_status(NOTIFICATION_ENDPOINT, status, &headers, &text)
-                        .redacted([&token]),
-                ),
-            };
-            return Push { calls, result };
+                .json(body);
+            async move {
+                Answer::of(request)
+                    .await
+                    .map_err(|e| Failure::from(Transient::of_transport(NOTIFICATION_ENDPOINT, &e)))
+            }
+        };
+        let credentials = Credentials {
+            client: self,
+            settings,
+        };
+        let result = match self.token.authorized(&credentials, call).await {
+            Ok((answer, _)) if answer.is_success() => Ok(()),
+            Ok((answer, token)) => {
+                Err(Failure::of_answer(NOTIFICATION_ENDPOINT, &answer, &DIALECT).redacted([&token]))
+            }
+            Err(error) => Err(error),
+        };
+        Push {
+            calls: calls.into_inner(),
+            result,
         }
+    }
+}
+
+/// The kept token's credentials: the API account `settings` name.
+struct Credentials<'a> {
+    client: &'a PmCloudClient,
+    settings: &'a PmCloudSettings,
+}
+
+impl Renewal for Credentials<'_> {
+    type Error = Failure;
+
+    fn owner(&self) -> String {
+        format!(
+            "{}\n{}",
+            self.settings.api_url.as_str(),
+            self.settings.client_id
+        )
+    }
+
+    /// A client-credentials token is renewed by a new grant.
+    async fn renew(&self, _: Option<&mut Token>) -> Result<Token, Failure> {
+        Ok(self.client.grant(self.settings).await?)
     }
 }

@@ -5,9 +5,11 @@
 use crate::domain::duration::Duration;
 use crate::domain::record::{Decision, Outcome, RequestRecord};
 use crate::domain::status::Status;
-use crate::domain::time::{Timestamp, format_servicenow_datetime};
+use crate::domain::time::Timestamp;
 use serde::Serialize;
 
+/// `decisionTime`'s form: `YYYY-MM-DD HH:MM:SS`, UTC (PM Cloud takes ServiceNow's form).
+const DECISION_TIME: &str = "%Y-%m-%d %H:%M:%S";
 const CANCELLED_MESSAGE: &str = "The ServiceNow ticket was closed without a decision";
 /// Who PM Cloud is told decided when ServiceNow did not say (a cancellation, or a record without
 /// `sys_updated_by`): every field must be a non-empty string.
@@ -81,8 +83,7 @@ impl NotificationBody {
             decision_performed_by_user: decided_by
                 .filter(|by| !by.trim().is_empty())
                 .unwrap_or_else(|| UNNAMED_DECIDER.to_owned()),
-            // PM Cloud takes ServiceNow's form: `YYYY-MM-DD HH:MM:SS`, UTC.
-            decision_time: format_servicenow_datetime(&decided_at),
+            decision_time: decided_at.format(DECISION_TIME).to_string(),
             message,
         })
     }

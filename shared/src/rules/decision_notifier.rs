@@ -10,8 +10,9 @@ use crate::domain::ids::RequestId;
 use crate::domain::record::{NotificationState, RequestRecord};
 use crate::domain::redact::Detailed;
 use crate::domain::time::{Timestamp, now};
-use crate::pmcloud::{NotificationBody, PmCloudClient, PmCloudError, Push};
-use crate::rules::stream::{self, Budget, Retry, StreamItem};
+use crate::outbound::failure::{Failure, Transient};
+use crate::pmcloud::{NotificationBody, PmCloudClient, Push};
+use crate::rules::stream::{self, Budget, StreamItem};
 use crate::secrets::SettingsSource;
 use crate::store::{self, RequestStore, Updated};
 
@@ -66,8 +67,8 @@ impl<S: RequestStore, C: SettingsSource> DecisionNotifier<S, C> {
     }
 
     /// Pushes the decision of request `id`, unless it needs no push (any more). A transient failure leaves it
-    /// pending and is returned as a [`Retry`].
-    pub async fn push(&self, id: &RequestId) -> Result<Pushed, Retry> {
+    /// pending and is returned as a [`Transient`].
+    pub async fn push(&self, id: &RequestId) -> Result<Pushed, Transient> {
         let current = stream::stored(&self.store, id).await?;
         if !current.push_pending() {
             let state = current.pm_cloud_notification.map(|n| n.state);
@@ -113,7 +114,7 @@ impl<S: RequestStore, C: SettingsSource> DecisionNotifier<S, C> {
     }
 
     /// Leases the request for one push; `None` when another function leased or finished it first.
-    async fn lease(&self, current: RequestRecord) -> Result<Option<RequestRecord>, Retry> {
+    async fn lease(&self, current: RequestRecord) -> Result<Option<RequestRecord>, Transient> {
         let lease = |request: &RequestRecord| {
             let now = now();
             (request.push_pending() && !request.is_leased(now))
@@ -126,7 +127,7 @@ impl<S: RequestStore, C: SettingsSource> DecisionNotifier<S, C> {
     }
 
     /// Records how `push` ended.
-    async fn deliver(&self, leased: RequestRecord, push: Push) -> Result<Pushed, Retry> {
+    async fn deliver(&self, leased: RequestRecord, push: Push) -> Result<Pushed, Transient> {
         match push.result {
             Ok(()) => {
                 tracing::info!(calls = push.calls, "decision delivered to PM Cloud");
@@ -135,7 +136,7 @@ impl<S: RequestStore, C: SettingsSource> DecisionNotifier<S, C> {
                     .await?;
                 Ok(Pushed::Delivered)
             }
-            Err(PmCloudError::Permanent { detail, .. }) => {
+            Err(Failure::Permanent { detail, .. }) => {
                 tracing::error!(%detail, "PM Cloud refused the decision for good");
                 self.end(
                     leased,
@@ -146,21 +147,15 @@ impl<S: RequestStore, C: SettingsSource> DecisionNotifier<S, C> {
                 .await?;
                 Ok(Pushed::Failed(detail))
             }
-            Err(PmCloudError::Transient {
-                detail,
-                retry_after,
-            }) => {
+            Err(Failure::Transient(transient)) => {
                 self.end(
                     leased,
                     NotificationState::Pending,
-                    Some(detail.clone()),
+                    Some(transient.detail.clone()),
                     push.calls,
                 )
                 .await?;
-                Err(Retry {
-                    detail,
-                    retry_after,
-                })
+                Err(transient)
             }
         }
     }
@@ -172,7 +167,7 @@ impl<S: RequestStore, C: SettingsSource> DecisionNotifier<S, C> {
         state: NotificationState,
         detail: Option<String>,
         calls: u32,
-    ) -> Result<(), Retry> {
+    ) -> Result<(), Transient> {
         let at: Timestamp = now();
         let ended = |request: &RequestRecord| {
             request

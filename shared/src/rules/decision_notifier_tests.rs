@@ -8,7 +8,7 @@ use crate::domain::ids::SysId;
 use crate::domain::record::{Decision, Outcome};
 use crate::domain::request::Submission;
 use crate::domain::ticket::{TaskType, Ticket};
-use crate::outbound::http_client_with_timeout;
+use crate::outbound::client::http_client_with_timeout;
 use crate::rules::stream::tests::batch_of;
 use crate::runtime::serve::Trigger;
 use crate::secrets::StaticSettings;

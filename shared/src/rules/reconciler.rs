@@ -15,10 +15,10 @@
 use crate::domain::deadline::Deadline;
 use crate::domain::record::Backlog;
 use crate::domain::settings::Settings;
-use crate::domain::time::{Timestamp, now, parse_servicenow_datetime};
+use crate::domain::time::{Timestamp, now};
 use crate::pmcloud::PmCloudClient;
 use crate::rules::decision_notifier::DecisionNotifier;
-use crate::rules::ticket_callback::{CallbackError, TicketCallback, decision_fields};
+use crate::rules::ticket_callback::{CallbackError, TicketCallback};
 use crate::rules::ticket_creator::{Pace, TicketCreator};
 use crate::secrets::SettingsSource;
 use crate::servicenow::ServiceNowClient;
@@ -147,7 +147,6 @@ where
             None => until - self.thresholds.first_look_back,
         };
         let table = self.servicenow.table(sn, sn.task_type);
-        let fields = decision_fields(sn);
         let mut offset = 0;
         loop {
             if no_time_left(deadline) {
@@ -155,14 +154,12 @@ where
                 return Ok(());
             }
             let page = table
-                .updated_between(since, until, offset, self.thresholds.page, &fields)
+                .updated_between(since, until, offset, self.thresholds.page)
                 .await
                 .map_err(|e| e.to_string())?;
             let mut last_update = None;
             for record in &page {
-                last_update = record
-                    .text("sys_updated_on")
-                    .and_then(parse_servicenow_datetime);
+                last_update = record.updated_on();
                 swept.tickets_read += 1;
                 match self
                     .callback

@@ -7,13 +7,14 @@ use crate::domain::ids::RequestId;
 use crate::domain::record::{NotificationState, RequestRecord};
 use crate::domain::request::Submission;
 use crate::domain::status::Status;
-use crate::domain::time::{Timestamp, now, parse_servicenow_datetime};
-use crate::outbound::http_client_with_timeout;
+use crate::domain::time::{Timestamp, now};
+use crate::outbound::client::http_client_with_timeout;
 use crate::pmcloud::PmCloudClient;
 use crate::rules::ticket_creator::TicketCreator;
 use crate::runtime::serve::Trigger;
 use crate::secrets::StaticSettings;
 use crate::servicenow::ServiceNowClient;
+use crate::servicenow::parse_datetime;
 use crate::store::{MemoryStore, RequestStore, SharedState};
 use pmcloud_sim::PmCloudSim;
 use servicenow_sim::{Fault, FaultTarget, RateLimit, SimConfig, SimDecision, Simulator};
@@ -136,7 +137,7 @@ async fn a_decision_whose_webhook_never_arrived_is_recorded_after_one_sweep() {
     let now = current(&w.store, &record.id).await;
     assert_eq!(now.status, Status::Approved);
     let decision = now.decision.unwrap();
-    let updated_on = parse_servicenow_datetime(
+    let updated_on = parse_datetime(
         w.sn.ticket("incident", &sys_id).unwrap()["sys_updated_on"]
             .as_str()
             .unwrap(),

@@ -5,7 +5,7 @@ use crate::domain::base_url::Hosts;
 use crate::domain::redact::REDACTED;
 use crate::domain::request::Submission;
 use crate::domain::settings::tests::{HOOK_SECRET, PMC_KEY_1, secret_json};
-use crate::outbound::http_client_with_timeout;
+use crate::outbound::client::http_client_with_timeout;
 use crate::pmcloud::PmCloudClient;
 use crate::rules::request_intake::{RequestIntake, Submitted};
 use crate::rules::settings_validator::{SettingsValidator, Subject};

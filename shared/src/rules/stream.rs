@@ -4,6 +4,7 @@
 use crate::domain::deadline::Deadline;
 use crate::domain::ids::RequestId;
 use crate::domain::record::RequestRecord;
+use crate::outbound::failure::Transient;
 use crate::store::{RequestStore, StoreError};
 use std::fmt::Debug;
 use std::future::Future;
@@ -17,24 +18,8 @@ pub struct StreamItem {
     pub request: Result<Option<RequestRecord>, StoreError>,
 }
 
-/// Worth retrying; `retry_after` when the remote asked for a pause.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{detail}")]
-pub struct Retry {
-    pub detail: String,
-    pub retry_after: Option<Duration>,
-}
-
-impl Retry {
-    pub fn new(detail: impl Into<String>) -> Self {
-        Self {
-            detail: detail.into(),
-            retry_after: None,
-        }
-    }
-}
-
-impl From<StoreError> for Retry {
+/// A store that failed is worth retrying through the stream.
+impl From<StoreError> for Transient {
     fn from(error: StoreError) -> Self {
         Self::new(error.to_string())
     }
@@ -60,7 +45,7 @@ pub async fn process_batch<F, Fut, T>(
 ) -> Vec<String>
 where
     F: Fn(RequestRecord) -> Fut,
-    Fut: Future<Output = Result<T, Retry>>,
+    Fut: Future<Output = Result<T, Transient>>,
     T: Debug,
 {
     for item in items {
@@ -104,11 +89,14 @@ where
 /// The request as stored now: a stream image may be stale. One the stream announced but the store does not
 /// show yet is retried: requests are never deleted while their stream records live (24 h against 180 days of
 /// retention), and an emulator may announce a write before it shows it.
-pub async fn stored<S: RequestStore>(store: &S, id: &RequestId) -> Result<RequestRecord, Retry> {
+pub async fn stored<S: RequestStore>(
+    store: &S,
+    id: &RequestId,
+) -> Result<RequestRecord, Transient> {
     store
         .get(id)
         .await?
-        .ok_or_else(|| Retry::new(format!("request {id} is not readable yet")))
+        .ok_or_else(|| Transient::new(format!("request {id} is not readable yet")))
 }
 
 #[cfg(test)]
@@ -167,7 +155,7 @@ pub(crate) mod tests {
         };
         let failed = process_batch(items(3), budget, |_| async {
             started.fetch_add(1, Ordering::SeqCst);
-            Ok::<_, Retry>(())
+            Ok::<_, Transient>(())
         })
         .await;
         assert_eq!(failed, ["1"], "the stream redelivers from the first");
@@ -183,7 +171,7 @@ pub(crate) mod tests {
         let before = Instant::now();
         let failed = process_batch(items(2), budget, |_| async {
             tokio::time::sleep(Duration::from_secs(60)).await;
-            Ok::<_, Retry>(())
+            Ok::<_, Transient>(())
         })
         .await;
         assert_eq!(failed, ["1"]);

@@ -16,18 +16,18 @@ use crate::domain::redact::{Detailed, redact};
 use crate::domain::settings::{ServiceNowSettings, Settings};
 use crate::domain::status::Status;
 use crate::domain::ticket::Ticket;
-use crate::domain::ticket_content::ticket_fields;
 use crate::domain::time::{Timestamp, now};
-use crate::rules::stream::{self, Budget, Retry, StreamItem};
+use crate::outbound::failure::Transient;
+use crate::rules::stream::{self, Budget, StreamItem};
 use crate::secrets::{SettingsError, SettingsSource};
-use crate::servicenow::{ServiceNowClient, ServiceNowError, TaskRecord};
+use crate::servicenow::{NewTicket, ServiceNowClient, ServiceNowError, TaskRecord};
 use crate::store::{self, RequestStore, SharedState, StoreError, Updated};
 use std::sync::Mutex;
 
 /// How long a create may be in doubt: longer than ServiceNow lets a transaction run (60 s).
 const CREATE_LEASE: chrono::Duration = chrono::Duration::seconds(120);
 /// The longest one request may take: a token grant, a lookup and a create, each bounded by the HTTP client's
-/// timeout ([`crate::outbound::REQUEST_TIMEOUT`]); a batch starts no request with less time left.
+/// timeout ([`crate::outbound::client::REQUEST_TIMEOUT`]); a batch starts no request with less time left.
 const RECORD_TIME: std::time::Duration = std::time::Duration::from_secs(30);
 /// How long the settings may stay invalid before pending requests fail (CONTRACT §2).
 pub const SETTINGS_GRACE: chrono::Duration = chrono::Duration::hours(1);
@@ -129,12 +129,12 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
     }
 
     /// [`Self::process_paced`] with a pace of its own.
-    pub async fn process(&self, id: &RequestId) -> Result<Processed, Retry> {
+    pub async fn process(&self, id: &RequestId) -> Result<Processed, Transient> {
         self.process_paced(id, &Pace::default()).await
     }
 
     /// Brings one request from `pending` to `ticketed` (or `failed`), creating its ticket only if none exists.
-    pub async fn process_paced(&self, id: &RequestId, pace: &Pace) -> Result<Processed, Retry> {
+    pub async fn process_paced(&self, id: &RequestId, pace: &Pace) -> Result<Processed, Transient> {
         let current = stream::stored(&self.store, id).await?;
         if current.status != Status::Pending {
             return Ok(Processed::AlreadyDone(current.status));
@@ -152,7 +152,7 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
         let settings = match self.settings.settings().await {
             Ok(settings) => settings,
             Err(error @ SettingsError::Unavailable(_)) => {
-                return Err(Retry::new(error.to_string()));
+                return Err(Transient::new(error.to_string()));
             }
             Err(error @ SettingsError::Invalid(_)) => {
                 return self.while_settings_invalid(current, error).await;
@@ -202,7 +202,7 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
         &self,
         current: RequestRecord,
         error: SettingsError,
-    ) -> Result<Processed, Retry> {
+    ) -> Result<Processed, Transient> {
         let now = now();
         let since = self.store.settings_invalid_since(now).await?;
         if now - since >= SETTINGS_GRACE {
@@ -223,26 +223,26 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
         leased: RequestRecord,
         error: ServiceNowError,
         pace: &Pace,
-    ) -> Result<Processed, Retry> {
+    ) -> Result<Processed, Transient> {
         let (detail, retry_after) = match error {
             ServiceNowError::Permanent { code, detail, .. } => {
                 return self.fail(leased, code, detail).await;
             }
-            ServiceNowError::Transient {
+            ServiceNowError::Transient(Transient {
                 unanswered: true,
                 detail,
                 ..
-            } => {
+            }) => {
                 // The lease stays: ServiceNow may still commit the create.
                 return Ok(Processed::Deferred(format!(
                     "{detail}; the request is looked up once the create cannot be in progress any more"
                 )));
             }
-            ServiceNowError::Transient {
+            ServiceNowError::Transient(Transient {
                 detail,
                 retry_after,
                 ..
-            } => (detail, retry_after),
+            }) => (detail, retry_after),
         };
         // ServiceNow answered, so it has finished with the request: the next attempt need not wait.
         let our_lease = leased.lease_until;
@@ -252,7 +252,7 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
         };
         store::update(&self.store, leased, release).await?;
         let Some(wait) = retry_after else {
-            return Err(Retry::new(detail));
+            return Err(Transient::new(detail));
         };
         let until = now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
         self.store.pause_servicenow(until).await?;
@@ -274,15 +274,10 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
         let lookup = table.find_by_correlation_id(&request.id).await;
         // A lookup changes nothing, so one that got no answer leaves nothing in doubt.
         let lookup = lookup.map_err(|error| match error {
-            ServiceNowError::Transient {
-                detail,
-                retry_after,
-                ..
-            } => ServiceNowError::Transient {
-                detail,
-                retry_after,
+            ServiceNowError::Transient(transient) => ServiceNowError::Transient(Transient {
                 unanswered: false,
-            },
+                ..transient
+            }),
             permanent => permanent,
         });
         if let Some(found) = lookup.map_err(NoTicket::Error)? {
@@ -290,7 +285,7 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
             return Ok(found);
         }
         let created = table
-            .create(&ticket_fields(request, settings))
+            .create(&NewTicket::of(request, settings))
             .await
             .map_err(NoTicket::Error)?;
         metrics::counter!("TicketsCreated").increment(1);
@@ -309,7 +304,7 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
         current: RequestRecord,
         code: FailureCode,
         detail: String,
-    ) -> Result<Processed, Retry> {
+    ) -> Result<Processed, Transient> {
         tracing::error!(code = code.as_str(), %detail, "ticket creation failed for good");
         let failure = Failure { code, detail };
         let processed = Processed::Failed(failure.clone());
@@ -326,7 +321,7 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
         current: RequestRecord,
         processed: Processed,
         change: impl Fn(&RequestRecord) -> Result<RequestRecord, E>,
-    ) -> Result<Processed, Retry> {
+    ) -> Result<Processed, Transient> {
         let still_pending = |request: &RequestRecord| {
             (request.status == Status::Pending)
                 .then(|| change(request).ok())
@@ -339,7 +334,7 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
     }
 }
 
-impl From<ServiceNowError> for Retry {
+impl From<ServiceNowError> for Transient {
     fn from(error: ServiceNowError) -> Self {
         Self::new(error.to_string())
     }

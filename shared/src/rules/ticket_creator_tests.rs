@@ -6,7 +6,7 @@ use crate::domain::base_url::Hosts;
 use crate::domain::ids::SysId;
 use crate::domain::request::Submission;
 use crate::domain::ticket::TaskType;
-use crate::outbound::{HttpClient, http_client_with_timeout};
+use crate::outbound::client::{HttpClient, http_client_with_timeout};
 use crate::rules::stream::tests::batch_of;
 use crate::runtime::serve::Trigger;
 use crate::secrets::StaticSettings;

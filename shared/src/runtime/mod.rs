@@ -6,7 +6,7 @@
 pub mod serve;
 
 use crate::domain::base_url::Hosts;
-use crate::outbound::BuiltOnFirstUse;
+use crate::outbound::client::BuiltOnFirstUse;
 use crate::secrets::{DEFAULT_CACHE_TTL, SecretsManagerSettings};
 use crate::store::DynamoStore;
 use std::sync::{Arc, LazyLock};
@@ -124,8 +124,9 @@ fn whole_number_in(
 
 /// The AWS SDK configuration for `config`: its region and endpoint, the execution role's credentials from the
 /// variables Lambda sets (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, read on each
-/// resolution), and an HTTPS client trusting the compiled-in roots ([`crate::outbound::tls_roots`]). Built without
-/// any I/O: no profile file is looked for and no instance metadata asked, and TLS is set up on the first call.
+/// resolution), and an HTTPS client trusting the compiled-in roots ([`crate::outbound::client::tls_roots`]). Built
+/// without any I/O: no profile file is looked for and no instance metadata asked, and TLS is set up on the first
+/// call.
 pub fn aws_sdk_config(config: &FunctionConfig) -> aws_config::SdkConfig {
     use aws_sdk_dynamodb::config::{BehaviorVersion, Region, SharedCredentialsProvider};
     let credentials = aws_config::environment::EnvironmentVariableCredentialsProvider::new();
@@ -147,7 +148,7 @@ fn aws_https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
     use aws_smithy_http_client::tls::{
         Provider, TlsContext, TrustStore, rustls_provider::CryptoMode,
     };
-    let roots = crate::outbound::tls_roots().fold(TrustStore::empty(), |roots, der| {
+    let roots = crate::outbound::client::tls_roots().fold(TrustStore::empty(), |roots, der| {
         roots.with_pem_certificate(pem_certificate(der))
     });
     let tls = TlsContext::builder()

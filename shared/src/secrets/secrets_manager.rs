@@ -3,7 +3,7 @@
 use super::{INVALID_CACHE_TTL, SettingsError, SettingsSource, Snapshot};
 use crate::domain::base_url::Hosts;
 use crate::domain::settings::Settings;
-use crate::outbound::{BuiltOnFirstUse, built};
+use crate::outbound::client::{BuiltOnFirstUse, built};
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 use secrecy::SecretString;

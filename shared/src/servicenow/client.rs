@@ -3,21 +3,27 @@
 //! `Accept: application/json`; a `401` gets one re-authentication, and a `429` whose `Retry-After` is short is
 //! waited out in place.
 
-use super::error::ServiceNowError;
-use super::oauth::{GrantError, TokenCache, configured_grant};
-use super::record::TaskRecord;
-use super::wire::Envelope;
+use super::error::{DIALECT, ServiceNowError};
+use super::oauth::{Credentials, GrantError, configured_grant};
+use super::record::{TaskRecord, state_fields};
+use super::task::{CORRELATION_DISPLAY, NewTicket};
+use super::wire::{Envelope, format_datetime};
 use crate::domain::ids::{RequestId, SysId};
 use crate::domain::record::FailureCode;
 use crate::domain::redact::Detailed;
 use crate::domain::settings::ServiceNowSettings;
 use crate::domain::ticket::TaskType;
-use crate::domain::time::{Timestamp, format_servicenow_datetime};
-use crate::outbound::{HttpClient, TransportError, answer_text, describe_unexpected, retry_after};
+use crate::domain::time::Timestamp;
+use crate::outbound::answer::{Answer, retry_after};
+use crate::outbound::client::HttpClient;
+use crate::outbound::failure::{Failure, Transient};
+use crate::outbound::token::KeptToken;
+use crate::outbound::transport::TransportError;
 use reqwest::header::ACCEPT;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::Value;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// A `429` whose `Retry-After` is at most this is waited out in place; a longer one is left to the caller's retry.
@@ -30,15 +36,15 @@ const TICKET_FIELDS: &str = "sys_id,number,correlation_id";
 #[derive(Clone)]
 pub struct ServiceNowClient {
     http: HttpClient,
-    tokens: std::sync::Arc<TokenCache>,
+    tokens: std::sync::Arc<KeptToken>,
 }
 
 impl ServiceNowClient {
-    /// `http` is built once per execution environment ([`crate::outbound::http_client`]).
+    /// `http` is built once per execution environment ([`crate::outbound::client::http_client`]).
     pub fn new(http: HttpClient) -> Self {
         Self {
             http,
-            tokens: std::sync::Arc::new(TokenCache::new()),
+            tokens: std::sync::Arc::default(),
         }
     }
 
@@ -101,73 +107,70 @@ impl<'a> Table<'a> {
         self.settings.instance_url.join(&path)
     }
 
-    async fn token(&self) -> Result<SecretString, ServiceNowError> {
-        match self.token {
-            Some(token) => Ok(token.clone()),
-            None => {
-                let client = self.client;
-                client
-                    .tokens
-                    .access_token(&client.http, self.settings)
-                    .await
-            }
-        }
-    }
-
-    /// Sends a request built by `build`, with the bearer token, and reads the answer's body as `T`.
+    /// Sends a request built by `build`, with the bearer token, and reads the answer's body as `T`. The answer
+    /// is quoted in an error without the token it was sent with.
     async fn send<T: DeserializeOwned>(
         &self,
         build: impl Fn(&HttpClient) -> reqwest::RequestBuilder,
     ) -> Result<T, ServiceNowError> {
         let http = &self.client.http;
-        let retries = self.token.is_none();
-        let mut reauthenticated = !retries;
-        let mut waited = !retries;
-        loop {
-            let token = self.token().await?;
-            let response = build(http)
+        let call = |token: SecretString| {
+            let request = build(http)
                 .bearer_auth(token.expose_secret())
-                .header(ACCEPT, "application/json")
-                .send()
-                .await
-                .map_err(|e| ServiceNowError::from_transport(WHAT, &e))?;
-            let status = response.status().as_u16();
-            let headers = response.headers().clone();
-            let body = answer_text(response)
-                .await
-                .map_err(|e| ServiceNowError::from_transport(WHAT, &e))?;
-            let wait = retry_after(&headers);
-            match status {
-                401 if !reauthenticated => {
-                    reauthenticated = true;
-                    self.client.tokens.reject(&token).await;
-                }
-                429 if !waited && wait.is_some_and(|w| w <= MAX_INLINE_WAIT) => {
-                    waited = true;
-                    tokio::time::sleep(wait.unwrap_or_default()).await;
-                }
-                200..=299 => {
-                    return serde_json::from_str::<Envelope<T>>(&body)
-                        .map(|envelope| envelope.result)
-                        .map_err(|_| {
-                            ServiceNowError::transient(format!(
-                                "{WHAT} answered {status} with {}, not a Table API result",
-                                describe_unexpected(&headers, &body)
-                            ))
-                        });
-                }
-                _ => {
-                    return Err(ServiceNowError::from_status(WHAT, status, &headers, &body)
-                        .redacted([&token]));
-                }
+                .header(ACCEPT, "application/json");
+            async move {
+                Answer::of(request)
+                    .await
+                    .map_err(|e| ServiceNowError::Transient(Transient::of_transport(WHAT, &e)))
             }
+        };
+        let (answer, token) = match self.token {
+            Some(token) => (call(token.clone()).await?, token.clone()),
+            None => {
+                // One short `429` is waited out in place, whatever the re-authentication does.
+                let waited = AtomicBool::new(false);
+                let (call, waited) = (&call, &waited);
+                let waiting = |token: SecretString| async move {
+                    let answer = call(token.clone()).await?;
+                    match retry_after(&answer.headers) {
+                        Some(wait)
+                            if answer.status == 429
+                                && wait <= MAX_INLINE_WAIT
+                                && !waited.swap(true, Ordering::Relaxed) =>
+                        {
+                            tokio::time::sleep(wait).await;
+                            call(token).await
+                        }
+                        _ => Ok(answer),
+                    }
+                };
+                let credentials = Credentials {
+                    http,
+                    settings: self.settings,
+                };
+                self.client.tokens.authorized(&credentials, waiting).await?
+            }
+        };
+        if !answer.is_success() {
+            let failure = Failure::of_answer(WHAT, &answer, &DIALECT);
+            return Err(ServiceNowError::from(failure).redacted([&token]));
         }
+        serde_json::from_str::<Envelope<T>>(&answer.text)
+            .map(|envelope| envelope.result)
+            .map_err(|_| {
+                ServiceNowError::transient(format!(
+                    "{WHAT} answered {} with {}, not a Table API result",
+                    answer.status,
+                    answer.describe_unexpected()
+                ))
+            })
     }
 
-    /// `POST /api/now/table/<table>`: creates a record and returns its `sys_id`, number and correlation id as
+    /// `POST /api/now/table/<table>`: creates `ticket` and returns its `sys_id`, number and correlation id as
     /// ServiceNow stored them.
-    pub async fn create(&self, fields: &Map<String, Value>) -> Result<TaskRecord, ServiceNowError> {
+    pub async fn create(&self, ticket: &NewTicket<'_>) -> Result<TaskRecord, ServiceNowError> {
         let url = self.url(None);
+        let fields = ticket.fields();
         let record: TaskRecord = self
             .send(|http| {
                 http.post(url.clone())
@@ -175,7 +178,7 @@ impl<'a> Table<'a> {
                         ("sysparm_exclude_reference_link", "true"),
                         ("sysparm_fields", TICKET_FIELDS),
                     ])
-                    .json(fields)
+                    .json(&fields)
             })
             .await?;
         if record.sys_id().is_none() || record.number().is_none() {
@@ -211,6 +214,12 @@ impl<'a> Table<'a> {
             }) => Ok(None),
             Err(error) => Err(error),
         }
+    }
+
+    /// The record of `sys_id` with the fields its [`crate::domain::ticket_state::TicketState`] is read from
+    /// ([`TaskRecord::state`]); `None` as for [`Self::get`].
+    pub async fn get_state(&self, sys_id: &SysId) -> Result<Option<TaskRecord>, ServiceNowError> {
+        self.get(sys_id, &state_fields(self.settings)).await
     }
 
     /// Up to `limit` records whose `correlation_id` is `correlation_id`, oldest first, exactly as ServiceNow
@@ -261,24 +270,24 @@ impl<'a> Table<'a> {
     }
 
     /// Up to `limit` of this table's tickets the connector opened (`correlation_display=PM Cloud`) that were updated
-    /// from `since` to `until` (UTC, both included), by update time, skipping the first `offset`; with `fields`.
-    /// One request.
+    /// from `since` to `until` (UTC, both included), by update time, skipping the first `offset`; with the fields
+    /// their [`crate::domain::ticket_state::TicketState`] is read from. One request.
     pub async fn updated_between(
         &self,
         since: Timestamp,
         until: Timestamp,
         offset: u32,
         limit: u32,
-        fields: &[&str],
     ) -> Result<Vec<TaskRecord>, ServiceNowError> {
         let url = self.url(None);
         // Plain date-time literals are compared in UTC (a `gs.dateGenerate` one would be the user's time zone).
         let query = format!(
-            "correlation_display=PM Cloud^sys_updated_on>={}^sys_updated_on<={}^ORDERBYsys_updated_on^ORDERBYsys_id",
-            format_servicenow_datetime(&since),
-            format_servicenow_datetime(&until)
+            "correlation_display={CORRELATION_DISPLAY}^sys_updated_on>={}^sys_updated_on<={}^ORDERBYsys_updated_on^ORDERBYsys_id",
+            format_datetime(&since),
+            format_datetime(&until)
         );
-        let (offset, limit, fields) = (offset.to_string(), limit.to_string(), fields.join(","));
+        let fields = state_fields(self.settings).join(",");
+        let (offset, limit) = (offset.to_string(), limit.to_string());
         let rows: Vec<TaskRecord> = self
             .send(|http| {
                 http.get(url.clone()).query(&[

@@ -12,7 +12,7 @@ fn settings(server: &MockServer) -> ServiceNowSettings {
 }
 
 fn client() -> ServiceNowClient {
-    ServiceNowClient::new(crate::outbound::http_client_with_timeout(
+    ServiceNowClient::new(crate::outbound::client::http_client_with_timeout(
         std::time::Duration::from_secs(2),
         Hosts::Local,
     ))
@@ -104,10 +104,7 @@ async fn a_token_answer_without_a_token_is_transient() {
         .find_by_correlation_id(&request_id("req-1"))
         .await
         .unwrap_err();
-    assert!(
-        matches!(error, ServiceNowError::Transient { .. }),
-        "{error:?}"
-    );
+    assert!(matches!(error, ServiceNowError::Transient(_)), "{error:?}");
 }
 
 #[tokio::test]
@@ -121,16 +118,20 @@ async fn a_created_record_without_sys_id_is_transient_so_the_retry_looks_it_up()
         )
         .mount(&server)
         .await;
-    let fields = json!({"short_description": "x"});
+    let id = RequestId::random();
+    let ticket = NewTicket {
+        short_description: "x".into(),
+        description: String::new(),
+        correlation_id: &id,
+        assignment_group: None,
+        duration: None,
+    };
     let error = client()
         .table(&settings(&server), TaskType::Incident)
-        .create(fields.as_object().unwrap())
+        .create(&ticket)
         .await
         .unwrap_err();
-    assert!(
-        matches!(error, ServiceNowError::Transient { .. }),
-        "{error:?}"
-    );
+    assert!(matches!(error, ServiceNowError::Transient(_)), "{error:?}");
 }
 
 #[tokio::test]
@@ -212,11 +213,11 @@ async fn a_long_retry_after_is_left_to_the_caller() {
         .unwrap_err();
     assert_eq!(
         error,
-        ServiceNowError::Transient {
+        ServiceNowError::Transient(Transient {
             detail: "429 from the Table API: no body".into(),
             retry_after: Some(std::time::Duration::from_secs(120)),
             unanswered: false,
-        }
+        })
     );
 }
 
@@ -237,10 +238,7 @@ async fn an_html_page_refusing_the_token_is_transient_not_a_verdict_on_the_crede
         .get(&sys_id(), &["sys_id"])
         .await
         .unwrap_err();
-    assert!(
-        matches!(error, ServiceNowError::Transient { .. }),
-        "{error:?}"
-    );
+    assert!(matches!(error, ServiceNowError::Transient(_)), "{error:?}");
 }
 
 #[tokio::test]

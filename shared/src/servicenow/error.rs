@@ -1,28 +1,30 @@
-//! What can go wrong when talking to ServiceNow, sorted by what the caller should do about it.
+//! What can go wrong when talking to ServiceNow, sorted by what the caller should do about it; and how
+//! ServiceNow words its failures (its `{"error": {"message", "detail"}}` body, its rate limits).
 
 use super::wire::ErrorBody;
 use crate::domain::record::FailureCode;
 use crate::domain::redact::Detailed;
-use crate::outbound::{TransportError, describe_unexpected, is_html, rate_limit_wait};
+use crate::outbound::answer::{Answer, rate_limit_wait};
+use crate::outbound::failure::{Dialect, Failure, Transient};
 use reqwest::header::HeaderMap;
 use std::time::Duration;
 
 /// How long to pause after a `429` that named no time.
 const DEFAULT_PAUSE: Duration = Duration::from_secs(60);
 
+/// ServiceNow's error bodies and rate limits, for [`Failure::of_answer`].
+pub(crate) const DIALECT: Dialect = Dialect {
+    message: error_message,
+    rate_limit_wait: pause,
+};
+
 /// Every `detail` is written for an administrator and never holds a password, secret or token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ServiceNowError {
-    /// Worth trying again later: timeouts, connection failures, `429`, `5xx`, an HTML page. `retry_after` is how
-    /// long ServiceNow asked to wait (a `429`'s `Retry-After` or `X-RateLimit-Reset`, whichever is later).
-    /// `unanswered` when no answer came after the request may have been sent (a timeout, a connection dropped):
-    /// ServiceNow may still carry it out.
-    #[error("{detail}")]
-    Transient {
-        detail: String,
-        retry_after: Option<Duration>,
-        unanswered: bool,
-    },
+    /// Worth trying again later; `retry_after` is how long ServiceNow asked to wait (a `429`'s `Retry-After` or
+    /// `X-RateLimit-Reset`, whichever is later).
+    #[error(transparent)]
+    Transient(Transient),
     /// Trying again cannot fix it. `status` is the HTTP status ServiceNow answered.
     #[error("{detail}")]
     Permanent {
@@ -35,7 +37,25 @@ pub enum ServiceNowError {
 impl Detailed for ServiceNowError {
     fn detail_mut(&mut self) -> &mut String {
         match self {
-            Self::Transient { detail, .. } | Self::Permanent { detail, .. } => detail,
+            Self::Transient(transient) => transient.detail_mut(),
+            Self::Permanent { detail, .. } => detail,
+        }
+    }
+}
+
+/// A permanent failure's code by its status: `401` a refused token, `404` a record absent or hidden.
+impl From<Failure> for ServiceNowError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Transient(transient) => Self::Transient(transient),
+            Failure::Permanent { status, detail } => {
+                let code = match status {
+                    401 => FailureCode::AuthFailed,
+                    404 => FailureCode::NotFound,
+                    _ => FailureCode::Rejected,
+                };
+                Self::permanent(code, status, detail)
+            }
         }
     }
 }
@@ -50,78 +70,25 @@ impl ServiceNowError {
     }
 
     pub fn transient(detail: impl Into<String>) -> Self {
-        Self::Transient {
-            detail: detail.into(),
-            retry_after: None,
-            unanswered: false,
-        }
-    }
-
-    /// True when ServiceNow asked the connector to slow down (`429`).
-    pub fn is_rate_limit(&self) -> bool {
-        matches!(
-            self,
-            Self::Transient {
-                retry_after: Some(_),
-                ..
-            }
-        )
-    }
-
-    /// True when no answer came after the request may have been sent.
-    pub fn is_unanswered(&self) -> bool {
-        matches!(
-            self,
-            Self::Transient {
-                unanswered: true,
-                ..
-            }
-        )
+        Self::Transient(Transient::new(detail))
     }
 
     pub fn detail(&self) -> &str {
         match self {
-            Self::Transient { detail, .. } | Self::Permanent { detail, .. } => detail,
-        }
-    }
-
-    /// Sorts an HTTP failure of `what` (for example "the Table API") by status; a `429` carries how long
-    /// ServiceNow asked to wait (`Retry-After`).
-    pub fn from_status(what: &str, status: u16, headers: &HeaderMap, body: &str) -> Self {
-        let detail = format!("{status} from {what}: {}", error_message(headers, body));
-        match status {
-            // A hibernating instance, a login page or a proxy answers HTML: it says nothing about the request.
-            _ if is_html(headers, body) => Self::transient(detail),
-            429 => Self::Transient {
-                detail,
-                // A 429 always pauses; ServiceNow sends Retry-After, but not every proxy in between does.
-                retry_after: Some(
-                    rate_limit_wait(headers, chrono::Utc::now().timestamp())
-                        .unwrap_or(DEFAULT_PAUSE),
-                ),
-                unanswered: false,
-            },
-            500..=599 => Self::transient(detail),
-            401 => Self::permanent(FailureCode::AuthFailed, status, detail),
-            404 => Self::permanent(FailureCode::NotFound, status, detail),
-            _ => Self::permanent(FailureCode::Rejected, status, detail),
-        }
-    }
-
-    /// A transport failure: the request may or may not have reached ServiceNow, so it is always transient.
-    pub fn from_transport(what: &str, error: &reqwest::Error) -> Self {
-        let transport = TransportError::of(error);
-        Self::Transient {
-            detail: format!("{what} {}: {}", transport.summary(), transport.reason),
-            retry_after: None,
-            unanswered: transport.may_have_been_sent(),
+            Self::Transient(transient) => &transient.detail,
+            Self::Permanent { detail, .. } => detail,
         }
     }
 }
 
+/// A `429` always pauses; ServiceNow sends `Retry-After`, but not every proxy in between does.
+fn pause(headers: &HeaderMap) -> Option<Duration> {
+    Some(rate_limit_wait(headers, chrono::Utc::now().timestamp()).unwrap_or(DEFAULT_PAUSE))
+}
+
 /// ServiceNow's `{"error": {"message", "detail"}}` as one line, or what came back instead.
-pub(crate) fn error_message(headers: &HeaderMap, body: &str) -> String {
-    if let Ok(ErrorBody { error }) = serde_json::from_str::<ErrorBody>(body) {
+fn error_message(answer: &Answer) -> String {
+    if let Ok(ErrorBody { error }) = serde_json::from_str::<ErrorBody>(&answer.text) {
         let text = |t: Option<String>| t.filter(|s| !s.is_empty());
         match (text(error.message), text(error.detail)) {
             (Some(m), Some(d)) => return format!("{m} ({d})"),
@@ -130,29 +97,41 @@ pub(crate) fn error_message(headers: &HeaderMap, body: &str) -> String {
             (None, None) => {}
         }
     }
-    describe_unexpected(headers, body)
+    answer.describe_unexpected()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outbound::failure::sorted;
+
+    fn from_status(what: &str, status: u16, headers: &HeaderMap, body: &str) -> ServiceNowError {
+        sorted(&DIALECT, what, status, headers, body).into()
+    }
+
+    fn message(body: &str) -> String {
+        error_message(&Answer {
+            status: 500,
+            headers: HeaderMap::new(),
+            text: body.to_owned(),
+        })
+    }
 
     #[test]
     fn sorts_statuses_into_transient_and_permanent() {
         let body =
             r#"{"error":{"message":"User Not Authorized","detail":"ACL"},"status":"failure"}"#;
         assert!(matches!(
-            ServiceNowError::from_status("the Table API", 429, &retry_after_3s(), body),
-            ServiceNowError::Transient { retry_after: Some(d), .. } if d == Duration::from_secs(3)
+            from_status("the Table API", 429, &retry_after_3s(), body),
+            ServiceNowError::Transient(Transient { retry_after: Some(d), .. }) if d == Duration::from_secs(3)
         ));
         for status in [500, 502, 503, 504] {
             assert!(matches!(
-                ServiceNowError::from_status("x", status, &HeaderMap::new(), ""),
-                ServiceNowError::Transient { .. }
+                from_status("x", status, &HeaderMap::new(), ""),
+                ServiceNowError::Transient(_)
             ));
         }
-        let code = |status| match ServiceNowError::from_status("x", status, &HeaderMap::new(), body)
-        {
+        let code = |status| match from_status("x", status, &HeaderMap::new(), body) {
             ServiceNowError::Permanent { code, .. } => code,
             other => panic!("{other:?}"),
         };
@@ -170,7 +149,7 @@ mod tests {
 
     #[test]
     fn details_quote_servicenow_error_bodies() {
-        let error = ServiceNowError::from_status(
+        let error = from_status(
             "the Table API",
             403,
             &HeaderMap::new(),
@@ -180,11 +159,8 @@ mod tests {
             error.detail(),
             "403 from the Table API: User Not Authorized (ACL restricts access)"
         );
-        assert_eq!(error_message(&HeaderMap::new(), ""), "no body");
-        assert_eq!(
-            error_message(&HeaderMap::new(), "gateway timeout"),
-            "\"gateway timeout\""
-        );
+        assert_eq!(message(""), "no body");
+        assert_eq!(message("gateway timeout"), "\"gateway timeout\"");
     }
 
     #[test]
@@ -192,17 +168,16 @@ mod tests {
         let page =
             "<!DOCTYPE html><html><head><title>Instance Hibernating page</title></head></html>";
         for status in [200, 403, 404, 503] {
-            let error =
-                ServiceNowError::from_status("the Table API", status, &HeaderMap::new(), page);
+            let error = from_status("the Table API", status, &HeaderMap::new(), page);
             assert_eq!(
                 error,
-                ServiceNowError::Transient {
+                ServiceNowError::Transient(Transient {
                     detail: format!(
                         "{status} from the Table API: an HTML page (\"Instance Hibernating page\")"
                     ),
                     retry_after: None,
                     unanswered: false,
-                }
+                })
             );
         }
     }

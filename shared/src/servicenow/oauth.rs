@@ -3,22 +3,15 @@
 //! refresh token, and by a new password grant when the refresh is refused (ServiceNow neither rotates refresh tokens
 //! nor extends their life); a client-credentials grant's token by a new grant of the same kind.
 
-use super::error::ServiceNowError;
-use super::wire::{OAuthErrorAnswer, TokenAnswer};
+use super::error::{DIALECT, ServiceNowError};
 use crate::domain::record::FailureCode;
 use crate::domain::settings::{ServiceNowGrant, ServiceNowSettings};
-use crate::outbound::{HttpClient, answer_text, describe_non_token, is_html, renewal_time};
+use crate::outbound::client::HttpClient;
+use crate::outbound::failure::Transient;
+use crate::outbound::token::{GrantFailure, Renewal, Token, grant};
 use secrecy::{ExposeSecret, SecretString};
-use std::time::Instant;
-use tokio::sync::Mutex;
 
 const TOKEN_ENDPOINT: &str = "/oauth_token.do";
-
-struct Token {
-    access: SecretString,
-    refresh: Option<SecretString>,
-    renew_at: Instant,
-}
 
 /// Why a grant did not produce a token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -74,7 +67,7 @@ impl GrantKind {
     }
 }
 
-/// The grant `settings` configure, outside any cache: what the settings check proves.
+/// The grant `settings` configure, outside any kept token: what the settings check proves.
 pub(crate) async fn configured_grant(
     http: &HttpClient,
     settings: &ServiceNowSettings,
@@ -110,125 +103,76 @@ async fn request_token(
         }
     };
     let what = "the OAuth token endpoint";
-    let started = Instant::now();
-    let response = http
-        .post(settings.instance_url.join(TOKEN_ENDPOINT))
-        .header(reqwest::header::ACCEPT, "application/json")
-        .form(&form)
-        .send()
-        .await
-        .map_err(|e| GrantError::Failed(ServiceNowError::from_transport(what, &e)))?;
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = answer_text(response)
-        .await
-        .map_err(|e| GrantError::Failed(ServiceNowError::from_transport(what, &e)))?;
-    if status == 200 {
-        let answer: TokenAnswer = serde_json::from_str(&body).map_err(|_| {
-            GrantError::Failed(ServiceNowError::transient(format!(
-                "{what} answered 200 with {}",
-                describe_non_token(&headers, &body)
-            )))
-        })?;
-        // A client-credentials token is renewed by a new grant (RFC 6749 §4.4.3: no refresh token is due), so
-        // one handed out anyway is not kept.
-        let refresh = match kind {
-            GrantKind::ClientCredentials => None,
-            _ => answer.refresh_token.map(SecretString::from),
-        };
-        return Ok(Token {
-            access: answer.access_token.into(),
-            refresh,
-            renew_at: renewal_time(started, answer.expires_in),
-        });
+    let url = settings.instance_url.join(TOKEN_ENDPOINT);
+    let mut token =
+        grant(http, url, &form, what, &DIALECT)
+            .await
+            .map_err(|failure| match failure {
+                GrantFailure::Refused {
+                    status,
+                    error,
+                    description,
+                } => GrantError::Refused {
+                    status,
+                    error,
+                    description,
+                    grant: kind,
+                },
+                GrantFailure::Unreachable(error) => GrantError::Failed(ServiceNowError::Transient(
+                    Transient::of_transport(what, &error),
+                )),
+                GrantFailure::Failed(failure) => GrantError::Failed(failure.into()),
+            })?;
+    // A client-credentials token is renewed by a new grant (RFC 6749 §4.4.3: no refresh token is due), so one
+    // handed out anyway is not kept.
+    if kind == GrantKind::ClientCredentials {
+        token.refresh = None;
     }
-    // A hibernating instance or a proxy answers these with an HTML page: not a verdict on the credentials.
-    if matches!(status, 400 | 401 | 403) && !is_html(&headers, &body) {
-        let answer: OAuthErrorAnswer = serde_json::from_str(&body).unwrap_or_default();
-        return Err(GrantError::Refused {
-            status,
-            error: answer.error.unwrap_or_default(),
-            description: answer.error_description.unwrap_or_default(),
-            grant: kind,
-        });
-    }
-    Err(GrantError::Failed(ServiceNowError::from_status(
-        what, status, &headers, &body,
-    )))
+    Ok(token)
 }
 
-/// The token of one warm function, shared by all its invocations.
-#[derive(Default)]
-pub(crate) struct TokenCache {
-    slot: Mutex<Option<(String, Token)>>,
+/// The kept token's credentials: those `settings` name, granted through `http`.
+pub(crate) struct Credentials<'a> {
+    pub http: &'a HttpClient,
+    pub settings: &'a ServiceNowSettings,
 }
 
-/// Which credentials a token belongs to: settings may rotate under a warm function.
-fn identity(settings: &ServiceNowSettings) -> String {
-    format!(
-        "{}\n{}\n{}",
-        settings.instance_url.as_str(),
-        settings.client_id,
-        settings.acting_user()
-    )
-}
+impl Renewal for Credentials<'_> {
+    type Error = ServiceNowError;
 
-impl TokenCache {
-    pub fn new() -> Self {
-        Self::default()
+    /// The instance, the client and the acting user: settings may rotate under a warm function.
+    fn owner(&self) -> String {
+        let settings = self.settings;
+        format!(
+            "{}\n{}\n{}",
+            settings.instance_url.as_str(),
+            settings.client_id,
+            settings.acting_user()
+        )
     }
 
-    /// A live access token: the kept one, a refreshed one, or one from a new grant of the configured kind.
-    pub async fn access_token(
-        &self,
-        http: &HttpClient,
-        settings: &ServiceNowSettings,
-    ) -> Result<SecretString, ServiceNowError> {
-        // Holding the lock through a grant makes concurrent callers share one grant.
-        let mut slot = self.slot.lock().await;
-        let identity = identity(settings);
-        let kept = slot
-            .take()
-            .filter(|(owner, _)| *owner == identity)
-            .map(|(_, token)| token);
-        if let Some(token) = kept {
-            if Instant::now() < token.renew_at {
-                let access = token.access.clone();
-                *slot = Some((identity, token));
-                return Ok(access);
-            }
-            if let Some(refresh) = &token.refresh {
-                match request_token(http, settings, Some(refresh)).await {
-                    Ok(mut renewed) => {
-                        // Refresh tokens are not rotated: keep the one we have when the answer repeats none.
-                        renewed.refresh = renewed.refresh.or_else(|| token.refresh.clone());
-                        let access = renewed.access.clone();
-                        *slot = Some((identity, renewed));
-                        return Ok(access);
-                    }
-                    Err(GrantError::Failed(error)) => {
-                        *slot = Some((identity, token));
-                        return Err(error);
-                    }
-                    Err(GrantError::Refused { .. }) => {
-                        tracing::info!("refresh token refused; falling back to a new grant");
-                    }
+    /// A token with a refresh token is refreshed, and renewed by a new grant of the configured kind when the
+    /// refresh is refused (the refresh token is then dropped); any other by a new grant. Refresh tokens are not
+    /// rotated: the one kept stays when the answer repeats none.
+    async fn renew(&self, kept: Option<&mut Token>) -> Result<Token, ServiceNowError> {
+        let (http, settings) = (self.http, self.settings);
+        if let Some(kept) = kept
+            && let Some(refresh) = kept.refresh.take()
+        {
+            match request_token(http, settings, Some(&refresh)).await {
+                Ok(mut renewed) => {
+                    renewed.refresh = renewed.refresh.or(Some(refresh));
+                    return Ok(renewed);
+                }
+                Err(GrantError::Failed(error)) => {
+                    kept.refresh = Some(refresh);
+                    return Err(error);
+                }
+                Err(GrantError::Refused { .. }) => {
+                    tracing::info!("refresh token refused; falling back to a new grant");
                 }
             }
         }
-        let token = request_token(http, settings, None).await?;
-        let access = token.access.clone();
-        *slot = Some((identity, token));
-        Ok(access)
-    }
-
-    /// Forgets `rejected` after the Table API refused it, keeping the refresh token for the renewal.
-    pub async fn reject(&self, rejected: &SecretString) {
-        let mut slot = self.slot.lock().await;
-        if let Some((_, token)) = slot.as_mut()
-            && token.access.expose_secret() == rejected.expose_secret()
-        {
-            token.renew_at = Instant::now();
-        }
+        Ok(request_token(http, settings, None).await?)
     }
 }

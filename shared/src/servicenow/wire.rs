@@ -1,7 +1,25 @@
-//! ServiceNow's wire shapes, as serde types: the Table API's `{"result": …}` envelope and its error body, and
-//! the OAuth token endpoint's answers (ServiceNow's REST API reference, "Table API" and "OAuth").
+//! ServiceNow's wire shapes: the Table API's `{"result": …}` envelope and its error body as serde types, and its
+//! date-time form (ServiceNow's REST API reference, "Table API"). The OAuth answers are RFC 6749's
+//! ([`crate::outbound::token`]).
 
+use crate::domain::time::Timestamp;
+use chrono::NaiveDateTime;
 use serde::Deserialize;
+
+/// ServiceNow's date-time form (`sys_updated_on`, and literals in encoded queries): `YYYY-MM-DD HH:MM:SS`, UTC.
+const DATETIME: &str = "%Y-%m-%d %H:%M:%S";
+
+/// Reads ServiceNow's `YYYY-MM-DD HH:MM:SS` (UTC); `None` for any other text.
+pub fn parse_datetime(text: &str) -> Option<Timestamp> {
+    NaiveDateTime::parse_from_str(text.trim(), DATETIME)
+        .ok()
+        .map(|naive| naive.and_utc())
+}
+
+/// Writes `at` as ServiceNow's `YYYY-MM-DD HH:MM:SS` (UTC), as an encoded query compares it.
+pub fn format_datetime(at: &Timestamp) -> String {
+    at.format(DATETIME).to_string()
+}
 
 /// `{"result": …}`: every Table API answer wraps its record (or list of records) in this.
 #[derive(Deserialize)]
@@ -23,18 +41,17 @@ pub(crate) struct ErrorDetail {
     pub detail: Option<String>,
 }
 
-/// A grant's answer: `access_token`, `refresh_token` (password grant only), `expires_in` in seconds.
-#[derive(Deserialize)]
-pub(crate) struct TokenAnswer {
-    pub access_token: String,
-    pub refresh_token: Option<String>,
-    pub expires_in: Option<u64>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
 
-/// A refused grant: `{"error_description": "access_denied", "error": "server_error"}` for a bad client, user
-/// or password alike.
-#[derive(Deserialize, Default)]
-pub(crate) struct OAuthErrorAnswer {
-    pub error: Option<String>,
-    pub error_description: Option<String>,
+    #[test]
+    fn reads_servicenow_datetimes_as_utc() {
+        let at = parse_datetime("2026-11-28 12:04:05").unwrap();
+        assert_eq!(at, Utc.with_ymd_and_hms(2026, 11, 28, 12, 4, 5).unwrap());
+        assert_eq!(format_datetime(&at), "2026-11-28 12:04:05");
+        assert_eq!(parse_datetime("28/11/2026 12:04"), None);
+        assert_eq!(parse_datetime(""), None);
+    }
 }

@@ -14,7 +14,7 @@ use super::{Backlogs, CreateOutcome, ReplaceOutcome, RequestStore, SharedState, 
 use crate::domain::ids::{PmcRequestId, RequestId, RequestIdKey};
 use crate::domain::record::{Backlog, RequestRecord};
 use crate::domain::time::{Timestamp, format_rfc3339, rfc3339};
-use crate::outbound::{BuiltOnFirstUse, built};
+use crate::outbound::client::{BuiltOnFirstUse, built};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;

@@ -6,7 +6,7 @@ use super::hints::{Failed, invalid};
 use crate::domain::base_url::{BaseUrl, Hosts, LOCAL_HOST_REFUSED};
 use crate::domain::fields::FieldError;
 use crate::domain::settings::{PmCloudSettings, Settings, secret_json};
-use crate::outbound::{any_local, resolve};
+use crate::outbound::public_hosts::{any_local, resolve};
 use serde_json::{Map, Value};
 
 /// How long `config` waits for the system resolver before it leaves a host to `connect` and `pmcloud`.

@@ -3,8 +3,10 @@
 
 use crate::domain::fields::{FieldError, describe_fields};
 use crate::domain::settings::{ServiceNowGrant, ServiceNowSettings};
-use crate::outbound::{HTML_PAGE, TransportError, TransportFailure};
-use crate::pmcloud::{PmCloudError, TokenError};
+use crate::outbound::answer::HTML_PAGE;
+use crate::outbound::failure::{Failure, Transient};
+use crate::outbound::transport::{TransportError, TransportFailure};
+use crate::pmcloud::TokenError;
 use crate::servicenow::{GrantError, ServiceNowError};
 
 /// A failed check: what went wrong and what to do about it.
@@ -40,7 +42,7 @@ pub(super) fn grant_failed(settings: &ServiceNowSettings, error: GrantError) -> 
             "The OAuth token endpoint is not available: check that the OAuth 2.0 plugin is active and the system \
              property com.snc.platform.security.oauth.is.active is true.",
         ),
-        GrantError::Failed(ServiceNowError::Transient { detail, .. }) => {
+        GrantError::Failed(ServiceNowError::Transient(Transient { detail, .. })) => {
             let hint = html_hint(&detail).unwrap_or(
                 "ServiceNow's token endpoint did not give a usable answer; try again, and check the \
                  instance's health if it persists.",
@@ -77,7 +79,7 @@ fn refused(settings: &ServiceNowSettings, status: u16, said: &str) -> Failed {
 pub(super) fn table_failed(table: &str, error: ServiceNowError) -> Failed {
     let (status, detail) = match error {
         ServiceNowError::Permanent { status, detail, .. } => (status, detail),
-        ServiceNowError::Transient { detail, .. } => {
+        ServiceNowError::Transient(Transient { detail, .. }) => {
             let hint = html_hint(&detail).unwrap_or(
                 "The Table API did not answer normally; try again, and check the instance's health if it \
                  persists.",
@@ -131,7 +133,7 @@ pub(super) fn pmcloud_failed(host: &str, error: TokenError) -> Failed {
             "The API account must be active and allowed the Management API, with Full Access to JIT \
              (Configuration > Settings > API Settings in PM Cloud).",
         ),
-        TokenError::Failed(PmCloudError::Transient { detail, .. })
+        TokenError::Failed(Failure::Transient(Transient { detail, .. }))
             if detail.contains(HTML_PAGE) =>
         {
             failed(

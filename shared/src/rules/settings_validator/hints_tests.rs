@@ -14,11 +14,7 @@ fn permanent(status: u16) -> ServiceNowError {
 }
 
 fn transient(detail: &str) -> ServiceNowError {
-    ServiceNowError::Transient {
-        detail: detail.to_owned(),
-        retry_after: None,
-        unanswered: false,
-    }
+    ServiceNowError::Transient(Transient::new(detail))
 }
 
 /// `failure` says `detail`, and its hint begins with `hint`.
@@ -78,12 +74,7 @@ fn a_pm_cloud_failure_gets_the_hint_for_its_kind() {
         status,
         error: error.to_owned(),
     };
-    let failed = |detail: &str| {
-        TokenError::Failed(PmCloudError::Transient {
-            detail: detail.to_owned(),
-            retry_after: None,
-        })
-    };
+    let failed = |detail: &str| TokenError::Failed(Failure::Transient(Transient::new(detail)));
     let unreachable = |failure| {
         TokenError::Unreachable(TransportError {
             failure,

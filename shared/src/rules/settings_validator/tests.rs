@@ -17,7 +17,8 @@ struct Validator {
 
 /// The checks over the stored settings secret `stored`, with URLs naming hosts `hosts` admits.
 fn validator_with(stored: String, hosts: Hosts) -> Validator {
-    let http = crate::outbound::http_client_with_timeout(Duration::from_millis(800), Hosts::Local);
+    let http =
+        crate::outbound::client::http_client_with_timeout(Duration::from_millis(800), Hosts::Local);
     Validator {
         rules: SettingsValidator::new(
             ServiceNowClient::new(http.clone()),
