@@ -31,14 +31,6 @@ type Notifier = DecisionNotifier<Arc<MemoryStore>, StaticSettings>;
 
 type Store = Arc<MemoryStore>;
 
-fn notifier_with(secret: String, store: &Store) -> Notifier {
-    let client = PmCloudClient::new(http_client_with_timeout(
-        std::time::Duration::from_millis(700),
-        Hosts::Local,
-    ));
-    DecisionNotifier::new(Arc::clone(store), StaticSettings::new(secret), client)
-}
-
 /// The PM Cloud simulator, the notifier with `pmCloud` pointing at it, and the store.
 async fn setup() -> (PmCloudSim, Notifier, Store) {
     let sim = PmCloudSim::start(SimConfig::default()).await.unwrap();
@@ -47,7 +39,13 @@ async fn setup() -> (PmCloudSim, Notifier, Store) {
         &simulator_secret("https://acme.service-now.com"),
         &sim.base_url(),
     );
-    (sim, notifier_with(secret, &store), store)
+    let http = http_client_with_timeout(std::time::Duration::from_millis(700), Hosts::Local);
+    let notifier = DecisionNotifier::new(
+        Arc::clone(&store),
+        StaticSettings::new(secret),
+        PmCloudClient::new(http),
+    );
+    (sim, notifier, store)
 }
 
 fn failures(response: &DynamoDbEventResponse) -> Vec<String> {

@@ -7,9 +7,11 @@ use aws_lambda_events::event::dynamodb::Event;
 use serde_json::Value;
 use servicenow_sim::{SimConfig, Simulator};
 use shared::domain::base_url::Hosts;
+use shared::domain::ids::RequestId;
 use shared::domain::record::RequestRecord;
 use shared::domain::request::Submission;
-use shared::outbound::client::{HttpClient, http_client_with_timeout};
+use shared::domain::time::now;
+use shared::outbound::client::http_client_with_timeout;
 use shared::runtime::serve::Trigger;
 use shared::secrets::StaticSettings;
 use shared::servicenow::ServiceNowClient;
@@ -36,34 +38,15 @@ type Creator = TicketCreator<Arc<MemoryStore>, StaticSettings>;
 
 type Store = Arc<MemoryStore>;
 
-/// A stored request for `pmc_request_id`, as `request-intake` would have stored it.
-fn sample_record(pmc_request_id: &str) -> RequestRecord {
-    let body = sample_body(pmc_request_id);
-    RequestRecord::new(
-        Submission::parse(body.as_object().unwrap()).unwrap(),
-        shared::domain::ids::RequestId::random(),
-        shared::domain::time::now(),
-    )
-}
-
-/// A client that gives up quickly, so that "slow" and "lost" answers are cheap to stage.
-fn quick_client() -> ServiceNowClient {
-    let http = reqwest_client(Duration::from_millis(700));
-    ServiceNowClient::new(http)
-}
-
-fn reqwest_client(timeout: Duration) -> HttpClient {
-    http_client_with_timeout(timeout, Hosts::Local)
-}
-
 /// The simulator, ticket-creator over an in-memory store, and that store.
-async fn setup(config: SimConfig) -> (Simulator, Creator, Store) {
-    let sim = Simulator::start(config).await.unwrap();
+async fn setup() -> (Simulator, Creator, Store) {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let store = Arc::new(MemoryStore::new());
+    let http = http_client_with_timeout(Duration::from_millis(700), Hosts::Local);
     let creator = TicketCreator::new(
         Arc::clone(&store),
         StaticSettings::new(simulator_secret(&sim.base_url())),
-        quick_client(),
+        ServiceNowClient::new(http),
     );
     (sim, creator, store)
 }
@@ -94,8 +77,11 @@ fn event_for(records: &[&RequestRecord]) -> Event {
     event
 }
 
+/// A request for `pmc` stored as `request-intake` would have stored it.
 async fn stored(store: &Store, pmc: &str) -> RequestRecord {
-    let record = sample_record(pmc);
+    let body = sample_body(pmc);
+    let submission = Submission::parse(body.as_object().unwrap()).unwrap();
+    let record = RequestRecord::new(submission, RequestId::random(), now());
     store.create(&record).await.unwrap();
     record
 }
@@ -117,7 +103,7 @@ fn tickets_for(sim: &Simulator, record: &RequestRecord) -> Vec<Value> {
 
 #[tokio::test]
 async fn a_request_the_store_does_not_show_yet_is_retried_without_a_ticket() {
-    let (sim, creator, store) = setup(SimConfig::default()).await;
+    let (sim, creator, store) = setup().await;
     // The fixture's request was never stored here: as if the stream announced it before the store showed it.
     let response = handle(&creator, fixture()).await;
     assert_eq!(
@@ -143,7 +129,7 @@ async fn a_request_the_store_does_not_show_yet_is_retried_without_a_ticket() {
 
 #[tokio::test]
 async fn an_unreadable_record_is_skipped_without_blocking_the_others() {
-    let (sim, creator, store) = setup(SimConfig::default()).await;
+    let (sim, creator, store) = setup().await;
     let good = stored(&store, "pmc-good").await;
     let mut event = event_for(&[&good, &good]);
     let broken: Value = serde_json::json!({"kind": {"S": "request"}, "id": {"S": "x"}});
