@@ -7,8 +7,6 @@ use crate::store::{StoreError, record_from_stream_image};
 use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use serde_json::Value;
-use std::future::Future;
-use std::time::Instant;
 
 /// Each record with its sequence number and the request in its new image. Read record by record: one that does
 /// not deserialize (a missing `SizeBytes`, a timestamp written as a string) becomes an unreadable item, which the
@@ -53,27 +51,6 @@ pub fn batch_response(failed: Vec<String>) -> DynamoDbEventResponse {
         })
         .collect();
     response
-}
-
-/// Serves `handler` (a stream event and the invocation's deadline in, a partial batch response out) on the Lambda
-/// Runtime API until the execution environment ends.
-pub async fn serve<H, F>(handler: H) -> Result<(), lambda_runtime::Error>
-where
-    H: Fn(Value, Instant) -> F,
-    F: Future<Output = DynamoDbEventResponse> + Send,
-{
-    lambda_runtime::run(lambda_runtime::service_fn(
-        move |event: lambda_runtime::LambdaEvent<Value>| {
-            let deadline = Instant::now() + crate::runtime::time_left(event.context.deadline());
-            let response = handler(event.payload, deadline);
-            async move {
-                let response = response.await;
-                crate::runtime::flush_metrics();
-                Ok::<_, lambda_runtime::Error>(response)
-            }
-        },
-    ))
-    .await
 }
 
 #[cfg(test)]

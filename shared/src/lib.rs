@@ -5,8 +5,9 @@
 //! - Ports and adapters: [`store`] (DynamoDB, in memory), [`secrets`] (Secrets Manager, fixed), [`servicenow`]
 //!   (OAuth and the Table API), all on [`outbound`] for the HTTP client they share.
 //! - [`rules`]: one module per function, from typed input to a typed outcome or error, through the ports.
-//! - Edges: [`http`] (bodies, authentication, problems, the Lambda HTTP adapter) and [`runtime`] (environment,
-//!   wiring, logging), which the functions' `main.rs` and handlers use.
+//! - Edges: [`http`] (bodies, authentication, problems, the Lambda HTTP adapter), [`dynamodb_stream`] (stream
+//!   records in, a partial batch response out) and [`runtime`] (environment, wiring, logging, and the one
+//!   invocation loop every function runs, [`runtime::serve`]), which the functions' `main.rs` and handlers use.
 
 pub mod domain;
 pub mod dynamodb_stream;

@@ -3,10 +3,10 @@
 
 mod handler;
 
-use shared::dynamodb_stream::serve;
 use shared::outbound::client::http_client;
 use shared::pmcloud::PmCloudClient;
 use shared::rules::decision_notifier::DecisionNotifier;
+use shared::runtime::serve::{Trigger, serve};
 use shared::runtime::{Adapters, init_telemetry};
 
 #[tokio::main(flavor = "current_thread")]
@@ -16,5 +16,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let pm_cloud = PmCloudClient::new(http_client(adapters.hosts));
     let notifier = DecisionNotifier::new(adapters.store, adapters.settings, pm_cloud);
     let notifier = &notifier;
-    serve(move |event, deadline| handler::handle(notifier, event, deadline)).await
+    serve(Trigger::Stream, move |event, deadline| {
+        handler::handle(notifier, event, deadline)
+    })
+    .await
 }

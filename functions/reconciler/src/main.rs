@@ -3,15 +3,15 @@
 
 mod handler;
 
-use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use shared::outbound::client::http_client;
 use shared::pmcloud::PmCloudClient;
 use shared::rules::reconciler::Reconciler;
-use shared::runtime::{Adapters, flush_metrics, init_telemetry, reconcile_thresholds};
+use shared::runtime::serve::{Trigger, serve};
+use shared::runtime::{Adapters, init_telemetry, reconcile_thresholds};
 use shared::servicenow::ServiceNowClient;
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_runtime::Error> {
     init_telemetry("reconciler");
     let adapters = Adapters::from_env()?;
     let reconciler = Reconciler::new(
@@ -22,12 +22,8 @@ async fn main() -> Result<(), Error> {
         reconcile_thresholds()?,
     );
     let reconciler = &reconciler;
-    run(service_fn(
-        move |event: LambdaEvent<serde_json::Value>| async move {
-            let swept = handler::handle(reconciler, event.context.deadline()).await;
-            flush_metrics();
-            Ok::<_, Error>(swept)
-        },
-    ))
+    serve(Trigger::Schedule, move |_event, deadline| {
+        handler::handle(reconciler, deadline)
+    })
     .await
 }

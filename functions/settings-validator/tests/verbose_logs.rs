@@ -5,7 +5,6 @@
 
 use serde_json::{Value, json};
 use servicenow_sim::{SimConfig, Simulator};
-use std::process::Stdio;
 use std::time::Duration;
 use test_support::fake_runtime::FakeRuntime;
 use test_support::{emulator_config, simulator_secret};
@@ -50,40 +49,22 @@ async fn at_trace_level_no_secret_reaches_the_logs() {
     stranger["headers"]["authorization"] = json!(format!("Bearer {WRONG_KEY}"));
     let runtime = FakeRuntime::start(vec![candidate, stranger]).await;
 
-    let mut function = tokio::process::Command::new(env!("CARGO_BIN_EXE_settings-validator"))
-        .env("AWS_LAMBDA_RUNTIME_API", &runtime.address)
-        .env("AWS_LAMBDA_LOG_LEVEL", "TRACE")
-        .env("RUST_LOG", "trace")
-        .env("AWS_LAMBDA_FUNCTION_NAME", "settings-validator")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "test")
-        .env("TABLE_NAME", "unused")
-        .env("SETTINGS_SECRET_ID", &secret_id)
-        .env("ALLOW_LOCAL_URLS", "true")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    // Read as it comes: a full pipe would stop the function.
-    let read = |pipe: Option<Box<dyn tokio::io::AsyncRead + Unpin + Send>>| {
-        tokio::spawn(async move {
-            let mut text = Vec::new();
-            if let Some(mut pipe) = pipe {
-                tokio::io::AsyncReadExt::read_to_end(&mut pipe, &mut text)
-                    .await
-                    .ok();
-            }
-            String::from_utf8_lossy(&text).into_owned()
-        })
-    };
-    let stdout = read(function.stdout.take().map(|p| Box::new(p) as _));
-    let stderr = read(function.stderr.take().map(|p| Box::new(p) as _));
-    let answers = runtime.answers(2, Duration::from_secs(30)).await;
-    function.kill().await.unwrap();
-    let logs = format!("{}{}", stdout.await.unwrap(), stderr.await.unwrap());
+    let ran = runtime
+        .run_function(
+            env!("CARGO_BIN_EXE_settings-validator"),
+            &[
+                ("AWS_LAMBDA_LOG_LEVEL", "TRACE"),
+                ("RUST_LOG", "trace"),
+                ("AWS_LAMBDA_FUNCTION_NAME", "settings-validator"),
+                ("TABLE_NAME", "unused"),
+                ("SETTINGS_SECRET_ID", &secret_id),
+                ("ALLOW_LOCAL_URLS", "true"),
+            ],
+            2,
+            Duration::from_secs(30),
+        )
+        .await;
+    let (answers, logs) = (ran.answers, format!("{}{}", ran.stdout, ran.stderr));
 
     assert_eq!(answers[0].0["statusCode"], 200, "{:?}", answers[0]);
     assert_eq!(answers[1].0["statusCode"], 401, "{:?}", answers[1]);

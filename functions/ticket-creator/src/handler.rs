@@ -2,16 +2,16 @@
 
 use aws_lambda_events::streams::DynamoDbEventResponse;
 use serde_json::Value;
+use shared::domain::deadline::Deadline;
 use shared::dynamodb_stream::{batch_response, stream_items};
 use shared::rules::ticket_creator::TicketCreator;
 use shared::secrets::SettingsSource;
 use shared::store::{RequestStore, SharedState};
-use std::time::Instant;
 
 pub async fn handle<S: RequestStore + SharedState, C: SettingsSource>(
     creator: &TicketCreator<S, C>,
     event: Value,
-    deadline: Instant,
+    deadline: Deadline,
 ) -> DynamoDbEventResponse {
     batch_response(creator.process_batch(stream_items(event), deadline).await)
 }

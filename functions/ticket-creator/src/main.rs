@@ -2,9 +2,9 @@
 
 mod handler;
 
-use shared::dynamodb_stream::serve;
 use shared::outbound::client::http_client;
 use shared::rules::ticket_creator::TicketCreator;
+use shared::runtime::serve::{Trigger, serve};
 use shared::runtime::{Adapters, init_telemetry};
 use shared::servicenow::ServiceNowClient;
 
@@ -15,5 +15,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let servicenow = ServiceNowClient::new(http_client(adapters.hosts));
     let creator = TicketCreator::new(adapters.store, adapters.settings, servicenow);
     let creator = &creator;
-    serve(move |event, deadline| handler::handle(creator, event, deadline)).await
+    serve(Trigger::Stream, move |event, deadline| {
+        handler::handle(creator, event, deadline)
+    })
+    .await
 }

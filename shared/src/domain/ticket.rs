@@ -1,8 +1,8 @@
 //! The ServiceNow ticket a request is tied to: which task table it lives in, and the reference PM Cloud reads
 //! (CONTRACT §7 `ticket`).
 
+use crate::domain::base_url::BaseUrl;
 use crate::domain::ids::SysId;
-use crate::domain::settings::BaseUrl;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -116,7 +116,7 @@ mod tests {
     fn ticket_link_escapes_the_target() {
         let url = BaseUrl::parse(
             "https://acme.service-now.com",
-            crate::domain::settings::Hosts::Public,
+            crate::domain::base_url::Hosts::Public,
         )
         .unwrap();
         let sys_id = SysId::parse("0123456789abcdef0123456789abcdef").unwrap();

@@ -9,7 +9,8 @@
 //! `pathParameters`); only under `$default` (function URLs, `cargo lambda watch`) is it the raw path.
 
 use super::{ApiRequest, ApiResponse, Problem};
-use crate::runtime::time_left;
+use crate::domain::deadline::Deadline;
+use crate::runtime::serve::{Trigger, serve as serve_invocations};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use http::{HeaderName, HeaderValue, Method};
@@ -18,7 +19,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::future::Future;
-use std::time::Duration;
 
 /// Where a request came from, for logs: the caller's address as API Gateway saw it and the route it matched.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -174,14 +174,12 @@ pub fn api_response(response: ApiResponse) -> Value {
     })
 }
 
-/// Time kept back from the invocation's deadline to answer `503` before Lambda stops the function.
-const ANSWER_MARGIN: Duration = Duration::from_secs(1);
-
 /// Answers one event: `400` for an event that cannot be read, `503` when the handler would outlive the time the
-/// invocation has left (its remote calls are dropped then), the handler's answer otherwise.
+/// invocation has left before `deadline`'s margin (its remote calls are dropped then), the handler's answer
+/// otherwise.
 pub async fn answer<F>(
     event: Value,
-    deadline: std::time::SystemTime,
+    deadline: Deadline,
     handler: impl FnOnce(ApiRequest) -> F,
 ) -> Value
 where
@@ -190,7 +188,7 @@ where
     let response = match api_request(event) {
         Ok(request) => {
             tracing::debug!(method = %request.method(), path = %request.uri().path(), "request");
-            let budget = time_left(deadline).saturating_sub(ANSWER_MARGIN);
+            let budget = deadline.left();
             // Boxed: the handlers' futures are deep, and the runtime's service would nest them deeper still.
             match tokio::time::timeout(budget, Box::pin(handler(request))).await {
                 Ok(response) => response,
@@ -212,19 +210,17 @@ where
     api_response(response)
 }
 
-/// Serves `handler` on the Lambda Runtime API until the execution environment ends.
+/// Serves `handler` on the Lambda Runtime API until the execution environment ends, in the one invocation loop
+/// ([`crate::runtime::serve`]) with the HTTP margin.
 pub async fn serve<H, F>(handler: H) -> Result<(), lambda_runtime::Error>
 where
     H: Fn(ApiRequest) -> F,
     F: Future<Output = ApiResponse> + Send,
 {
     let handler = &handler;
-    lambda_runtime::run(lambda_runtime::service_fn(
-        move |event: lambda_runtime::LambdaEvent<Value>| async move {
-            let deadline = event.context.deadline();
-            Ok::<_, std::convert::Infallible>(answer(event.payload, deadline, handler).await)
-        },
-    ))
+    serve_invocations(Trigger::Http, move |event, deadline| {
+        answer(event, deadline, handler)
+    })
     .await
 }
 

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::http::query_param;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// A payload 2.0 event as API Gateway sends it, for `routeKey` and `rawPath`, changed by `edit`.
 fn event(route_key: &str, raw_path: &str, edit: impl FnOnce(&mut Value)) -> Value {
@@ -141,7 +141,7 @@ fn what_is_not_an_http_event_is_a_400() {
 async fn the_answer_is_an_api_gateway_response() {
     let answered = answer(
         event("POST /v1/requests", "/v1/requests", |_| {}),
-        far_deadline(),
+        Trigger::Http.deadline(far_deadline()),
         |request| async move {
             assert_eq!(request.uri().path(), "/v1/requests");
             Problem::conflict("taken").into()
@@ -157,9 +157,11 @@ async fn the_answer_is_an_api_gateway_response() {
     let body: Value = serde_json::from_str(answered["body"].as_str().unwrap()).unwrap();
     assert_eq!(body["status"], 409);
 
-    let unreadable = answer(json!([]), far_deadline(), |_| async {
-        unreachable!("the handler never sees an unreadable event")
-    })
+    let unreadable = answer(
+        json!([]),
+        Trigger::Http.deadline(far_deadline()),
+        |_| async { unreachable!("the handler never sees an unreadable event") },
+    )
     .await;
     assert_eq!(unreadable["statusCode"], 400);
 }
@@ -169,7 +171,7 @@ async fn a_handler_that_would_outlive_the_invocation_is_answered_503_in_time() {
     let deadline = SystemTime::now() + Duration::from_secs(3);
     let answered = answer(
         event("POST /v1/requests", "/v1/requests", |_| {}),
-        deadline,
+        Trigger::Http.deadline(deadline),
         |_| async {
             tokio::time::sleep(Duration::from_secs(600)).await;
             unreachable!("dropped before it answers")

@@ -2,7 +2,7 @@
 //! environment, with bounded timeouts, no redirects and the compiled-in roots; and clients built on first use.
 
 use super::public_hosts::PublicAddressesOnly;
-use crate::domain::settings::Hosts;
+use crate::domain::base_url::Hosts;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -49,7 +49,7 @@ pub fn http_client_with_timeout(timeout: Duration, hosts: Hosts) -> HttpClient {
 ///
 /// With [`Hosts::Public`], every name is resolved by [`PublicAddressesOnly`], so that a name that resolves to a
 /// local address, now or after a DNS change, is refused where the connection is made (CONTRACT §2); IP literals are
-/// refused by the settings themselves ([`crate::domain::settings::BaseUrl::parse`]).
+/// refused by the settings themselves ([`crate::domain::base_url::BaseUrl::parse`]).
 fn build_client(timeout: Duration, hosts: Hosts) -> reqwest::Client {
     // reqwest takes rustls' process-wide provider: ring, the one the AWS SDK's client uses. Installing it again is
     // refused, harmlessly.

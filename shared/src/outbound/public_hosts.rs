@@ -1,7 +1,7 @@
 //! Where the connector may connect: a name that resolves to a local address is refused where the connection is
 //! made (CONTRACT §2), so that a DNS change cannot steer a call into the VPC or the host.
 
-use crate::domain::settings::{Hosts, LOCAL_HOST_REFUSED};
+use crate::domain::base_url::{Hosts, LOCAL_HOST_REFUSED};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::net::SocketAddr;
 

@@ -96,7 +96,7 @@ pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::settings::Hosts;
+    use crate::domain::base_url::Hosts;
     use crate::outbound::client::http_client;
 
     #[tokio::test]

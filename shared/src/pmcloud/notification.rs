@@ -153,9 +153,9 @@ mod tests {
 
     fn ticket() -> Ticket {
         let sys_id = SysId::parse("9d385017c611228701d22104cc95c371").unwrap();
-        let instance = crate::domain::settings::BaseUrl::parse(
+        let instance = crate::domain::base_url::BaseUrl::parse(
             "https://acme.service-now.com",
-            crate::domain::settings::Hosts::Public,
+            crate::domain::base_url::Hosts::Public,
         )
         .unwrap();
         Ticket::new(&instance, TaskType::Incident, "INC0010001".into(), sys_id)

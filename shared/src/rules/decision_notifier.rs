@@ -6,6 +6,7 @@
 //! one must be renewed), and a conditional write of how it ended. After a `429`, no function calls PM Cloud
 //! before the time it named (one more write, [`Pace`]).
 
+use crate::domain::deadline::Deadline;
 use crate::domain::ids::RequestId;
 use crate::domain::record::{NotificationState, RequestRecord};
 use crate::domain::redact::Detailed;
@@ -16,7 +17,6 @@ use crate::rules::pace::Pace;
 use crate::rules::stream::{self, Budget, StreamItem};
 use crate::secrets::SettingsSource;
 use crate::store::{self, Remote, RequestStore, SharedState, Updated};
-use std::time::Instant;
 
 /// How long a push may hold the request: longer than a call can take (two calls and a grant at 10 s each).
 const PUSH_LEASE: chrono::Duration = chrono::Duration::seconds(60);
@@ -58,7 +58,7 @@ impl<S: RequestStore + SharedState, C: SettingsSource> DecisionNotifier<S, C> {
     }
 
     /// Pushes each decision of a batch in order until `deadline`; see [`stream::process_batch`] for what is reported as failed.
-    pub async fn process_batch(&self, items: Vec<StreamItem>, deadline: Instant) -> Vec<String> {
+    pub async fn process_batch(&self, items: Vec<StreamItem>, deadline: Deadline) -> Vec<String> {
         let budget = Budget {
             deadline,
             per_record: RECORD_TIME,
@@ -201,3 +201,7 @@ impl<S: RequestStore + SharedState, C: SettingsSource> DecisionNotifier<S, C> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "decision_notifier_tests.rs"]
+mod tests;

@@ -12,6 +12,7 @@
 //!
 //! The two backlogs come from the table's sparse index (one query a page), never from a scan.
 
+use crate::domain::deadline::Deadline;
 use crate::domain::record::Backlog;
 use crate::domain::settings::Settings;
 use crate::domain::time::{Timestamp, now};
@@ -24,7 +25,6 @@ use crate::secrets::SettingsSource;
 use crate::servicenow::ServiceNowClient;
 use crate::store::{Backlogs, Remote, RequestStore, SharedState, StoreError};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 /// How the reconciler looks for stranded work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +108,7 @@ where
     }
 
     /// One run, stopping in time for `deadline`.
-    pub async fn run(&self, deadline: Instant) -> Swept {
+    pub async fn run(&self, deadline: Deadline) -> Swept {
         let mut swept = Swept::default();
         match self.settings.settings().await {
             Ok(settings) => {
@@ -138,7 +138,7 @@ where
     async fn servicenow_sweep(
         &self,
         settings: &Settings,
-        deadline: Instant,
+        deadline: Deadline,
         swept: &mut Swept,
     ) -> Result<(), String> {
         let sn = &settings.servicenow;
@@ -191,7 +191,7 @@ where
     }
 
     /// Decisions whose push has been pending too long, oldest first.
-    async fn push_sweep(&self, deadline: Instant, swept: &mut Swept) -> Result<(), StoreError> {
+    async fn push_sweep(&self, deadline: Deadline, swept: &mut Swept) -> Result<(), StoreError> {
         let before = now() - self.thresholds.stranded_after;
         let waiting = self
             .store
@@ -211,7 +211,7 @@ where
     }
 
     /// Requests pending too long, oldest first, until ServiceNow pauses.
-    async fn ticket_sweep(&self, deadline: Instant, swept: &mut Swept) -> Result<(), StoreError> {
+    async fn ticket_sweep(&self, deadline: Deadline, swept: &mut Swept) -> Result<(), StoreError> {
         let before = now() - self.thresholds.stranded_after;
         let pace = Pace::new(Remote::ServiceNow);
         let waiting = self
@@ -244,9 +244,11 @@ where
     }
 }
 
-/// Time enough is kept to write what was done and answer before the function's timeout.
-const TIME_KEPT: Duration = Duration::from_secs(20);
-
-fn no_time_left(deadline: Instant) -> bool {
-    deadline.saturating_duration_since(Instant::now()) < TIME_KEPT
+/// The margin is reached: what is left of the run's time is kept to write what was done and answer.
+fn no_time_left(deadline: Deadline) -> bool {
+    deadline.left().is_zero()
 }
+
+#[cfg(test)]
+#[path = "reconciler_tests.rs"]
+mod tests;

@@ -1,9 +1,9 @@
 //! A remote answer that echoes what the connector sent never carries a secret into a stored detail or a check
 //! report (CONTRACT §4). Staged with wiremock: neither simulator echoes credentials.
 
+use crate::domain::base_url::Hosts;
 use crate::domain::redact::REDACTED;
 use crate::domain::request::Submission;
-use crate::domain::settings::Hosts;
 use crate::domain::settings::tests::{HOOK_SECRET, PMC_KEY_1, secret_json};
 use crate::outbound::client::http_client_with_timeout;
 use crate::pmcloud::PmCloudClient;

@@ -1,13 +1,14 @@
 //! What the two stream-triggered functions share (ticket-creator, decision-notifier): a batch of stream records
 //! handled in order, with a partial batch failure naming at most the first record that needs a retry.
 
+use crate::domain::deadline::Deadline;
 use crate::domain::ids::RequestId;
 use crate::domain::record::RequestRecord;
 use crate::outbound::failure::Transient;
 use crate::store::{RequestStore, StoreError};
 use std::fmt::Debug;
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tracing::Instrument;
 
 /// One stream record: its identifier (its sequence number, for partial batch failures) and the request it
@@ -24,24 +25,12 @@ impl From<StoreError> for Transient {
     }
 }
 
-/// The time a batch has: until `deadline` (the invocation's), taking a record only while `per_record` (the
-/// longest a record may take: its remote calls' timeouts) is left before it.
+/// The time a batch has: until `deadline` (the invocation's, less its margin), taking a record only while
+/// `per_record` (the longest a record may take: its remote calls' timeouts) is left before it.
 #[derive(Debug, Clone, Copy)]
 pub struct Budget {
-    pub deadline: Instant,
+    pub deadline: Deadline,
     pub per_record: Duration,
-}
-
-/// Kept back from the deadline so that the batch response reaches Lambda before it stops the function.
-const ANSWER_MARGIN: Duration = Duration::from_secs(2);
-
-impl Budget {
-    /// The time left to process, after the margin.
-    fn left(&self) -> Duration {
-        self.deadline
-            .saturating_duration_since(Instant::now())
-            .saturating_sub(ANSWER_MARGIN)
-    }
 }
 
 /// Handles `items` in order with `process` and returns the identifiers to report as failed: at most the first
@@ -68,7 +57,7 @@ where
                 continue;
             }
         };
-        let left = budget.left();
+        let left = budget.deadline.left();
         if left < budget.per_record {
             tracing::warn!(
                 seconds_left = left.as_secs_f64(),
@@ -111,10 +100,22 @@ pub async fn stored<S: RequestStore>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::request::Submission;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Instant;
+
+    /// What the invocation loop keeps back from a stream invocation's end.
+    const ANSWER_MARGIN: Duration = crate::runtime::serve::Trigger::Stream.margin();
+
+    /// A deadline `after` the margin.
+    fn deadline(after: Duration) -> Deadline {
+        Deadline {
+            ends: Instant::now() + ANSWER_MARGIN + after,
+            kept: ANSWER_MARGIN,
+        }
+    }
 
     fn items(count: usize) -> Vec<StreamItem> {
         (1..=count)
@@ -133,11 +134,23 @@ mod tests {
             .collect()
     }
 
+    /// A batch of `records` as the table's stream delivers them (identifiers "1", "2", …).
+    pub(crate) fn batch_of(records: &[&RequestRecord]) -> Vec<StreamItem> {
+        records
+            .iter()
+            .enumerate()
+            .map(|(i, record)| StreamItem {
+                id: (i + 1).to_string(),
+                request: Ok(Some((*record).clone())),
+            })
+            .collect()
+    }
+
     #[tokio::test]
     async fn no_record_is_started_without_the_time_it_may_need() {
         let started = AtomicUsize::new(0);
         let budget = Budget {
-            deadline: Instant::now() + ANSWER_MARGIN + Duration::from_millis(500),
+            deadline: deadline(Duration::from_millis(500)),
             per_record: Duration::from_secs(1),
         };
         let failed = process_batch(items(3), budget, |_| async {
@@ -152,7 +165,7 @@ mod tests {
     #[tokio::test]
     async fn a_record_still_running_at_the_deadline_is_stopped_and_retried() {
         let budget = Budget {
-            deadline: Instant::now() + ANSWER_MARGIN + Duration::from_millis(300),
+            deadline: deadline(Duration::from_millis(300)),
             per_record: Duration::ZERO,
         };
         let before = Instant::now();
@@ -162,7 +175,7 @@ mod tests {
         })
         .await;
         assert_eq!(failed, ["1"]);
-        assert!(Instant::now() < budget.deadline, "answered in time");
+        assert!(Instant::now() < budget.deadline.ends, "answered in time");
         assert!(before.elapsed() < Duration::from_secs(2));
     }
 }

@@ -9,6 +9,7 @@
 //! outcome is unknown (no answer) keeps the lease, so no one looks up or creates again before ServiceNow has
 //! certainly finished with it (it cancels a transaction after 60 s).
 
+use crate::domain::deadline::Deadline;
 use crate::domain::ids::RequestId;
 use crate::domain::record::{Failure, FailureCode, RequestRecord};
 use crate::domain::redact::{Detailed, redact};
@@ -22,7 +23,6 @@ use crate::rules::stream::{self, Budget, StreamItem};
 use crate::secrets::{SettingsError, SettingsSource};
 use crate::servicenow::{NewTicket, ServiceNowClient, ServiceNowError, TaskRecord};
 use crate::store::{self, Remote, RequestStore, SharedState, Updated};
-use std::time::Instant;
 
 /// How long a create may be in doubt: longer than ServiceNow lets a transaction run (60 s).
 const CREATE_LEASE: chrono::Duration = chrono::Duration::seconds(120);
@@ -78,7 +78,7 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
     }
 
     /// Processes a batch in order until `deadline`; see [`stream::process_batch`] for what is reported as failed.
-    pub async fn process_batch(&self, items: Vec<StreamItem>, deadline: Instant) -> Vec<String> {
+    pub async fn process_batch(&self, items: Vec<StreamItem>, deadline: Deadline) -> Vec<String> {
         let pace = Pace::new(Remote::ServiceNow);
         let pace = &pace;
         let budget = Budget {
@@ -300,3 +300,7 @@ impl From<ServiceNowError> for Transient {
         Self::new(error.to_string())
     }
 }
+
+#[cfg(test)]
+#[path = "ticket_creator_tests.rs"]
+mod tests;

@@ -1,7 +1,8 @@
 //! Fixed settings for tests: the same text every time, or a secret that cannot be read.
 
 use super::{SettingsError, SettingsSource, Snapshot};
-use crate::domain::settings::{Hosts, Settings};
+use crate::domain::base_url::Hosts;
+use crate::domain::settings::Settings;
 use secrecy::SecretString;
 use std::sync::Arc;
 

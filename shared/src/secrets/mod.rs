@@ -10,8 +10,9 @@ mod secrets_manager;
 pub use fixed::{StaticSettings, UnreadableSettings};
 pub use secrets_manager::SecretsManagerSettings;
 
+use crate::domain::base_url::Hosts;
 use crate::domain::fields::{FieldError, describe_fields};
-use crate::domain::settings::{Hosts, Settings};
+use crate::domain::settings::Settings;
 use secrecy::SecretString;
 use std::future::Future;
 use std::sync::Arc;
@@ -82,7 +83,7 @@ impl Snapshot {
     fn of(raw: &str, hosts: Hosts) -> Self {
         Self {
             settings: Settings::parse(raw, hosts).map(Arc::new),
-            caller_keys: crate::domain::settings::pmc_api_keys_of(raw).into(),
+            caller_keys: crate::domain::settings::keys::pmc_api_keys_of(raw).into(),
         }
     }
 

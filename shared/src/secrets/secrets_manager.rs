@@ -1,7 +1,8 @@
 //! The settings secret in AWS Secrets Manager, read on first use and again once the cache is older than its TTL.
 
 use super::{INVALID_CACHE_TTL, SettingsError, SettingsSource, Snapshot};
-use crate::domain::settings::{Hosts, Settings};
+use crate::domain::base_url::Hosts;
+use crate::domain::settings::Settings;
 use crate::outbound::client::{BuiltOnFirstUse, built};
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;

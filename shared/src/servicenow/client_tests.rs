@@ -1,7 +1,7 @@
 //! Odd answers that are easier to stage with wiremock than with the simulator.
 
 use super::*;
-use crate::domain::settings::Hosts;
+use crate::domain::base_url::Hosts;
 use crate::domain::settings::tests::servicenow_json;
 use serde_json::json;
 use wiremock::matchers::{body_string_contains, header, method, path, query_param};

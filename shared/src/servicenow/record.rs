@@ -3,8 +3,9 @@
 
 use super::error::ServiceNowError;
 use super::wire::parse_datetime;
+use crate::domain::base_url::BaseUrl;
 use crate::domain::ids::{RequestId, SysId};
-use crate::domain::settings::{BaseUrl, ServiceNowSettings};
+use crate::domain::settings::ServiceNowSettings;
 use crate::domain::ticket::{TaskType, Ticket};
 use crate::domain::ticket_state::{Approval, TicketState};
 use serde::Deserialize;
@@ -143,7 +144,7 @@ mod tests {
     fn a_ticket_needs_a_sys_id_and_a_number() {
         let url = BaseUrl::parse(
             "https://acme.service-now.com",
-            crate::domain::settings::Hosts::Public,
+            crate::domain::base_url::Hosts::Public,
         )
         .unwrap();
         let record = |fields: Value| TaskRecord(fields.as_object().unwrap().clone());

@@ -123,6 +123,7 @@ async fn invoke(
         }
         Script::Adapter => {
             let deadline = SystemTime::now() + Duration::from_secs(30);
+            let deadline = shared::runtime::serve::Trigger::Http.deadline(deadline);
             let answer = shared::http::lambda::answer(event, deadline, |request| async move {
                 shared::http::json_response(StatusCode::OK, &echo(&request))
             })

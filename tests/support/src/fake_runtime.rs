@@ -10,6 +10,7 @@ use axum::routing::{get, post};
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -78,6 +79,66 @@ impl FakeRuntime {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+}
+
+/// What a function binary did under the fake runtime: its answers (`(body, was an error)`, in order) and what it
+/// wrote to standard output (logs, and the metrics in Embedded Metric Format) and to standard error.
+pub struct Ran {
+    pub answers: Vec<(Value, bool)>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl FakeRuntime {
+    /// Runs the function binary at `binary` as Lambda would, against this runtime, with Lambda's own variables
+    /// and `env` added to the test's environment, until it has answered `count` events (waiting up to `wait`);
+    /// then stops it. Panics when it does not answer in time.
+    pub async fn run_function(
+        &self,
+        binary: &str,
+        env: &[(&str, &str)],
+        count: usize,
+        wait: Duration,
+    ) -> Ran {
+        let mut command = tokio::process::Command::new(binary);
+        command
+            .env("AWS_LAMBDA_RUNTIME_API", &self.address)
+            .env("AWS_LAMBDA_FUNCTION_NAME", "test")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "test")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut function = command.spawn().expect("the function binary starts");
+        // Read as it comes: a full pipe would stop the function.
+        let stdout = read_all(function.stdout.take().map(|p| Box::new(p) as _));
+        let stderr = read_all(function.stderr.take().map(|p| Box::new(p) as _));
+        let answers = self.answers(count, wait).await;
+        function.kill().await.expect("the function stops");
+        Ran {
+            answers,
+            stdout: stdout.await.expect("standard output is read"),
+            stderr: stderr.await.expect("standard error is read"),
+        }
+    }
+}
+
+/// Everything `pipe` gives until it closes, as text, read on its own task.
+fn read_all(
+    pipe: Option<Box<dyn tokio::io::AsyncRead + Unpin + Send>>,
+) -> tokio::task::JoinHandle<String> {
+    tokio::spawn(async move {
+        let mut text = Vec::new();
+        if let Some(mut pipe) = pipe {
+            tokio::io::AsyncReadExt::read_to_end(&mut pipe, &mut text)
+                .await
+                .ok();
+        }
+        String::from_utf8_lossy(&text).into_owned()
+    })
 }
 
 async fn next(State(shared): State<Shared>) -> impl IntoResponse {

@@ -125,3 +125,56 @@ pub fn with_pm_cloud(secret: &str, api_url: &str) -> String {
     });
     settings.to_string()
 }
+
+/// The secrets in [`simulator_secret`] and [`with_pm_cloud`], which no answer may echo.
+pub const SIMULATOR_SECRETS: [&str; 4] = [
+    "sim-password",
+    "sim-client-secret",
+    "local-dev-pmc-key-not-for-production-use",
+    "pmc-client-secret",
+];
+
+/// The checks of "Validate Settings", in order (CONTRACT §11).
+pub const SETTINGS_CHECKS: [&str; 5] = ["config", "connect", "oauth", "table_access", "pmcloud"];
+
+/// Asserts the checks' names and order, that the ServiceNow ones before `failing` passed and the ones after were
+/// skipped, and returns the failing check. (These settings carry no `pmCloud`: its check is ok and skipped,
+/// saying so, whatever else failed.)
+pub fn failing_check(report: &serde_json::Value, failing: &str) -> serde_json::Value {
+    let checks = report["checks"].as_array().unwrap();
+    let names: Vec<&str> = checks.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, SETTINGS_CHECKS);
+    let pmcloud = &checks[4];
+    assert_eq!(
+        (pmcloud["ok"].clone(), pmcloud["skipped"].clone()),
+        (serde_json::json!(true), serde_json::json!(true)),
+        "{pmcloud}"
+    );
+    assert!(
+        pmcloud["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not configured")
+    );
+    let checks = &checks[..4];
+    assert_eq!(report["valid"], false);
+    let at = names.iter().position(|n| *n == failing).unwrap();
+    for check in &checks[..at] {
+        assert_eq!(check["ok"], true, "{check}");
+    }
+    let failed = checks[at].clone();
+    assert_eq!(failed["ok"], false);
+    assert!(
+        failed["hint"].as_str().is_some_and(|h| !h.is_empty()),
+        "{failed}"
+    );
+    for check in &checks[at + 1..] {
+        assert_eq!(
+            (check["ok"].clone(), check["skipped"].clone()),
+            (serde_json::json!(false), serde_json::json!(true)),
+            "{check}"
+        );
+        assert_eq!(check["detail"], format!("not tried: {failing} failed"));
+    }
+    failed
+}

@@ -2,22 +2,22 @@
 //! test strands something the way an outage, a lost webhook or a rate limit would, and checks one run finds it.
 
 use super::*;
+use crate::domain::base_url::Hosts;
+use crate::domain::ids::RequestId;
+use crate::domain::record::{NotificationState, RequestRecord};
+use crate::domain::request::Submission;
+use crate::domain::status::Status;
+use crate::domain::time::{Timestamp, now};
+use crate::outbound::client::http_client_with_timeout;
+use crate::pmcloud::PmCloudClient;
+use crate::rules::ticket_creator::TicketCreator;
+use crate::runtime::serve::Trigger;
+use crate::secrets::StaticSettings;
+use crate::servicenow::ServiceNowClient;
+use crate::servicenow::parse_datetime;
+use crate::store::{MemoryStore, RequestStore, SharedState};
 use pmcloud_sim::PmCloudSim;
 use servicenow_sim::{Fault, FaultTarget, RateLimit, SimConfig, SimDecision, Simulator};
-use shared::domain::ids::RequestId;
-use shared::domain::record::{NotificationState, RequestRecord};
-use shared::domain::request::Submission;
-use shared::domain::settings::Hosts;
-use shared::domain::status::Status;
-use shared::domain::time::{Timestamp, now};
-use shared::outbound::client::http_client_with_timeout;
-use shared::pmcloud::PmCloudClient;
-use shared::rules::reconciler::Thresholds;
-use shared::rules::ticket_creator::TicketCreator;
-use shared::secrets::StaticSettings;
-use shared::servicenow::ServiceNowClient;
-use shared::servicenow::parse_datetime;
-use shared::store::{MemoryStore, Remote, RequestStore, SharedState};
 use std::sync::Arc;
 use test_support::{sample_body, simulator_secret, with_pm_cloud};
 
@@ -65,12 +65,13 @@ async fn world() -> World {
 }
 
 /// A run with a minute to go.
-async fn run(w: &World) -> shared::rules::reconciler::Swept {
-    handle(
-        &w.reconciler,
-        std::time::SystemTime::now() + std::time::Duration::from_secs(60),
-    )
-    .await
+async fn run(w: &World) -> Swept {
+    w.reconciler
+        .run(
+            Trigger::Schedule
+                .deadline(std::time::SystemTime::now() + std::time::Duration::from_secs(60)),
+        )
+        .await
 }
 
 fn minutes_ago(minutes: i64) -> Timestamp {
@@ -82,7 +83,7 @@ async fn pending_since(store: &Store, pmc: &str, minutes: i64) -> RequestRecord 
     let body = sample_body(pmc);
     let record = RequestRecord::new(
         Submission::parse(body.as_object().unwrap(), false).unwrap(),
-        shared::domain::ids::RequestId::random(),
+        crate::domain::ids::RequestId::random(),
         minutes_ago(minutes),
     );
     store.create(&record).await.unwrap();
@@ -307,7 +308,7 @@ async fn a_run_without_time_leaves_everything_for_the_next() {
     let stranded = pending_since(&w.store, "pmc-no-time", 30).await;
     // Ten seconds left: less than a run keeps for itself.
     let deadline = std::time::SystemTime::now() + std::time::Duration::from_secs(10);
-    let swept = handle(&w.reconciler, deadline).await;
+    let swept = w.reconciler.run(Trigger::Schedule.deadline(deadline)).await;
     assert!(swept.left_for_next_run);
     assert_eq!((swept.tickets_read, swept.requests_driven), (0, 0));
     assert_eq!(

@@ -1,8 +1,11 @@
 //! What a function reads from its environment at start (CONTRACT §2), and the adapters it builds from it once
 //! per execution environment. A missing or malformed variable stops the function before it takes any event,
 //! with a message that names it. Nothing here does network I/O: secrets and credentials are fetched on first use.
+//! Each function then runs the one invocation loop of [`serve`].
 
-use crate::domain::settings::Hosts;
+pub mod serve;
+
+use crate::domain::base_url::Hosts;
 use crate::outbound::client::BuiltOnFirstUse;
 use crate::secrets::{DEFAULT_CACHE_TTL, SecretsManagerSettings};
 use crate::store::DynamoStore;
@@ -117,19 +120,6 @@ fn whole_number_in(
                 .ok_or(ConfigError::Malformed(name, rule))
         })
         .transpose()
-}
-
-/// How long a function may take when its runtime gives no usable deadline: Lambda always gives one, but a local
-/// runtime (cargo lambda watch) sends none, which reads as a deadline long past.
-const LOCAL_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// The time an invocation has left until `deadline` (the Lambda context's), from now.
-pub fn time_left(deadline: std::time::SystemTime) -> std::time::Duration {
-    deadline
-        .duration_since(std::time::SystemTime::now())
-        .ok()
-        .filter(|left| !left.is_zero())
-        .unwrap_or(LOCAL_TIME_LIMIT)
 }
 
 /// The AWS SDK configuration for `config`: its region and endpoint, the execution role's credentials from the
@@ -296,8 +286,9 @@ pub fn init_telemetry(function: &'static str) {
 }
 
 /// Writes what the invocation counted to standard output in CloudWatch's Embedded Metric Format, where Lambda's
-/// log stream hands it to CloudWatch Metrics. Called after each invocation; does nothing in tests.
-pub fn flush_metrics() {
+/// log stream hands it to CloudWatch Metrics. Called by [`serve::serve`] after each invocation; does nothing
+/// before [`init_telemetry`].
+fn flush_metrics() {
     if let Some(collector) = METRICS.get()
         && let Err(error) = collector.flush(std::io::stdout().lock())
     {
@@ -351,17 +342,6 @@ mod tests {
                 .to_string()
                 .contains("lambda_runtime=info")
         );
-    }
-
-    #[test]
-    fn time_left_counts_to_the_deadline_and_a_missing_deadline_gives_the_local_limit() {
-        let now = std::time::SystemTime::now();
-        let left = time_left(now + std::time::Duration::from_secs(100));
-        assert!(
-            left > std::time::Duration::from_secs(98)
-                && left <= std::time::Duration::from_secs(100)
-        );
-        assert_eq!(time_left(std::time::UNIX_EPOCH), LOCAL_TIME_LIMIT);
     }
 
     #[test]
