@@ -338,6 +338,56 @@ async fn a_429_leaves_the_decision_pending_and_says_how_long_to_wait() {
         (state["state"].as_str(), state["attempts"].as_u64()),
         (Some("pending"), Some(1))
     );
+
+    // The pause is shared through the table: until it ends, no function calls PM Cloud, token grants included.
+    let paused = store.paused_until(Remote::PmCloud).await.unwrap().unwrap();
+    let left = paused - now();
+    assert!(
+        left > chrono::Duration::seconds(25) && left <= chrono::Duration::seconds(30),
+        "{left}"
+    );
+    let calls = |sim: &PmCloudSim| sim.stats().notification_calls + sim.stats().token_grants;
+    let before = calls(&sim);
+    let other = approved(&store, "pmc-429-b", Duration::Hours(1)).await;
+    let secret = with_pm_cloud(
+        &simulator_secret("https://acme.service-now.com"),
+        &sim.base_url(),
+    );
+    let another_function = notifier_with(secret, &store);
+    for id in [&record.id, &other.id] {
+        assert!(matches!(
+            another_function.push(id).await,
+            Ok(Pushed::Deferred(_))
+        ));
+    }
+    assert_eq!(
+        calls(&sim),
+        before,
+        "nothing reaches PM Cloud during the pause"
+    );
+    assert_eq!(notification(&store, &other).await["state"], "pending");
+}
+
+#[tokio::test]
+async fn a_429_naming_a_day_pauses_an_hour() {
+    // (A 429 naming no readable time pauses 60 s: `pmcloud::error`'s tests; the simulator always names one.)
+    for (retry_after, expected) in [(Some(86_400), 3600), (Some(2), 2)] {
+        let (sim, notifier, store) = setup().await;
+        sim.inject(Fault::Status {
+            target: FaultTarget::Notification,
+            status: 429,
+            retry_after_secs: retry_after,
+            times: 1,
+        });
+        let record = approved(&store, "pmc-429", Duration::Hours(1)).await;
+        notifier.push(&record.id).await.unwrap_err();
+        let left = store.paused_until(Remote::PmCloud).await.unwrap().unwrap() - now();
+        assert!(
+            left > chrono::Duration::seconds(expected - 5)
+                && left <= chrono::Duration::seconds(expected),
+            "{retry_after:?}: {left}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -190,20 +190,21 @@ where
         }
     }
 
-    /// Decisions whose push has been pending too long, oldest first.
+    /// Decisions whose push has been pending too long, oldest first, until PM Cloud pauses (one read of its pause).
     async fn push_sweep(&self, deadline: Deadline, swept: &mut Swept) -> Result<(), StoreError> {
         let before = now() - self.thresholds.stranded_after;
         let waiting = self
             .store
             .waiting(Backlog::Pushes, before, self.thresholds.page as usize)
             .await?;
+        let pace = Pace::new(Remote::PmCloud);
         for id in waiting {
-            if no_time_left(deadline) {
+            if no_time_left(deadline) || pace.holds(now()) {
                 swept.left_for_next_run = true;
                 break;
             }
             swept.pushes_tried += 1;
-            if let Err(retry) = self.notifier.push(&id).await {
+            if let Err(retry) = self.notifier.push_paced(&id, &pace).await {
                 tracing::warn!(request_id = %id, error = %retry.detail, "push failed again");
             }
         }
