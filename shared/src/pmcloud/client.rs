@@ -6,6 +6,7 @@ use super::error::DIALECT;
 use super::notification::NotificationBody;
 use crate::domain::ids::RequestId;
 use crate::domain::redact::Detailed;
+use crate::domain::request::RequestType;
 use crate::domain::settings::PmCloudSettings;
 use crate::outbound::answer::Answer;
 use crate::outbound::client::HttpClient;
@@ -19,6 +20,7 @@ const TOKEN_PATH: &str = "/oauth/connect/token";
 const NOTIFICATION_PATH: &str = "/management-api/v2/AuthorizationRequest/notification";
 const TOKEN_ENDPOINT: &str = "PM Cloud's token endpoint";
 const NOTIFICATION_ENDPOINT: &str = "PM Cloud's notification endpoint";
+const ADMIN_DECISION_ENDPOINT: &str = "PM Cloud's admin decision endpoint (adminDecisionPath)";
 
 /// Why a grant gave no token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -93,21 +95,27 @@ impl PmCloudClient {
             })
     }
 
-    /// `POST <apiUrl>/management-api/v2/AuthorizationRequest/notification` with `body` and
-    /// `x-correlation-id: <request_id>`: one call, two after a `401` (with a new token), plus a token grant when
-    /// the kept one must be renewed. The answer is quoted in an error without the token it was sent with.
+    /// `POST <apiUrl>/management-api/v2/AuthorizationRequest/notification` (for an admin request,
+    /// `<apiUrl><adminDecisionPath>` when set: CONTRACT §12 v3) with `body` and `x-correlation-id: <request_id>`:
+    /// one call, two after a `401` (with a new token), plus a token grant when the kept one must be renewed. The
+    /// answer is quoted in an error without the token it was sent with.
     pub async fn notify(
         &self,
         settings: &PmCloudSettings,
         request_id: &RequestId,
+        request_type: RequestType,
         body: &NotificationBody,
     ) -> Push {
+        let (path, endpoint) = match (request_type, &settings.admin_decision_path) {
+            (RequestType::Admin, Some(path)) => (path.as_str(), ADMIN_DECISION_ENDPOINT),
+            _ => (NOTIFICATION_PATH, NOTIFICATION_ENDPOINT),
+        };
         let calls = AtomicU32::new(0);
         let call = |token: SecretString| {
             calls.fetch_add(1, Ordering::Relaxed);
             let request = self
                 .http
-                .post(settings.api_url.join(NOTIFICATION_PATH))
+                .post(settings.api_url.join(path))
                 .bearer_auth(token.expose_secret())
                 .header(reqwest::header::ACCEPT, "application/json")
                 .header("x-correlation-id", request_id.as_str())
@@ -115,7 +123,7 @@ impl PmCloudClient {
             async move {
                 Answer::of(request)
                     .await
-                    .map_err(|e| Failure::from(Transient::of_transport(NOTIFICATION_ENDPOINT, &e)))
+                    .map_err(|e| Failure::from(Transient::of_transport(endpoint, &e)))
             }
         };
         let credentials = Credentials {
@@ -125,7 +133,7 @@ impl PmCloudClient {
         let result = match self.token.authorized(&credentials, call).await {
             Ok((answer, _)) if answer.is_success() => Ok(()),
             Ok((answer, token)) => {
-                Err(Failure::of_answer(NOTIFICATION_ENDPOINT, &answer, &DIALECT).redacted([&token]))
+                Err(Failure::of_answer(endpoint, &answer, &DIALECT).redacted([&token]))
             }
             Err(error) => Err(error),
         };

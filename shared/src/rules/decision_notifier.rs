@@ -120,7 +120,10 @@ impl<S: RequestStore + SharedState, C: SettingsSource> DecisionNotifier<S, C> {
         let Some(leased) = self.lease(current).await? else {
             return Ok(Pushed::InFlight);
         };
-        let push = self.pm_cloud.notify(pm_cloud, &leased.id, &body).await;
+        let push = self
+            .pm_cloud
+            .notify(pm_cloud, &leased.id, leased.details.request_type, &body)
+            .await;
         let push = Push {
             result: push.result.map_err(|e| e.redacted(settings.secrets())),
             ..push

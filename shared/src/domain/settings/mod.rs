@@ -51,6 +51,10 @@ pub struct PmCloudSettings {
     pub api_url: BaseUrl,
     pub client_id: String,
     pub client_secret: SecretString,
+    /// `adminDecisionPath`: where admin-access decisions go, a path such as `/management-api/v2/…` (CONTRACT §12
+    /// v3: BeyondTrust does not publish the AdminAccessRequest decision call's path); `None`: where application
+    /// decisions go.
+    pub admin_decision_path: Option<String>,
 }
 
 /// The whole settings secret.

@@ -153,9 +153,29 @@ pub(super) fn read_pm_cloud(
     });
     let client_id = required_name(c, o, "clientId");
     let client_secret = required_setting(c, o, "clientSecret");
+    let admin_decision_path = c.parsed(o, "adminDecisionPath", false, 200, api_path);
     Some(PmCloudSettings {
         api_url: api_url?,
         client_id: client_id?,
         client_secret: client_secret?.into(),
+        admin_decision_path,
     })
+}
+
+/// A path on PM Cloud's API host: `/` then letters, digits and `/ _ - . ~`, without `//` or `..`, so that joined
+/// to `apiUrl` it stays on that host.
+fn api_path(text: &str) -> Result<String, &'static str> {
+    let safe = text.starts_with('/')
+        && !text.contains("//")
+        && !text.contains("..")
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'.' | b'~'));
+    if safe {
+        Ok(text.to_owned())
+    } else {
+        Err(
+            "must be a path on the API host, such as /management-api/v2/…: a leading /, then letters, digits and / _ - . ~",
+        )
+    }
 }

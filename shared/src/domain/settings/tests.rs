@@ -230,6 +230,73 @@ fn the_templates_placeholders_are_not_settings() {
 }
 
 #[test]
+fn allow_forever_is_a_boolean_and_the_default_duration_suits_application_requests() {
+    let parsed = |fields: Value| {
+        let mut value = servicenow_json("https://acme.service-now.com");
+        value
+            .as_object_mut()
+            .unwrap()
+            .extend(fields.as_object().unwrap().clone());
+        ServiceNowSettings::parse(&value, Hosts::Public)
+    };
+    assert!(!parsed(json!({})).unwrap().allow_forever, "default false");
+    assert!(parsed(json!({"allowForever": true})).unwrap().allow_forever);
+    let field = |fields: Value| parsed(fields).unwrap_err()[0].field.clone();
+    assert_eq!(
+        field(json!({"allowForever": "yes"})),
+        "servicenow.allowForever"
+    );
+    assert_eq!(
+        field(json!({"defaultDuration": "forever"})),
+        "servicenow.defaultDuration"
+    );
+    assert_eq!(
+        field(json!({"defaultDuration": "90 minutes"})),
+        "servicenow.defaultDuration"
+    );
+    let forever = parsed(json!({"defaultDuration": "forever", "allowForever": true})).unwrap();
+    assert_eq!(forever.default_duration, Duration::Forever);
+}
+
+#[test]
+fn the_admin_decision_path_is_a_path_on_the_api_host() {
+    let pm_cloud = |path: Value| {
+        Settings::parse(
+            &json!({"servicenow": servicenow_json("https://a.example"),
+                "pmCloud": {"apiUrl": "https://acme-services.pm.beyondtrustcloud.com", "clientId": "id",
+                    "clientSecret": "secret", "adminDecisionPath": path},
+                "pmcApiKeys": ["k".repeat(32)], "webhookSecrets": ["w".repeat(32)]})
+            .to_string(),
+            Hosts::Public,
+        )
+    };
+    let settings = pm_cloud(json!("/management-api/v2/AdminAccessRequest/decision")).unwrap();
+    assert_eq!(
+        settings.pm_cloud.unwrap().admin_decision_path.as_deref(),
+        Some("/management-api/v2/AdminAccessRequest/decision")
+    );
+    assert_eq!(
+        pm_cloud(Value::Null)
+            .unwrap()
+            .pm_cloud
+            .unwrap()
+            .admin_decision_path,
+        None
+    );
+    for bad in [
+        "management-api/x",
+        "//evil.example/x",
+        "/a/../b",
+        "/a?b=c",
+        "/a b",
+        "https://x.example/a",
+    ] {
+        let errors = pm_cloud(json!(bad)).unwrap_err();
+        assert_eq!(errors[0].field, "pmCloud.adminDecisionPath", "{bad}");
+    }
+}
+
+#[test]
 fn the_client_credentials_grant_needs_no_user() {
     let mut value = servicenow_json("https://acme.service-now.com");
     let object = value.as_object_mut().unwrap();
