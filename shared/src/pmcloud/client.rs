@@ -4,7 +4,7 @@
 
 use super::error::DIALECT;
 use super::notification::NotificationBody;
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{PmcRequestId, RequestId};
 use crate::domain::redact::Detailed;
 use crate::domain::request::RequestType;
 use crate::domain::settings::PmCloudSettings;
@@ -14,10 +14,15 @@ use crate::outbound::failure::{Failure, Transient};
 use crate::outbound::token::{GrantFailure, KeptToken, Renewal, Token, grant};
 use crate::outbound::transport::TransportError;
 use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 const TOKEN_PATH: &str = "/oauth/connect/token";
+/// Authorization requests: `GET` lists them (paged), `GET …/{id}` reads one (BeyondTrust's Management API
+/// reference lists both operations; the shape of an item is partly inferred, see [`super::authorization_request`]).
+const AUTHORIZATION_REQUEST_PATH: &str = "/management-api/v2/AuthorizationRequest";
 const NOTIFICATION_PATH: &str = "/management-api/v2/AuthorizationRequest/notification";
+const AUTHORIZATION_REQUEST_ENDPOINT: &str = "PM Cloud's AuthorizationRequest endpoint";
 const TOKEN_ENDPOINT: &str = "PM Cloud's token endpoint";
 const NOTIFICATION_ENDPOINT: &str = "PM Cloud's notification endpoint";
 const ADMIN_DECISION_ENDPOINT: &str = "PM Cloud's admin decision endpoint (adminDecisionPath)";
@@ -141,6 +146,84 @@ impl PmCloudClient {
             calls: calls.into_inner(),
             result,
         }
+    }
+}
+
+impl PmCloudClient {
+    /// `GET <apiUrl>/management-api/v2/AuthorizationRequest/{id}`: PM Cloud's record of the request, or `None`
+    /// when it answers `404`. One call (two after a `401`), plus a token grant when the kept one must be renewed.
+    /// Errors: the failure as the kit sorts it; a `200` that is not JSON is transient.
+    pub async fn authorization_request(
+        &self,
+        settings: &PmCloudSettings,
+        id: &PmcRequestId,
+    ) -> Result<Option<Value>, Failure> {
+        let path = format!("{AUTHORIZATION_REQUEST_PATH}/{id}");
+        self.get_json(settings, &path, &[]).await
+    }
+
+    /// One page (`page` from 1, at most `size` items) of `GET <apiUrl>/management-api/v2/AuthorizationRequest`,
+    /// newest first: `{"data": [...], "pageCount", "totalRecordCount"}` (CONTRACT §11, §13). Errors: as
+    /// [`Self::authorization_request`]; a `404` is permanent here.
+    pub async fn authorization_requests(
+        &self,
+        settings: &PmCloudSettings,
+        page: u32,
+        size: u32,
+    ) -> Result<Value, Failure> {
+        let query = [
+            ("Pagination.PageNumber", page.to_string()),
+            ("Pagination.PageSize", size.to_string()),
+            ("Sorts[0].by", "created".to_owned()),
+            ("Sorts[0].order", "desc".to_owned()),
+        ];
+        self.get_json(settings, AUTHORIZATION_REQUEST_PATH, &query)
+            .await?
+            .ok_or_else(|| Failure::Permanent {
+                status: 404,
+                detail: format!("404 from {AUTHORIZATION_REQUEST_ENDPOINT}: the list is not there"),
+            })
+    }
+
+    /// `GET <apiUrl><path>?<query>` with the kept token: the JSON of a `2xx`, `None` for a `404`.
+    async fn get_json(
+        &self,
+        settings: &PmCloudSettings,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Option<Value>, Failure> {
+        let call = |token: SecretString| {
+            let request = self
+                .http
+                .get(settings.api_url.join(path))
+                .query(query)
+                .bearer_auth(token.expose_secret())
+                .header(reqwest::header::ACCEPT, "application/json");
+            async move {
+                Answer::of(request).await.map_err(|e| {
+                    Failure::from(Transient::of_transport(AUTHORIZATION_REQUEST_ENDPOINT, &e))
+                })
+            }
+        };
+        let credentials = Credentials {
+            client: self,
+            settings,
+        };
+        let (answer, token) = self.token.authorized(&credentials, call).await?;
+        if answer.status == 404 && !answer.is_html() {
+            return Ok(None);
+        }
+        if !answer.is_success() || answer.is_html() {
+            let failure = Failure::of_answer(AUTHORIZATION_REQUEST_ENDPOINT, &answer, &DIALECT);
+            return Err(failure.redacted([&token]));
+        }
+        serde_json::from_str(&answer.text).map(Some).map_err(|_| {
+            Failure::from(Transient::new(format!(
+                "{} from {AUTHORIZATION_REQUEST_ENDPOINT}: {} instead of JSON",
+                answer.status,
+                answer.describe_unexpected()
+            )))
+        })
     }
 }
 

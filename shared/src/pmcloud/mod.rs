@@ -5,11 +5,13 @@
 //! Sources: BeyondTrust's EPM API reference ("Handle URM ticket notifications", `/oauth/connect/token`) and
 //! `../shared/DESIGN.md`.
 
+mod authorization_request;
 mod client;
 mod error;
 mod notification;
 mod webhook_body;
 
+pub use authorization_request::ReadBack;
 pub use client::{PmCloudClient, Push, TokenError};
 pub use notification::{NotificationBody, duration_text};
 pub use webhook_body::{BodyError, IDENTIFYING_FIELDS, Reading, read_webhook_body};
