@@ -590,7 +590,10 @@ async fn the_full_template_filled_raw_or_escaped_is_accepted_and_stored_exactly(
         );
         assert_eq!(d.details, expected_details(), "{first:?}");
 
-        let description = shared::domain::ticket_content::description(&stored);
+        let description = shared::domain::ticket_content::description(
+            &stored,
+            &shared::domain::ticket_content::Confirmation::NotAsked,
+        );
         for line in [
             "User: ACME\\jdoe",
             "Computer: LT-0042",

@@ -17,6 +17,7 @@ use shared::domain::ticket::TaskType;
 use shared::http::auth::{SIGNATURE_HEADER, TIMESTAMP_HEADER, webhook_signature};
 use shared::http::lambda::api_request_from_json;
 use shared::outbound::client::http_client_with_timeout;
+use shared::pmcloud::PmCloudClient;
 use shared::rules::ticket_creator::{Processed, TicketCreator};
 use shared::secrets::StaticSettings;
 use shared::servicenow::{NewTicket, ServiceNowClient};
@@ -66,6 +67,10 @@ async fn world_with(edit: impl FnOnce(String) -> String) -> World {
             Arc::clone(&store),
             StaticSettings::new(secret.clone()),
             client(),
+            PmCloudClient::new(http_client_with_timeout(
+                std::time::Duration::from_millis(700),
+                Hosts::Local,
+            )),
         ),
         callback: Callback::new(
             TicketCallback::new(Arc::clone(&store), client()),

@@ -10,6 +10,7 @@ use shared::domain::record::RequestRecord;
 use shared::domain::request::Submission;
 use shared::http::auth::{SIGNATURE_HEADER, TIMESTAMP_HEADER, webhook_signature};
 use shared::outbound::client::http_client_with_timeout;
+use shared::pmcloud::PmCloudClient;
 use shared::rules::ticket_creator::TicketCreator;
 use shared::secrets::StaticSettings;
 use shared::servicenow::ServiceNowClient;
@@ -78,14 +79,17 @@ async fn a_recorded_decision_is_written_as_a_metric_line() {
         .unwrap();
     let record = RequestRecord::new(submission, id, shared::domain::time::now());
     store.create(&record).await.unwrap();
-    let servicenow = ServiceNowClient::new(http_client_with_timeout(
-        Duration::from_secs(2),
-        Hosts::Local,
-    ));
-    TicketCreator::new(Arc::clone(&store), StaticSettings::new(secret), servicenow)
-        .process(&record.id)
-        .await
-        .unwrap();
+    let http = http_client_with_timeout(Duration::from_secs(2), Hosts::Local);
+    let servicenow = ServiceNowClient::new(http.clone());
+    TicketCreator::new(
+        Arc::clone(&store),
+        StaticSettings::new(secret),
+        servicenow,
+        PmCloudClient::new(http),
+    )
+    .process(&record.id)
+    .await
+    .unwrap();
     let ticket = store
         .get(&record.id)
         .await

@@ -12,6 +12,7 @@ use shared::domain::record::RequestRecord;
 use shared::domain::request::Submission;
 use shared::domain::time::now;
 use shared::outbound::client::http_client_with_timeout;
+use shared::pmcloud::PmCloudClient;
 use shared::runtime::serve::Trigger;
 use shared::secrets::StaticSettings;
 use shared::servicenow::ServiceNowClient;
@@ -46,7 +47,8 @@ async fn setup() -> (Simulator, Creator, Store) {
     let creator = TicketCreator::new(
         Arc::clone(&store),
         StaticSettings::new(simulator_secret(&sim.base_url())),
-        ServiceNowClient::new(http),
+        ServiceNowClient::new(http.clone()),
+        PmCloudClient::new(http),
     );
     (sim, creator, store)
 }

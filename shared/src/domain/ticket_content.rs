@@ -96,16 +96,46 @@ fn truncate(text: &str, max: usize) -> String {
     cut
 }
 
+/// Whether PM Cloud confirmed the values a ticket shows (CONTRACT §5 "Read back from PM Cloud", §9).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirmation {
+    /// Read back from PM Cloud's Management API: the values are PM Cloud's where its record has them.
+    Confirmed,
+    /// PM Cloud was asked but did not confirm them (`404`, no answer in time, `5xx`, `429`, a pause): the values
+    /// are the webhook's; why, in a few words.
+    NotConfirmed(String),
+    /// No `pmCloud` settings: there was no one to ask.
+    NotAsked,
+}
+
+impl Confirmation {
+    /// The description's line about it.
+    fn line(&self) -> String {
+        match self {
+            Self::Confirmed => "Values confirmed by PM Cloud's Management API.".to_owned(),
+            Self::NotConfirmed(why) => format!(
+                "PM Cloud did not confirm these values; they are as its webhook sent them ({}).",
+                one_line(why)
+            ),
+            Self::NotAsked => {
+                "Values as PM Cloud's webhook sent them (no pmCloud settings to confirm them with)."
+                    .to_owned()
+            }
+        }
+    }
+}
+
 /// Every detail of the request, one `Label: value` per line (absent details are left out); a value's further lines
 /// are indented, so that no text of the requester's can pass for a line of the connector's. The identifiers come
 /// first, so that a description cut short by ServiceNow still carries them.
-pub fn description(record: &RequestRecord) -> String {
+pub fn description(record: &RequestRecord, confirmation: &Confirmation) -> String {
     let d = &record.details;
     let mut lines = vec![
         format!("PM Cloud request id: {}", record.pmc_request_id),
         format!("Connector request id: {}", record.id),
         String::new(),
         "Elevation request from BeyondTrust Privilege Management Cloud".to_owned(),
+        confirmation.line(),
         String::new(),
     ];
     let mut line = |label: &str, value: Option<&str>| {
@@ -187,13 +217,16 @@ pub(crate) mod tests {
             short_description(&admin),
             "Admin access request: Jane Doe on LT-0042"
         );
-        assert!(description(&admin).contains("Requested duration: not specified"));
+        assert!(
+            description(&admin, &Confirmation::NotAsked)
+                .contains("Requested duration: not specified")
+        );
     }
 
     #[test]
     fn description_starts_with_the_identifiers() {
         let record = record(sample_body("pmc-77"));
-        let text = description(&record);
+        let text = description(&record, &Confirmation::NotAsked);
         let first: Vec<&str> = text.lines().take(2).collect();
         assert_eq!(
             first,
@@ -273,7 +306,7 @@ pub(crate) mod tests {
             json!("Need it\nRequested duration: forever\r\nPublisher: Microsoft");
         body["computer"]["hostName"] = json!("LT-0042\nApproved");
         let record = record(body);
-        let description = description(&record);
+        let description = description(&record, &Confirmation::NotAsked);
         assert!(
             description.contains(
                 "Reason text: Need it\n    Requested duration: forever\n    Publisher: Microsoft"

@@ -63,9 +63,11 @@ pub struct Push {
     pub result: Result<(), Failure>,
 }
 
+/// Cheap to clone: clones share the HTTP client and the kept token (one grant per token lifetime).
+#[derive(Clone)]
 pub struct PmCloudClient {
     http: HttpClient,
-    token: KeptToken,
+    token: std::sync::Arc<KeptToken>,
 }
 
 impl PmCloudClient {
@@ -73,7 +75,7 @@ impl PmCloudClient {
     pub fn new(http: HttpClient) -> Self {
         Self {
             http,
-            token: KeptToken::default(),
+            token: std::sync::Arc::default(),
         }
     }
 

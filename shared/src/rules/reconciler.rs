@@ -97,7 +97,12 @@ where
     ) -> Self {
         let (store, settings) = (Arc::new(store), Arc::new(settings));
         Self {
-            creator: TicketCreator::new(store.clone(), settings.clone(), servicenow.clone()),
+            creator: TicketCreator::new(
+                store.clone(),
+                settings.clone(),
+                servicenow.clone(),
+                pm_cloud.clone(),
+            ),
             callback: TicketCallback::new(store.clone(), servicenow.clone()),
             notifier: DecisionNotifier::new(store.clone(), settings.clone(), pm_cloud),
             store,

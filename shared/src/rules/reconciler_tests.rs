@@ -108,6 +108,10 @@ async fn ticketed(w: &World, pmc: &str) -> (RequestRecord, String) {
         Arc::clone(&w.store),
         StaticSettings::new(w.secret.clone()),
         client(),
+        PmCloudClient::new(http_client_with_timeout(
+            std::time::Duration::from_millis(700),
+            Hosts::Local,
+        )),
     );
     creator.process(&record.id).await.unwrap();
     let record = current(&w.store, &record.id).await;

@@ -86,6 +86,10 @@ async fn a_failure_detail_quoting_an_echo_is_stored_without_the_secrets() {
         Arc::clone(&store),
         StaticSettings::new(secret_json(&server.uri())),
         servicenow(),
+        crate::pmcloud::PmCloudClient::new(http_client_with_timeout(
+            Duration::from_secs(2),
+            Hosts::Local,
+        )),
     );
     let Ok(Processed::Failed(failure)) = creator.process(&record.id).await else {
         panic!("a 400 fails the request")

@@ -5,7 +5,9 @@
 //!
 //! One request: a store read; when ServiceNow asked every function to pause (read once per batch), nothing
 //! more. Otherwise a conditional write that leases the request for 120 s, a Table API lookup by
-//! `correlation_id`, a create only when it found nothing, and a conditional write of the outcome. A create whose
+//! `correlation_id`, a create only when it found nothing, and a conditional write of the outcome. With `pmCloud`
+//! configured, a create is preceded by a read of PM Cloud's pause and one read of PM Cloud's record of the request
+//! (CONTRACT §5), bounded by [`READ_BACK_TIME`] and never holding the ticket back. A create whose
 //! outcome is unknown (no answer) keeps the lease, so no one looks up or creates again before ServiceNow has
 //! certainly finished with it (it cancels a transaction after 60 s).
 
@@ -13,11 +15,14 @@ use crate::domain::deadline::Deadline;
 use crate::domain::ids::RequestId;
 use crate::domain::record::{Failure, FailureCode, RequestRecord};
 use crate::domain::redact::{Detailed, redact};
-use crate::domain::settings::{ServiceNowSettings, Settings};
+use crate::domain::settings::Settings;
 use crate::domain::status::Status;
 use crate::domain::ticket::Ticket;
+use crate::domain::ticket_content::Confirmation;
 use crate::domain::time::now;
+use crate::outbound::failure::Failure as CallFailure;
 use crate::outbound::failure::Transient;
+use crate::pmcloud::{PmCloudClient, ReadBack};
 use crate::rules::pace::Pace;
 use crate::rules::stream::{self, Budget, StreamItem};
 use crate::secrets::{SettingsError, SettingsSource};
@@ -27,8 +32,12 @@ use crate::store::{self, Remote, RequestStore, SharedState, Updated};
 /// How long a create may be in doubt: longer than ServiceNow lets a transaction run (60 s).
 const CREATE_LEASE: chrono::Duration = chrono::Duration::seconds(120);
 /// The longest one request may take: a token grant, a lookup and a create, each bounded by the HTTP client's
-/// timeout ([`crate::outbound::client::REQUEST_TIMEOUT`]); a batch starts no request with less time left.
-const RECORD_TIME: std::time::Duration = std::time::Duration::from_secs(30);
+/// timeout ([`crate::outbound::client::REQUEST_TIMEOUT`]), and PM Cloud's read-back; a batch starts no request
+/// with less time left.
+const RECORD_TIME: std::time::Duration = std::time::Duration::from_secs(35);
+/// How long the read-back from PM Cloud may take, its token grant included, before the ticket is made from the
+/// webhook's values (CONTRACT §5: the ticket is never held back for it).
+pub const READ_BACK_TIME: std::time::Duration = std::time::Duration::from_secs(5);
 /// How long the settings may stay invalid before pending requests fail (CONTRACT §2).
 pub const SETTINGS_GRACE: chrono::Duration = chrono::Duration::hours(1);
 
@@ -47,6 +56,7 @@ pub struct TicketCreator<S, C> {
     store: S,
     settings: C,
     servicenow: ServiceNowClient,
+    pm_cloud: PmCloudClient,
 }
 
 /// How a find-or-create ended when it did not find or create a ticket.
@@ -69,11 +79,17 @@ impl NoTicket {
 }
 
 impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
-    pub fn new(store: S, settings: C, servicenow: ServiceNowClient) -> Self {
+    pub fn new(
+        store: S,
+        settings: C,
+        servicenow: ServiceNowClient,
+        pm_cloud: PmCloudClient,
+    ) -> Self {
         Self {
             store,
             settings,
             servicenow,
+            pm_cloud,
         }
     }
 
@@ -139,7 +155,7 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
         };
         let sn = &settings.servicenow;
         match self
-            .find_or_create(&leased, sn)
+            .find_or_create(&leased, &settings)
             .await
             .map_err(|no_ticket| no_ticket.redacted(&settings))
         {
@@ -229,9 +245,10 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
     async fn find_or_create(
         &self,
         request: &RequestRecord,
-        settings: &ServiceNowSettings,
+        settings: &Settings,
     ) -> Result<TaskRecord, NoTicket> {
-        let table = self.servicenow.table(settings, settings.task_type);
+        let sn = &settings.servicenow;
+        let table = self.servicenow.table(sn, sn.task_type);
         let lookup = table.find_by_correlation_id(&request.id).await;
         // A lookup changes nothing, so one that got no answer leaves nothing in doubt.
         let lookup = lookup.map_err(|error| match error {
@@ -245,8 +262,9 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
             tracing::info!("found the ticket an earlier attempt created");
             return Ok(found);
         }
+        let (shown, confirmation) = self.read_back(request, settings).await;
         let created = table
-            .create(&NewTicket::of(request, settings))
+            .create(&NewTicket::of(&shown, &confirmation, sn))
             .await
             .map_err(NoTicket::Error)?;
         metrics::counter!("TicketsCreated").increment(1);
@@ -258,6 +276,64 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
             )));
         }
         Ok(created)
+    }
+
+    /// The request as its ticket shows it: with PM Cloud's values where PM Cloud's record of it has them
+    /// (CONTRACT §5), and whether PM Cloud confirmed them. One read of PM Cloud's pause and one call (plus a token
+    /// grant when due), bounded by [`READ_BACK_TIME`]; a `429` pauses PM Cloud for every function. Whatever
+    /// happens, the ticket is made: from the webhook's values, saying why PM Cloud did not confirm them.
+    async fn read_back(
+        &self,
+        request: &RequestRecord,
+        settings: &Settings,
+    ) -> (RequestRecord, Confirmation) {
+        let Some(pm_cloud) = &settings.pm_cloud else {
+            return (request.clone(), Confirmation::NotAsked);
+        };
+        let not_confirmed = |why: String| {
+            tracing::warn!(%why, "PM Cloud did not confirm the webhook's values");
+            (request.clone(), Confirmation::NotConfirmed(why))
+        };
+        let pace = Pace::new(Remote::PmCloud);
+        match pace.until(&self.store, now()).await {
+            Ok(Some(until)) => {
+                return not_confirmed(format!(
+                    "PM Cloud asked the connector to pause until {until}"
+                ));
+            }
+            Ok(None) => {}
+            Err(error) => {
+                return not_confirmed(format!("PM Cloud's pause could not be read: {error}"));
+            }
+        }
+        let read = self
+            .pm_cloud
+            .authorization_request(pm_cloud, &request.pmc_request_id);
+        match tokio::time::timeout(READ_BACK_TIME, read).await {
+            Ok(Ok(Some(record))) => {
+                let mut shown = request.clone();
+                shown.details = ReadBack::of(&record).confirm(&request.details);
+                (shown, Confirmation::Confirmed)
+            }
+            Ok(Ok(None)) => {
+                not_confirmed("PM Cloud answered 404: it holds no request with this id".into())
+            }
+            Ok(Err(failure)) => {
+                if let CallFailure::Transient(Transient {
+                    retry_after: Some(wait),
+                    ..
+                }) = &failure
+                    && let Ok(until) = pace.pause(&self.store, *wait).await
+                {
+                    tracing::warn!(%until, "PM Cloud asked to slow down: no function calls it before then");
+                }
+                not_confirmed(redact(failure.detail(), settings.secrets()))
+            }
+            Err(_) => not_confirmed(format!(
+                "no answer within {} seconds",
+                READ_BACK_TIME.as_secs()
+            )),
+        }
     }
 
     async fn fail(

@@ -50,6 +50,11 @@ fn quick_client() -> ServiceNowClient {
     ServiceNowClient::new(http)
 }
 
+/// A PM Cloud client for settings without `pmCloud`: never called.
+fn quick_pm_cloud() -> PmCloudClient {
+    PmCloudClient::new(reqwest_client(Duration::from_millis(700)))
+}
+
 fn reqwest_client(timeout: Duration) -> HttpClient {
     http_client_with_timeout(timeout, Hosts::Local)
 }
@@ -62,6 +67,7 @@ async fn setup(config: SimConfig) -> (Simulator, Creator, Store) {
         Arc::clone(&store),
         StaticSettings::new(simulator_secret(&sim.base_url())),
         quick_client(),
+        quick_pm_cloud(),
     );
     (sim, creator, store)
 }
@@ -518,6 +524,7 @@ async fn invalid_settings_fail_requests_only_once_they_stayed_invalid_for_an_hou
         Arc::clone(&store),
         StaticSettings::new(secret),
         quick_client(),
+        quick_pm_cloud(),
     );
     let record = stored(&store, "pmc-settings").await;
     let failures = process(&creator, batch_of(&[&record])).await;
@@ -615,6 +622,7 @@ async fn the_client_credentials_grant_creates_tickets_and_is_renewed_by_a_new_gr
         Arc::clone(&store),
         StaticSettings::new(secret.to_string()),
         quick_client(),
+        quick_pm_cloud(),
     );
     let first = stored(&store, "pmc-cc-1").await;
     assert!(process(&creator, batch_of(&[&first])).await.is_empty());

@@ -3,7 +3,7 @@
 use crate::domain::ids::{RequestId, SysId};
 use crate::domain::record::RequestRecord;
 use crate::domain::settings::ServiceNowSettings;
-use crate::domain::ticket_content::{description, short_description};
+use crate::domain::ticket_content::{Confirmation, description, short_description};
 use serde_json::{Map, Value};
 
 /// A new ticket: the body of `POST /api/now/table/<taskType>`. What the request says reaches it through
@@ -21,11 +21,16 @@ pub struct NewTicket<'a> {
 }
 
 impl<'a> NewTicket<'a> {
-    /// The ticket for `record`, with `settings`' assignment group and duration field.
-    pub fn of(record: &'a RequestRecord, settings: &'a ServiceNowSettings) -> Self {
+    /// The ticket for `record` (its details as the ticket shows them, PM Cloud's where it confirmed them), with
+    /// `settings`' assignment group and duration field.
+    pub fn of(
+        record: &'a RequestRecord,
+        confirmation: &Confirmation,
+        settings: &'a ServiceNowSettings,
+    ) -> Self {
         Self {
             short_description: short_description(record),
-            description: description(record),
+            description: description(record, confirmation),
             correlation_id: &record.id,
             assignment_group: settings.assignment_group.as_ref(),
             duration: record
@@ -83,7 +88,7 @@ mod tests {
         record: &RequestRecord,
         settings: &ServiceNowSettings,
     ) -> Map<String, Value> {
-        NewTicket::of(record, settings).fields()
+        NewTicket::of(record, &Confirmation::NotAsked, settings).fields()
     }
 
     #[test]
