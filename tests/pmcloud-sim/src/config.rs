@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 pub struct SimConfig {
     /// The API account's client id (PM Cloud: Configuration → Settings → API Settings).
     pub client_id: String,
-    /// The API account's secret at start; [`crate::PmCloudSim::rotate_secret`] replaces it.
+    /// The API account's secret at start; [`crate::Tenant::rotate_secret`] replaces it.
     pub client_secret: String,
     /// `expires_in` of every access token; a token is refused once it has run out.
     pub token_lifetime_secs: u64,

@@ -1,57 +1,21 @@
 //! Injected misbehaviour: error statuses, slow answers, and the HTML error pages a gateway in front of the API
 //! sends when it, not the API, answers.
 
-use std::collections::VecDeque;
-use std::time::Duration;
-
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use sim_kit::{Due, Target};
 
 use crate::problem;
-use crate::state::Shared;
+use crate::state::Tenant;
 
-/// One queued fault. Each applies to the next `times` matching requests (0 counts as 1), then is used up.
-/// JSON: `{"kind":"status","target":"notification","status":503,"times":2}`; `times` defaults to 1.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    tag = "kind",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase"
-)]
-pub enum Fault {
-    /// Answer with `status` and the endpoint's own error shape: `{"error": …}` from the token endpoint, a
-    /// ProblemDetails from the API. A 429 always carries `Retry-After` (`retry_after_secs`, default 1); other
-    /// statuses carry it only when `retry_after_secs` is set.
-    Status {
-        target: FaultTarget,
-        status: u16,
-        #[serde(default)]
-        retry_after_secs: Option<u64>,
-        #[serde(default = "once")]
-        times: u32,
-    },
-    /// Answer normally, but only after `millis`.
-    Delay {
-        target: FaultTarget,
-        millis: u64,
-        #[serde(default = "once")]
-        times: u32,
-    },
-    /// Answer with `status` and an HTML page instead of JSON, as a load balancer or WAF does. A 429 carries
-    /// `Retry-After: 1`.
-    Html {
-        target: FaultTarget,
-        status: u16,
-        #[serde(default = "once")]
-        times: u32,
-    },
-}
-
-fn once() -> u32 {
-    1
+sim_kit::faults! {
+    /// One queued fault: a `status` fault answers with the endpoint's own error shape (`{"error": …}` from the
+    /// token endpoint, a ProblemDetails from the API); an `html` fault answers as a load balancer or WAF does, a
+    /// 429 with `Retry-After: 1`. JSON: `{"kind":"status","target":"notification","status":503,"times":2}`.
+    pub enum Fault for FaultTarget {}
 }
 
 /// The endpoint a fault applies to.
@@ -64,51 +28,24 @@ pub enum FaultTarget {
     Notification,
 }
 
-impl Fault {
-    fn target(&self) -> FaultTarget {
-        match self {
-            Fault::Status { target, .. }
-            | Fault::Delay { target, .. }
-            | Fault::Html { target, .. } => *target,
-        }
-    }
+impl Target for FaultTarget {
+    type Request = FaultTarget;
 
-    fn times_mut(&mut self) -> &mut u32 {
-        match self {
-            Fault::Status { times, .. }
-            | Fault::Delay { times, .. }
-            | Fault::Html { times, .. } => times,
-        }
-    }
-}
-
-/// Use up one application of the first queued fault for `target`.
-fn take(queue: &mut VecDeque<Fault>, target: FaultTarget) -> Option<Fault> {
-    let index = queue.iter().position(|f| f.target() == target)?;
-    let times = queue[index].times_mut();
-    if *times > 1 {
-        *times -= 1;
-        Some(queue[index].clone())
-    } else {
-        queue.remove(index)
+    fn matches(self, request: FaultTarget) -> bool {
+        self == request
     }
 }
 
 /// Apply the fault due for this request, if any. `Err` is the answer to send instead of handling the request.
-pub(crate) async fn apply(sim: &Shared, target: FaultTarget) -> Result<(), Response> {
-    let fault = take(&mut sim.lock().faults, target);
-    match fault {
+pub(crate) async fn apply(sim: &Tenant, target: FaultTarget) -> Result<(), Response> {
+    match sim.base.faults.due(target).await {
         None => Ok(()),
-        Some(Fault::Status {
+        Some(Due::Status {
             status,
             retry_after_secs,
-            ..
         }) => Err(status_answer(target, status, retry_after_secs)),
-        Some(Fault::Delay { millis, .. }) => {
-            tokio::time::sleep(Duration::from_millis(millis)).await;
-            Ok(())
-        }
-        Some(Fault::Html { status, .. }) => Err(html_answer(status)),
+        Some(Due::Html { status }) => Err(html_answer(status)),
+        Some(Due::Own(own)) => match own {},
     }
 }
 
@@ -169,47 +106,6 @@ fn html_answer(status: u16) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn faults_are_used_up_in_queue_order_per_target() {
-        let mut queue = VecDeque::from([
-            Fault::Status {
-                target: FaultTarget::Token,
-                status: 500,
-                retry_after_secs: None,
-                times: 1,
-            },
-            Fault::Delay {
-                target: FaultTarget::Notification,
-                millis: 1,
-                times: 2,
-            },
-            Fault::Html {
-                target: FaultTarget::Notification,
-                status: 502,
-                times: 0,
-            },
-        ]);
-        assert!(matches!(
-            take(&mut queue, FaultTarget::Notification),
-            Some(Fault::Delay { .. })
-        ));
-        assert!(matches!(
-            take(&mut queue, FaultTarget::Notification),
-            Some(Fault::Delay { times: 1, .. })
-        ));
-        // times 0 counts as 1.
-        assert!(matches!(
-            take(&mut queue, FaultTarget::Notification),
-            Some(Fault::Html { status: 502, .. })
-        ));
-        assert_eq!(take(&mut queue, FaultTarget::Notification), None);
-        assert!(matches!(
-            take(&mut queue, FaultTarget::Token),
-            Some(Fault::Status { status: 500, .. })
-        ));
-        assert!(queue.is_empty());
-    }
 
     #[test]
     fn fault_json_is_tagged_camel_case() {

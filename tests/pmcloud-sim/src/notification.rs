@@ -18,7 +18,7 @@ use crate::config::JitAccess;
 use crate::faults::{self, FaultTarget};
 use crate::oauth;
 use crate::problem;
-use crate::state::{Notification, Shared};
+use crate::state::{Notification, Tenant};
 
 /// The model's properties, each `[Required]`: in the body as camelCase, in error messages as the C# name.
 const FIELDS: [&str; 10] = [
@@ -35,18 +35,18 @@ const FIELDS: [&str; 10] = [
 ];
 
 pub(crate) async fn notify(
-    State(sim): State<Arc<Shared>>,
+    State(sim): State<Arc<Tenant>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    sim.lock().stats.notification_calls += 1;
+    sim.base.lock().stats.notification_calls += 1;
     if let Err(answer) = faults::apply(&sim, FaultTarget::Notification).await {
         return answer;
     }
     if let Some(answer) = oauth::bearer_refusal(&sim, &headers) {
         return answer;
     }
-    if sim.lock().jit_access != JitAccess::Full {
+    if sim.base.lock().jit_access != JitAccess::Full {
         return problem::problem_with_detail(
             StatusCode::FORBIDDEN,
             "The API account needs Full Access to JIT Application Access to handle ticket notifications.",
@@ -62,7 +62,7 @@ pub(crate) async fn notify(
     let request_id = field(&body, "itsmRequestId")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    if let Some(known) = &sim.config.known_request_ids
+    if let Some(known) = &sim.base.config.known_request_ids
         && !known.iter().any(|id| id == request_id)
     {
         return problem::problem_with_detail(
@@ -74,7 +74,7 @@ pub(crate) async fn notify(
         .get("x-correlation-id")
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
-    let mut inner = sim.lock();
+    let mut inner = sim.base.lock();
     inner.notifications.push(Notification {
         body: Value::Object(body),
         correlation_id,

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::faults::{self, FaultTarget};
-use crate::state::Shared;
+use crate::state::Tenant;
 
 /// The one scope the Management API has; a token carries it whether or not the request named it.
 pub(crate) const SCOPE: &str = "urn:management:api";
@@ -20,7 +20,7 @@ pub(crate) const SCOPE: &str = "urn:management:api";
 type Params = HashMap<String, String>;
 
 pub(crate) async fn token(
-    State(sim): State<Arc<Shared>>,
+    State(sim): State<Arc<Tenant>>,
     form: Result<Form<Params>, FormRejection>,
 ) -> Response {
     if let Err(answer) = faults::apply(&sim, FaultTarget::Token).await {
@@ -34,9 +34,9 @@ pub(crate) async fn token(
 }
 
 /// IdentityServer's order: authenticate the client, then validate the grant type, then the scope.
-fn grant(sim: &Shared, params: &Params) -> Result<Response, &'static str> {
-    let mut inner = sim.lock();
-    let client_ok = params.get("client_id") == Some(&sim.config.client_id)
+fn grant(sim: &Tenant, params: &Params) -> Result<Response, &'static str> {
+    let mut inner = sim.base.lock();
+    let client_ok = params.get("client_id") == Some(&sim.base.config.client_id)
         && params.get("client_secret") == Some(&inner.client_secret);
     if !client_ok {
         return Err("invalid_client");
@@ -50,7 +50,7 @@ fn grant(sim: &Shared, params: &Params) -> Result<Response, &'static str> {
         return Err("invalid_scope");
     }
     let access_token = random_token();
-    let lifetime = sim.config.token_lifetime_secs;
+    let lifetime = sim.base.config.token_lifetime_secs;
     inner.tokens.insert(
         access_token.clone(),
         Instant::now() + Duration::from_secs(lifetime),
@@ -67,8 +67,8 @@ fn grant(sim: &Shared, params: &Params) -> Result<Response, &'static str> {
 }
 
 /// IdentityServer's error answer: 400 and `{"error": …}`, nothing else, whatever went wrong.
-fn refusal(sim: &Shared, error: &str) -> Response {
-    sim.lock().stats.failed_grants += 1;
+fn refusal(sim: &Tenant, error: &str) -> Response {
+    sim.base.lock().stats.failed_grants += 1;
     no_store(
         StatusCode::BAD_REQUEST,
         json!({ "error": error }).to_string(),
@@ -92,7 +92,7 @@ fn no_store(status: StatusCode, body: String) -> Response {
 /// ASP.NET's JwtBearer refusal of a request without a live token, or `None` to let the request through: 401, no
 /// body, and a `WWW-Authenticate` challenge that says whether a token was missing or bad (unknown, expired or
 /// revoked: the API cannot tell these apart either once it is gone).
-pub(crate) fn bearer_refusal(sim: &Shared, headers: &HeaderMap) -> Option<Response> {
+pub(crate) fn bearer_refusal(sim: &Tenant, headers: &HeaderMap) -> Option<Response> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -103,6 +103,7 @@ pub(crate) fn bearer_refusal(sim: &Shared, headers: &HeaderMap) -> Option<Respon
         return Some(challenge("Bearer"));
     };
     let live = sim
+        .base
         .lock()
         .tokens
         .get(token)

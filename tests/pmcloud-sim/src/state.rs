@@ -1,16 +1,20 @@
-//! The tenant's memory: the API account's current secret and permission, live tokens, queued faults, received
-//! notifications, counters. One mutex; every critical section is short and never spans an `.await`.
+//! The tenant: the API account's current secret and permission, live tokens, received notifications, counters;
+//! what the handle can do to them; and what it gives the kit (name, routes, memory).
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
+use axum::Router;
+use axum::routing::post;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sim_kit::{Api, Base, Counted};
 
 use crate::config::{JitAccess, SimConfig};
 use crate::faults::Fault;
+use crate::{control, notification, oauth};
 
 /// Counters for tests that assert how the connector talked to PM Cloud.
 #[derive(Default, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,69 +41,97 @@ pub struct Notification {
     pub received_at: DateTime<Utc>,
 }
 
-pub(crate) struct Inner {
+/// What the tenant learns while it serves: the API account's current secret and permission, live tokens, received
+/// notifications, counters.
+pub struct Memory {
     /// The secret the token endpoint accepts now; rotation replaces it.
-    pub client_secret: String,
-    pub jit_access: JitAccess,
+    pub(crate) client_secret: String,
+    pub(crate) jit_access: JitAccess,
     /// Live access tokens and when each runs out.
-    pub tokens: HashMap<String, Instant>,
-    pub faults: VecDeque<Fault>,
-    pub notifications: Vec<Notification>,
-    pub stats: Stats,
+    pub(crate) tokens: HashMap<String, Instant>,
+    pub(crate) notifications: Vec<Notification>,
+    pub(crate) stats: Stats,
 }
 
-impl Inner {
-    fn new(config: &SimConfig) -> Self {
-        Inner {
+/// The memory at start, or after a reset: the configured secret and permission, no tokens, notifications or counts.
+impl From<&SimConfig> for Memory {
+    fn from(config: &SimConfig) -> Self {
+        Memory {
             client_secret: config.client_secret.clone(),
             jit_access: config.jit_access,
             tokens: HashMap::new(),
-            faults: VecDeque::new(),
             notifications: Vec::new(),
             stats: Stats::default(),
         }
     }
 }
 
-/// State shared by the request handlers and the [`crate::PmCloudSim`] handle.
-pub(crate) struct Shared {
-    pub config: SimConfig,
-    pub base_url: String,
-    /// For `GET /sim/whoami`: tells this simulator apart from an older one still holding the port.
-    pub started_at: DateTime<Utc>,
-    inner: Mutex<Inner>,
+impl Counted for Memory {
+    type Stats = Stats;
+
+    fn stats(&self) -> &Stats {
+        &self.stats
+    }
 }
 
-impl Shared {
-    pub fn new(config: SimConfig, base_url: String) -> Self {
-        let inner = Inner::new(&config);
-        Shared {
-            config,
-            base_url,
-            started_at: Utc::now(),
-            inner: Mutex::new(inner),
-        }
+/// A simulated PM Cloud tenant, shared by the request handlers and the [`crate::PmCloudSim`] handle (which
+/// dereferences to it).
+pub struct Tenant {
+    pub(crate) base: Base<Tenant>,
+}
+
+impl Tenant {
+    /// Every accepted notification, oldest first.
+    pub fn notifications(&self) -> Vec<Notification> {
+        self.base.lock().notifications.clone()
     }
 
-    /// A panicking handler must not take the whole simulator down with it, so a poisoned lock is still used.
-    pub fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Back to the state at start: the configured secret and permission, no tokens, faults, notifications or counts.
-    pub fn reset(&self) {
-        *self.lock() = Inner::new(&self.config);
-    }
-
-    /// Dropping every token makes each one fail as an expired one would.
+    /// Every token issued so far stops working, as if it had expired.
     pub fn expire_tokens(&self) {
-        self.lock().tokens.clear();
+        self.base.lock().tokens.clear();
     }
 
-    /// PM Cloud's "regenerate secret": the old secret stops working and so does every token issued under it.
-    pub fn rotate_secret(&self, secret: String) {
-        let mut inner = self.lock();
-        inner.client_secret = secret;
+    /// PM Cloud's "regenerate secret": only `secret` is accepted from now on, and every token issued under the old
+    /// one stops working.
+    pub fn rotate_secret(&self, secret: impl Into<String>) {
+        let mut inner = self.base.lock();
+        inner.client_secret = secret.into();
         inner.tokens.clear();
+    }
+
+    /// Change the API account's permission on JIT Application Access; tokens already issued follow the change.
+    pub fn set_jit_access(&self, access: JitAccess) {
+        self.base.lock().jit_access = access;
+    }
+}
+
+impl Api for Tenant {
+    const NAME: &'static str = "pmcloud-sim";
+    const DEFAULT_PORT: u16 = 8090;
+    /// Proves that the tenant answers HTTP, and points a curious human at the control API.
+    const HOME_PAGE: &'static str = "<!DOCTYPE html>\n<html><head><title>PM Cloud (pmcloud-sim)</title></head>\
+<body><h1>pmcloud-sim</h1><p>A local stand-in for the PM Cloud Management API.</p>\
+<p>Control API: <a href=\"/sim/whoami\">/sim/whoami</a>, <a href=\"/sim/stats\">/sim/stats</a>, \
+<a href=\"/sim/notifications\">/sim/notifications</a>.</p></body></html>\n";
+    type Config = SimConfig;
+    type Memory = Memory;
+    type Fault = Fault;
+
+    fn routes() -> Router<Arc<Tenant>> {
+        Router::new()
+            .route(
+                "/management-api/v2/AuthorizationRequest/notification",
+                post(notification::notify),
+            )
+            .route("/oauth/connect/token", post(oauth::token))
+            .merge(control::routes())
+    }
+
+    fn new(base: Base<Tenant>) -> Self {
+        Tenant { base }
+    }
+
+    fn base(&self) -> &Base<Tenant> {
+        &self.base
     }
 }

@@ -22,10 +22,6 @@ const FIELDS: [&str; 10] = [
     "message",
 ];
 
-async fn start() -> PmCloudSim {
-    PmCloudSim::start(SimConfig::default()).await.unwrap()
-}
-
 fn token_form() -> Vec<(&'static str, &'static str)> {
     vec![
         ("grant_type", "client_credentials"),
@@ -34,20 +30,15 @@ fn token_form() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-async fn grant(sim: &PmCloudSim, form: &[(&str, &str)]) -> reqwest::Response {
-    Client::new()
-        .post(format!("{}/oauth/connect/token", sim.base_url()))
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn access_token(sim: &PmCloudSim) -> String {
     let answer = grant(sim, &token_form()).await;
     assert_eq!(answer.status(), StatusCode::OK);
     let body: Value = answer.json().await.unwrap();
     body["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn grant(sim: &PmCloudSim, form: &[(&str, &str)]) -> reqwest::Response {
+    sim.post_form("/oauth/connect/token", form).await
 }
 
 /// A notification the real API accepts.
@@ -136,7 +127,7 @@ fn pascal(name: &str) -> String {
 
 #[tokio::test]
 async fn client_credentials_grant_issues_a_bearer_token() {
-    let sim = start().await;
+    let sim = PmCloudSim::started().await;
     let answer = grant(&sim, &token_form()).await;
     assert_eq!(answer.status(), StatusCode::OK);
     assert_eq!(
@@ -166,7 +157,7 @@ async fn client_credentials_grant_issues_a_bearer_token() {
 
 #[tokio::test]
 async fn a_wrong_client_id_or_secret_is_invalid_client() {
-    let sim = start().await;
+    let sim = PmCloudSim::started().await;
     for (field, wrong) in [("client_id", "other-client"), ("client_secret", "wrong")] {
         let mut form = token_form();
         form.iter_mut().find(|(name, _)| *name == field).unwrap().1 = wrong;
@@ -195,7 +186,7 @@ async fn a_wrong_client_id_or_secret_is_invalid_client() {
 
 #[tokio::test]
 async fn a_missing_or_other_grant_type_is_unsupported() {
-    let sim = start().await;
+    let sim = PmCloudSim::started().await;
     for grant_type in [None, Some("password"), Some("refresh_token"), Some("")] {
         let mut form = token_form();
         form.retain(|(name, _)| *name != "grant_type");
@@ -223,7 +214,7 @@ async fn a_missing_or_other_grant_type_is_unsupported() {
 
 #[tokio::test]
 async fn the_token_endpoint_takes_form_bodies_only() {
-    let sim = start().await;
+    let sim = PmCloudSim::started().await;
     let url = format!("{}/oauth/connect/token", sim.base_url());
     let json_body: serde_json::Map<String, Value> = token_form()
         .into_iter()
@@ -273,7 +264,7 @@ async fn a_token_runs_out_after_its_lifetime() {
 
 #[tokio::test]
 async fn expire_tokens_refuses_every_live_token() {
-    let sim = start().await;
+    let sim = PmCloudSim::started().await;
     let tokens = [access_token(&sim).await, access_token(&sim).await];
     for token in &tokens {
         assert_eq!(
@@ -298,7 +289,7 @@ async fn expire_tokens_refuses_every_live_token() {
 
 #[tokio::test]
 async fn rotating_the_secret_drops_live_tokens_and_the_old_secret() {
-    let sim = start().await;
+    let sim = PmCloudSim::started().await;
     let old_token = access_token(&sim).await;
     sim.rotate_secret("regenerated-secret");
     assert_eq!(
@@ -324,7 +315,7 @@ async fn rotating_the_secret_drops_live_tokens_and_the_old_secret() {
 
 #[tokio::test]
 async fn the_notification_needs_a_live_bearer_token() {
-    let sim = start().await;
+    let sim = PmCloudSim::started().await;
     let url = format!("{}{NOTIFICATION}", sim.base_url());
     let answer = Client::new()
         .post(&url)
@@ -407,7 +398,7 @@ async fn an_account_without_full_jit_access_is_forbidden() {
 
 #[tokio::test]
 async fn a_body_that_is_not_json_is_unsupported_media() {
-    let sim = start().await;
+    let sim = PmCloudSim::started().await;
     let token = access_token(&sim).await;
     let text = sample().to_string();
     for content_type in [
@@ -454,7 +445,7 @@ async fn a_body_that_is_not_json_is_unsupported_media() {
 
 #[tokio::test]
 async fn each_missing_or_empty_field_is_named() {
-    let sim = start().await;
+    let sim = PmCloudSim::started().await;
     let token = access_token(&sim).await;
     for field in FIELDS {
         let property = pascal(field);
@@ -487,7 +478,7 @@ async fn each_missing_or_empty_field_is_named() {
 
 #[tokio::test]
 async fn decision_status_time_and_duration_must_be_well_formed() {
-    let sim = start().await;
+    let sim = PmCloudSim::started().await;
     let token = access_token(&sim).await;
     let cases = [
         (
@@ -548,7 +539,7 @@ async fn decision_status_time_and_duration_must_be_well_formed() {
 
 #[tokio::test]
 async fn bodies_that_do_not_bind_are_bad_requests() {
-    let sim = start().await;
+    let sim = PmCloudSim::started().await;
     let token = access_token(&sim).await;
     let raw = |body: &'static str| {
         notification_call(&sim, &token)
@@ -585,7 +576,7 @@ async fn bodies_that_do_not_bind_are_bad_requests() {
 
 #[tokio::test]
 async fn property_names_bind_case_insensitively_and_extra_fields_are_kept() {
-    let sim = start().await;
+    let sim = PmCloudSim::started().await;
     let token = access_token(&sim).await;
     let mut body = serde_json::Map::new();
     for (name, value) in sample().as_object().unwrap() {
@@ -601,7 +592,7 @@ async fn property_names_bind_case_insensitively_and_extra_fields_are_kept() {
 
 #[tokio::test]
 async fn an_accepted_notification_is_recorded_with_its_correlation_id() {
-    let sim = start().await;
+    let sim = PmCloudSim::started().await;
     let token = access_token(&sim).await;
     let before = chrono::Utc::now();
     let answer = notification_call(&sim, &token)
@@ -639,7 +630,7 @@ async fn an_accepted_notification_is_recorded_with_its_correlation_id() {
 
 #[tokio::test]
 async fn unknown_request_ids_are_refused_only_when_the_known_ids_are_listed() {
-    let sim = start().await;
+    let sim = PmCloudSim::started().await;
     let token = access_token(&sim).await;
     let any = with("itsmRequestId", json!("whatever-id"));
     assert_eq!(notify(&sim, &token, &any).await.status(), StatusCode::OK);
@@ -682,7 +673,7 @@ async fn unknown_request_ids_are_refused_only_when_the_known_ids_are_listed() {
 
 #[tokio::test]
 async fn a_rate_limit_fault_always_carries_retry_after() {
-    let sim = start().await;
+    let sim = PmCloudSim::started().await;
     let token = access_token(&sim).await;
     for (retry_after_secs, expected) in [(None, "1"), (Some(7), "7")] {
         sim.inject(Fault::Status {
@@ -700,12 +691,7 @@ async fn a_rate_limit_fault_always_carries_retry_after() {
             (json!(429), json!("Too Many Requests"))
         );
     }
-    sim.inject(Fault::Status {
-        target: FaultTarget::Token,
-        status: 429,
-        retry_after_secs: None,
-        times: 1,
-    });
+    sim.inject(Fault::status(FaultTarget::Token, 429));
     let answer = grant(&sim, &token_form()).await;
     assert_eq!(answer.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(answer.headers()["retry-after"], "1");
@@ -729,13 +715,8 @@ async fn a_rate_limit_fault_always_carries_retry_after() {
 
 #[tokio::test]
 async fn a_status_fault_applies_times_times_then_is_used_up() {
-    let sim = start().await;
-    sim.inject(Fault::Status {
-        target: FaultTarget::Token,
-        status: 503,
-        retry_after_secs: None,
-        times: 2,
-    });
+    let sim = PmCloudSim::started().await;
+    sim.inject(Fault::status(FaultTarget::Token, 503).times(2));
     for _ in 0..2 {
         let answer = grant(&sim, &token_form()).await;
         assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -767,12 +748,7 @@ async fn a_status_fault_applies_times_times_then_is_used_up() {
         })
     );
     // A fault answers before the bearer check: even a call without a token gets it.
-    sim.inject(Fault::Status {
-        target: FaultTarget::Notification,
-        status: 401,
-        retry_after_secs: None,
-        times: 1,
-    });
+    sim.inject(Fault::status(FaultTarget::Notification, 401));
     assert_eq!(
         notify(&sim, &token, &sample()).await.status(),
         StatusCode::UNAUTHORIZED
@@ -785,21 +761,13 @@ async fn a_status_fault_applies_times_times_then_is_used_up() {
 
 #[tokio::test]
 async fn a_delay_fault_slows_the_answer() {
-    let sim = start().await;
-    sim.inject(Fault::Delay {
-        target: FaultTarget::Token,
-        millis: 300,
-        times: 1,
-    });
+    let sim = PmCloudSim::started().await;
+    sim.inject(Fault::delay(FaultTarget::Token, 300));
     let started = Instant::now();
     let token = access_token(&sim).await;
     assert!(started.elapsed() >= Duration::from_millis(300));
 
-    sim.inject(Fault::Delay {
-        target: FaultTarget::Notification,
-        millis: 300,
-        times: 2,
-    });
+    sim.inject(Fault::delay(FaultTarget::Notification, 300).times(2));
     for _ in 0..2 {
         let started = Instant::now();
         assert_eq!(
@@ -820,13 +788,9 @@ async fn a_delay_fault_slows_the_answer() {
 
 #[tokio::test]
 async fn an_html_fault_answers_an_error_page_instead_of_json() {
-    let sim = start().await;
+    let sim = PmCloudSim::started().await;
     let token = access_token(&sim).await;
-    sim.inject(Fault::Html {
-        target: FaultTarget::Notification,
-        status: 502,
-        times: 2,
-    });
+    sim.inject(Fault::html(FaultTarget::Notification, 502).times(2));
     for _ in 0..2 {
         let answer = notify(&sim, &token, &sample()).await;
         assert_eq!(answer.status(), StatusCode::BAD_GATEWAY);
@@ -841,11 +805,7 @@ async fn an_html_fault_answers_an_error_page_instead_of_json() {
         StatusCode::OK
     );
 
-    sim.inject(Fault::Html {
-        target: FaultTarget::Token,
-        status: 429,
-        times: 1,
-    });
+    sim.inject(Fault::html(FaultTarget::Token, 429));
     let answer = grant(&sim, &token_form()).await;
     assert_eq!(answer.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(answer.headers()["retry-after"], "1");
@@ -861,13 +821,8 @@ async fn an_html_fault_answers_an_error_page_instead_of_json() {
 
 #[tokio::test]
 async fn a_fault_waits_for_a_request_of_its_own_target() {
-    let sim = start().await;
-    sim.inject(Fault::Status {
-        target: FaultTarget::Notification,
-        status: 503,
-        retry_after_secs: None,
-        times: 1,
-    });
+    let sim = PmCloudSim::started().await;
+    sim.inject(Fault::status(FaultTarget::Notification, 503));
     // Token requests pass by the notification fault.
     let token = access_token(&sim).await;
     access_token(&sim).await;
@@ -885,7 +840,7 @@ async fn a_fault_waits_for_a_request_of_its_own_target() {
 
 #[tokio::test]
 async fn the_control_api_drives_the_simulator_over_http() {
-    let sim = start().await;
+    let sim = PmCloudSim::started().await;
     let control = |path: &str| format!("{}/sim/{path}", sim.base_url());
     let client = Client::new();
     let get = |path: &str| {
@@ -908,22 +863,22 @@ async fn the_control_api_drives_the_simulator_over_http() {
     let received_at = recorded[0]["receivedAt"].as_str().unwrap();
     assert!(chrono::DateTime::parse_from_rfc3339(received_at).is_ok());
 
-    let answer = client
-        .post(control("faults"))
-        .json(&json!({"kind": "status", "target": "notification", "status": 429, "times": 1}))
-        .send()
-        .await
-        .unwrap();
+    let answer = sim
+        .post_json(
+            "/sim/faults",
+            &json!({"kind": "status", "target": "notification", "status": 429, "times": 1}),
+        )
+        .await;
     assert_eq!(answer.status(), StatusCode::NO_CONTENT);
     let answer = notify(&sim, &token, &sample()).await;
     assert_eq!(answer.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(answer.headers()["retry-after"], "1");
-    let answer = client
-        .post(control("faults"))
-        .json(&json!({"kind": "sideways", "target": "token"}))
-        .send()
-        .await
-        .unwrap();
+    let answer = sim
+        .post_json(
+            "/sim/faults",
+            &json!({"kind": "sideways", "target": "token"}),
+        )
+        .await;
     assert!(answer.status().is_client_error());
 
     assert_eq!(
@@ -982,12 +937,11 @@ async fn the_control_api_drives_the_simulator_over_http() {
 
     // Reset: back to the configured secret and permission, with nothing remembered.
     sim.set_jit_access(JitAccess::None);
-    client
-        .post(control("faults"))
-        .json(&json!({"kind": "delay", "target": "token", "millis": 5_000}))
-        .send()
-        .await
-        .unwrap();
+    sim.post_json(
+        "/sim/faults",
+        &json!({"kind": "delay", "target": "token", "millis": 5_000}),
+    )
+    .await;
     let answer = client.post(control("reset")).send().await.unwrap();
     assert_eq!(answer.status(), StatusCode::NO_CONTENT);
     assert_eq!(get("notifications").await, json!([]));
@@ -1007,7 +961,7 @@ async fn the_control_api_drives_the_simulator_over_http() {
 
 #[tokio::test]
 async fn reset_drops_live_tokens() {
-    let sim = start().await;
+    let sim = PmCloudSim::started().await;
     let token = access_token(&sim).await;
     sim.reset();
     assert_eq!(
@@ -1019,7 +973,7 @@ async fn reset_drops_live_tokens() {
 #[tokio::test]
 async fn whoami_names_the_simulator_and_its_process() {
     let before = chrono::Utc::now() - chrono::Duration::seconds(1);
-    let sim = start().await;
+    let sim = PmCloudSim::started().await;
     let answer = reqwest::get(format!("{}/sim/whoami", sim.base_url()))
         .await
         .unwrap();
@@ -1033,27 +987,12 @@ async fn whoami_names_the_simulator_and_its_process() {
     assert_eq!(body.as_object().unwrap().len(), 3);
 }
 
+/// What every simulator serves at its root is the kit's (`tests/sim-kit/tests/kit.rs`); the page is the tenant's.
 #[tokio::test]
 async fn the_tenant_answers_http_at_its_root() {
-    let sim = start().await;
-    assert!(!sim.base_url().ends_with('/'));
-    let answer = reqwest::get(format!("{}/", sim.base_url())).await.unwrap();
-    assert_eq!(answer.status(), StatusCode::OK);
-    assert!(
-        answer.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
+    let sim = PmCloudSim::started().await;
+    let answer = reqwest::get(sim.url("/")).await.unwrap();
     assert!(answer.text().await.unwrap().contains("pmcloud-sim"));
-}
-
-#[tokio::test]
-async fn shutdown_stops_the_server() {
-    let sim = start().await;
-    let url = format!("{}/", sim.base_url());
-    sim.shutdown().await;
-    assert!(reqwest::get(url).await.is_err());
 }
 
 #[test]

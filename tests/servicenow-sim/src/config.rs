@@ -18,11 +18,11 @@ pub struct SimConfig {
     pub duration_field: String,
     /// The field an approver fills with notes.
     pub notes_field: String,
-    /// Where [`crate::Simulator::decide`] sends the signed webhook.
+    /// Where [`crate::Instance::decide`] sends the signed webhook.
     pub webhook: Option<WebhookTarget>,
     /// `grant_type=client_credentials` (ServiceNow Washington DC and later).
     pub client_credentials: ClientCredentials,
-    /// A rate limit rule in force from start; [`crate::Simulator::set_rate_limit`] changes it later.
+    /// A rate limit rule in force from start; [`crate::Instance::set_rate_limit`] changes it later.
     pub rate_limit: Option<RateLimit>,
 }
 

@@ -1,84 +1,38 @@
 //! Injected misbehaviour: error statuses, slow answers, creates whose answer never arrives in time or whose record
 //! arrives late or incomplete, and the HTML page of a hibernating instance.
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
+use sim_kit::{Due, Target};
 
-use crate::state::{Shared, sn_error};
+use crate::state::{Instance, sn_error};
 use crate::{pages, ratelimit};
 
-/// One queued fault. Each applies to the next `times` matching requests (0 counts as 1), then is used up.
-/// JSON: `{"kind":"status","target":"tableCreate","status":503,"times":2}`; `times` defaults to 1.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    tag = "kind",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase"
-)]
-pub enum Fault {
-    /// Answer with `status` and ServiceNow's error body. A 429 always carries `Retry-After`
-    /// (`retry_after_secs`, default 1), `X-RateLimit-Limit` and `X-RateLimit-Reset`; other statuses carry
-    /// `Retry-After` only when `retry_after_secs` is set.
-    Status {
-        target: FaultTarget,
-        status: u16,
-        #[serde(default)]
-        retry_after_secs: Option<u64>,
-        #[serde(default = "once")]
-        times: u32,
-    },
-    /// Answer normally, but only after `millis`.
-    Delay {
-        target: FaultTarget,
-        millis: u64,
-        #[serde(default = "once")]
-        times: u32,
-    },
-    /// Store the created record, then hold the answer for `hold_millis`: a client with a shorter timeout gives up,
-    /// yet the ticket exists.
-    LoseCreateResponse {
-        hold_millis: u64,
-        #[serde(default = "once")]
-        times: u32,
-    },
-    /// Hold the create for `delay_millis` before storing the record, then answer: a client with a shorter timeout
-    /// gives up, its look-ups during the delay find nothing, and the record appears afterwards. The opposite order
-    /// to [`Fault::LoseCreateResponse`], as when the instance's database commit lags behind the request.
-    CommitLate {
-        delay_millis: u64,
-        #[serde(default = "once")]
-        times: u32,
-    },
-    /// Store the create without `field` and still answer 201, as a field ACL or a data policy does: the stored
-    /// record (and the answer) has the field empty.
-    DropField {
-        field: String,
-        #[serde(default = "once")]
-        times: u32,
-    },
-    /// Answer with `status` (default 200) and the HTML page of a hibernating developer instance instead of
-    /// handling the request: what a client gets that reaches a sleeping instance, whatever it asked for.
-    Html {
-        target: FaultTarget,
-        #[serde(default = "ok")]
-        status: u16,
-        #[serde(default = "once")]
-        times: u32,
-    },
+sim_kit::faults! {
+    /// One queued fault. A `status` fault answers with ServiceNow's error body; its 429 always carries
+    /// `Retry-After` (`retry_after_secs`, default 1), `X-RateLimit-Limit` and `X-RateLimit-Reset`. An `html` fault
+    /// answers with the HTML page of a hibernating developer instance: what a client gets that reaches a sleeping
+    /// instance, whatever it asked for. The instance's own faults apply to creates only.
+    /// JSON: `{"kind":"status","target":"tableCreate","status":503,"times":2}`; `times` defaults to 1.
+    pub enum Fault for FaultTarget, own CreateFault matching RequestKind::is_create {
+        /// Store the created record, then hold the answer for `hold_millis`: a client with a shorter timeout gives
+        /// up, yet the ticket exists.
+        LoseCreateResponse { hold_millis: u64 },
+        /// Hold the create for `delay_millis` before storing the record, then answer: a client with a shorter
+        /// timeout gives up, its look-ups during the delay find nothing, and the record appears afterwards. The
+        /// opposite order to [`Fault::LoseCreateResponse`], as when the instance's database commit lags behind
+        /// the request.
+        CommitLate { delay_millis: u64 },
+        /// Store the create without `field` and still answer 201, as a field ACL or a data policy does: the stored
+        /// record (and the answer) has the field empty.
+        DropField { field: String },
+    }
 }
 
-fn ok() -> u16 {
-    200
-}
-
-fn once() -> u32 {
-    1
-}
-
+/// The requests a fault applies to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum FaultTarget {
@@ -94,57 +48,29 @@ pub enum FaultTarget {
 
 /// What kind of request is about to be handled.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RequestKind {
+pub enum RequestKind {
     Oauth,
     TableRead,
     TableCreate,
     TableUpdate,
 }
 
-impl FaultTarget {
-    pub(crate) fn matches(self, kind: RequestKind) -> bool {
+impl RequestKind {
+    fn is_create(self) -> bool {
+        self == RequestKind::TableCreate
+    }
+}
+
+impl Target for FaultTarget {
+    type Request = RequestKind;
+
+    fn matches(self, kind: RequestKind) -> bool {
         match self {
             FaultTarget::Oauth => kind == RequestKind::Oauth,
             FaultTarget::TableRead => kind == RequestKind::TableRead,
-            FaultTarget::TableCreate => kind == RequestKind::TableCreate,
+            FaultTarget::TableCreate => kind.is_create(),
             FaultTarget::AnyTable => kind != RequestKind::Oauth,
         }
-    }
-}
-
-impl Fault {
-    fn matches(&self, kind: RequestKind) -> bool {
-        match self {
-            Fault::Status { target, .. }
-            | Fault::Delay { target, .. }
-            | Fault::Html { target, .. } => target.matches(kind),
-            Fault::LoseCreateResponse { .. }
-            | Fault::CommitLate { .. }
-            | Fault::DropField { .. } => kind == RequestKind::TableCreate,
-        }
-    }
-
-    fn times_mut(&mut self) -> &mut u32 {
-        match self {
-            Fault::Status { times, .. }
-            | Fault::Delay { times, .. }
-            | Fault::LoseCreateResponse { times, .. }
-            | Fault::CommitLate { times, .. }
-            | Fault::DropField { times, .. }
-            | Fault::Html { times, .. } => times,
-        }
-    }
-}
-
-/// Use up one application of the first queued fault that matches `kind`.
-fn take(queue: &mut VecDeque<Fault>, kind: RequestKind) -> Option<Fault> {
-    let index = queue.iter().position(|f| f.matches(kind))?;
-    let times = queue[index].times_mut();
-    if *times > 1 {
-        *times -= 1;
-        Some(queue[index].clone())
-    } else {
-        queue.remove(index)
     }
 }
 
@@ -161,35 +87,29 @@ pub(crate) struct Effect {
 
 /// Apply the fault due for this request, if any. `Err` is the answer to send instead of handling the request;
 /// `Ok` says what else the handler must do.
-pub(crate) async fn apply(sim: &Shared, kind: RequestKind) -> Result<Effect, Response> {
-    let fault = take(&mut sim.lock().faults, kind);
+pub(crate) async fn apply(sim: &Instance, kind: RequestKind) -> Result<Effect, Response> {
     let millis = Duration::from_millis;
-    match fault {
+    match sim.base.faults.due(kind).await {
         None => Ok(Effect::default()),
-        Some(Fault::Status {
+        Some(Due::Status {
             status,
             retry_after_secs,
-            ..
         }) => Err(status_answer(status, retry_after_secs)),
-        Some(Fault::Delay { millis: delay, .. }) => {
-            tokio::time::sleep(millis(delay)).await;
-            Ok(Effect::default())
-        }
-        Some(Fault::LoseCreateResponse { hold_millis, .. }) => Ok(Effect {
+        Some(Due::Html { status }) => Err(pages::hibernating(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        )),
+        Some(Due::Own(CreateFault::LoseCreateResponse { hold_millis })) => Ok(Effect {
             hold: Some(millis(hold_millis)),
             ..Effect::default()
         }),
-        Some(Fault::CommitLate { delay_millis, .. }) => Ok(Effect {
+        Some(Due::Own(CreateFault::CommitLate { delay_millis })) => Ok(Effect {
             commit_after: Some(millis(delay_millis)),
             ..Effect::default()
         }),
-        Some(Fault::DropField { field, .. }) => Ok(Effect {
+        Some(Due::Own(CreateFault::DropField { field })) => Ok(Effect {
             drop_field: Some(field),
             ..Effect::default()
         }),
-        Some(Fault::Html { status, .. }) => Err(pages::hibernating(
-            StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
-        )),
     }
 }
 
@@ -217,11 +137,21 @@ fn status_answer(status: u16, retry_after_secs: Option<u64>) -> Response {
 
 #[cfg(test)]
 mod tests {
+    use sim_kit::Faults;
+
     use super::*;
+
+    fn queue(faults: impl IntoIterator<Item = Fault>) -> Faults<Fault> {
+        let queue = Faults::default();
+        for fault in faults {
+            queue.push(fault);
+        }
+        queue
+    }
 
     #[test]
     fn faults_are_used_up_in_queue_order() {
-        let mut queue = VecDeque::from([
+        let queue = queue([
             Fault::Status {
                 target: FaultTarget::Oauth,
                 status: 500,
@@ -239,28 +169,34 @@ mod tests {
             },
         ]);
         assert!(matches!(
-            take(&mut queue, RequestKind::TableCreate),
+            queue.take(RequestKind::TableCreate),
             Some(Fault::Delay { .. })
         ));
         assert!(matches!(
-            take(&mut queue, RequestKind::TableRead),
+            queue.take(RequestKind::TableRead),
             Some(Fault::Delay { times: 1, .. })
         ));
         assert!(matches!(
-            take(&mut queue, RequestKind::TableCreate),
+            queue.take(RequestKind::TableCreate),
             Some(Fault::LoseCreateResponse { .. })
         ));
-        assert_eq!(take(&mut queue, RequestKind::TableRead), None);
+        assert_eq!(queue.take(RequestKind::TableRead), None);
         assert!(matches!(
-            take(&mut queue, RequestKind::Oauth),
+            queue.take(RequestKind::Oauth),
             Some(Fault::Status { status: 500, .. })
         ));
-        assert!(queue.is_empty());
+        for kind in [
+            RequestKind::Oauth,
+            RequestKind::TableRead,
+            RequestKind::TableCreate,
+        ] {
+            assert_eq!(queue.take(kind), None);
+        }
     }
 
     #[test]
     fn create_only_faults_skip_other_requests() {
-        let mut queue = VecDeque::from([
+        let queue = queue([
             Fault::CommitLate {
                 delay_millis: 1,
                 times: 1,
@@ -276,37 +212,24 @@ mod tests {
             },
         ]);
         for kind in [RequestKind::TableRead, RequestKind::TableUpdate] {
-            assert_eq!(take(&mut queue, kind), None);
+            assert_eq!(queue.take(kind), None);
         }
         assert!(matches!(
-            take(&mut queue, RequestKind::Oauth),
+            queue.take(RequestKind::Oauth),
             Some(Fault::Html { status: 503, .. })
         ));
         assert!(matches!(
-            take(&mut queue, RequestKind::TableCreate),
+            queue.take(RequestKind::TableCreate),
             Some(Fault::CommitLate { .. })
         ));
         assert!(matches!(
-            take(&mut queue, RequestKind::TableCreate),
+            queue.take(RequestKind::TableCreate),
             Some(Fault::DropField { .. })
         ));
     }
 
     #[test]
     fn fault_json_is_tagged_camel_case() {
-        let fault: Fault = serde_json::from_str(
-            r#"{"kind":"status","target":"tableCreate","status":429,"retryAfterSecs":7,"times":2}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            fault,
-            Fault::Status {
-                target: FaultTarget::TableCreate,
-                status: 429,
-                retry_after_secs: Some(7),
-                times: 2
-            }
-        );
         let fault: Fault =
             serde_json::from_str(r#"{"kind":"loseCreateResponse","holdMillis":50}"#).unwrap();
         assert_eq!(
@@ -341,6 +264,17 @@ mod tests {
                 target: FaultTarget::Oauth,
                 status: 200,
                 times: 1
+            }
+        );
+        let status =
+            r#"{"kind":"status","target":"tableCreate","status":429,"retryAfterSecs":7,"times":2}"#;
+        assert_eq!(
+            serde_json::from_str::<Fault>(status).unwrap(),
+            Fault::Status {
+                target: FaultTarget::TableCreate,
+                status: 429,
+                retry_after_secs: Some(7),
+                times: 2
             }
         );
     }

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::faults::{self, RequestKind};
 use crate::ratelimit;
-use crate::state::{Grant, Shared};
+use crate::state::{Grant, Instance};
 
 /// ServiceNow's default refresh-token lifetime; using the token does not extend it.
 const REFRESH_LIFETIME: Duration = Duration::from_secs(100 * 24 * 60 * 60);
@@ -22,7 +22,7 @@ const REFRESH_LIFETIME: Duration = Duration::from_secs(100 * 24 * 60 * 60);
 type Params = HashMap<String, String>;
 
 pub(crate) async fn token(
-    State(sim): State<Arc<Shared>>,
+    State(sim): State<Arc<Instance>>,
     form: Result<Form<Params>, FormRejection>,
 ) -> Response {
     if let Some(answer) = ratelimit::check(&sim, RequestKind::Oauth) {
@@ -44,8 +44,9 @@ pub(crate) async fn token(
     answer.unwrap_or_else(|status| refusal(&sim, status))
 }
 
-fn password_grant(sim: &Shared, params: &Params) -> Result<Response, StatusCode> {
+fn password_grant(sim: &Instance, params: &Params) -> Result<Response, StatusCode> {
     let user = sim
+        .base
         .config
         .users
         .iter()
@@ -53,7 +54,7 @@ fn password_grant(sim: &Shared, params: &Params) -> Result<Response, StatusCode>
         .filter(|u| client_ok(sim, params) && Some(&u.password) == params.get("password"))
         .ok_or(StatusCode::UNAUTHORIZED)?;
     let refresh_token = random_token();
-    let mut inner = sim.lock();
+    let mut inner = sim.base.lock();
     inner.refresh_tokens.insert(
         refresh_token.clone(),
         Grant {
@@ -67,14 +68,14 @@ fn password_grant(sim: &Shared, params: &Params) -> Result<Response, StatusCode>
 }
 
 /// A refresh gives a new access token and hands back the same refresh token: ServiceNow does not rotate it.
-fn refresh_grant(sim: &Shared, params: &Params) -> Result<Response, StatusCode> {
+fn refresh_grant(sim: &Instance, params: &Params) -> Result<Response, StatusCode> {
     if !client_ok(sim, params) {
         return Err(StatusCode::UNAUTHORIZED);
     }
     let refresh_token = params
         .get("refresh_token")
         .ok_or(StatusCode::UNAUTHORIZED)?;
-    let mut inner = sim.lock();
+    let mut inner = sim.base.lock();
     let username = inner
         .refresh_tokens
         .get(refresh_token)
@@ -88,34 +89,34 @@ fn refresh_grant(sim: &Shared, params: &Params) -> Result<Response, StatusCode> 
 
 /// The application's own token, acting as the configured application user. There is no refresh token: the client
 /// asks again with its credentials.
-fn client_credentials_grant(sim: &Shared, params: &Params) -> Result<Response, StatusCode> {
+fn client_credentials_grant(sim: &Instance, params: &Params) -> Result<Response, StatusCode> {
     // A request that names no client at all is malformed; one that names the wrong client is refused.
     if !params.contains_key("client_id") || !params.contains_key("client_secret") {
         return Err(StatusCode::BAD_REQUEST);
     }
-    let grant = &sim.config.client_credentials;
+    let grant = &sim.base.config.client_credentials;
     if !grant.enabled || !client_ok(sim, params) {
         return Err(StatusCode::UNAUTHORIZED);
     }
-    let users = &sim.config.users;
+    let users = &sim.base.config.users;
     let user = match &grant.application_user {
         Some(name) => users.iter().find(|u| &u.username == name),
         None => users.first(),
     }
     .ok_or(StatusCode::UNAUTHORIZED)?;
-    sim.lock().stats.client_credentials_grants += 1;
+    sim.base.lock().stats.client_credentials_grants += 1;
     Ok(issue(sim, &user.username, None))
 }
 
-fn client_ok(sim: &Shared, params: &Params) -> bool {
-    params.get("client_id") == Some(&sim.config.client_id)
-        && params.get("client_secret") == Some(&sim.config.client_secret)
+fn client_ok(sim: &Instance, params: &Params) -> bool {
+    params.get("client_id") == Some(&sim.base.config.client_id)
+        && params.get("client_secret") == Some(&sim.base.config.client_secret)
 }
 
-fn issue(sim: &Shared, username: &str, refresh_token: Option<String>) -> Response {
+fn issue(sim: &Instance, username: &str, refresh_token: Option<String>) -> Response {
     let access_token = random_token();
-    let lifetime = sim.config.token_lifetime_secs;
-    sim.lock().access_tokens.insert(
+    let lifetime = sim.base.config.token_lifetime_secs;
+    sim.base.lock().access_tokens.insert(
         access_token.clone(),
         Grant {
             username: username.to_owned(),
@@ -136,21 +137,22 @@ fn issue(sim: &Shared, username: &str, refresh_token: Option<String>) -> Respons
 
 /// ServiceNow gives the same answer for a bad client, an unknown user, a wrong password, a dead refresh token and a
 /// grant type the entry does not allow.
-fn refusal(sim: &Shared, status: StatusCode) -> Response {
-    sim.lock().stats.failed_grants += 1;
+fn refusal(sim: &Instance, status: StatusCode) -> Response {
+    sim.base.lock().stats.failed_grants += 1;
     // Byte for byte ServiceNow's answer, key order included.
     let body = r#"{"error_description":"access_denied","error":"server_error"}"#;
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// The user behind a valid, unexpired `Authorization: Bearer` token.
-pub(crate) fn bearer_user(sim: &Shared, headers: &HeaderMap) -> Option<String> {
+pub(crate) fn bearer_user(sim: &Instance, headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return None;
     }
-    sim.lock()
+    sim.base
+        .lock()
         .access_tokens
         .get(token.trim())
         .filter(|grant| grant.expires_at > Instant::now())

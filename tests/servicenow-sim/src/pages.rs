@@ -9,7 +9,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::state::{Record, Shared};
+use crate::state::{Instance, Record};
 
 /// The fields a person looks at first, in this order; the record's other fields follow by name.
 const HEADLINE_FIELDS: [&str; 6] = [
@@ -33,10 +33,10 @@ const TRAILING_FIELDS: [&str; 6] = [
 /// whoever follows the link in a dev run sees the ticket. An unknown ticket (or a `uri` of another form) gets a 404
 /// page.
 pub(crate) async fn nav_to(
-    State(sim): State<Arc<Shared>>,
+    State(sim): State<Arc<Instance>>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let inner = sim.lock();
+    let inner = sim.base.lock();
     let record = params
         .get("uri")
         .and_then(|uri| form_target(uri))
@@ -64,8 +64,8 @@ fn form_target(uri: &str) -> Option<(&str, &str)> {
     Some((table, sys_id))
 }
 
-fn ticket_page(sim: &Shared, record: &Record) -> String {
-    let config = &sim.config;
+fn ticket_page(sim: &Instance, record: &Record) -> String {
+    let config = &sim.base.config;
     let first: Vec<&str> = HEADLINE_FIELDS
         .into_iter()
         .chain([config.duration_field.as_str(), config.notes_field.as_str()])

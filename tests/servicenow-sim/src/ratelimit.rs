@@ -6,9 +6,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
+use sim_kit::Target;
 
 use crate::faults::{FaultTarget, RequestKind};
-use crate::state::{Shared, sn_error};
+use crate::state::{Instance, sn_error};
 
 /// A rate limit rule. JSON: `{"limit": 100, "windowSecs": 3600, "target": "anyTable"}`; `windowSecs` defaults to an
 /// hour (ServiceNow's only window) and `target` to `anyTable`. A shorter window lets a test see it end; the refusal
@@ -99,8 +100,8 @@ fn whole_secs_up(duration: Duration) -> u64 {
 }
 
 /// Count this request against the rule in force; `Some` is the 429 that refuses it instead.
-pub(crate) fn check(sim: &Shared, kind: RequestKind) -> Option<Response> {
-    let mut inner = sim.lock();
+pub(crate) fn check(sim: &Instance, kind: RequestKind) -> Option<Response> {
+    let mut inner = sim.base.lock();
     let rate = inner.rate_limit.as_mut()?;
     if !rate.rule.target.matches(kind) {
         return None;

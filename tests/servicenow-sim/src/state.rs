@@ -1,20 +1,24 @@
-//! The instance's memory: records, tokens, queued faults, counters. One mutex; every critical section is short and
-//! never spans an `.await`.
+//! The instance: its records, tokens, counters, webhook target and rate limit; what the handle can do to them; and
+//! what it gives the kit (name, routes, memory).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Instant;
 
-use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use sim_kit::{Api, Base, Counted};
 
 use crate::config::{SimConfig, WebhookTarget};
 use crate::faults::Fault;
 use crate::ratelimit::{RateLimit, RateWindow};
+use crate::webhook::{self, SimDecision, SimError, WebhookDelivery};
+use crate::{control, oauth, pages, table};
 
 /// A stored record: ServiceNow hands every field out as a string, so that is how it is kept.
 pub(crate) type Record = BTreeMap<String, String>;
@@ -54,31 +58,61 @@ pub(crate) struct Grant {
     pub expires_at: Instant,
 }
 
+/// What the instance learns while it serves (records, tokens, counters), and its webhook target and rate limit
+/// rule, which a reset keeps.
 #[derive(Default)]
-pub(crate) struct Inner {
+pub struct Memory {
     /// Every table's records in creation order; `sys_class_name` says which table.
-    pub records: Vec<Record>,
-    pub access_tokens: HashMap<String, Grant>,
-    pub refresh_tokens: HashMap<String, Grant>,
-    pub faults: VecDeque<Fault>,
-    pub stats: Stats,
-    pub webhook: Option<WebhookTarget>,
-    pub rate_limit: Option<RateWindow>,
+    pub(crate) records: Vec<Record>,
+    pub(crate) access_tokens: HashMap<String, Grant>,
+    pub(crate) refresh_tokens: HashMap<String, Grant>,
+    pub(crate) stats: Stats,
+    pub(crate) webhook: Option<WebhookTarget>,
+    pub(crate) rate_limit: Option<RateWindow>,
 }
 
-impl Inner {
-    pub fn record(&self, table: &str, sys_id: &str) -> Option<&Record> {
+impl Memory {
+    /// Forget everything learnt since start, but keep the webhook target and rate limit rule (whose count starts
+    /// over in a new window).
+    pub(crate) fn reset(&mut self) {
+        *self = Memory {
+            webhook: self.webhook.take(),
+            rate_limit: self.rate_limit.as_ref().map(RateWindow::restarted),
+            ..Memory::default()
+        };
+    }
+
+    pub(crate) fn record(&self, table: &str, sys_id: &str) -> Option<&Record> {
         self.records.iter().find(|r| is(r, table, sys_id))
     }
 
-    pub fn record_mut(&mut self, table: &str, sys_id: &str) -> Option<&mut Record> {
+    pub(crate) fn record_mut(&mut self, table: &str, sys_id: &str) -> Option<&mut Record> {
         self.records.iter_mut().find(|r| is(r, table, sys_id))
     }
 
-    pub fn table<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a Record> {
+    pub(crate) fn table<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a Record> {
         self.records
             .iter()
             .filter(move |r| r.get("sys_class_name").is_some_and(|t| t == table))
+    }
+}
+
+/// The memory at start: nothing learnt yet, the configured webhook target and rate limit rule in force.
+impl From<&SimConfig> for Memory {
+    fn from(config: &SimConfig) -> Self {
+        Memory {
+            webhook: config.webhook.clone(),
+            rate_limit: config.rate_limit.clone().map(RateWindow::new),
+            ..Memory::default()
+        }
+    }
+}
+
+impl Counted for Memory {
+    type Stats = Stats;
+
+    fn stats(&self) -> &Stats {
+        &self.stats
     }
 }
 
@@ -87,61 +121,52 @@ fn is(record: &Record, table: &str, sys_id: &str) -> bool {
         && record.get("sys_id").is_some_and(|s| s == sys_id)
 }
 
-/// State shared by the request handlers and the [`crate::Simulator`] handle.
-pub(crate) struct Shared {
-    pub config: SimConfig,
-    pub base_url: String,
-    /// When this instance started serving, for `/sim/whoami`.
-    pub started_at: DateTime<Utc>,
-    inner: Mutex<Inner>,
+/// A simulated ServiceNow instance, shared by the request handlers and the [`crate::Simulator`] handle (which
+/// dereferences to it).
+pub struct Instance {
+    pub(crate) base: Base<Instance>,
 }
 
-impl Shared {
-    pub fn new(config: SimConfig, base_url: String) -> Self {
-        let inner = Inner {
-            webhook: config.webhook.clone(),
-            rate_limit: config.rate_limit.clone().map(RateWindow::new),
-            ..Inner::default()
-        };
-        Shared {
-            config,
-            base_url,
-            started_at: Utc::now(),
-            inner: Mutex::new(inner),
-        }
+impl Instance {
+    /// Put a rate limit rule in force, its first window starting now (and its count at 0); `None` lifts it.
+    pub fn set_rate_limit(&self, rule: Option<RateLimit>) {
+        self.base.lock().rate_limit = rule.map(RateWindow::new);
     }
 
-    /// A panicking handler must not take the whole simulator down with it, so a poisoned lock is still used.
-    pub fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    /// Every record of every table, in creation order, each with `sys_class_name` = its table. Values are stored
+    /// strings (`assignment_group` is its plain sys_id here).
+    pub fn tickets(&self) -> Vec<Value> {
+        self.base.lock().records.iter().map(|r| json!(r)).collect()
     }
 
-    /// Forget everything learnt since start, but keep the configured webhook target and rate limit rule (whose
-    /// count starts over in a new window).
-    pub fn reset(&self) {
-        let mut inner = self.lock();
-        let webhook = inner.webhook.take();
-        let rate_limit = inner.rate_limit.as_ref().map(RateWindow::restarted);
-        *inner = Inner {
-            webhook,
-            rate_limit,
-            ..Inner::default()
-        };
+    /// One record as stored, or `None` when `table` has no record `sys_id`.
+    pub fn ticket(&self, table: &str, sys_id: &str) -> Option<Value> {
+        self.base
+            .lock()
+            .record(table, sys_id)
+            .map(|record| json!(record))
     }
 
-    /// A change that is no decision: set `fields` on the record as an update by `sys_updated_by` (a field of
-    /// `fields`, default `sim.admin`) would. Other `sys_` fields are the instance's own and are ignored. `None` when
-    /// there is no such record.
-    pub fn update(
+    /// Change a ticket the way someone editing it would, without it being a decision (no webhook): set `fields`,
+    /// then `sys_updated_on` to now and `sys_updated_by` to the `sys_updated_by` of `fields` (default `sim.admin`).
+    /// Other `sys_` fields are the instance's own and are ignored. Returns the updated record.
+    ///
+    /// # Errors
+    /// [`SimError::NotFound`] when `table` has no record `sys_id`.
+    pub fn update<K, V>(
         &self,
         table: &str,
         sys_id: &str,
-        fields: impl IntoIterator<Item = (String, String)>,
-    ) -> Option<Record> {
-        let mut inner = self.lock();
-        let record = inner.record_mut(table, sys_id)?;
+        fields: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Value, SimError>
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let mut inner = self.base.lock();
+        let record = inner.record_mut(table, sys_id).ok_or(SimError::NotFound)?;
         let mut by = "sim.admin".to_owned();
-        for (name, value) in fields {
+        for (name, value) in fields.into_iter().map(|(k, v)| (k.into(), v.into())) {
             if name == "sys_updated_by" {
                 by = value;
             } else if !name.starts_with("sys_") {
@@ -150,25 +175,37 @@ impl Shared {
         }
         record.insert("sys_updated_by".into(), by);
         record.insert("sys_updated_on".into(), now_text());
-        Some(record.clone())
+        Ok(json!(record))
     }
 
-    /// Put `rule` in force, its first window starting now; `None` lifts the limit.
-    pub fn set_rate_limit(&self, rule: Option<RateLimit>) {
-        self.lock().rate_limit = rule.map(RateWindow::new);
-    }
-
-    /// Dropping every access token makes each one fail as an expired one would.
+    /// Every access token issued so far stops working, as if it had expired.
     pub fn expire_access_tokens(&self) {
-        self.lock().access_tokens.clear();
+        self.base.lock().access_tokens.clear();
     }
 
+    /// Every refresh token issued so far stops working.
     pub fn revoke_refresh_tokens(&self) {
-        self.lock().refresh_tokens.clear();
+        self.base.lock().refresh_tokens.clear();
     }
 
-    pub fn tickets(&self) -> Vec<Value> {
-        self.lock().records.iter().map(|r| json!(r)).collect()
+    /// Where [`Instance::decide`] sends the signed webhook; `None`: nowhere.
+    pub fn set_webhook(&self, target: Option<WebhookTarget>) {
+        self.base.lock().webhook = target;
+    }
+
+    /// Act as the approver: update the ticket, then send the signed webhook and return the connector's answer.
+    ///
+    /// # Errors
+    /// [`SimError::NotFound`] without such a ticket. The ticket is updated even when this fails with
+    /// [`SimError::NoWebhookTarget`] or [`SimError::Delivery`]. A decision with `send_webhook: Some(false)` updates
+    /// the ticket, sends nothing and returns `Err(SimError::WebhookSuppressed)`.
+    pub async fn decide(
+        &self,
+        table: &str,
+        sys_id: &str,
+        decision: SimDecision,
+    ) -> Result<WebhookDelivery, SimError> {
+        webhook::decide(self, table, sys_id, decision).await
     }
 }
 
@@ -181,4 +218,37 @@ pub(crate) fn sn_error(status: StatusCode, message: &str, detail: Option<&str>) 
 /// ServiceNow's timestamp form, always UTC.
 pub(crate) fn now_text() -> String {
     Utc::now().format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+impl Api for Instance {
+    const NAME: &'static str = "servicenow-sim";
+    const DEFAULT_PORT: u16 = 8089;
+    /// Only has to prove that the instance answers HTTP.
+    const HOME_PAGE: &'static str = "<!DOCTYPE html>\n<html><head><title>ServiceNow (servicenow-sim)</title></head>\
+<body><h1>servicenow-sim</h1><p>A local stand-in for a ServiceNow instance.</p></body></html>\n";
+    type Config = SimConfig;
+    type Memory = Memory;
+    type Fault = Fault;
+
+    fn routes() -> Router<Arc<Instance>> {
+        Router::new()
+            .route("/oauth_token.do", post(oauth::token))
+            .route("/nav_to.do", get(pages::nav_to))
+            .merge(table::routes())
+            .merge(control::routes())
+    }
+
+    fn new(base: Base<Instance>) -> Self {
+        Instance { base }
+    }
+
+    fn base(&self) -> &Base<Instance> {
+        &self.base
+    }
+
+    /// Records, tokens and counters forgotten; the webhook target and the rate limit rule kept (its count starting
+    /// over in a new window).
+    fn reset(&self) {
+        self.base.lock().reset();
+    }
 }

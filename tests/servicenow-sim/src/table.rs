@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 
 use crate::faults::{self, Effect, RequestKind};
 use crate::query::EncodedQuery;
-use crate::state::{Inner, Record, Shared, now_text, sn_error};
+use crate::state::{Instance, Memory, Record, now_text, sn_error};
 use crate::{oauth, ratelimit};
 
 /// A task table and how its records are numbered (`INC0010001`, …).
@@ -71,14 +71,14 @@ const REFERENCE_FIELD: &str = "assignment_group";
 
 type Params = HashMap<String, String>;
 
-pub(crate) fn routes() -> Router<Arc<Shared>> {
+pub(crate) fn routes() -> Router<Arc<Instance>> {
     Router::new()
         .route("/api/now/table/{table}", get(list).post(create))
         .route("/api/now/table/{table}/{sys_id}", get(read).patch(update))
 }
 
 async fn list(
-    State(sim): State<Arc<Shared>>,
+    State(sim): State<Arc<Instance>>,
     Path(table): Path<String>,
     Query(params): Query<Params>,
     headers: HeaderMap,
@@ -93,7 +93,7 @@ async fn list(
             .unwrap_or(default)
     };
     let (limit, offset) = (number("sysparm_limit", 10_000), number("sysparm_offset", 0));
-    let inner = sim.lock();
+    let inner = sim.base.lock();
     let known = known_fields(&sim, &inner, &table);
     let query = EncodedQuery::parse(params.get("sysparm_query").map_or("", String::as_str));
     let mut matching: Vec<&Record> = inner
@@ -116,7 +116,7 @@ async fn list(
 }
 
 async fn read(
-    State(sim): State<Arc<Shared>>,
+    State(sim): State<Arc<Instance>>,
     Path((table, sys_id)): Path<(String, String)>,
     Query(params): Query<Params>,
     headers: HeaderMap,
@@ -124,7 +124,7 @@ async fn read(
     if let Err(answer) = admit(&sim, RequestKind::TableRead, &headers, &table).await {
         return answer;
     }
-    let inner = sim.lock();
+    let inner = sim.base.lock();
     match inner.record(&table, &sys_id) {
         Some(record) => {
             let known = known_fields(&sim, &inner, &table);
@@ -135,7 +135,7 @@ async fn read(
 }
 
 async fn create(
-    State(sim): State<Arc<Shared>>,
+    State(sim): State<Arc<Instance>>,
     Path(table): Path<String>,
     Query(params): Query<Params>,
     headers: HeaderMap,
@@ -160,7 +160,7 @@ async fn create(
         let sim = sim.clone();
         let table = table.clone();
         move || {
-            let mut inner = sim.lock();
+            let mut inner = sim.base.lock();
             let mut record = new_record(&sim, &inner, task_table, fields, &user);
             if let Some(field) = effect.drop_field {
                 record.entry(field).or_default();
@@ -193,14 +193,14 @@ async fn create(
     }
     let location = format!(
         "{}/api/now/table/{table}/{}",
-        sim.base_url, record["sys_id"]
+        sim.base.base_url, record["sys_id"]
     );
     let body = Json(json!({ "result": render(&sim, &record, &params, &known) }));
     (StatusCode::CREATED, [(header::LOCATION, location)], body).into_response()
 }
 
 async fn update(
-    State(sim): State<Arc<Shared>>,
+    State(sim): State<Arc<Instance>>,
     Path((table, sys_id)): Path<(String, String)>,
     Query(params): Query<Params>,
     headers: HeaderMap,
@@ -213,7 +213,7 @@ async fn update(
     let Some(fields) = parse_object(&body) else {
         return bad_payload();
     };
-    let mut inner = sim.lock();
+    let mut inner = sim.base.lock();
     let Some(record) = inner.record_mut(&table, &sys_id) else {
         return not_found();
     };
@@ -243,12 +243,12 @@ struct Admitted {
 /// The checks every Table API request passes, in ServiceNow's order: rate limit, faults, authentication, table,
 /// ACL, format.
 async fn admit(
-    sim: &Shared,
+    sim: &Instance,
     kind: RequestKind,
     headers: &HeaderMap,
     table: &str,
 ) -> Result<Admitted, Response> {
-    sim.lock().stats.table_requests += 1;
+    sim.base.lock().stats.table_requests += 1;
     if let Some(answer) = ratelimit::check(sim, kind) {
         return Err(answer);
     }
@@ -268,6 +268,7 @@ async fn admit(
         ));
     };
     let allowed = sim
+        .base
         .config
         .users
         .iter()
@@ -324,8 +325,8 @@ fn bad_payload() -> Response {
 }
 
 fn new_record(
-    sim: &Shared,
-    inner: &Inner,
+    sim: &Instance,
+    inner: &Memory,
     table: &TaskTable,
     fields: Map<String, Value>,
     user: &str,
@@ -334,8 +335,8 @@ fn new_record(
         .iter()
         .copied()
         .chain([
-            sim.config.duration_field.as_str(),
-            sim.config.notes_field.as_str(),
+            sim.base.config.duration_field.as_str(),
+            sim.base.config.notes_field.as_str(),
         ])
         .map(|name| (name.to_owned(), String::new()))
         .collect();
@@ -367,13 +368,13 @@ fn text(value: Value) -> String {
 }
 
 /// The fields a table knows: the standard ones, the configured ones, and any a stored record of it carries.
-fn known_fields(sim: &Shared, inner: &Inner, table: &str) -> BTreeSet<String> {
+fn known_fields(sim: &Instance, inner: &Memory, table: &str) -> BTreeSet<String> {
     STANDARD_FIELDS
         .iter()
         .map(|&name| name.to_owned())
         .chain([
-            sim.config.duration_field.clone(),
-            sim.config.notes_field.clone(),
+            sim.base.config.duration_field.clone(),
+            sim.base.config.notes_field.clone(),
         ])
         .chain(inner.table(table).flat_map(|record| record.keys().cloned()))
         .collect()
@@ -381,7 +382,7 @@ fn known_fields(sim: &Shared, inner: &Inner, table: &str) -> BTreeSet<String> {
 
 /// A record as ServiceNow answers it: `sysparm_fields` picks fields (unknown names are left out), and the reference
 /// field becomes `{"link", "value"}` unless `sysparm_exclude_reference_link=true`.
-fn render(sim: &Shared, record: &Record, params: &Params, known: &BTreeSet<String>) -> Value {
+fn render(sim: &Instance, record: &Record, params: &Params, known: &BTreeSet<String>) -> Value {
     let wanted: Option<Vec<&str>> = params
         .get("sysparm_fields")
         .filter(|fields| !fields.trim().is_empty())
@@ -391,7 +392,7 @@ fn render(sim: &Shared, record: &Record, params: &Params, known: &BTreeSet<Strin
         .is_none_or(|flag| flag != "true");
     let value = |name: &str, text: &str| -> Value {
         if name == REFERENCE_FIELD && links && !text.is_empty() {
-            let link = format!("{}/api/now/table/sys_user_group/{text}", sim.base_url);
+            let link = format!("{}/api/now/table/sys_user_group/{text}", sim.base.base_url);
             json!({ "link": link, "value": text })
         } else {
             json!(text)

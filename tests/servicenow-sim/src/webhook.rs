@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::config::WebhookTarget;
-use crate::state::{Shared, now_text};
+use crate::state::{Instance, now_text};
 
 /// What an approver does to a ticket. Every field is optional; JSON is camelCase.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -54,19 +54,19 @@ pub enum SimError {
 }
 
 pub(crate) async fn decide(
-    sim: &Shared,
+    sim: &Instance,
     table: &str,
     sys_id: &str,
     decision: SimDecision,
 ) -> Result<WebhookDelivery, SimError> {
     let send = decision.send_webhook.unwrap_or(true);
     let target = {
-        let mut inner = sim.lock();
+        let mut inner = sim.base.lock();
         let record = inner.record_mut(table, sys_id).ok_or(SimError::NotFound)?;
         let fields = [
             ("approval", decision.approval),
-            (sim.config.duration_field.as_str(), decision.duration),
-            (sim.config.notes_field.as_str(), decision.notes),
+            (sim.base.config.duration_field.as_str(), decision.duration),
+            (sim.base.config.notes_field.as_str(), decision.notes),
             ("active", decision.active.map(|a| a.to_string())),
         ];
         for (name, value) in fields {
