@@ -24,8 +24,10 @@ sim_kit::faults! {
 pub enum FaultTarget {
     /// `POST /oauth/connect/token`
     Token,
-    /// `POST /management-api/v2/AuthorizationRequest/notification`
+    /// `POST /management-api/v2/AuthorizationRequest/notification` (and the admin decision path)
     Notification,
+    /// `GET /management-api/v2/AuthorizationRequest` and `GET …/AuthorizationRequest/{id}`
+    AuthorizationRequest,
 }
 
 impl Target for FaultTarget {
@@ -65,7 +67,7 @@ fn status_answer(target: FaultTarget, status: u16, retry_after_secs: Option<u64>
             };
             (status, Json(json!({ "error": error }))).into_response()
         }
-        FaultTarget::Notification => problem::problem(status),
+        FaultTarget::Notification | FaultTarget::AuthorizationRequest => problem::problem(status),
     };
     let retry_after = match retry_after_secs {
         None if status == StatusCode::TOO_MANY_REQUESTS => Some(1),

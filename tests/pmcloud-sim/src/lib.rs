@@ -1,5 +1,6 @@
 //! A local stand-in for the PM Cloud (BeyondTrust Endpoint Privilege Management) Management API, faithful in what
-//! the connector uses: the client-credentials token endpoint and the URM ticket notification, plus injected faults.
+//! the connector uses: the client-credentials token endpoint, the URM ticket notification (and a stand-in admin
+//! decision call), the authorization requests read back one by one and in pages, plus injected faults.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -24,7 +25,14 @@
 //!   field is required."]},"traceId"}` for a missing field or a `decision` other than `Approved`/`Denied`, a
 //!   `status` other than `"2000"`/`"2001"`, a `decisionTime` not `YYYY-MM-DD HH:MM:SS`, a `duration` not
 //!   `Once`, `Forever` or digits; 404 for an `itsmRequestId` outside `knownRequestIds` when that list is set.
-//!   Other errors are ProblemDetails `{"type","title","status","detail"?,"traceId"}`.
+//!   Other errors are ProblemDetails `{"type","title","status","detail"?,"traceId"}`. An accepted notification
+//!   for a request the tenant holds records its decision on that request's `accessDecision`.
+//! - `POST /management-api/v2/AdminAccessRequest/decision` ([`ADMIN_DECISION_PATH`]): the same as the
+//!   notification, recorded with its path. BeyondTrust does not publish the real admin decision call's path.
+//! - `GET /management-api/v2/AuthorizationRequest?Pagination.PageNumber=N&Pagination.PageSize=S` (S ≤ 200; newest
+//!   first): `{"data": [...], "pageCount", "totalRecordCount"}`; `GET …/AuthorizationRequest/{id}`: one record or
+//!   404. Both need a live token (401) and JIT Read Only or Full Access (403); see `authorization.rs` for the
+//!   record's shape.
 //!
 //! # The control API
 //!
@@ -38,14 +46,18 @@
 //! | `POST /sim/tokens/expire` | | 204: every live token is refused from now on |
 //! | `POST /sim/client-secret` | `{"clientSecret":"…"}` | 204: the new secret; every live token is dropped |
 //! | `PUT /sim/jit-access` | `{"jitAccess":"full"\|"readOnly"\|"none"}` | 204 |
+//! | `GET /sim/authorization-requests` | | 200 every record, oldest first |
+//! | `POST /sim/authorization-requests` | `{"id"?:"…","requestInfo":{…}}` | 201 the new pending record (no webhook is sent) |
+//! | `POST /sim/authorization-requests/{id}/decision` | `{"approved":true,"by":"…","duration"?:"Once"\|"3600"}` | 200 the record decided in the "portal", 404 |
 //!
 //! Faults queue and each applies to the next `times` requests of its target (default 1), in queue order:
 //!
-//! - `{"kind":"status","target":"token"|"notification","status":503,"retryAfterSecs":7,"times":2}`: that status
+//! - `{"kind":"status","target":"token"|"notification"|"authorizationRequest","status":503,"retryAfterSecs":7,"times":2}`: that status
 //!   with the endpoint's error body; a 429 always carries `Retry-After` (default 1).
 //! - `{"kind":"delay","target":…,"millis":300,"times":1}`: the normal answer, late.
 //! - `{"kind":"html","target":…,"status":502,"times":1}`: that status (default 200) with an HTML error page.
 
+mod authorization;
 mod config;
 mod control;
 mod faults;
@@ -56,9 +68,10 @@ mod state;
 
 use sim_kit::Sim;
 
+pub use authorization::{MAX_PAGE_SIZE, PENDING};
 pub use config::{JitAccess, SimConfig};
 pub use faults::{Fault, FaultTarget};
-pub use state::{Notification, Stats, Tenant};
+pub use state::{ADMIN_DECISION_PATH, Notification, Stats, Tenant};
 
 /// A running simulated tenant. Dropping it (or calling [`Sim::shutdown`]) stops the server.
 pub type PmCloudSim = Sim<Tenant>;

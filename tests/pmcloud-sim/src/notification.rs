@@ -18,7 +18,7 @@ use crate::config::JitAccess;
 use crate::faults::{self, FaultTarget};
 use crate::oauth;
 use crate::problem;
-use crate::state::{Notification, Tenant};
+use crate::state::{ADMIN_DECISION_PATH, Notification, Tenant};
 
 /// The model's properties, each `[Required]`: in the body as camelCase, in error messages as the C# name.
 const FIELDS: [&str; 10] = [
@@ -39,11 +39,27 @@ pub(crate) async fn notify(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    handle(&sim, &headers, &body, NOTIFICATION_PATH).await
+}
+
+/// The admin decision call ([`ADMIN_DECISION_PATH`]): as BeyondTrust describes AdminAccessRequest's decision
+/// (request id, decision, duration in seconds, who, message, ticket), taken here with the notification's body.
+pub(crate) async fn notify_admin(
+    State(sim): State<Arc<Tenant>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    handle(&sim, &headers, &body, ADMIN_DECISION_PATH).await
+}
+
+const NOTIFICATION_PATH: &str = "/management-api/v2/AuthorizationRequest/notification";
+
+async fn handle(sim: &Tenant, headers: &HeaderMap, body: &[u8], path: &str) -> Response {
     sim.base.lock().stats.notification_calls += 1;
-    if let Err(answer) = faults::apply(&sim, FaultTarget::Notification).await {
+    if let Err(answer) = faults::apply(sim, FaultTarget::Notification).await {
         return answer;
     }
-    if let Some(answer) = oauth::bearer_refusal(&sim, &headers) {
+    if let Some(answer) = oauth::bearer_refusal(sim, headers) {
         return answer;
     }
     if sim.base.lock().jit_access != JitAccess::Full {
@@ -52,10 +68,10 @@ pub(crate) async fn notify(
             "The API account needs Full Access to JIT Application Access to handle ticket notifications.",
         );
     }
-    if !is_json(&headers) {
+    if !is_json(headers) {
         return problem::problem(StatusCode::UNSUPPORTED_MEDIA_TYPE);
     }
-    let body = match parse(&body).and_then(|body| validate(&body).map(|()| body)) {
+    let body = match parse(body).and_then(|body| validate(&body).map(|()| body)) {
         Ok(body) => body,
         Err(errors) => return problem::validation(errors),
     };
@@ -74,10 +90,25 @@ pub(crate) async fn notify(
         .get("x-correlation-id")
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
+    let text = |name: &str| {
+        field(&body, name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // PM Cloud records the ITSM's decision on the request it names.
+    sim.decide(
+        request_id,
+        text("status") == "2000",
+        &text("decisionPerformedByUser"),
+        &text("duration"),
+        &text("decisionTime"),
+    );
     let mut inner = sim.base.lock();
     inner.notifications.push(Notification {
-        body: Value::Object(body),
+        body: Value::Object(body.clone()),
         correlation_id,
+        path: path.to_owned(),
         received_at: chrono::Utc::now(),
     });
     inner.stats.notifications_accepted += 1;

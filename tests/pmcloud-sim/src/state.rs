@@ -6,15 +6,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::routing::post;
+use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 use sim_kit::{Api, Base, Counted};
 
 use crate::config::{JitAccess, SimConfig};
 use crate::faults::Fault;
-use crate::{control, notification, oauth};
+use crate::{authorization, control, notification, oauth};
 
 /// Counters for tests that assert how the connector talked to PM Cloud.
 #[derive(Default, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +28,8 @@ pub struct Stats {
     pub notification_calls: u64,
     /// Notifications answered 200 and recorded.
     pub notifications_accepted: u64,
+    /// Every call to read authorization requests (list or one), whatever its answer.
+    pub authorization_request_calls: u64,
 }
 
 /// One accepted ticket notification, as PM Cloud received it.
@@ -38,6 +40,8 @@ pub struct Notification {
     pub body: Value,
     /// The `x-correlation-id` header, if the caller sent one.
     pub correlation_id: Option<String>,
+    /// The path it was sent to: the notification call, or the admin decision path ([`ADMIN_DECISION_PATH`]).
+    pub path: String,
     pub received_at: DateTime<Utc>,
 }
 
@@ -50,6 +54,8 @@ pub struct Memory {
     /// Live access tokens and when each runs out.
     pub(crate) tokens: HashMap<String, Instant>,
     pub(crate) notifications: Vec<Notification>,
+    /// Authorization requests, oldest first ([`crate::authorization`]).
+    pub(crate) requests: Vec<Value>,
     pub(crate) stats: Stats,
 }
 
@@ -61,6 +67,7 @@ impl From<&SimConfig> for Memory {
             jit_access: config.jit_access,
             tokens: HashMap::new(),
             notifications: Vec::new(),
+            requests: Vec::new(),
             stats: Stats::default(),
         }
     }
@@ -103,7 +110,67 @@ impl Tenant {
     pub fn set_jit_access(&self, access: JitAccess) {
         self.base.lock().jit_access = access;
     }
+
+    /// A user asks: a new pending authorization request whose `requestInfo` is `info`, under `id` (else a new
+    /// uuid). Nothing is sent anywhere: this tenant's webhooks are the test's to send (or to lose).
+    pub fn add_authorization_request(&self, id: Option<String>, info: Map<String, Value>) -> Value {
+        let record = authorization::new_record(id, info);
+        self.base.lock().requests.push(record.clone());
+        record
+    }
+
+    /// Every authorization request, oldest first.
+    pub fn authorization_requests(&self) -> Vec<Value> {
+        self.base.lock().requests.clone()
+    }
+
+    /// The authorization request `id`, if the tenant holds it.
+    pub fn authorization_request(&self, id: &str) -> Option<Value> {
+        self.base
+            .lock()
+            .requests
+            .iter()
+            .find(|r| r["id"] == id)
+            .cloned()
+    }
+
+    /// An approver decides request `id` in PM Cloud's portal: `accessDecision` becomes `2000` (approved, for
+    /// `duration`: `Once` or seconds) or `2001` (denied), by `by`, now. `None` for an unknown id.
+    pub fn decide_in_portal(
+        &self,
+        id: &str,
+        approved: bool,
+        by: &str,
+        duration: &str,
+    ) -> Option<Value> {
+        let time = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string();
+        self.decide(id, approved, by, duration, &time)
+    }
+
+    /// Records a decision on request `id` (from the portal or a ticket notification).
+    pub(crate) fn decide(
+        &self,
+        id: &str,
+        approved: bool,
+        by: &str,
+        duration: &str,
+        time: &str,
+    ) -> Option<Value> {
+        let mut inner = self.base.lock();
+        let record = inner.requests.iter_mut().find(|r| r["id"] == id)?;
+        record["accessDecision"] = json!({
+            "status": if approved { 2000 } else { 2001 },
+            "decisionPerformedByUser": by,
+            "decisionTime": time,
+            "duration": duration,
+        });
+        Some(record.clone())
+    }
 }
+
+/// Where this tenant takes admin-access decisions. BeyondTrust does not publish the AdminAccessRequest decision
+/// call's path; this stand-in's is set as `pmCloud.adminDecisionPath` in the dev settings.
+pub const ADMIN_DECISION_PATH: &str = "/management-api/v2/AdminAccessRequest/decision";
 
 impl Api for Tenant {
     const NAME: &'static str = "pmcloud-sim";
@@ -122,6 +189,15 @@ impl Api for Tenant {
             .route(
                 "/management-api/v2/AuthorizationRequest/notification",
                 post(notification::notify),
+            )
+            .route(ADMIN_DECISION_PATH, post(notification::notify_admin))
+            .route(
+                "/management-api/v2/AuthorizationRequest",
+                get(authorization::list),
+            )
+            .route(
+                "/management-api/v2/AuthorizationRequest/{id}",
+                get(authorization::get),
             )
             .route("/oauth/connect/token", post(oauth::token))
             .merge(control::routes())

@@ -2,7 +2,9 @@
 
 use std::time::{Duration, Instant};
 
-use pmcloud_sim::{Fault, FaultTarget, JitAccess, PmCloudSim, SimConfig, Stats};
+use pmcloud_sim::{
+    ADMIN_DECISION_PATH, Fault, FaultTarget, JitAccess, PENDING, PmCloudSim, SimConfig, Stats,
+};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
@@ -624,6 +626,7 @@ async fn an_accepted_notification_is_recorded_with_its_correlation_id() {
             failed_grants: 0,
             notification_calls: 2,
             notifications_accepted: 2,
+            authorization_request_calls: 0,
         }
     );
 }
@@ -883,7 +886,8 @@ async fn the_control_api_drives_the_simulator_over_http() {
 
     assert_eq!(
         get("stats").await,
-        json!({"tokenGrants": 1, "failedGrants": 0, "notificationCalls": 2, "notificationsAccepted": 1})
+        json!({"tokenGrants": 1, "failedGrants": 0, "notificationCalls": 2, "notificationsAccepted": 1,
+               "authorizationRequestCalls": 0})
     );
 
     let answer = client
@@ -1117,5 +1121,181 @@ fn the_binary_refuses_unknown_arguments_and_unreadable_config() {
     assert!(
         stderr.contains("--config /nonexistent/pmcloud-sim.json"),
         "{stderr}"
+    );
+}
+
+const AUTHORIZATION_REQUESTS: &str = "/management-api/v2/AuthorizationRequest";
+
+async fn read(sim: &PmCloudSim, token: &str, path_and_query: &str) -> reqwest::Response {
+    Client::new()
+        .get(format!("{}{path_and_query}", sim.base_url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn authorization_requests_are_listed_newest_first_in_pages_and_read_one_by_one() {
+    let sim = PmCloudSim::started().await;
+    for n in 0..5 {
+        let info = json!({"user": format!("ACME\\user{n}"), "hostName": "LT-0042"});
+        sim.add_authorization_request(Some(format!("req-{n}")), info.as_object().unwrap().clone());
+    }
+    let token = access_token(&sim).await;
+    let page = |n: u32, size: u32| {
+        format!(
+            "{AUTHORIZATION_REQUESTS}?Pagination.PageNumber={n}&Pagination.PageSize={size}&Sorts[0].by=created&Sorts[0].order=desc"
+        )
+    };
+    let first: Value = read(&sim, &token, &page(1, 2)).await.json().await.unwrap();
+    assert_eq!(
+        (
+            first["pageCount"].as_u64(),
+            first["totalRecordCount"].as_u64()
+        ),
+        (Some(3), Some(5))
+    );
+    let ids = |page: &Value| -> Vec<String> {
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids(&first), ["req-4", "req-3"]);
+    let last: Value = read(&sim, &token, &page(3, 2)).await.json().await.unwrap();
+    assert_eq!(ids(&last), ["req-0"]);
+    let past: Value = read(&sim, &token, &page(4, 2)).await.json().await.unwrap();
+    assert!(ids(&past).is_empty(), "a page past the end is empty");
+    assert_eq!(
+        read(&sim, &token, &page(1, 201)).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+
+    let one: Value = read(&sim, &token, &format!("{AUTHORIZATION_REQUESTS}/req-2"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["requestInfo"]["user"], "ACME\\user2");
+    assert_eq!(one["accessDecision"]["status"], PENDING);
+    assert!(one["requestInfo"]["created"].is_string());
+    let missing = read(&sim, &token, &format!("{AUTHORIZATION_REQUESTS}/nope")).await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(sim.stats().authorization_request_calls, 6);
+}
+
+#[tokio::test]
+async fn reading_needs_a_token_and_some_jit_access() {
+    let sim = PmCloudSim::started().await;
+    let token = access_token(&sim).await;
+    assert_eq!(
+        read(&sim, "not-a-token", AUTHORIZATION_REQUESTS)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    sim.set_jit_access(JitAccess::ReadOnly);
+    assert_eq!(
+        read(&sim, &token, AUTHORIZATION_REQUESTS).await.status(),
+        StatusCode::OK
+    );
+    sim.set_jit_access(JitAccess::None);
+    let refused = read(&sim, &token, AUTHORIZATION_REQUESTS).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(
+        problem(refused).await["detail"]
+            .as_str()
+            .unwrap()
+            .contains("JIT")
+    );
+    sim.inject(Fault::Status {
+        target: FaultTarget::AuthorizationRequest,
+        status: 503,
+        retry_after_secs: None,
+        times: 1,
+    });
+    sim.set_jit_access(JitAccess::Full);
+    assert_eq!(
+        read(&sim, &token, AUTHORIZATION_REQUESTS).await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+}
+
+#[tokio::test]
+async fn a_decision_in_the_portal_or_by_notification_is_recorded_on_the_request() {
+    let sim = PmCloudSim::started().await;
+    sim.add_authorization_request(Some("in-portal".into()), Default::default());
+    sim.add_authorization_request(
+        Some(sample()["itsmRequestId"].as_str().unwrap().into()),
+        Default::default(),
+    );
+    let decided = sim
+        .post_json(
+            "/sim/authorization-requests/in-portal/decision",
+            &json!({"approved": false, "by": "carol.admin"}),
+        )
+        .await;
+    assert_eq!(decided.status(), StatusCode::OK);
+    let record: Value = decided.json().await.unwrap();
+    assert_eq!(record["accessDecision"]["status"], 2001);
+    assert_eq!(
+        record["accessDecision"]["decisionPerformedByUser"],
+        "carol.admin"
+    );
+    let unknown = sim
+        .post_json(
+            "/sim/authorization-requests/nope/decision",
+            &json!({"approved": true, "by": "x"}),
+        )
+        .await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+
+    let token = access_token(&sim).await;
+    assert_eq!(
+        notify(&sim, &token, &sample()).await.status(),
+        StatusCode::OK
+    );
+    let notified = sim
+        .authorization_request(sample()["itsmRequestId"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(notified["accessDecision"]["status"], 2000);
+    assert_eq!(
+        notified["accessDecision"]["decisionPerformedByUser"],
+        "jane.approver"
+    );
+}
+
+#[tokio::test]
+async fn admin_decisions_are_taken_at_the_admin_path_and_recorded_with_it() {
+    let sim = PmCloudSim::started().await;
+    let token = access_token(&sim).await;
+    let answer = Client::new()
+        .post(format!("{}{ADMIN_DECISION_PATH}", sim.base_url()))
+        .bearer_auth(&token)
+        .json(&with("duration", json!("5400")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let recorded = sim.notifications();
+    assert_eq!(recorded[0].path, ADMIN_DECISION_PATH);
+    assert_eq!(recorded[0].body["duration"], "5400");
+    let created = sim
+        .post_json(
+            "/sim/authorization-requests",
+            &json!({"requestInfo": {"user": "u"}}),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(
+        sim.get_json("/sim/authorization-requests")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
     );
 }
