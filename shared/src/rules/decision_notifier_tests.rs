@@ -13,7 +13,7 @@ use crate::rules::stream::tests::batch_of;
 use crate::runtime::serve::Trigger;
 use crate::secrets::StaticSettings;
 use crate::store::MemoryStore;
-use pmcloud_sim::{Fault, FaultTarget, PmCloudSim, SimConfig};
+use pmcloud_sim::{ADMIN_DECISION_PATH, Fault, FaultTarget, PmCloudSim, SimConfig};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use test_support::{sample_body, simulator_secret, with_pm_cloud};
@@ -441,4 +441,65 @@ async fn unusable_settings_leave_the_decision_pending_for_a_later_pass() {
     ));
     assert_eq!(notification(&store, &record).await["state"], "pending");
     assert_eq!(sim.stats().notification_calls, 0);
+}
+
+/// An admin request for `pmc`, approved for `duration`, stored.
+async fn admin_approved(store: &Store, pmc: &str, duration: Duration) -> RequestRecord {
+    let mut body = sample_body(pmc);
+    body["requestType"] = json!("admin");
+    body["requestedDuration"] = json!({"type": "minutes", "value": 90});
+    let record = RequestRecord::new(
+        Submission::parse(body.as_object().unwrap(), false).unwrap(),
+        crate::domain::ids::RequestId::random(),
+        now(),
+    )
+    .ticketed(ticket(), now())
+    .unwrap()
+    .decided(approval(duration), ticket(), true, now())
+    .unwrap();
+    store.create(&record).await.unwrap();
+    record
+}
+
+#[tokio::test]
+async fn an_admin_session_of_90_minutes_reaches_the_admin_decision_path_as_5400_seconds() {
+    let sim = PmCloudSim::start(SimConfig::default()).await.unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let mut secret: Value = serde_json::from_str(&with_pm_cloud(
+        &simulator_secret("https://acme.service-now.com"),
+        &sim.base_url(),
+    ))
+    .unwrap();
+    secret["pmCloud"]["adminDecisionPath"] = json!(ADMIN_DECISION_PATH);
+    let notifier = notifier_with(secret.to_string(), &store);
+    let admin = admin_approved(&store, "pmc-admin-90", Duration::Minutes(90)).await;
+    let application = approved(&store, "pmc-app", Duration::Hours(1)).await;
+    assert!(
+        process(&notifier, batch_of(&[&admin, &application]))
+            .await
+            .is_empty()
+    );
+
+    let received = sim.notifications();
+    assert_eq!(received.len(), 2);
+    assert_eq!(received[0].path, ADMIN_DECISION_PATH);
+    assert_eq!(received[0].body["itsmRequestId"], "pmc-admin-90");
+    assert_eq!(received[0].body["duration"], "5400");
+    assert_eq!(
+        received[1].path, "/management-api/v2/AuthorizationRequest/notification",
+        "application decisions keep the notification call"
+    );
+}
+
+#[tokio::test]
+async fn without_an_admin_decision_path_admin_decisions_go_where_application_ones_do() {
+    let (sim, notifier, store) = setup().await;
+    let admin = admin_approved(&store, "pmc-admin-2h", Duration::Hours(2)).await;
+    assert!(process(&notifier, batch_of(&[&admin])).await.is_empty());
+    let received = sim.notifications();
+    assert_eq!(
+        received[0].path,
+        "/management-api/v2/AuthorizationRequest/notification"
+    );
+    assert_eq!(received[0].body["duration"], "7200");
 }

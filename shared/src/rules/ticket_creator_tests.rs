@@ -11,11 +11,16 @@ use crate::rules::stream::tests::batch_of;
 use crate::runtime::serve::Trigger;
 use crate::secrets::StaticSettings;
 use crate::store::MemoryStore;
+use pmcloud_sim::{
+    Fault as PmCloudFault, FaultTarget as PmCloudTarget, JitAccess as PmCloudJit, PmCloudSim,
+    SimConfig as PmCloudConfig,
+};
 use serde_json::Value;
+use serde_json::json;
 use servicenow_sim::{Fault, FaultTarget, SimConfig, SimUser, Simulator};
 use std::sync::Arc;
 use std::time::Duration;
-use test_support::{sample_body, simulator_secret};
+use test_support::{sample_body, simulator_secret, with_pm_cloud};
 
 /// A batch as the handler hands it over, with a deadline far enough away; the identifiers reported as failed.
 async fn process<S: RequestStore + SharedState, C: SettingsSource>(
@@ -641,5 +646,144 @@ async fn the_client_credentials_grant_creates_tickets_and_is_renewed_by_a_new_gr
             stats.refresh_grants
         ),
         (2, 0, 0)
+    );
+}
+
+/// ServiceNow's and PM Cloud's simulators, ticket-creator with `pmCloud` configured, and the store.
+async fn setup_with_pm_cloud() -> (Simulator, PmCloudSim, Creator, Store) {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let pm_cloud = PmCloudSim::start(PmCloudConfig::default()).await.unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let secret = with_pm_cloud(&simulator_secret(&sim.base_url()), &pm_cloud.base_url());
+    let creator = TicketCreator::new(
+        Arc::clone(&store),
+        StaticSettings::new(secret),
+        quick_client(),
+        quick_pm_cloud(),
+    );
+    (sim, pm_cloud, creator, store)
+}
+
+fn description(ticket: &Value) -> &str {
+    ticket["description"].as_str().unwrap()
+}
+
+#[tokio::test]
+async fn the_ticket_shows_the_values_pm_cloud_confirms() {
+    let (sim, pm_cloud, creator, store) = setup_with_pm_cloud().await;
+    let info = json!({"user": "ACME\\jdoe", "hostName": "LT-0099", "productDescription": "Wireshark 4.2",
+                      "sha1Hash": "A94A8FE5CCB19BA61C4C0873D391E987982FBBD3", "driveType": "Fixed"});
+    pm_cloud.add_authorization_request(
+        Some("pmc-confirmed".into()),
+        info.as_object().unwrap().clone(),
+    );
+    let record = stored(&store, "pmc-confirmed").await;
+    assert!(process(&creator, batch_of(&[&record])).await.is_empty());
+
+    let ticket = &tickets_for(&sim, &record)[0];
+    let text = description(ticket);
+    for line in [
+        "Values confirmed by PM Cloud's Management API.",
+        "Computer: LT-0099",
+        "Application: Wireshark 4.2",
+        "SHA-1: a94a8fe5ccb19ba61c4c0873d391e987982fbbd3",
+        "driveType: Fixed",
+    ] {
+        assert!(text.contains(line), "{line:?} in {text}");
+    }
+    assert!(
+        !text.contains("Computer: LT-0042"),
+        "the webhook's value gives way to PM Cloud's"
+    );
+    assert_eq!(
+        ticket["short_description"],
+        "Elevation request: Wireshark 4.2 for Jane Doe on LT-0099"
+    );
+    assert_eq!(
+        current(&store, &record).await.details,
+        record.details,
+        "the request keeps what was submitted"
+    );
+    assert_eq!(pm_cloud.stats().authorization_request_calls, 1);
+}
+
+#[tokio::test]
+async fn a_ticket_is_made_from_the_webhooks_values_when_pm_cloud_does_not_confirm_them() {
+    let (sim, pm_cloud, creator, store) = setup_with_pm_cloud().await;
+    let unknown = stored(&store, "pmc-unknown").await;
+    pm_cloud.add_authorization_request(Some("pmc-503".into()), Default::default());
+    pm_cloud.inject(PmCloudFault::Status {
+        target: PmCloudTarget::AuthorizationRequest,
+        status: 503,
+        retry_after_secs: None,
+        times: 1,
+    });
+    let unavailable = stored(&store, "pmc-503").await;
+    // A 503 for the first read, then a 404 for the request PM Cloud never heard of.
+    assert!(
+        process(&creator, batch_of(&[&unavailable, &unknown]))
+            .await
+            .is_empty()
+    );
+    for (record, why) in [
+        (
+            &unavailable,
+            "503 from PM Cloud's AuthorizationRequest endpoint",
+        ),
+        (&unknown, "404"),
+    ] {
+        let tickets = tickets_for(&sim, record);
+        assert_eq!(tickets.len(), 1, "the ticket is never held back");
+        let text = description(&tickets[0]);
+        assert!(
+            text.contains("PM Cloud did not confirm these values"),
+            "{text}"
+        );
+        assert!(text.contains(why), "{why} in {text}");
+        assert!(text.contains("Computer: LT-0042"), "the webhook's values");
+    }
+
+    // Without JIT access (403) or without an answer in time, the same.
+    pm_cloud.set_jit_access(PmCloudJit::None);
+    let forbidden = stored(&store, "pmc-403").await;
+    assert!(process(&creator, batch_of(&[&forbidden])).await.is_empty());
+    assert!(description(&tickets_for(&sim, &forbidden)[0]).contains("403"));
+    pm_cloud.set_jit_access(PmCloudJit::Full);
+    pm_cloud.inject(PmCloudFault::Delay {
+        target: PmCloudTarget::AuthorizationRequest,
+        millis: 1_500,
+        times: 1,
+    });
+    let slow = stored(&store, "pmc-slow").await;
+    assert!(process(&creator, batch_of(&[&slow])).await.is_empty());
+    assert!(description(&tickets_for(&sim, &slow)[0]).contains("timed out"));
+}
+
+#[tokio::test]
+async fn a_pm_cloud_429_on_the_read_back_pauses_pm_cloud_for_every_function() {
+    let (sim, pm_cloud, creator, store) = setup_with_pm_cloud().await;
+    pm_cloud.inject(PmCloudFault::Status {
+        target: PmCloudTarget::AuthorizationRequest,
+        status: 429,
+        retry_after_secs: Some(30),
+        times: 1,
+    });
+    let first = stored(&store, "pmc-429-a").await;
+    let second = stored(&store, "pmc-429-b").await;
+    assert!(
+        process(&creator, batch_of(&[&first, &second]))
+            .await
+            .is_empty()
+    );
+    assert!(store.paused_until(Remote::PmCloud).await.unwrap().is_some());
+    assert_eq!(
+        pm_cloud.stats().authorization_request_calls,
+        1,
+        "no call during the pause"
+    );
+    let text = description(&tickets_for(&sim, &second)[0]).to_owned();
+    assert!(
+        text.contains("PM Cloud asked the connector to pause until"),
+        "{text}"
     );
 }
