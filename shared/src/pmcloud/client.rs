@@ -79,9 +79,20 @@ impl PmCloudClient {
         }
     }
 
-    /// A client-credentials grant outside the kept token: what the settings check proves.
-    pub async fn fresh_grant(&self, settings: &PmCloudSettings) -> Result<(), TokenError> {
-        self.grant(settings).await.map(drop)
+    /// What Validate Settings proves (CONTRACT §11 v3): a client-credentials grant outside the kept token, then,
+    /// with that token, one page of one authorization request (`GET …/AuthorizationRequest?
+    /// Pagination.PageNumber=1&Pagination.PageSize=1`): one grant and one read. Answers the page.
+    /// Errors: the grant's ([`AccessError::Grant`]), or the read's ([`AccessError::List`]; a `404` is permanent).
+    pub async fn check_access(&self, settings: &PmCloudSettings) -> Result<Value, AccessError> {
+        let token = self.grant(settings).await.map_err(AccessError::Grant)?;
+        let query = page_query(1, 1);
+        let answer = self
+            .read(settings, AUTHORIZATION_REQUEST_PATH, &query, &token.access)
+            .await
+            .map_err(AccessError::List)?;
+        json_of(answer, &token.access)
+            .map_err(AccessError::List)?
+            .ok_or_else(|| AccessError::List(list_missing()))
     }
 
     async fn grant(&self, settings: &PmCloudSettings) -> Result<Token, TokenError> {
@@ -164,29 +175,6 @@ impl PmCloudClient {
         self.get_json(settings, &path, &[]).await
     }
 
-    /// One page (`page` from 1, at most `size` items) of `GET <apiUrl>/management-api/v2/AuthorizationRequest`,
-    /// newest first: `{"data": [...], "pageCount", "totalRecordCount"}` (CONTRACT §11, §13). Errors: as
-    /// [`Self::authorization_request`]; a `404` is permanent here.
-    pub async fn authorization_requests(
-        &self,
-        settings: &PmCloudSettings,
-        page: u32,
-        size: u32,
-    ) -> Result<Value, Failure> {
-        let query = [
-            ("Pagination.PageNumber", page.to_string()),
-            ("Pagination.PageSize", size.to_string()),
-            ("Sorts[0].by", "created".to_owned()),
-            ("Sorts[0].order", "desc".to_owned()),
-        ];
-        self.get_json(settings, AUTHORIZATION_REQUEST_PATH, &query)
-            .await?
-            .ok_or_else(|| Failure::Permanent {
-                status: 404,
-                detail: format!("404 from {AUTHORIZATION_REQUEST_ENDPOINT}: the list is not there"),
-            })
-    }
-
     /// `GET <apiUrl><path>?<query>` with the kept token: the JSON of a `2xx`, `None` for a `404`.
     async fn get_json(
         &self,
@@ -194,39 +182,77 @@ impl PmCloudClient {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<Option<Value>, Failure> {
-        let call = |token: SecretString| {
-            let request = self
-                .http
-                .get(settings.api_url.join(path))
-                .query(query)
-                .bearer_auth(token.expose_secret())
-                .header(reqwest::header::ACCEPT, "application/json");
-            async move {
-                Answer::of(request).await.map_err(|e| {
-                    Failure::from(Transient::of_transport(AUTHORIZATION_REQUEST_ENDPOINT, &e))
-                })
-            }
-        };
         let credentials = Credentials {
             client: self,
             settings,
         };
+        let call =
+            |token: SecretString| async move { self.read(settings, path, query, &token).await };
         let (answer, token) = self.token.authorized(&credentials, call).await?;
-        if answer.status == 404 && !answer.is_html() {
-            return Ok(None);
-        }
-        if !answer.is_success() || answer.is_html() {
-            let failure = Failure::of_answer(AUTHORIZATION_REQUEST_ENDPOINT, &answer, &DIALECT);
-            return Err(failure.redacted([&token]));
-        }
-        serde_json::from_str(&answer.text).map(Some).map_err(|_| {
-            Failure::from(Transient::new(format!(
-                "{} from {AUTHORIZATION_REQUEST_ENDPOINT}: {} instead of JSON",
-                answer.status,
-                answer.describe_unexpected()
-            )))
-        })
+        json_of(answer, &token)
     }
+
+    /// One `GET <apiUrl><path>?<query>` with `token`.
+    async fn read(
+        &self,
+        settings: &PmCloudSettings,
+        path: &str,
+        query: &[(&str, String)],
+        token: &SecretString,
+    ) -> Result<Answer, Failure> {
+        let request = self
+            .http
+            .get(settings.api_url.join(path))
+            .query(query)
+            .bearer_auth(token.expose_secret())
+            .header(reqwest::header::ACCEPT, "application/json");
+        Answer::of(request)
+            .await
+            .map_err(|e| Failure::from(Transient::of_transport(AUTHORIZATION_REQUEST_ENDPOINT, &e)))
+    }
+}
+
+/// Why [`PmCloudClient::check_access`] failed.
+#[derive(Debug)]
+pub enum AccessError {
+    /// No token: the grant failed.
+    Grant(TokenError),
+    /// A token, but no list of authorization requests with it.
+    List(Failure),
+}
+
+/// `Pagination.PageNumber` (from 1) and `Pagination.PageSize`.
+fn page_query(page: u32, size: u32) -> [(&'static str, String); 2] {
+    [
+        ("Pagination.PageNumber", page.to_string()),
+        ("Pagination.PageSize", size.to_string()),
+    ]
+}
+
+fn list_missing() -> Failure {
+    Failure::Permanent {
+        status: 404,
+        detail: format!("404 from {AUTHORIZATION_REQUEST_ENDPOINT}: the list is not there"),
+    }
+}
+
+/// The JSON of a `2xx` answer sent with `token`, `None` for a `404`; any other answer sorted by the kit, quoted
+/// without the token.
+fn json_of(answer: Answer, token: &SecretString) -> Result<Option<Value>, Failure> {
+    if answer.status == 404 && !answer.is_html() {
+        return Ok(None);
+    }
+    if !answer.is_success() || answer.is_html() {
+        let failure = Failure::of_answer(AUTHORIZATION_REQUEST_ENDPOINT, &answer, &DIALECT);
+        return Err(failure.redacted([token]));
+    }
+    serde_json::from_str(&answer.text).map(Some).map_err(|_| {
+        Failure::from(Transient::new(format!(
+            "{} from {AUTHORIZATION_REQUEST_ENDPOINT}: {} instead of JSON",
+            answer.status,
+            answer.describe_unexpected()
+        )))
+    })
 }
 
 /// The kept token's credentials: the API account `settings` name.

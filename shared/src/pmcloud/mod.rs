@@ -12,6 +12,6 @@ mod notification;
 mod webhook_body;
 
 pub use authorization_request::ReadBack;
-pub use client::{PmCloudClient, Push, TokenError};
+pub use client::{AccessError, PmCloudClient, Push, TokenError};
 pub use notification::{NotificationBody, duration_text};
 pub use webhook_body::{BodyError, IDENTIFYING_FIELDS, Reading, read_webhook_body};

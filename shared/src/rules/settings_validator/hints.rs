@@ -151,6 +151,40 @@ pub(super) fn pmcloud_failed(host: &str, error: TokenError) -> Failed {
     }
 }
 
+/// The `pmcloud` check's failure after the grant: API account `client_id` could not list authorization requests.
+pub(super) fn list_failed(client_id: &str, failure: Failure) -> Failed {
+    match failure {
+        Failure::Permanent {
+            status: 403,
+            detail,
+        } => failed(
+            format!(
+                "PM Cloud refused API account {client_id} the list of authorization requests: {detail}"
+            ),
+            "Give the API account Full Access to JIT Application Access in PM Cloud (Configuration > Settings > \
+             API Settings): the connector reads requests back and pushes decisions with it.",
+        ),
+        Failure::Transient(Transient { detail, .. }) if detail.contains(HTML_PAGE) => failed(
+            detail,
+            "PM Cloud answered a web page instead of JSON: check that pmCloud.apiUrl is the API address \
+             (https://<tenant>-services.pm.beyondtrustcloud.com), not the console or a login page.",
+        ),
+        Failure::Permanent {
+            status: 404,
+            detail,
+        } => failed(
+            detail,
+            "pmCloud.apiUrl answers, but not as PM Cloud's Management API v2: check that it is the API address \
+             (https://<tenant>-services.pm.beyondtrustcloud.com).",
+        ),
+        other => failed(
+            other.detail().to_owned(),
+            "PM Cloud granted a token but did not list authorization requests with it; try again, and check PM \
+             Cloud's status if it persists.",
+        ),
+    }
+}
+
 /// How `host` (named in the settings field `field`) could not be reached, with what to check.
 pub(super) fn unreachable(host: &str, field: &str, error: &TransportError) -> Failed {
     let reason = error.reason.to_lowercase();

@@ -118,6 +118,39 @@ fn a_pm_cloud_failure_gets_the_hint_for_its_kind() {
 }
 
 #[test]
+fn a_pm_cloud_list_failure_gets_the_hint_for_its_status() {
+    let permanent = |status: u16| Failure::Permanent {
+        status,
+        detail: format!("{status} from PM Cloud's AuthorizationRequest endpoint"),
+    };
+    for (failure, detail, hint) in [
+        (
+            permanent(403),
+            "PM Cloud refused API account pmc the list of authorization requests: 403 from PM Cloud's \
+             AuthorizationRequest endpoint",
+            "Give the API account Full Access to JIT Application Access",
+        ),
+        (
+            permanent(404),
+            "404 from PM Cloud's AuthorizationRequest endpoint",
+            "pmCloud.apiUrl answers, but not as PM Cloud's Management API v2",
+        ),
+        (
+            Failure::Transient(Transient::new(format!("200 with {HTML_PAGE}"))),
+            "200 with an HTML page",
+            "PM Cloud answered a web page instead of JSON",
+        ),
+        (
+            Failure::Transient(Transient::new("503 from PM Cloud")),
+            "503 from PM Cloud",
+            "PM Cloud granted a token but did not list",
+        ),
+    ] {
+        assert_said(list_failed("pmc", failure), detail, hint);
+    }
+}
+
+#[test]
 fn an_unreachable_host_gets_the_hint_for_how_it_failed() {
     for (failure, detail, hint) in [
         (

@@ -12,10 +12,11 @@ use crate::domain::base_url::Hosts;
 use crate::domain::ids::RequestId;
 use crate::domain::redact::redact;
 use crate::domain::settings::{PmCloudSettings, ServiceNowGrant, ServiceNowSettings, Settings};
-use crate::pmcloud::PmCloudClient;
+use crate::outbound::failure::{Failure as CallFailure, Transient};
+use crate::pmcloud::{AccessError, PmCloudClient};
 use crate::servicenow::ServiceNowClient;
 use config::{PmCloudCheck, config_check, pm_cloud_on_its_own, settings_object};
-use hints::{Failed, grant_failed, pmcloud_failed, table_failed, unreachable};
+use hints::{Failed, grant_failed, list_failed, pmcloud_failed, table_failed, unreachable};
 use secrecy::SecretString;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -261,18 +262,33 @@ impl SettingsValidator {
         }
     }
 
+    /// A client-credentials grant, then one page of one authorization request read with that token (CONTRACT §11
+    /// v3): one grant and one read.
     async fn pmcloud_check(&self, settings: &PmCloudSettings) -> Result<String, Failed> {
         let host = settings.api_url.host();
         let started = Instant::now();
-        match self.pm_cloud.fresh_grant(settings).await {
-            Ok(()) => Ok(format!(
-                "PM Cloud at {host} granted a token to API account {} in {} ms (only a pushed decision proves \
-                 its JIT permission)",
-                settings.client_id,
-                started.elapsed().as_millis()
-            )),
-            Err(error) => Err(pmcloud_failed(&host, error)),
+        let page = self
+            .pm_cloud
+            .check_access(settings)
+            .await
+            .map_err(|error| match error {
+                AccessError::Grant(error) => pmcloud_failed(&host, error),
+                AccessError::List(failure) => list_failed(&settings.client_id, failure),
+            })?;
+        if !page.get("data").is_some_and(Value::is_array) {
+            return Err(list_failed(
+                &settings.client_id,
+                CallFailure::from(Transient::new(format!(
+                    "PM Cloud at {host} answered the list of authorization requests without a `data` list"
+                ))),
+            ));
         }
+        Ok(format!(
+            "PM Cloud at {host} granted a token to API account {} and listed authorization requests with it in \
+             {} ms: it may read JIT requests (only a pushed decision proves its right to write them)",
+            settings.client_id,
+            started.elapsed().as_millis()
+        ))
     }
 }
 

@@ -379,6 +379,41 @@ async fn pmcloud_fails_for_a_wrong_client_secret_even_when_servicenow_passes() {
 }
 
 #[tokio::test]
+async fn pmcloud_lists_authorization_requests_and_fails_with_a_jit_hint_without_jit_access() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let pmc = PmCloudSim::start(pmcloud_sim::SimConfig::default())
+        .await
+        .unwrap();
+    let secret = with_pm_cloud(&simulator_secret(&sim.base_url()), &pmc.base_url());
+    let passed = report(&validator(secret.clone()), stored()).await;
+    let pmcloud = &passed["checks"][4];
+    assert_eq!(pmcloud["ok"], true, "{passed}");
+    let detail = pmcloud["detail"].as_str().unwrap();
+    assert!(detail.contains("listed authorization requests"), "{detail}");
+    assert!(detail.contains("only a pushed decision proves"), "{detail}");
+    assert_eq!(pmc.stats().authorization_request_calls, 1);
+
+    pmc.set_jit_access(pmcloud_sim::JitAccess::None);
+    let refused = report(&validator(secret), stored()).await;
+    let pmcloud = &refused["checks"][4];
+    assert_eq!(
+        (refused["valid"].as_bool(), pmcloud["ok"].as_bool()),
+        (Some(false), Some(false))
+    );
+    assert!(
+        pmcloud["detail"].as_str().unwrap().contains("403"),
+        "{pmcloud}"
+    );
+    assert!(
+        pmcloud["hint"]
+            .as_str()
+            .unwrap()
+            .contains("Full Access to JIT"),
+        "{pmcloud}"
+    );
+}
+
+#[tokio::test]
 async fn pmcloud_runs_even_when_a_servicenow_check_failed() {
     let pmc = PmCloudSim::start(pmcloud_sim::SimConfig::default())
         .await
