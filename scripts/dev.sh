@@ -559,6 +559,19 @@ if [ -n "$sim_url" ] && [ "${#scheduled_functions[@]}" -gt 0 ]; then
        curl -s '$intake?pmcRequestId=dev-0002' -H 'authorization: Bearer $pmc_key'
 TEXT
 fi
+if [ -n "$sim_url" ] && [ -n "$notifier" ] && [ -n "$pmc_url" ]; then
+  cat <<TEXT
+  8. An admin session of 90 minutes, its values not JSON-escaped (as PM Cloud may send them: ACME\\asmith with one
+     backslash, a quote inside the reason); PM Cloud holds it, so the ticket shows PM Cloud's values, confirmed:
+       curl -s -X POST $pmc_url/sim/authorization-requests -H 'content-type: application/json' -d '{"id": "dev-admin-0001", "requestInfo": {"user": "ACME\\\\asmith", "hostName": "WS-0117"}}'
+       curl -s -X POST $intake -H 'authorization: Bearer $pmc_key' -H 'content-type: application/json' --data-binary @$root/dev/sample-admin-request.json
+       curl -s '$intake?pmcRequestId=dev-admin-0001' -H 'authorization: Bearer $pmc_key'
+     The ticket's duration field is pre-filled with "90 minutes"; approve it as it stands:
+       curl -s -X POST $sim_url/sim/tickets/incident/<sysId>/decide -H 'content-type: application/json' -d '{"approval": "approved"}'
+     PM Cloud receives it at the admin decision path, as 5400 seconds:
+       curl -s $pmc_url/sim/notifications
+TEXT
+fi
 cat <<TEXT
 
 Ctrl-C stops everything (so does scripts/dev.sh stop). This text is kept in .dev/walkthrough.txt.

@@ -71,15 +71,33 @@ impl Stack {
 
     /// PM Cloud submits a request.
     pub async fn submit(&self, body: &Value) -> Answer {
+        self.submit_raw(&body.to_string()).await
+    }
+
+    /// Submits `body` as PM Cloud's webhook sends it: the text as it is, whether or not it is valid JSON.
+    pub async fn submit_raw(&self, body: &str) -> Answer {
         let response = self
             .http
             .post(route("/v1/requests"))
             .bearer_auth(&self.pmc_key)
-            .json(body)
+            .header("content-type", "application/json")
+            .body(body.to_owned())
             .send()
             .await
             .expect("request-intake answers");
         Self::answer(response).await
+    }
+
+    /// POSTs `body` to `path` on the PM Cloud simulator (its control routes); its status.
+    pub async fn post_pm_cloud(&self, path: &str, body: &Value) -> u16 {
+        self.http
+            .post(pm_cloud(path))
+            .json(body)
+            .send()
+            .await
+            .expect("the PM Cloud simulator answers")
+            .status()
+            .as_u16()
     }
 
     /// PM Cloud reads a request by its own id.
@@ -152,7 +170,7 @@ impl Stack {
         response.status().as_u16()
     }
 
-    /// What PM Cloud's Management API received, oldest first: `[{"body", "correlationId", "receivedAt"}]`.
+    /// What PM Cloud's Management API received, oldest first: `[{"body", "correlationId", "path", "receivedAt"}]`.
     pub async fn pm_cloud_notifications(&self) -> Vec<Value> {
         match self.get_json(&pm_cloud("/sim/notifications")).await {
             Value::Array(received) => received,

@@ -254,3 +254,67 @@ async fn a_decision_whose_webhook_never_arrived_is_recorded_by_the_reconciler() 
         .await;
     assert_eq!(denied["decision"]["notes"], "No");
 }
+
+/// An admin session, as PM Cloud's webhook announces it with values it did not escape and PM Cloud itself holds
+/// it: the ticket is pre-filled with the 90 minutes asked for, the approver leaves them, and PM Cloud receives the
+/// decision at the admin decision path (the dev settings' `adminDecisionPath`) as 5400 seconds.
+#[tokio::test]
+async fn an_admin_session_approved_for_90_minutes_reaches_pm_cloud_as_5400_seconds() {
+    let stack = Stack::new();
+    let pmc_request_id = format!("e2e-admin-{}", uuid::Uuid::new_v4().simple());
+    let held = stack
+        .post_pm_cloud(
+            "/sim/authorization-requests",
+            &json!({"id": pmc_request_id, "requestInfo": {"user": "ACME\\bob", "hostName": "WS-0117"}}),
+        )
+        .await;
+    assert_eq!(held, 201);
+    let raw = format!(
+        r#"{{"pmcRequestId": "{pmc_request_id}", "requestType": "admin", "user": {{"name": "ACME\bob"}},
+            "computer": {{"hostName": "WS-0117"}}, "reason": {{"text": "Installing the "MFP" driver"}},
+            "requestedDuration": {{"type": "minutes", "value": 90}}}}"#
+    );
+    let created = stack.submit_raw(&raw).await;
+    assert_eq!(created.status, 202, "{}", created.body);
+    let request = stack
+        .wait_for(&pmc_request_id, TICKETING, |r| r["status"] != "pending")
+        .await;
+    assert_eq!(request["status"], "ticketed", "{request}");
+    let ticket = stack
+        .simulator_tickets()
+        .await
+        .into_iter()
+        .find(|t| t["correlation_id"] == request["id"])
+        .unwrap();
+    assert_eq!(ticket["u_pm_duration"], "90 minutes", "pre-filled");
+    let description = ticket["description"].as_str().unwrap();
+    assert!(description.contains("User: ACME\\bob"), "{description}");
+    assert!(
+        description.contains("Values confirmed by PM Cloud"),
+        "{description}"
+    );
+
+    let decision = json!({"approval": "approved", "by": "alice.approver"});
+    stack.decide("incident", &sys_id(&request), decision).await;
+    let delivered = stack
+        .wait_for(&pmc_request_id, TICKETING, |r| {
+            r["pmCloudNotification"]["state"] == "delivered"
+        })
+        .await;
+    assert_eq!(
+        delivered["decision"]["duration"],
+        json!({"type": "minutes", "value": 90})
+    );
+    let received: Vec<Value> = stack
+        .pm_cloud_notifications()
+        .await
+        .into_iter()
+        .filter(|n| n["body"]["itsmRequestId"] == pmc_request_id.as_str())
+        .collect();
+    assert_eq!(received.len(), 1);
+    assert_eq!(
+        received[0]["path"],
+        "/management-api/v2/AdminAccessRequest/decision"
+    );
+    assert_eq!(received[0]["body"]["duration"], "5400");
+}
