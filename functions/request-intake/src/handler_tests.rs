@@ -477,7 +477,7 @@ fn fill(template: &str, values: &[(&str, &str)], how: Fill) -> String {
 }
 
 /// A realistic value for every placeholder of the templates, as PM Cloud fills them in.
-const TEMPLATE_VALUES: [(&str, &str); 26] = [
+const TEMPLATE_VALUES: [(&str, &str); 27] = [
     ("RequestId", "7b0e9f64-51c3-4f0a-9a2e-3c1d5e7f9b21"),
     ("User", "ACME\\jdoe"),
     ("HostName", "LT-0042"),
@@ -508,6 +508,7 @@ const TEMPLATE_VALUES: [(&str, &str); 26] = [
     ("Token", "Custom Elevation"),
     ("TokenAssignmentIsShell", "False"),
     ("UserLanguage", "en-US"),
+    ("FilePathObjectId", "42"),
 ];
 
 /// The `details` the full template stores from [`TEMPLATE_VALUES`], in the template's order, empty ones dropped.
@@ -546,7 +547,7 @@ async fn stored(store: &MemoryStore, pmc_request_id: &str) -> RequestRecord {
 
 #[tokio::test]
 async fn the_full_template_filled_raw_or_escaped_is_accepted_and_stored_exactly() {
-    let values = [TEMPLATE_VALUES.as_slice(), &[("FilePathObjectId", "42")]].concat();
+    let values = TEMPLATE_VALUES;
     for (first, second) in [(Fill::Raw, Fill::Escaped), (Fill::Escaped, Fill::Raw)] {
         let (intake, store) = intake();
         let filled = fill(&webhook_template("webhook-template.json"), &values, first);
@@ -668,7 +669,6 @@ async fn the_contracts_example_strings_round_trip_raw_and_escaped() {
         for how in [Fill::Raw, Fill::Escaped] {
             let (intake, store) = intake();
             let mut values = TEMPLATE_VALUES.to_vec();
-            values.push(("FilePathObjectId", "42"));
             for (name, v) in values.iter_mut() {
                 if *name == "Reason" || (*name == "User" && !value.contains('\n')) {
                     *v = value;
@@ -694,7 +694,6 @@ async fn a_template_placeholder_pm_cloud_left_unreplaced_is_absent_in_an_optiona
         .iter()
         .copied()
         .filter(|(name, _)| *name != "Sha1Hash")
-        .chain([("FilePathObjectId", "42")])
         .collect();
     let template =
         webhook_template("webhook-template.json").replace("%%Sha1Hash%%", "@@Sha1Hash@@");
@@ -722,7 +721,7 @@ async fn a_template_placeholder_pm_cloud_left_unreplaced_is_absent_in_an_optiona
 async fn a_value_that_breaks_the_json_is_a_400_with_line_and_column_and_no_body() {
     // A body cut short is neither reading: 400 naming line and column, quoting nothing of the body.
     let (intake, store) = intake();
-    let values = [TEMPLATE_VALUES.as_slice(), &[("FilePathObjectId", "42")]].concat();
+    let values = TEMPLATE_VALUES;
     let filled = fill(
         &webhook_template("webhook-template.json"),
         &values,
