@@ -66,8 +66,12 @@ fn with(field: &str, value: Value) -> Value {
 }
 
 fn notification_call(sim: &PmCloudSim, token: &str) -> reqwest::RequestBuilder {
+    authorized_post(sim, NOTIFICATION, token)
+}
+
+fn authorized_post(sim: &PmCloudSim, path: &str, token: &str) -> reqwest::RequestBuilder {
     Client::new()
-        .post(format!("{}{NOTIFICATION}", sim.base_url()))
+        .post(format!("{}{path}", sim.base_url()))
         .bearer_auth(token)
 }
 
@@ -1190,13 +1194,9 @@ async fn authorization_requests_are_listed_newest_first_in_pages_and_read_one_by
 #[tokio::test]
 async fn reading_needs_a_token_and_some_jit_access() {
     let sim = PmCloudSim::started().await;
+    let without = read(&sim, "not-a-token", AUTHORIZATION_REQUESTS).await;
+    assert_eq!(without.status(), StatusCode::UNAUTHORIZED);
     let token = access_token(&sim).await;
-    assert_eq!(
-        read(&sim, "not-a-token", AUTHORIZATION_REQUESTS)
-            .await
-            .status(),
-        StatusCode::UNAUTHORIZED
-    );
     sim.set_jit_access(JitAccess::ReadOnly);
     assert_eq!(
         read(&sim, &token, AUTHORIZATION_REQUESTS).await.status(),
@@ -1272,13 +1272,9 @@ async fn a_decision_in_the_portal_or_by_notification_is_recorded_on_the_request(
 async fn admin_decisions_are_taken_at_the_admin_path_and_recorded_with_it() {
     let sim = PmCloudSim::started().await;
     let token = access_token(&sim).await;
-    let answer = Client::new()
-        .post(format!("{}{ADMIN_DECISION_PATH}", sim.base_url()))
-        .bearer_auth(&token)
-        .json(&with("duration", json!("5400")))
-        .send()
-        .await
-        .unwrap();
+    let body = with("duration", json!("5400"));
+    let sent = authorized_post(&sim, ADMIN_DECISION_PATH, &token).json(&body);
+    let answer = sent.send().await.unwrap();
     assert_eq!(answer.status(), StatusCode::OK);
     let recorded = sim.notifications();
     assert_eq!(recorded[0].path, ADMIN_DECISION_PATH);
