@@ -31,6 +31,8 @@ step "starting the AWS emulator and the dev stack"
 # of a missed webhook and of a rate-limited burst take seconds.
 # The HTTP API is served under a named stage, so that the end-to-end tests and the fuzzing also prove the functions
 # route on the route API Gateway matched, not on the raw path.
+# The tests run against the simulators only: a developer's DEV_SETTINGS (a real instance) is never touched.
+unset DEV_SETTINGS
 start_test_stack DEV_SCHEDULE_SECONDS=5 DEV_RECONCILE_AFTER=15 DEV_API_STAGE=test
 
 step "cargo test"

@@ -129,6 +129,30 @@ mod tests {
                 ServiceNowError::Transient(_)
             ));
         }
+        // A pause is bounded whatever ServiceNow (or a proxy) names: at most an hour, 60 s when unreadable.
+        let wait = |name: &str, value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+            match from_status("x", 429, &headers, "") {
+                ServiceNowError::Transient(transient) => transient.retry_after,
+                other => panic!("{other:?}"),
+            }
+        };
+        let hour = Some(Duration::from_secs(3600));
+        assert_eq!(wait("x-ratelimit-reset", &i64::MAX.to_string()), hour);
+        assert_eq!(wait("retry-after", "99999999999"), hour);
+        assert_eq!(
+            wait("retry-after", "tomorrow"),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            wait("x-ratelimit-reset", "0"),
+            Some(Duration::ZERO),
+            "a reset in the past"
+        );
         let code = |status| match from_status("x", status, &HeaderMap::new(), body) {
             ServiceNowError::Permanent { code, .. } => code,
             other => panic!("{other:?}"),
