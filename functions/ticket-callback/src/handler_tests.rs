@@ -550,3 +550,37 @@ async fn other_methods_and_routes_are_refused() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// CONTRACT §7 v3: `failed` is final only for a request without a ticket. ServiceNow created this one's ticket but
+/// dropped its `correlation_id`; once an administrator puts it right, the approval on it is the request's decision.
+#[tokio::test]
+async fn a_failed_request_whose_ticket_exists_still_takes_the_decision_on_it() {
+    let w = world().await;
+    w.sim.inject(servicenow_sim::Fault::DropField {
+        field: "correlation_id".into(),
+        times: 1,
+    });
+    let record = sample_record("pmc-dropped");
+    w.store.create(&record).await.unwrap();
+    let processed = w.creator.process(&record.id).await.unwrap();
+    assert!(matches!(processed, Processed::Failed(_)), "{processed:?}");
+    assert_eq!(w.current(&record).await.status, Status::Failed);
+
+    let ticket = w.sim.tickets().into_iter().next().unwrap();
+    let sys_id = ticket["sys_id"].as_str().unwrap().to_owned();
+    w.sim
+        .update(
+            "incident",
+            &sys_id,
+            [("correlation_id", record.id.as_str())],
+        )
+        .unwrap();
+    w.decide(&sys_id, Some("approved"), Some("4 hours"), None)
+        .await;
+    let response = w.event("incident", &sys_id).await;
+    assert_answer(&response, &record, "approved");
+    let now = w.current(&record).await;
+    assert_eq!(now.status, Status::Approved);
+    assert_eq!(now.ticket.unwrap().sys_id.as_str(), sys_id);
+    assert_eq!(now.decision.unwrap().duration, Some(Duration::Hours(4)));
+}

@@ -35,21 +35,22 @@ impl Status {
         }
     }
 
+    /// Decided (or cancelled): nothing moves it any more. `failed` is not among them: a failed request whose
+    /// ticket exists still takes the decision read from it (CONTRACT §7 v3).
     pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            Self::Approved | Self::Denied | Self::Cancelled | Self::Failed
-        )
+        matches!(self, Self::Approved | Self::Denied | Self::Cancelled)
     }
 
     /// A decision may land before `ticket-creator` recorded the ticket, so `pending` may move straight to one.
-    /// Only ticket creation can fail a request, so `failed` is reachable from `pending` alone.
+    /// Only ticket creation can fail a request, so `failed` is reachable from `pending` alone; a failed request
+    /// moves on only to a decision (or a cancellation) read from its ticket, which exists when ServiceNow created
+    /// it before refusing the rest (`correlation_not_stored`, once the correlation is put right).
     pub fn can_move_to(self, next: Status) -> bool {
         use Status::*;
         matches!(
             (self, next),
             (Pending, Ticketed | Approved | Denied | Cancelled | Failed)
-                | (Ticketed, Approved | Denied | Cancelled)
+                | (Ticketed | Failed, Approved | Denied | Cancelled)
         )
     }
 }
@@ -75,6 +76,9 @@ mod tests {
             (Ticketed, Approved),
             (Ticketed, Denied),
             (Ticketed, Cancelled),
+            (Failed, Approved),
+            (Failed, Denied),
+            (Failed, Cancelled),
         ];
         for from in Status::ALL {
             for to in Status::ALL {
@@ -95,7 +99,7 @@ mod tests {
                 "{from}"
             );
         }
-        assert!(!Pending.is_final() && !Ticketed.is_final());
+        assert!(!Pending.is_final() && !Ticketed.is_final() && !Failed.is_final());
     }
 
     #[test]
