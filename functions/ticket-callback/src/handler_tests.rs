@@ -5,7 +5,7 @@ use super::*;
 use http::header::HeaderValue;
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use servicenow_sim::{SimConfig, SimDecision, Simulator};
+use servicenow_sim::{SimConfig, SimDecision, SimUser, Simulator};
 use shared::domain::base_url::Hosts;
 use shared::domain::duration::Duration;
 use shared::domain::ids::{RequestId, SysId};
@@ -59,7 +59,12 @@ pub(super) async fn world() -> World {
 
 /// A world whose settings secret is `edit`ed first.
 async fn world_with(edit: impl FnOnce(String) -> String) -> World {
-    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    world_on(SimConfig::default(), edit).await
+}
+
+/// A world on a simulator set up as `config`.
+async fn world_on(config: SimConfig, edit: impl FnOnce(String) -> String) -> World {
+    let sim = Simulator::start(config).await.unwrap();
     let store = Arc::new(MemoryStore::new());
     let secret = edit(simulator_secret(&sim.base_url()));
     World {
@@ -444,8 +449,19 @@ async fn tickets_that_match_no_request_are_404() {
 impl World {
     /// Creates a ticket in the simulator directly, as someone in ServiceNow might.
     async fn sim_create(&self, table: &str, correlation_id: &str) -> String {
-        let settings =
-            Settings::parse(&simulator_secret(&self.sim.base_url()), Hosts::Local).unwrap();
+        self.sim_create_as(table, correlation_id, |secret| secret)
+            .await
+    }
+
+    /// [`Self::sim_create`] with the simulator's secret `edit`ed first (another user, say).
+    async fn sim_create_as(
+        &self,
+        table: &str,
+        correlation_id: &str,
+        edit: impl FnOnce(String) -> String,
+    ) -> String {
+        let secret = edit(simulator_secret(&self.sim.base_url()));
+        let settings = Settings::parse(&secret, Hosts::Local).unwrap();
         let correlation_id = RequestId::parse(correlation_id).unwrap();
         let ticket = NewTicket {
             short_description: "made by hand".into(),
@@ -583,4 +599,53 @@ async fn a_failed_request_whose_ticket_exists_still_takes_the_decision_on_it() {
     assert_eq!(now.status, Status::Approved);
     assert_eq!(now.ticket.unwrap().sys_id.as_str(), sys_id);
     assert_eq!(now.decision.unwrap().duration, Some(Duration::Hours(4)));
+}
+
+/// CONTRACT §10 v3: while a request has no recorded ticket, a ticket carrying its `correlation_id` that someone
+/// else created is not its own: the event is a `404`, and ticket-creator does not adopt it (it creates its own).
+#[tokio::test]
+async fn a_ticket_another_user_created_is_neither_taken_nor_adopted() {
+    let mut config = SimConfig::default();
+    config.users.push(SimUser {
+        username: "mallory".into(),
+        password: "mallory-password".into(),
+        tables: None,
+    });
+    let w = world_on(config, |secret| secret).await;
+    let record = sample_record("pmc-foreign");
+    w.store.create(&record).await.unwrap();
+    let foreign = w
+        .sim_create_as("incident", record.id.as_str(), |secret| {
+            secret
+                .replace("svc.pm.connector", "mallory")
+                .replace("sim-password", "mallory-password")
+        })
+        .await;
+    w.decide(&foreign, Some("approved"), Some("1 day"), None)
+        .await;
+    let response = w.event("incident", &foreign).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::NOT_FOUND,
+        "{}",
+        response.body()
+    );
+    assert_eq!(w.current(&record).await.status, Status::Pending);
+
+    let processed = w.creator.process(&record.id).await.unwrap();
+    let Processed::Ticketed(ticket) = processed else {
+        panic!("{processed:?}")
+    };
+    assert_ne!(ticket.sys_id.as_str(), foreign, "a ticket of its own");
+    assert_eq!(
+        w.sim
+            .tickets()
+            .iter()
+            .filter(|t| t["correlation_id"] == record.id.as_str())
+            .count(),
+        2
+    );
+    // Once the request has its own ticket, the other one is another ticket claiming its id: still 404.
+    let again = w.event("incident", &foreign).await;
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
 }

@@ -29,6 +29,8 @@ pub struct TicketState {
     pub approval: Approval,
     /// False once the ticket is closed.
     pub active: bool,
+    /// Who created the ticket (a user name), when said.
+    pub created_by: Option<String>,
     /// Who last changed the ticket (a user name), when said.
     pub updated_by: Option<String>,
     /// When the ticket was last changed (UTC); `None` when unreadable.
@@ -37,6 +39,20 @@ pub struct TicketState {
     pub duration_text: Option<String>,
     /// The text of the configured notes field (`notesField`), when not empty.
     pub notes: Option<String>,
+}
+
+impl TicketState {
+    /// Whether the connector's own ServiceNow user created the ticket: [`created_by_connector`].
+    pub fn created_by_connector(&self, connector_user: Option<&str>) -> bool {
+        created_by_connector(self.created_by.as_deref(), connector_user)
+    }
+}
+
+/// Whether a ticket whose `sys_created_by` is `created_by` is the connector's (CONTRACT §10 v3): it names
+/// `connector_user` (user names compare without regard to case, as ServiceNow's do). Always true when the settings
+/// do not say who the connector acts as (the client-credentials grant without `username`).
+pub fn created_by_connector(created_by: Option<&str>, connector_user: Option<&str>) -> bool {
+    connector_user.is_none_or(|user| created_by.is_some_and(|by| by.eq_ignore_ascii_case(user)))
 }
 
 /// What the ticket says about the request.

@@ -145,7 +145,10 @@ impl<S: RequestStore> TicketCallback<S> {
             .ticket
             .as_ref()
             .is_none_or(|t| t.sys_id == ticket.sys_id);
-        if expected_table != ticket.table || !same_ticket {
+        // While the request has no recorded ticket, only one the connector's own user created can be its own.
+        let adoptable =
+            request.ticket.is_some() || state.created_by_connector(settings.connector_user());
+        if expected_table != ticket.table || !same_ticket || !adoptable {
             return Err(not_ours());
         }
         Ok(request)

@@ -13,6 +13,7 @@ use crate::domain::record::FailureCode;
 use crate::domain::redact::Detailed;
 use crate::domain::settings::ServiceNowSettings;
 use crate::domain::ticket::TaskType;
+use crate::domain::ticket_state::created_by_connector;
 use crate::domain::time::Timestamp;
 use crate::outbound::answer::{Answer, retry_after};
 use crate::outbound::client::HttpClient;
@@ -31,6 +32,8 @@ const MAX_INLINE_WAIT: Duration = Duration::from_secs(5);
 const WHAT: &str = "the Table API";
 /// The fields every lookup and create asks for: enough to record the ticket and check its correlation id.
 const TICKET_FIELDS: &str = "sys_id,number,correlation_id";
+/// What a lookup by `correlation_id` reads: the ticket, and who created it (only the connector's are adopted).
+const LOOKUP_FIELDS: &str = "sys_id,number,correlation_id,sys_created_by";
 
 /// Cheap to clone: clones share the HTTP client and the kept token.
 #[derive(Clone)]
@@ -236,7 +239,7 @@ impl<'a> Table<'a> {
             .send(|http| {
                 http.get(url.clone()).query(&[
                     ("sysparm_query", query.as_str()),
-                    ("sysparm_fields", TICKET_FIELDS),
+                    ("sysparm_fields", LOOKUP_FIELDS),
                     ("sysparm_exclude_reference_link", "true"),
                     ("sysparm_limit", limit.as_str()),
                 ])
@@ -302,12 +305,14 @@ impl<'a> Table<'a> {
         Ok(rows)
     }
 
-    /// The record whose `correlation_id` is `correlation_id`, if any. Every returned row is checked, because
-    /// ServiceNow ignores a query on a field it does not know and then matches every row.
+    /// The oldest record whose `correlation_id` is `correlation_id` and that the connector's own user created
+    /// (CONTRACT §10 v3: another's is never adopted), if any. Every returned row is checked, because ServiceNow
+    /// ignores a query on a field it does not know and then matches every row. One request.
     pub async fn find_by_correlation_id(
         &self,
         correlation_id: &RequestId,
     ) -> Result<Option<TaskRecord>, ServiceNowError> {
+        let connector_user = self.settings.connector_user();
         Ok(self
             .query_correlation_id(correlation_id, 10)
             .await?
@@ -315,6 +320,7 @@ impl<'a> Table<'a> {
             .find(|record| {
                 record.correlation_id().as_ref() == Some(correlation_id)
                     && record.sys_id().is_some()
+                    && created_by_connector(record.text("sys_created_by"), connector_user)
             }))
     }
 }

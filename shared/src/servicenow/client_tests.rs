@@ -70,15 +70,21 @@ async fn rows_that_do_not_carry_the_correlation_id_are_not_the_ticket() {
     assert_eq!(found, None);
 }
 
+/// The connector's row among others: one for another request, and one for this request that another user created
+/// (CONTRACT §10 v3: never adopted), which sorts first.
 #[tokio::test]
 async fn the_matching_row_is_found_among_others() {
     let server = MockServer::start().await;
     grants(&server, "token-1").await;
+    let user = settings(&server).connector_user().unwrap().to_owned();
     Mock::given(method("GET"))
         .and(path("/api/now/table/incident"))
+        .and(query_param("sysparm_fields", "sys_id,number,correlation_id,sys_created_by"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": [
-            {"sys_id": "a".repeat(32), "number": "INC0000001", "correlation_id": "someone-else"},
-            {"sys_id": "b".repeat(32), "number": "INC0000002", "correlation_id": "req-1"}
+            {"sys_id": "a".repeat(32), "number": "INC0000001", "correlation_id": "someone-else", "sys_created_by": user},
+            {"sys_id": "c".repeat(32), "number": "INC0000003", "correlation_id": "req-1", "sys_created_by": "mallory"},
+            {"sys_id": "b".repeat(32), "number": "INC0000002", "correlation_id": "req-1",
+             "sys_created_by": user.to_uppercase()}
         ]})))
         .mount(&server)
         .await;

@@ -12,12 +12,13 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// The fields a [`TicketState`] is read from: these, and the configured duration and notes fields.
-const STATE_FIELDS: [&str; 7] = [
+const STATE_FIELDS: [&str; 8] = [
     "sys_id",
     "number",
     "correlation_id",
     "approval",
     "active",
+    "sys_created_by",
     "sys_updated_by",
     "sys_updated_on",
 ];
@@ -99,6 +100,7 @@ impl TaskRecord {
                 _ => Approval::Undecided,
             },
             active: self.text("active") != Some("false"),
+            created_by: owned("sys_created_by"),
             updated_by: owned("sys_updated_by"),
             updated_on: self.updated_on(),
             duration_text: owned(&settings.duration_field),

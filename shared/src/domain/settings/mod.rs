@@ -41,6 +41,9 @@ pub struct ServiceNowSettings {
     /// `allowForever` (default `false`): whether an application request may be approved forever (CONTRACT §8:
     /// BeyondTrust's current approval screen offers no "Forever", and PM Cloud's acceptance of it is unverified).
     pub allow_forever: bool,
+    /// With the client-credentials grant, `username` when it names the OAuth Application User (CONTRACT §10 v3:
+    /// then only tickets it created are taken as the connector's); `None` otherwise.
+    pub application_user: Option<String>,
 }
 
 /// PM Cloud's Management API: the API account (client credentials, with the JIT permission) decisions are pushed
@@ -74,6 +77,16 @@ impl ServiceNowSettings {
     }
 
     /// Who acts in ServiceNow, for messages: the user name, or the OAuth application's user.
+    /// The `user_name` that ServiceNow writes into `sys_created_by` of the tickets the connector creates, when
+    /// the settings say it: `username` with the password grant, the OAuth Application User's when given with the
+    /// client-credentials grant (CONTRACT §10 v3).
+    pub fn connector_user(&self) -> Option<&str> {
+        match &self.grant {
+            ServiceNowGrant::Password { username, .. } => Some(username),
+            ServiceNowGrant::ClientCredentials => self.application_user.as_deref(),
+        }
+    }
+
     pub fn acting_user(&self) -> &str {
         match &self.grant {
             ServiceNowGrant::Password { username, .. } => username,

@@ -70,6 +70,13 @@ pub(super) fn read_servicenow(
                 password: password.into(),
             })
     };
+    // With client_credentials a clean `username` names the OAuth Application User; anything else (a placeholder,
+    // white space) is ignored, as the grant does not read it.
+    let application_user = o
+        .get("username")
+        .and_then(Value::as_str)
+        .filter(|t| grant_type == Some(true) && is_clean_name(t))
+        .map(str::to_owned);
     let client_id = required_name(c, o, "clientId");
     let client_secret = required_setting(c, o, "clientSecret");
     let task_type = c.parsed(o, "taskType", true, MAX_STRING, TaskType::parse);
@@ -108,6 +115,7 @@ pub(super) fn read_servicenow(
         notes_field: notes_field.unwrap_or_else(|| DEFAULT_NOTES_FIELD.to_owned()),
         default_duration: default_duration.unwrap_or(Duration::Once),
         allow_forever,
+        application_user,
     })
 }
 
@@ -129,6 +137,14 @@ fn required_setting(c: &mut Collector, o: &ObjectReader<'_>, key: &str) -> Optio
 
 /// A required name (`clientId`, `username`): filled in, with no white space at either end and no control
 /// character, which in a name are slips of pasting that the remote side would refuse less helpfully.
+/// A name as `required_name` accepts it: filled in, no white space at either end, no hidden character.
+fn is_clean_name(text: &str) -> bool {
+    !text.is_empty()
+        && !text.contains(PLACEHOLDER)
+        && text.trim() == text
+        && !text.chars().any(is_hidden_or_control)
+}
+
 fn required_name(c: &mut Collector, o: &ObjectReader<'_>, key: &str) -> Option<String> {
     c.parsed(o, key, true, MAX_STRING, |t| {
         let t = filled_in(t)?;

@@ -306,6 +306,23 @@ fn the_client_credentials_grant_needs_no_user() {
     let sn = ServiceNowSettings::parse(&value, Hosts::Public).unwrap();
     assert!(matches!(sn.grant, ServiceNowGrant::ClientCredentials));
     assert_eq!(sn.acting_user(), "the OAuth application user");
+    assert_eq!(
+        sn.connector_user(),
+        None,
+        "who creates tickets is not known"
+    );
+    // A username beside client_credentials names the OAuth Application User (CONTRACT §10 v3); a placeholder or a
+    // pasting slip there is ignored, as the grant does not read it.
+    for (username, expected) in [
+        ("oauth.app.user", Some("oauth.app.user")),
+        ("REPLACE-ME", None),
+        (" padded ", None),
+    ] {
+        let mut named = value.clone();
+        named["username"] = json!(username);
+        let sn = ServiceNowSettings::parse(&named, Hosts::Public).unwrap();
+        assert_eq!(sn.connector_user(), expected, "{username}");
+    }
     value["grantType"] = json!("jwt");
     assert_eq!(bad_fields(value), ["servicenow.grantType"]);
     let mut password = servicenow_json("https://acme.service-now.com");
