@@ -89,9 +89,17 @@ fn holds_control_character(object: &Map<String, Value>) -> bool {
     })
 }
 
+/// How deep objects and arrays may nest, as serde_json allows them: deeper, a body is not read at all, so that
+/// neither this reader nor anything that walks the value afterwards can overflow the stack.
+const MAX_DEPTH: usize = 128;
+
 /// The raw reading of `text` as an object, or `None` when it does not give one.
 fn raw_object(text: &str) -> Option<Map<String, Value>> {
-    let mut raw = Raw { text, at: 0 };
+    let mut raw = Raw {
+        text,
+        at: 0,
+        depth: 0,
+    };
     let value = raw.value(Context::Top)?;
     raw.skip_white_space();
     match value {
@@ -114,6 +122,8 @@ struct Raw<'a> {
     text: &'a str,
     /// Byte offset of the next character.
     at: usize,
+    /// Objects and arrays open around the next character.
+    depth: usize,
 }
 
 impl Raw<'_> {
@@ -134,12 +144,20 @@ impl Raw<'_> {
     fn value(&mut self, context: Context) -> Option<Value> {
         self.skip_white_space();
         match self.rest().chars().next()? {
-            '{' => self.object(),
-            '[' => self.array(),
+            '{' | '[' if self.depth == MAX_DEPTH => None,
+            '{' => self.nested(Self::object),
+            '[' => self.nested(Self::array),
             '"' => self.string(context).map(Value::String),
             '-' | '0'..='9' => self.number(),
             _ => self.literal(),
         }
+    }
+
+    fn nested(&mut self, read: fn(&mut Self) -> Option<Value>) -> Option<Value> {
+        self.depth += 1;
+        let value = read(self);
+        self.depth -= 1;
+        value
     }
 
     fn object(&mut self) -> Option<Value> {
@@ -360,6 +378,30 @@ mod tests {
             read_webhook_body(b"{\"a\": \"\xff\"}"),
             Err(BodyError::Malformed { .. })
         ));
+    }
+
+    #[test]
+    fn a_body_nested_deeper_than_json_allows_is_refused_without_overflowing() {
+        for depth in [129, 20_000] {
+            let body = format!(
+                r#"{{"pmcRequestId": "r-1", "user": {{"name": "A\b"}}, "x": {}{}}}"#,
+                "[".repeat(depth),
+                "]".repeat(depth)
+            );
+            assert!(
+                matches!(
+                    read_webhook_body(body.as_bytes()),
+                    Err(BodyError::Malformed { .. })
+                ),
+                "{depth}"
+            );
+        }
+        let within = format!(
+            r#"{{"pmcRequestId": "r-1", "user": {{"name": "A"}}, "x": {}{}}}"#,
+            "[".repeat(126),
+            "]".repeat(126)
+        );
+        assert_eq!(read(&within).1, Reading::Raw);
     }
 
     #[test]
