@@ -525,6 +525,8 @@ Walk through one request, through the HTTP API as PM Cloud calls it ($api_url/v1
        curl -s -X POST $intake -H 'authorization: Bearer $pmc_key' -H 'content-type: application/json' -d @$root/dev/sample-request.json
   2. Within a second or two it is "ticketed", with the ticket's sysId and url:
        curl -s '$intake?pmcRequestId=dev-0001' -H 'authorization: Bearer $pmc_key'
+     (With the PM Cloud simulator, the ticket says PM Cloud did not confirm its values: the simulator holds no
+     request dev-0001, and answers 404 to the read-back. Step 8 shows one it holds.)
 TEXT
 if [ -n "$sim_url" ]; then
   cat <<TEXT

@@ -515,7 +515,7 @@ fn expected_details() -> Vec<(String, String)> {
     [
         ("EventType", "JIT Application Access Ticket Created"),
         ("TenantId", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"),
-            ("TicketNumber", "EPM000123"),
+        ("TicketNumber", "EPM000123"),
         ("ApplicationType", "exe"),
         ("Action", "Elevate"),
         ("TrustedOwnership", "True"),

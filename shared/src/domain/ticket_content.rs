@@ -99,8 +99,9 @@ fn truncate(text: &str, max: usize) -> String {
 /// Whether PM Cloud confirmed the values a ticket shows (CONTRACT §5 "Read back from PM Cloud", §9).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Confirmation {
-    /// Read back from PM Cloud's Management API: the values are PM Cloud's where its record has them.
-    Confirmed,
+    /// Read back from PM Cloud's Management API: these parts (`user`, `computer`, …) are PM Cloud's, the rest the
+    /// webhook's.
+    Confirmed(Vec<&'static str>),
     /// PM Cloud was asked but did not confirm them (`404`, no answer in time, `5xx`, `429`, a pause): the values
     /// are the webhook's; why, in a few words.
     NotConfirmed(String),
@@ -112,7 +113,14 @@ impl Confirmation {
     /// The description's line about it.
     fn line(&self) -> String {
         match self {
-            Self::Confirmed => "Values confirmed by PM Cloud's Management API.".to_owned(),
+            Self::Confirmed(parts) if parts.is_empty() => {
+                "PM Cloud's record of the request holds none of these values; they are as its webhook sent them."
+                    .to_owned()
+            }
+            Self::Confirmed(parts) => format!(
+                "Confirmed by PM Cloud's Management API: {}; anything else as its webhook sent it.",
+                parts.join(", ")
+            ),
             Self::NotConfirmed(why) => format!(
                 "PM Cloud did not confirm these values; they are as its webhook sent them ({}).",
                 one_line(why)

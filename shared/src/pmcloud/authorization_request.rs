@@ -7,8 +7,10 @@
 //! number or boolean is left out. This file is the one place that knows these names: an administrator whose tenant
 //! answers otherwise finds them here (and in the README's "confirm in your tenant" list).
 
+use crate::domain::fields::MAX_STRING;
 use crate::domain::request::{
-    Application, Computer, MAX_DETAILS, NewRequest, Policy, Reason, User, is_detail_key,
+    Application, Computer, MAX_DETAILS, MAX_REASON_TEXT, NewRequest, Policy, Reason, User,
+    is_detail_key,
 };
 use serde_json::{Map, Value};
 
@@ -46,25 +48,42 @@ impl ReadBack {
             .and_then(Value::as_object)
             .cloned()
             .unwrap_or_default();
-        let get = |name: &str| text_of(&info, name);
+        let get = |name: &str| text_of(&info, name, MAX_STRING);
         let others = info
             .iter()
             .filter(|(key, _)| !NAMED.contains(&key.to_ascii_lowercase().as_str()))
             .filter(|(key, _)| is_detail_key(key))
-            .filter_map(|(key, value)| Some((key.clone(), text(value)?)))
+            .filter_map(|(key, value)| Some((key.clone(), text(value, MAX_STRING)?)))
             .take(MAX_DETAILS)
             .collect();
         Self {
             user: get("user"),
             host_name: get("hostname"),
             product_description: get("productdescription"),
-            reason: get("reason"),
+            reason: text_of(&info, "reason", MAX_REASON_TEXT),
             workstyle: get("workstyle"),
             sha1: get("sha1hash")
                 .filter(|t| t.len() == 40 && t.bytes().all(|b| b.is_ascii_hexdigit()))
                 .map(|t| t.to_ascii_lowercase()),
             others,
         }
+    }
+
+    /// What PM Cloud's record confirmed, in the ticket's words: `user`, `computer`, `application`, `SHA-1`,
+    /// `reason`, `workstyle`, `details`, as far as it had them.
+    pub fn confirmed(&self) -> Vec<&'static str> {
+        [
+            ("user", self.user.is_some()),
+            ("computer", self.host_name.is_some()),
+            ("application", self.product_description.is_some()),
+            ("SHA-1", self.sha1.is_some()),
+            ("reason", self.reason.is_some()),
+            ("workstyle", self.workstyle.is_some()),
+            ("details", !self.others.is_empty()),
+        ]
+        .into_iter()
+        .filter_map(|(name, had)| had.then_some(name))
+        .collect()
     }
 
     /// `request` with PM Cloud's values in place of the webhook's where PM Cloud has them; PM Cloud's other values
@@ -111,24 +130,23 @@ fn replace(field: &mut Option<String>, confirmed: &Option<String>) {
     }
 }
 
-/// The value under `name` (lower-case), matched without regard to case, as text.
-fn text_of(object: &Map<String, Value>, name: &str) -> Option<String> {
+/// The value under `name` (lower-case), matched without regard to case, as text of at most `max` characters.
+fn text_of(object: &Map<String, Value>, name: &str, max: usize) -> Option<String> {
     object
         .iter()
         .find(|(key, _)| key.eq_ignore_ascii_case(name))
-        .and_then(|(_, value)| text(value))
+        .and_then(|(_, value)| text(value, max))
 }
 
-/// A string (not blank, at most 1024 characters, as a request's strings), a number or a boolean, as text.
-fn text(value: &Value) -> Option<String> {
+/// A string (not blank, at most `max` characters, as the request's field allows), a number or a boolean, as text.
+fn text(value: &Value, max: usize) -> Option<String> {
     let text = match value {
         Value::String(text) => text.clone(),
         Value::Number(number) => number.to_string(),
         Value::Bool(flag) => flag.to_string(),
         _ => return None,
     };
-    (!text.trim().is_empty() && text.chars().count() <= crate::domain::fields::MAX_STRING)
-        .then_some(text)
+    (!text.trim().is_empty() && text.chars().count() <= max).then_some(text)
 }
 
 #[cfg(test)]
@@ -151,6 +169,18 @@ mod tests {
             "bad key": "x", "empty": " "
         }, "accessDecision": {"status": 1000}});
         let read = ReadBack::of(&record);
+        assert_eq!(
+            read.confirmed(),
+            [
+                "user",
+                "computer",
+                "application",
+                "SHA-1",
+                "reason",
+                "workstyle",
+                "details"
+            ]
+        );
         assert_eq!(read.user.as_deref(), Some("ACME\\jdoe2"));
         assert_eq!(
             read.sha1.as_deref(),
@@ -187,6 +217,17 @@ mod tests {
             ]
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
         );
+    }
+
+    #[test]
+    fn a_reason_up_to_4000_characters_is_pm_clouds_and_confirmed_only_as_far_as_it_goes() {
+        let long = "r".repeat(4000);
+        let read = ReadBack::of(&json!({"requestInfo": {"reason": long, "user": "ACME\\jdoe"}}));
+        assert_eq!(read.reason.as_deref(), Some(long.as_str()));
+        assert_eq!(read.confirmed(), ["user", "reason"]);
+        let too_long = ReadBack::of(&json!({"requestInfo": {"reason": "r".repeat(4001)}}));
+        assert_eq!(too_long.confirmed(), Vec::<&str>::new());
+        assert_eq!(too_long.reason, None);
     }
 
     #[test]

@@ -311,9 +311,10 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
             .authorization_request(pm_cloud, &request.pmc_request_id);
         match tokio::time::timeout(READ_BACK_TIME, read).await {
             Ok(Ok(Some(record))) => {
+                let read = ReadBack::of(&record);
                 let mut shown = request.clone();
-                shown.details = ReadBack::of(&record).confirm(&request.details);
-                (shown, Confirmation::Confirmed)
+                shown.details = read.confirm(&request.details);
+                (shown, Confirmation::Confirmed(read.confirmed()))
             }
             Ok(Ok(None)) => {
                 not_confirmed("PM Cloud answered 404: it holds no request with this id".into())

@@ -683,7 +683,7 @@ async fn the_ticket_shows_the_values_pm_cloud_confirms() {
     let ticket = &tickets_for(&sim, &record)[0];
     let text = description(ticket);
     for line in [
-        "Values confirmed by PM Cloud's Management API.",
+        "Confirmed by PM Cloud's Management API: user, computer, application, SHA-1, details;",
         "Computer: LT-0099",
         "Application: Wireshark 4.2",
         "SHA-1: a94a8fe5ccb19ba61c4c0873d391e987982fbbd3",

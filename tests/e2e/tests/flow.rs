@@ -290,7 +290,7 @@ async fn an_admin_session_approved_for_90_minutes_reaches_pm_cloud_as_5400_secon
     let description = ticket["description"].as_str().unwrap();
     assert!(description.contains("User: ACME\\bob"), "{description}");
     assert!(
-        description.contains("Values confirmed by PM Cloud"),
+        description.contains("Confirmed by PM Cloud's Management API: user, computer;"),
         "{description}"
     );
 
