@@ -367,3 +367,19 @@ fn content_hash_ignores_key_order_and_white_space() {
     assert_eq!(ContentHash::of(&a), ContentHash::of(&b));
     assert_ne!(ContentHash::of(&a), ContentHash::of(&c));
 }
+
+/// The fingerprint is SHA-256 over the body with keys sorted at every level and no white space, byte for byte as
+/// before the maps kept their order: a request stored by an earlier version is recognised when PM Cloud retries it
+/// (the hex was computed independently, with Python's `json.dumps(sort_keys=True, separators=(",", ":"))`).
+#[test]
+fn content_hash_is_the_same_canonical_form_as_before_the_maps_kept_their_order() {
+    let body: Map<String, Value> = serde_json::from_str(
+        r#"{"pmcRequestId": "p-1", "user": {"name": "ACME\\jdoe", "displayName": "Jané"},
+            "details": {"Z": "1", "A": "2"}, "n": [3, 1]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        ContentHash::of(&body),
+        ContentHash("a248a835f5b00ea1b6f1fbc23860ea1ed377a1f0cd6468365e83ac324f3eacac".into())
+    );
+}
