@@ -3,6 +3,7 @@
 
 use crate::domain::fields::{FieldError, describe_fields};
 use crate::domain::settings::{ServiceNowGrant, ServiceNowSettings};
+use crate::domain::time::Timestamp;
 use crate::outbound::answer::HTML_PAGE;
 use crate::outbound::failure::{Failure, Transient};
 use crate::outbound::transport::{TransportError, TransportFailure};
@@ -183,6 +184,14 @@ pub(super) fn list_failed(client_id: &str, failure: Failure) -> Failed {
              Cloud's status if it persists.",
         ),
     }
+}
+
+/// The `pmcloud` check not tried: PM Cloud asked every function to wait until `until` (a `429`, CONTRACT §12).
+pub(super) fn paused(until: Timestamp) -> Failed {
+    failed(
+        format!("not tried: PM Cloud asked the connector to pause until {until} (it answered 429)"),
+        "Try again after that time. Until then no function calls PM Cloud; decisions wait and are pushed after it.",
+    )
 }
 
 /// How `host` (named in the settings field `field`) could not be reached, with what to check.

@@ -12,14 +12,17 @@ use crate::domain::base_url::Hosts;
 use crate::domain::ids::RequestId;
 use crate::domain::redact::redact;
 use crate::domain::settings::{PmCloudSettings, ServiceNowGrant, ServiceNowSettings, Settings};
+use crate::domain::time::{Timestamp, now};
 use crate::outbound::failure::{Failure as CallFailure, Transient};
 use crate::pmcloud::{AccessError, PmCloudClient};
 use crate::servicenow::ServiceNowClient;
 use config::{PmCloudCheck, config_check, pm_cloud_on_its_own, settings_object};
-use hints::{Failed, grant_failed, list_failed, pmcloud_failed, table_failed, unreachable};
+use hints::{Failed, grant_failed, list_failed, paused, pmcloud_failed, table_failed, unreachable};
 use secrecy::SecretString;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Instant;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -123,9 +126,15 @@ impl Subject {
 const PM_CLOUD_NOT_CONFIGURED: &str =
     "pmCloud is not configured: decisions are not pushed to PM Cloud, which reads them with GET";
 
+/// Until when PM Cloud asked every function not to call it (CONTRACT §12), as the validator reads it: one read of
+/// the table, `None` when there is no pause or it cannot be read (the check then goes ahead).
+pub type PauseReader =
+    Box<dyn Fn() -> Pin<Box<dyn Future<Output = Option<Timestamp>> + Send>> + Send + Sync>;
+
 pub struct SettingsValidator {
     servicenow: ServiceNowClient,
     pm_cloud: PmCloudClient,
+    pm_cloud_pause: Option<PauseReader>,
 }
 
 impl SettingsValidator {
@@ -134,12 +143,23 @@ impl SettingsValidator {
         Self {
             servicenow,
             pm_cloud,
+            pm_cloud_pause: None,
+        }
+    }
+
+    /// The same, honouring PM Cloud's pause as `read` tells it: while PM Cloud asked every function to wait (a
+    /// `429`), the `pmcloud` check does not call it, and says until when. The validator writes nothing, so a `429`
+    /// it meets itself pauses no one.
+    pub fn with_pm_cloud_pause(self, read: PauseReader) -> Self {
+        Self {
+            pm_cloud_pause: Some(read),
+            ..self
         }
     }
 
     /// Runs the checks on `subject`, reading the stored settings from `raw` (the secret's text, read uncached);
     /// URLs must name hosts `hosts` admits. At most one connection, one grant and one Table API read to
-    /// ServiceNow, and one grant from PM Cloud.
+    /// ServiceNow; one read of PM Cloud's pause, then (unless it holds) one grant and one read from PM Cloud.
     pub async fn validate(&self, subject: Subject, raw: &str, hosts: Hosts) -> Report {
         let mut checks = Checks::default();
         let (object, source) = settings_object(subject, raw);
@@ -265,6 +285,11 @@ impl SettingsValidator {
     /// A client-credentials grant, then one page of one authorization request read with that token (CONTRACT §11
     /// v3): one grant and one read.
     async fn pmcloud_check(&self, settings: &PmCloudSettings) -> Result<String, Failed> {
+        if let Some(read) = &self.pm_cloud_pause
+            && let Some(until) = read().await.filter(|until| now() < *until)
+        {
+            return Err(paused(until));
+        }
         let host = settings.api_url.host();
         let started = Instant::now();
         let page = self

@@ -413,6 +413,50 @@ async fn pmcloud_lists_authorization_requests_and_fails_with_a_jit_hint_without_
     );
 }
 
+/// CONTRACT §12: after PM Cloud's `429`, no function calls it before the time it named, Validate Settings included.
+#[tokio::test]
+async fn pmcloud_is_not_called_while_pm_cloud_asked_every_function_to_pause() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let pmc = PmCloudSim::start(pmcloud_sim::SimConfig::default())
+        .await
+        .unwrap();
+    let secret = with_pm_cloud(&simulator_secret(&sim.base_url()), &pmc.base_url());
+    let paused_for = |seconds: i64| {
+        let mut validator = validator(secret.clone());
+        let until = now() + chrono::Duration::seconds(seconds);
+        validator.rules = validator
+            .rules
+            .with_pm_cloud_pause(Box::new(move || Box::pin(async move { Some(until) })));
+        validator
+    };
+    let during = report(&paused_for(60), stored()).await;
+    let pmcloud = &during["checks"][4];
+    assert_eq!(pmcloud["ok"], false, "{during}");
+    let detail = pmcloud["detail"].as_str().unwrap();
+    assert!(detail.contains("pause until"), "{detail}");
+    assert!(
+        pmcloud["hint"]
+            .as_str()
+            .unwrap()
+            .contains("Try again after"),
+        "{pmcloud}"
+    );
+    assert_eq!(
+        (
+            pmc.stats().token_grants,
+            pmc.stats().authorization_request_calls
+        ),
+        (0, 0),
+        "no call, no grant"
+    );
+
+    let ended = report(&paused_for(-1), stored()).await;
+    assert_eq!(
+        ended["checks"][4]["ok"], true,
+        "a pause that ended holds nothing back: {ended}"
+    );
+}
+
 #[tokio::test]
 async fn pmcloud_runs_even_when_a_servicenow_check_failed() {
     let pmc = PmCloudSim::start(pmcloud_sim::SimConfig::default())
