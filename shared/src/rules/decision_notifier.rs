@@ -128,13 +128,8 @@ impl<S: RequestStore + SharedState, C: SettingsSource> DecisionNotifier<S, C> {
             result: push.result.map_err(|e| e.redacted(settings.secrets())),
             ..push
         };
-        if let Err(Failure::Transient(Transient {
-            retry_after: Some(wait),
-            ..
-        })) = &push.result
-        {
-            let until = pace.pause(&self.store, *wait).await?;
-            tracing::warn!(%until, "PM Cloud asked to slow down: no function calls it before then");
+        if let Err(failure) = &push.result {
+            pace.heed(&self.store, failure).await?;
         }
         self.deliver(leased, push).await
     }

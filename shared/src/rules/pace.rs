@@ -3,7 +3,7 @@
 //! invocation; a pause asked for during the invocation is kept without reading it back.
 
 use crate::domain::time::{Timestamp, now};
-use crate::outbound::failure::LONGEST_PAUSE;
+use crate::outbound::failure::{Failure, LONGEST_PAUSE, Transient};
 use crate::store::{Remote, SharedState, StoreError};
 use std::sync::Mutex;
 
@@ -52,6 +52,24 @@ impl Pace {
         state.pause(self.remote, until).await?;
         *self.known.lock().expect("pace lock") = Some(Some(until));
         Ok(until)
+    }
+
+    /// After a call that ended in `failure`: when it asks for a wait (a `429`), pauses every function's calls for
+    /// that long ([`Self::pause`], one conditional write) and says so in the log; any other failure changes nothing.
+    pub async fn heed(
+        &self,
+        state: &impl SharedState,
+        failure: &Failure,
+    ) -> Result<(), StoreError> {
+        if let Failure::Transient(Transient {
+            retry_after: Some(wait),
+            ..
+        }) = failure
+        {
+            let until = self.pause(state, *wait).await?;
+            tracing::warn!(remote = ?self.remote, %until, "asked to slow down: no function calls it before then");
+        }
+        Ok(())
     }
 
     /// True when this invocation learnt of a pause in force at `now` (the reconciler stops its sweep then).

@@ -20,7 +20,6 @@ use crate::domain::status::Status;
 use crate::domain::ticket::Ticket;
 use crate::domain::ticket_content::Confirmation;
 use crate::domain::time::now;
-use crate::outbound::failure::Failure as CallFailure;
 use crate::outbound::failure::Transient;
 use crate::pmcloud::{PmCloudClient, ReadBack};
 use crate::rules::pace::Pace;
@@ -320,13 +319,9 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
                 not_confirmed("PM Cloud answered 404: it holds no request with this id".into())
             }
             Ok(Err(failure)) => {
-                if let CallFailure::Transient(Transient {
-                    retry_after: Some(wait),
-                    ..
-                }) = &failure
-                    && let Ok(until) = pace.pause(&self.store, *wait).await
-                {
-                    tracing::warn!(%until, "PM Cloud asked to slow down: no function calls it before then");
+                // A pause that cannot be recorded holds nothing back: the ticket is made all the same.
+                if let Err(error) = pace.heed(&self.store, &failure).await {
+                    tracing::warn!(%error, "PM Cloud's pause could not be recorded");
                 }
                 not_confirmed(redact(failure.detail(), settings.secrets()))
             }

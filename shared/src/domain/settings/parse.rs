@@ -75,7 +75,7 @@ pub(super) fn read_servicenow(
     let application_user = o
         .get("username")
         .and_then(Value::as_str)
-        .filter(|t| grant_type == Some(true) && is_clean_name(t))
+        .filter(|t| grant_type == Some(true) && !t.is_empty() && name(t).is_ok())
         .map(str::to_owned);
     let client_id = required_name(c, o, "clientId");
     let client_secret = required_setting(c, o, "clientSecret");
@@ -135,27 +135,22 @@ fn required_setting(c: &mut Collector, o: &ObjectReader<'_>, key: &str) -> Optio
     })
 }
 
-/// A required name (`clientId`, `username`): filled in, with no white space at either end and no control
-/// character, which in a name are slips of pasting that the remote side would refuse less helpfully.
-/// A name as `required_name` accepts it: filled in, no white space at either end, no hidden character.
-fn is_clean_name(text: &str) -> bool {
-    !text.is_empty()
-        && !text.contains(PLACEHOLDER)
-        && text.trim() == text
-        && !text.chars().any(is_hidden_or_control)
+/// A required name (`clientId`, `username`): see [`name`].
+fn required_name(c: &mut Collector, o: &ObjectReader<'_>, key: &str) -> Option<String> {
+    c.parsed(o, key, true, MAX_STRING, |t| name(t).map(str::to_owned))
 }
 
-fn required_name(c: &mut Collector, o: &ObjectReader<'_>, key: &str) -> Option<String> {
-    c.parsed(o, key, true, MAX_STRING, |t| {
-        let t = filled_in(t)?;
-        if t.trim() != t {
-            Err("must not begin or end with white space")
-        } else if t.chars().any(is_hidden_or_control) {
-            Err("must not contain a control or invisible character such as a line break")
-        } else {
-            Ok(t.to_owned())
-        }
-    })
+/// `text` as a name: filled in, with no white space at either end and no control character, which in a name are
+/// slips of pasting that the remote side would refuse less helpfully. Errors: which rule it breaks.
+fn name(text: &str) -> Result<&str, &'static str> {
+    let text = filled_in(text)?;
+    if text.trim() != text {
+        Err("must not begin or end with white space")
+    } else if text.chars().any(is_hidden_or_control) {
+        Err("must not contain a control or invisible character such as a line break")
+    } else {
+        Ok(text)
+    }
 }
 
 /// Reads the `pmCloud` fields, collecting errors in `c`; `None` when one is missing or bad.
