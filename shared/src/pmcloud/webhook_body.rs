@@ -55,12 +55,12 @@ pub enum BodyError {
 /// Errors: [`BodyError::Malformed`] when neither reading gives an object and the JSON reading fails,
 /// [`BodyError::NotAnObject`] when it is JSON but not an object.
 pub fn read_webhook_body(body: &[u8]) -> Result<(Map<String, Value>, Reading), BodyError> {
-    let json = serde_json::from_slice::<Value>(body);
-    if let Ok(Value::Object(object)) = &json
-        && !holds_control_character(object)
-    {
-        return Ok((object.clone(), Reading::Json));
-    }
+    let json = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(object)) if !holds_control_character(&object) => {
+            return Ok((object, Reading::Json));
+        }
+        other => other,
+    };
     if let Some(object) = std::str::from_utf8(body).ok().and_then(raw_object) {
         return Ok((object, Reading::Raw));
     }
