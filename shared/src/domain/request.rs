@@ -154,25 +154,28 @@ impl ContentHash {
     /// The SHA-256 (hex) of the body's canonical form: keys sorted at every level, no white space (the maps keep
     /// the order received, which `details` needs, so the order is made canonical here).
     pub fn of(body: &Map<String, Value>) -> Self {
-        let canonical = serde_json::to_vec(&sorted(&Value::Object(body.clone())))
-            .expect("a JSON value always serialises");
+        let canonical =
+            serde_json::to_vec(&sorted_object(body)).expect("a JSON value always serialises");
         Self(hex::encode(Sha256::digest(&canonical)))
     }
+}
+
+/// `object` with its keys, and those of every object inside it, in sorted order.
+fn sorted_object(object: &Map<String, Value>) -> Value {
+    let mut entries: Vec<_> = object.iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    Value::Object(
+        entries
+            .into_iter()
+            .map(|(k, v)| (k.clone(), sorted(v)))
+            .collect(),
+    )
 }
 
 /// `value` with the keys of every object in sorted order.
 fn sorted(value: &Value) -> Value {
     match value {
-        Value::Object(object) => {
-            let mut entries: Vec<_> = object.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k.clone(), sorted(v)))
-                    .collect(),
-            )
-        }
+        Value::Object(object) => sorted_object(object),
         Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
         other => other.clone(),
     }
