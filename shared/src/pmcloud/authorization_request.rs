@@ -43,12 +43,12 @@ const NAMED: [&str; 7] = [
 impl ReadBack {
     /// Reads PM Cloud's record (`{"requestInfo": {...}, ...}`); anything unexpected simply gives fewer values.
     pub fn of(record: &Value) -> Self {
+        let none = Map::new();
         let info = record
             .get("requestInfo")
             .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        let get = |name: &str| text_of(&info, name, MAX_STRING);
+            .unwrap_or(&none);
+        let get = |name: &str| text_of(info, name, MAX_STRING);
         let others = info
             .iter()
             .filter(|(key, _)| !NAMED.contains(&key.to_ascii_lowercase().as_str()))
@@ -60,7 +60,7 @@ impl ReadBack {
             user: get("user"),
             host_name: get("hostname"),
             product_description: get("productdescription"),
-            reason: text_of(&info, "reason", MAX_REASON_TEXT),
+            reason: text_of(info, "reason", MAX_REASON_TEXT),
             workstyle: get("workstyle"),
             sha1: get("sha1hash")
                 .filter(|t| t.len() == 40 && t.bytes().all(|b| b.is_ascii_hexdigit()))
