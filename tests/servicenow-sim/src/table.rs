@@ -13,6 +13,7 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use crate::faults::{self, Effect, RequestKind};
+use crate::journal::WORK_NOTES;
 use crate::query::EncodedQuery;
 use crate::state::{Instance, Memory, Record, now_text, sn_error};
 use crate::{oauth, ratelimit};
@@ -48,7 +49,7 @@ const TABLES: [TaskTable; 4] = [
 ];
 
 /// Fields every task table has; a new record carries all of them (empty when not set), as ServiceNow's answers do.
-const STANDARD_FIELDS: [&str; 15] = [
+const STANDARD_FIELDS: [&str; 16] = [
     "sys_id",
     "number",
     "sys_created_on",
@@ -64,6 +65,8 @@ const STANDARD_FIELDS: [&str; 15] = [
     "correlation_id",
     "correlation_display",
     "assignment_group",
+    // A journal field: always read as empty ([`crate::journal`]).
+    WORK_NOTES,
 ];
 
 /// Reference fields are answered as `{"link", "value"}`; the value is a `sys_user_group` sys_id.
@@ -160,13 +163,21 @@ async fn create(
         let sim = sim.clone();
         let table = table.clone();
         move || {
+            let mut fields = fields;
             let mut inner = sim.base.lock();
+            let note = fields.remove(WORK_NOTES).map(text);
             let mut record = new_record(&sim, &inner, task_table, fields, &user);
             if let Some(field) = effect.drop_field {
                 record.entry(field).or_default();
             }
             inner.records.push(record.clone());
             inner.stats.creates += 1;
+            if let Some(value) = note {
+                let (sys_id, on) = (record["sys_id"].clone(), record["sys_created_on"].clone());
+                inner.note(&table, &sys_id, value.clone(), &user, on);
+                // The answer is the inserted record in memory, which still holds the note's text.
+                record.insert(WORK_NOTES.into(), value);
+            }
             let known = known_fields(&sim, &inner, &table);
             (record, known)
         }
@@ -206,27 +217,24 @@ async fn update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let admitted = match admit(&sim, RequestKind::TableUpdate, &headers, &table).await {
+    let fields = parse_object(&body);
+    let kind = if fields.as_ref().is_some_and(|f| f.contains_key(WORK_NOTES)) {
+        RequestKind::WorkNotesUpdate
+    } else {
+        RequestKind::TableUpdate
+    };
+    let admitted = match admit(&sim, kind, &headers, &table).await {
         Ok(admitted) => admitted,
         Err(answer) => return answer,
     };
-    let Some(fields) = parse_object(&body) else {
+    let Some(fields) = fields else {
         return bad_payload();
     };
+    let fields = fields.into_iter().map(|(name, value)| (name, text(value)));
     let mut inner = sim.base.lock();
-    let Some(record) = inner.record_mut(&table, &sys_id) else {
+    let Some(record) = inner.write(&table, &sys_id, fields, &admitted.user) else {
         return not_found();
     };
-    // System fields are the instance's own; a client cannot overwrite them.
-    record.extend(
-        fields
-            .into_iter()
-            .filter(|(name, _)| !name.starts_with("sys_"))
-            .map(|(name, value)| (name, text(value))),
-    );
-    record.insert("sys_updated_on".into(), now_text());
-    record.insert("sys_updated_by".into(), admitted.user);
-    let record = record.clone();
     let known = known_fields(&sim, &inner, &table);
     Json(json!({ "result": render(&sim, &record, &params, &known) })).into_response()
 }
