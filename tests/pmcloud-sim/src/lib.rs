@@ -30,9 +30,10 @@
 //! - `POST /management-api/v2/AdminAccessRequest/decision` ([`ADMIN_DECISION_PATH`]): the same as the
 //!   notification, recorded with its path. BeyondTrust does not publish the real admin decision call's path.
 //! - `GET /management-api/v2/AuthorizationRequest?Pagination.PageNumber=N&Pagination.PageSize=S` (S ≤ 200; newest
-//!   first): `{"data": [...], "pageCount", "totalRecordCount"}`; `GET …/AuthorizationRequest/{id}`: one record or
-//!   404. Both need a live token (401) and JIT Read Only or Full Access (403); see `authorization.rs` for the
-//!   record's shape.
+//!   first by `requestInfo.created`, whatever `Sorts[0]` says; no `Filter.*`): `{"data": [...], "pageCount",
+//!   "totalRecordCount"}`; `GET …/AuthorizationRequest/{id}`: one record or 404. Both need a live token (401) and
+//!   JIT Read Only or Full Access (403); see `authorization.rs` for the record's shape. [`Stats`] counts them
+//!   apart (`authorizationRequestListCalls`, `authorizationRequestReadCalls`), so a test can tell what a sweep cost.
 //!
 //! # The control API
 //!
@@ -46,8 +47,9 @@
 //! | `POST /sim/tokens/expire` | | 204: every live token is refused from now on |
 //! | `POST /sim/client-secret` | `{"clientSecret":"…"}` | 204: the new secret; every live token is dropped |
 //! | `PUT /sim/jit-access` | `{"jitAccess":"full"\|"readOnly"\|"none"}` | 204 |
-//! | `GET /sim/authorization-requests` | | 200 every record, oldest first |
-//! | `POST /sim/authorization-requests` | `{"id"?:"…","requestInfo":{…}}` | 201 the new pending record (no webhook is sent) |
+//! | `GET /sim/authorization-requests` | | 200 every record, oldest first by `requestInfo.created` |
+//! | `POST /sim/authorization-requests` | `{"id"?:"…","requestInfo":{"created"?:"<RFC 3339>",…}}` | 201 the new pending record, created then (default now); no webhook is sent |
+//! | `POST /sim/authorization-requests` | `[{"id"?,"requestInfo"},…]` or `{"count":1000,"id"?:"bench","requestInfo":{…}}` (ids `bench-1`…) | 201 the new records, in an array; 400 `{"error"}` above 10,000 |
 //! | `POST /sim/authorization-requests/{id}/decision` | `{"approved":true,"by":"…","duration"?:"Once"\|"3600"}` | 200 the record decided in the "portal", 404 |
 //!
 //! Faults queue and each applies to the next `times` requests of its target (default 1), in queue order:

@@ -17,6 +17,9 @@ use crate::faults::Fault;
 use crate::{authorization, control, notification, oauth};
 
 /// Counters for tests that assert how the connector talked to PM Cloud.
+///
+/// In JSON the counters after `authorizationRequestCalls` are left out while they are 0: a client that compares the
+/// whole answer, and uses none of the calls they count, sees the same object as before they existed.
 #[derive(Default, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
@@ -30,6 +33,16 @@ pub struct Stats {
     pub notifications_accepted: u64,
     /// Every call to read authorization requests (list or one), whatever its answer.
     pub authorization_request_calls: u64,
+    /// Of those, the calls to the paged list (`GET …/AuthorizationRequest`): what a sweep costs in pages.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub authorization_request_list_calls: u64,
+    /// Of those, the reads of one request (`GET …/AuthorizationRequest/{id}`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub authorization_request_read_calls: u64,
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
 
 /// One accepted ticket notification, as PM Cloud received it.
@@ -54,7 +67,8 @@ pub struct Memory {
     /// Live access tokens and when each runs out.
     pub(crate) tokens: HashMap<String, Instant>,
     pub(crate) notifications: Vec<Notification>,
-    /// Authorization requests, oldest first ([`crate::authorization`]).
+    /// Authorization requests, oldest first by `requestInfo.created`, in creation order among equal times
+    /// ([`crate::authorization`]).
     pub(crate) requests: Vec<Value>,
     pub(crate) stats: Stats,
 }
@@ -112,14 +126,32 @@ impl Tenant {
     }
 
     /// A user asks: a new pending authorization request whose `requestInfo` is `info`, under `id` (else a new
-    /// uuid). Nothing is sent anywhere: this tenant's webhooks are the test's to send (or to lose).
+    /// uuid), created at `info`'s `created` (RFC 3339, or `YYYY-MM-DD HH:MM:SS` UTC) or now. Nothing is sent
+    /// anywhere: this tenant's webhooks are the test's to send (or to lose).
     pub fn add_authorization_request(&self, id: Option<String>, info: Map<String, Value>) -> Value {
-        let record = authorization::new_record(id, info);
-        self.base.lock().requests.push(record.clone());
-        record
+        let mut added = self.add_authorization_requests([(id, info)]);
+        added.remove(0)
     }
 
-    /// Every authorization request, oldest first.
+    /// Many users ask at once: [`Tenant::add_authorization_request`] for each `(id, requestInfo)`, under one lock.
+    /// Returns the new records in the order given.
+    pub fn add_authorization_requests(
+        &self,
+        new: impl IntoIterator<Item = (Option<String>, Map<String, Value>)>,
+    ) -> Vec<Value> {
+        let added: Vec<Value> = new
+            .into_iter()
+            .map(|(id, info)| authorization::new_record(id, info))
+            .collect();
+        let mut inner = self.base.lock();
+        inner.requests.extend(added.iter().cloned());
+        // Stable: among equal times, the order of creation stays.
+        inner.requests.sort_by_cached_key(authorization::created_at);
+        added
+    }
+
+    /// Every authorization request, oldest first (by `requestInfo.created`, in creation order among equal times;
+    /// a `created` that is not a time counts as the oldest).
     pub fn authorization_requests(&self) -> Vec<Value> {
         self.base.lock().requests.clone()
     }
