@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::config::JitAccess;
+use crate::decision_webhook::DecisionWebhook;
 use crate::state::Tenant;
 
 pub(crate) fn routes() -> Router<Arc<Tenant>> {
@@ -28,6 +29,16 @@ pub(crate) fn routes() -> Router<Arc<Tenant>> {
             "/sim/authorization-requests/{id}/decision",
             post(decide_in_portal),
         )
+        .route("/sim/decision-webhook", put(set_decision_webhook))
+}
+
+/// Body `{"url", "authorization"?}`, or `null` to announce no decision.
+async fn set_decision_webhook(
+    State(sim): State<Arc<Tenant>>,
+    Json(target): Json<Option<DecisionWebhook>>,
+) -> StatusCode {
+    sim.set_decision_webhook(target);
+    StatusCode::NO_CONTENT
 }
 
 async fn authorization_requests(State(sim): State<Arc<Tenant>>) -> Response {

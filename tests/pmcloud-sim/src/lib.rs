@@ -38,7 +38,8 @@
 //! # The control API
 //!
 //! The kit's (`GET /`, `GET /sim/whoami`, `GET /sim/stats` → [`Stats`], `POST /sim/faults` with a [`Fault`],
-//! `POST /sim/reset`: back to the configured secret and JIT access; no tokens, faults, notifications, counts), and
+//! `POST /sim/reset`: back to the configured secret and JIT access; no tokens, faults, notifications, requests,
+//! counts; the decision webhook target kept), and
 //! PM Cloud's own; no authentication, every JSON name camelCase:
 //!
 //! | Route | Body | Answer |
@@ -50,7 +51,8 @@
 //! | `GET /sim/authorization-requests` | | 200 every record, oldest first by `requestInfo.created` |
 //! | `POST /sim/authorization-requests` | `{"id"?:"…","requestInfo":{"created"?:"<RFC 3339>",…}}` | 201 the new pending record, created then (default now); no webhook is sent |
 //! | `POST /sim/authorization-requests` | `[{"id"?,"requestInfo"},…]` or `{"count":1000,"id"?:"bench","requestInfo":{…}}` (ids `bench-1`…) | 201 the new records, in an array; 400 `{"error"}` above 10,000 |
-//! | `POST /sim/authorization-requests/{id}/decision` | `{"approved":true,"by":"…","duration"?:"Once"\|"3600"}` | 200 the record decided in the "portal", 404 |
+//! | `POST /sim/authorization-requests/{id}/decision` | `{"approved":true,"by":"…","duration"?:"Once"\|"3600"}` | 200 the record decided in the "portal" (announced to the decision webhook, if set), 404 |
+//! | `PUT /sim/decision-webhook` | `{"url":"…","authorization"?:"Bearer …"}` or `null` | 204: from now on a portal decision POSTs `{"pmcRequestId","eventType":"JIT Application Access Decision Updated"}` there with that `Authorization`, once, in the background, logged ([`DecisionWebhook`]) |
 //!
 //! Faults queue and each applies to the next `times` requests of its target (default 1), in queue order:
 //!
@@ -62,6 +64,7 @@
 mod authorization;
 mod config;
 mod control;
+mod decision_webhook;
 mod faults;
 mod notification;
 mod oauth;
@@ -72,6 +75,7 @@ use sim_kit::Sim;
 
 pub use authorization::{MAX_PAGE_SIZE, PENDING};
 pub use config::{JitAccess, SimConfig};
+pub use decision_webhook::{DECISION_UPDATED, DecisionWebhook};
 pub use faults::{Fault, FaultTarget};
 pub use state::{ADMIN_DECISION_PATH, Notification, Stats, Tenant};
 

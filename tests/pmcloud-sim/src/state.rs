@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 use sim_kit::{Api, Base, Counted};
 
 use crate::config::{JitAccess, SimConfig};
+use crate::decision_webhook::{self, DecisionWebhook};
 use crate::faults::Fault;
 use crate::{authorization, control, notification, oauth};
 
@@ -71,9 +72,11 @@ pub struct Memory {
     /// ([`crate::authorization`]).
     pub(crate) requests: Vec<Value>,
     pub(crate) stats: Stats,
+    /// Where a portal decision is announced; a reset keeps it.
+    pub(crate) decision_webhook: Option<DecisionWebhook>,
 }
 
-/// The memory at start, or after a reset: the configured secret and permission, no tokens, notifications or counts.
+/// The memory at start: the configured secret, permission and decision webhook, no tokens, notifications or counts.
 impl From<&SimConfig> for Memory {
     fn from(config: &SimConfig) -> Self {
         Memory {
@@ -83,6 +86,7 @@ impl From<&SimConfig> for Memory {
             notifications: Vec::new(),
             requests: Vec::new(),
             stats: Stats::default(),
+            decision_webhook: config.decision_webhook.clone(),
         }
     }
 }
@@ -167,7 +171,8 @@ impl Tenant {
     }
 
     /// An approver decides request `id` in PM Cloud's portal: `accessDecision` becomes `2000` (approved, for
-    /// `duration`: `Once` or seconds) or `2001` (denied), by `by`, now. `None` for an unknown id.
+    /// `duration`: `Once` or seconds) or `2001` (denied), by `by`, now; then, when a decision webhook is set, it is
+    /// announced there in the background ([`DecisionWebhook`]). `None` for an unknown id.
     pub fn decide_in_portal(
         &self,
         id: &str,
@@ -176,7 +181,18 @@ impl Tenant {
         duration: &str,
     ) -> Option<Value> {
         let time = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string();
-        self.decide(id, approved, by, duration, &time)
+        let record = self.decide(id, approved, by, duration, &time)?;
+        let target = self.base.lock().decision_webhook.clone();
+        if let Some(target) = target {
+            decision_webhook::announce(target, id);
+        }
+        Some(record)
+    }
+
+    /// Where [`Tenant::decide_in_portal`] announces decisions (PM Cloud's *Decision Updated* webhook); `None`:
+    /// nowhere. A decision recorded from a ticket notification is not announced.
+    pub fn set_decision_webhook(&self, target: Option<DecisionWebhook>) {
+        self.base.lock().decision_webhook = target;
     }
 
     /// Records a decision on request `id` (from the portal or a ticket notification).
@@ -241,5 +257,15 @@ impl Api for Tenant {
 
     fn base(&self) -> &Base<Tenant> {
         &self.base
+    }
+
+    /// Back to the configured secret and permission with nothing remembered, the decision webhook target kept.
+    fn reset(&self) {
+        let mut inner = self.base.lock();
+        let decision_webhook = inner.decision_webhook.take();
+        *inner = Memory {
+            decision_webhook,
+            ..Memory::from(&self.base.config)
+        };
     }
 }

@@ -3,7 +3,8 @@
 use std::time::{Duration, Instant};
 
 use pmcloud_sim::{
-    ADMIN_DECISION_PATH, Fault, FaultTarget, JitAccess, PENDING, PmCloudSim, SimConfig, Stats,
+    ADMIN_DECISION_PATH, DECISION_UPDATED, DecisionWebhook, Fault, FaultTarget, JitAccess, PENDING,
+    PmCloudSim, SimConfig, Stats,
 };
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -1447,4 +1448,111 @@ async fn requests_are_kept_in_the_order_of_their_created_time() {
         sim.get_json("/sim/authorization-requests").await[0]["id"],
         "not-a-time"
     );
+}
+
+/// What a stand-in for the connector's `POST /v1/pmcloud/events` received: the `Authorization` header and the body.
+type Announced = (Option<String>, Value);
+
+async fn events_receiver() -> (String, tokio::sync::mpsc::UnboundedReceiver<Announced>) {
+    let (sender, received) = tokio::sync::mpsc::unbounded_channel();
+    let app = axum::Router::new().route(
+        "/v1/pmcloud/events",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, axum::Json(body): axum::Json<Value>| {
+                let authorization = headers
+                    .get("authorization")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                sender.send((authorization, body)).unwrap();
+                async { StatusCode::ACCEPTED }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/v1/pmcloud/events",
+        listener.local_addr().unwrap()
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, received)
+}
+
+async fn next(received: &mut tokio::sync::mpsc::UnboundedReceiver<Announced>) -> Announced {
+    tokio::time::timeout(Duration::from_secs(5), received.recv())
+        .await
+        .expect("the decision webhook arrives")
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_portal_decision_is_announced_to_the_decision_webhook() {
+    let (url, mut received) = events_receiver().await;
+    let config: SimConfig = serde_json::from_value(
+        json!({"decisionWebhook": {"url": url, "authorization": "Bearer events-key"}}),
+    )
+    .unwrap();
+    let sim = PmCloudSim::start(config).await.unwrap();
+    sim.add_authorization_requests([
+        (Some("in-portal".into()), Default::default()),
+        (
+            Some(sample()["itsmRequestId"].as_str().unwrap().into()),
+            Default::default(),
+        ),
+    ]);
+    let decided = sim
+        .post_json(
+            "/sim/authorization-requests/in-portal/decision",
+            &json!({"approved": true, "by": "carol.admin", "duration": "3600"}),
+        )
+        .await;
+    assert_eq!(decided.status(), StatusCode::OK);
+    assert_eq!(
+        next(&mut received).await,
+        (
+            Some("Bearer events-key".to_owned()),
+            json!({"pmcRequestId": "in-portal", "eventType": DECISION_UPDATED})
+        )
+    );
+
+    // A decision the ITSM notified is not announced; an unknown id decides nothing.
+    let token = access_token(&sim).await;
+    assert_eq!(
+        notify(&sim, &token, &sample()).await.status(),
+        StatusCode::OK
+    );
+    assert!(sim.decide_in_portal("nope", true, "x", "Once").is_none());
+
+    // Set over HTTP, kept by a reset, without a header when none is given; `null` stops it.
+    let answer = Client::new()
+        .put(sim.url("/sim/decision-webhook"))
+        .json(&json!({"url": url}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::NO_CONTENT);
+    sim.reset();
+    sim.add_authorization_request(Some("after-reset".into()), Default::default());
+    sim.decide_in_portal("after-reset", false, "carol.admin", "Once")
+        .unwrap();
+    assert_eq!(
+        next(&mut received).await,
+        (
+            None,
+            json!({"pmcRequestId": "after-reset", "eventType": DECISION_UPDATED})
+        )
+    );
+    sim.set_decision_webhook(None);
+    sim.decide_in_portal("after-reset", true, "carol.admin", "Once")
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(received.try_recv().is_err(), "nothing else was announced");
+
+    // A webhook that gets no answer is only logged: the decision stands.
+    sim.set_decision_webhook(Some(DecisionWebhook {
+        url: "http://127.0.0.1:9/v1/pmcloud/events".into(),
+        authorization: None,
+    }));
+    let record = sim
+        .decide_in_portal("after-reset", true, "dave", "Once")
+        .unwrap();
+    assert_eq!(record["accessDecision"]["decisionPerformedByUser"], "dave");
 }
