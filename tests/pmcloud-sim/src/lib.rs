@@ -1,6 +1,7 @@
 //! A local stand-in for the PM Cloud (BeyondTrust Endpoint Privilege Management) Management API, faithful in what
 //! the connector uses: the client-credentials token endpoint, the URM ticket notification (and a stand-in admin
-//! decision call), the authorization requests read back one by one and in pages, plus injected faults.
+//! decision call), the authorization requests read back one by one and in pages, the *Decision Updated* webhook
+//! after a decision in its "portal", plus injected faults.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {

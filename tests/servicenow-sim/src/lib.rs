@@ -1,5 +1,5 @@
 //! A local stand-in for a ServiceNow instance, faithful in what the connector uses: the OAuth token endpoint, the
-//! Table API of the four task tables, injected faults, and an approver whose decision fires the signed webhook the
+//! Table API of the four task tables (work notes kept as journal entries), injected faults, and an approver whose decision fires the signed webhook the
 //! customer's business rule would send.
 //!
 //! ```no_run
