@@ -1327,6 +1327,16 @@ async fn webhook_receiver() -> (String, mpsc::UnboundedReceiver<Received>) {
     (url, received)
 }
 
+/// Send `sim`'s webhooks, signed with `secret`, to a new [`webhook_receiver`]; what it receives.
+async fn watch_webhooks(sim: &Simulator, secret: &str) -> mpsc::UnboundedReceiver<Received> {
+    let (url, received) = webhook_receiver().await;
+    sim.set_webhook(Some(WebhookTarget {
+        url,
+        secret: secret.into(),
+    }));
+    received
+}
+
 fn expected_signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(timestamp.as_bytes());
@@ -1338,11 +1348,7 @@ fn expected_signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
 #[tokio::test]
 async fn decide_updates_the_ticket_and_sends_a_signed_webhook() {
     let sim = Simulator::started().await;
-    let (url, mut received) = webhook_receiver().await;
-    sim.set_webhook(Some(WebhookTarget {
-        url,
-        secret: "shared-secret".into(),
-    }));
+    let mut received = watch_webhooks(&sim, "shared-secret").await;
     let token = access_token(&sim).await;
     let record = create(&sim, &token, "incident", json!({"approval": "requested"})).await;
     let sys_id = record["sys_id"].as_str().unwrap();
@@ -1451,11 +1457,7 @@ async fn decide_without_a_ticket_or_a_target() {
 #[tokio::test]
 async fn a_decision_without_a_webhook_updates_the_ticket_only() {
     let sim = Simulator::started().await;
-    let (url, mut received) = webhook_receiver().await;
-    sim.set_webhook(Some(WebhookTarget {
-        url,
-        secret: "s".into(),
-    }));
+    let mut received = watch_webhooks(&sim, "s").await;
     let token = access_token(&sim).await;
     let sys_id = create(&sim, &token, "incident", json!({})).await["sys_id"]
         .as_str()
@@ -1517,11 +1519,7 @@ async fn patch(sim: &Simulator, token: &str, path: &str, body: Value) -> (Status
 #[tokio::test]
 async fn work_notes_are_journal_entries_and_read_back_empty() {
     let sim = Simulator::started().await;
-    let (url, mut received) = webhook_receiver().await;
-    sim.set_webhook(Some(WebhookTarget {
-        url,
-        secret: "s".into(),
-    }));
+    let mut received = watch_webhooks(&sim, "s").await;
     let token = access_token(&sim).await;
     let sys_id = create(&sim, &token, "incident", json!({"approval": "requested"})).await["sys_id"]
         .as_str()
@@ -1813,11 +1811,7 @@ async fn control_api_drives_the_simulator_over_http() {
 #[tokio::test]
 async fn tickets_are_read_and_changed_without_a_decision() {
     let sim = Simulator::started().await;
-    let (url, mut received) = webhook_receiver().await;
-    sim.set_webhook(Some(WebhookTarget {
-        url,
-        secret: "s".into(),
-    }));
+    let mut received = watch_webhooks(&sim, "s").await;
     let token = access_token(&sim).await;
     let record = create(&sim, &token, "incident", json!({"approval": "requested"})).await;
     let sys_id = record["sys_id"].as_str().unwrap();
