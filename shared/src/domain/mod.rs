@@ -16,3 +16,4 @@ pub mod ticket;
 pub mod ticket_content;
 pub mod ticket_state;
 pub mod time;
+pub mod work_note;

@@ -26,6 +26,35 @@ pub struct Decision {
     #[serde(with = "rfc3339")]
     pub decided_at: Timestamp,
     pub notes: Option<String>,
+    /// Where it was made (CONTRACT §7 v3); records stored before v3 were all made in ServiceNow.
+    #[serde(default)]
+    pub decided_in: DecidedIn,
+}
+
+/// Where a decision was made (CONTRACT §7 `decision.decidedIn`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DecidedIn {
+    /// An approver in ServiceNow, on the ticket or an approval record.
+    #[default]
+    ServiceNow,
+    /// PM Cloud's own portal, found by the PM Cloud sweep or its *Decision Updated* webhook (§13): never pushed
+    /// back.
+    PmCloud,
+    /// The connector itself (expiry, §15).
+    Connector,
+}
+
+/// How the connector learnt of a request (CONTRACT §5, §13).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Origin {
+    /// PM Cloud's *Ticket Created* webhook (`POST /v1/requests`).
+    #[default]
+    Webhook,
+    /// The PM Cloud sweep found it pending with no webhook seen: a webhook arriving later gets it back with
+    /// `200`, whatever that webhook holds.
+    PmCloudSweep,
 }
 
 /// Why a request became `failed` (CONTRACT §7 `failure.code`), spelt as the contract spells it.
@@ -88,12 +117,16 @@ pub enum Backlog {
     Tickets,
     /// A decision waiting to be pushed to PM Cloud.
     Pushes,
+    /// Work notes waiting to be written on the ticket (CONTRACT §14); a request waits here only when it waits
+    /// for nothing else, so that one index key suffices.
+    WorkNotes,
 }
 
 impl Backlog {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Tickets => "tickets",
+            Self::WorkNotes => "work_notes",
             Self::Pushes => "pushes",
         }
     }
@@ -138,6 +171,12 @@ pub struct RequestRecord {
     /// leaves the request alone until then.
     #[serde(default, with = "rfc3339::option")]
     pub lease_until: Option<Timestamp>,
+    /// How the connector learnt of it.
+    #[serde(default)]
+    pub origin: Origin,
+    /// What the ticket is to be told, and what it was told (CONTRACT §14), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub work_notes: Vec<crate::domain::work_note::WorkNote>,
     /// How many times the stored request was replaced; a replace succeeds only from the revision it was read at.
     #[serde(default)]
     pub revision: u64,
@@ -190,6 +229,8 @@ impl RequestRecord {
             details,
             content_hash,
             lease_until: None,
+            origin: Origin::Webhook,
+            work_notes: Vec::new(),
             revision: 0,
         }
     }
@@ -255,6 +296,10 @@ impl RequestRecord {
             Outcome::Denied => Status::Denied,
         };
         let mut next = self.concluded(status, ticket, pm_cloud_configured, now)?;
+        // PM Cloud made it: nothing to push back (CONTRACT §13).
+        if decision.decided_in == DecidedIn::PmCloud {
+            next.pm_cloud_notification = None;
+        }
         next.decision = Some(decision);
         Ok(next)
     }
@@ -294,13 +339,18 @@ impl RequestRecord {
 
     /// The backlog the request waits in, if any, and since when: a pending request since it was created, a
     /// decision waiting for its push since it was recorded.
+    /// Otherwise, work notes waiting to be written, since the oldest of them was noted.
     pub fn backlog(&self) -> Option<(Backlog, Timestamp)> {
         if self.status == Status::Pending {
             return Some((Backlog::Tickets, self.created_at));
         }
-        let notification = self.pm_cloud_notification.as_ref()?;
-        (notification.state == NotificationState::Pending)
-            .then_some((Backlog::Pushes, notification.at))
+        if let Some(notification) = &self.pm_cloud_notification
+            && notification.state == NotificationState::Pending
+        {
+            return Some((Backlog::Pushes, notification.at));
+        }
+        self.oldest_unwritten_note()
+            .map(|since| (Backlog::WorkNotes, since))
     }
 
     /// A copy without a lease.

@@ -114,5 +114,6 @@ pub fn verdict(
         decided_by: state.updated_by.clone(),
         decided_at,
         notes: state.notes.clone(),
+        decided_in: crate::domain::record::DecidedIn::ServiceNow,
     }))
 }

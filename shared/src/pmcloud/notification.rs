@@ -169,6 +169,7 @@ mod tests {
             decided_by: Some("alice.approver".into()),
             decided_at,
             notes: Some("Approved for the capture".into()),
+            decided_in: crate::domain::record::DecidedIn::ServiceNow,
         }
     }
 
