@@ -6,7 +6,7 @@
 use super::error::{DIALECT, ServiceNowError};
 use super::oauth::{Credentials, GrantError, configured_grant};
 use super::record::{TaskRecord, state_fields};
-use super::task::{CORRELATION_DISPLAY, NewTicket};
+use super::task::{CORRELATION_DISPLAY, NewTicket, WorkNoteUpdate};
 use super::wire::{Envelope, format_datetime};
 use crate::domain::ids::{RequestId, SysId};
 use crate::domain::record::FailureCode;
@@ -190,6 +190,26 @@ impl<'a> Table<'a> {
             )));
         }
         Ok(record)
+    }
+
+    /// `PATCH /api/now/table/<table>/<sys_id>` with `note` (CONTRACT §14): one call (two after a `401`, plus a
+    /// grant when the token must be renewed). Errors: as for any Table API call; a `403` (no right to write work
+    /// notes) and a `404` are permanent, a transient one says whether the call may have reached ServiceNow.
+    pub async fn write_note(
+        &self,
+        sys_id: &SysId,
+        note: &WorkNoteUpdate<'_>,
+    ) -> Result<(), ServiceNowError> {
+        let url = self.url(Some(sys_id));
+        let fields = note.fields();
+        let _: Value = self
+            .send(|http| {
+                http.patch(url.clone())
+                    .query(&[("sysparm_fields", "sys_id")])
+                    .json(&fields)
+            })
+            .await?;
+        Ok(())
     }
 
     /// `GET /api/now/table/<table>/<sys_id>` with `fields`; `None` when ServiceNow answers 404 (absent, or

@@ -16,5 +16,5 @@ pub use client::{ServiceNowClient, Table};
 pub use error::ServiceNowError;
 pub use oauth::GrantError;
 pub use record::TaskRecord;
-pub use task::NewTicket;
+pub use task::{NewTicket, WorkNoteUpdate};
 pub use wire::parse_datetime;

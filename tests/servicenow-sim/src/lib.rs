@@ -20,8 +20,9 @@
 //!   `<`, `<=`, joined by `^`; `ORDERBYfield`, `ORDERBYDESCfield`), `sysparm_limit`, `sysparm_offset`,
 //!   `sysparm_fields` and `sysparm_exclude_reference_link`; `X-Total-Count` is the match count before paging.
 //!   `work_notes` is a journal field: a `POST` or `PATCH` with it appends a [`WorkNote`] by the token's user
-//!   instead of storing it (that request's answer still shows the text), and reads give it `""`. A `PATCH` fires
-//!   no webhook, whatever it changes: only [`Instance::decide`] does.
+//!   instead of storing it (that request's answer still shows the text), and reads give it `""`. A `PATCH` that
+//!   changes a PM Cloud ticket's `approval` or `active` fires the business rule's signed webhook in the background,
+//!   as the README's async rule does (the connector's own `approval` after a decision made in PM Cloud).
 //! - `GET /nav_to.do?uri=<table>.do%3Fsys_id%3D<sys_id>`: the ticket page behind the link the connector hands out.
 //!
 //! # The control API

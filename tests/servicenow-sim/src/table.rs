@@ -16,7 +16,7 @@ use crate::faults::{self, Effect, RequestKind};
 use crate::journal::WORK_NOTES;
 use crate::query::EncodedQuery;
 use crate::state::{Instance, Memory, Record, now_text, sn_error};
-use crate::{oauth, ratelimit};
+use crate::{oauth, ratelimit, webhook};
 
 /// A task table and how its records are numbered (`INC0010001`, …).
 struct TaskTable {
@@ -232,10 +232,27 @@ async fn update(
     };
     let fields = fields.into_iter().map(|(name, value)| (name, text(value)));
     let mut inner = sim.base.lock();
+    let watched = |record: &Record| {
+        (
+            record.get("approval").cloned(),
+            record.get("active").cloned(),
+        )
+    };
+    let before = inner.record_mut(&table, &sys_id).map(|r| watched(r));
     let Some(record) = inner.write(&table, &sys_id, fields, &admitted.user) else {
         return not_found();
     };
     let known = known_fields(&sim, &inner, &table);
+    let target = inner.webhook.clone();
+    drop(inner);
+    // The README's business rule: async, on a PM Cloud ticket whose approval or active changed.
+    let pm_cloud_ticket = record.get("correlation_display").map(String::as_str) == Some("PM Cloud");
+    if let Some(target) = target
+        && pm_cloud_ticket
+        && before != Some(watched(&record))
+    {
+        webhook::fire_business_rule(target, table.clone(), sys_id.clone());
+    }
     Json(json!({ "result": render(&sim, &record, &params, &known) })).into_response()
 }
 
