@@ -19,7 +19,7 @@ use std::sync::Arc;
 use test_support::{sample_body, simulator_secret, with_pm_cloud};
 
 /// A batch as the handler hands it over, with a deadline far enough away; the identifiers reported as failed.
-async fn process<S: RequestStore + crate::store::SharedState, C: SettingsSource>(
+async fn process<S: RequestStore + crate::store::SharedState + Clone, C: SettingsSource>(
     rules: &DecisionNotifier<S, C>,
     items: Vec<StreamItem>,
 ) -> Vec<String> {
@@ -39,11 +39,15 @@ type Store = Arc<MemoryStore>;
 const SYS_ID: &str = "9d385017c611228701d22104cc95c371";
 
 fn notifier_with(secret: String, store: &Store) -> Notifier {
-    let client = PmCloudClient::new(http_client_with_timeout(
-        std::time::Duration::from_millis(700),
-        Hosts::Local,
-    ));
-    DecisionNotifier::new(Arc::clone(store), StaticSettings::new(secret), client)
+    let http = http_client_with_timeout(std::time::Duration::from_millis(700), Hosts::Local);
+    let client = PmCloudClient::new(http.clone());
+    let servicenow = crate::servicenow::ServiceNowClient::new(http);
+    DecisionNotifier::new(
+        Arc::clone(store),
+        StaticSettings::new(secret),
+        client,
+        servicenow,
+    )
 }
 
 /// The PM Cloud simulator, the notifier with `pmCloud` pointing at it, and the store.
@@ -81,6 +85,7 @@ fn approval(duration: Duration) -> Decision {
         decided_by: Some("alice.approver".into()),
         decided_at: decided_at(),
         notes: Some("Approved for the capture".into()),
+        decided_in: crate::domain::record::DecidedIn::ServiceNow,
     }
 }
 

@@ -5,12 +5,14 @@
 
 pub mod decision_notifier;
 pub mod pace;
+pub mod pmcloud_mirror;
 pub mod reconciler;
 pub mod request_intake;
 pub mod settings_validator;
 pub mod stream;
 pub mod ticket_callback;
 pub mod ticket_creator;
+pub mod work_notes;
 
 #[cfg(test)]
 mod redaction_tests;

@@ -121,10 +121,12 @@ impl<S: RequestStore + SharedState + Clone> PmCloudMirror<S> {
             }
         };
         match AuthorizationRequest::of(&raw).state {
-            AccessState::Decided(decision) => match self.record(current.clone(), &decision, settings).await? {
-                Mirrored::DecisionRecorded(stored) => Ok(Some(stored)),
-                _ => Ok(Some(current)),
-            },
+            AccessState::Decided(decision) => {
+                match self.record(current.clone(), &decision, settings).await? {
+                    Mirrored::DecisionRecorded(stored) => Ok(Some(stored)),
+                    _ => Ok(Some(current)),
+                }
+            }
             AccessState::Pending | AccessState::Unknown => Ok(Some(current)),
         }
     }
@@ -215,7 +217,11 @@ pub(crate) async fn read_paced(
 ) -> Result<Option<Value>, String> {
     let pace = Pace::new(Remote::PmCloud);
     match pace.until(store, now()).await {
-        Ok(Some(until)) => return Err(format!("PM Cloud asked the connector to pause until {until}")),
+        Ok(Some(until)) => {
+            return Err(format!(
+                "PM Cloud asked the connector to pause until {until}"
+            ));
+        }
         Ok(None) => {}
         Err(error) => return Err(format!("PM Cloud's pause could not be read: {error}")),
     }
@@ -228,7 +234,10 @@ pub(crate) async fn read_paced(
             }
             Err(redact(failure.detail(), settings.secrets()))
         }
-        Err(_) => Err(format!("no answer within {} seconds", READ_BACK_TIME.as_secs())),
+        Err(_) => Err(format!(
+            "no answer within {} seconds",
+            READ_BACK_TIME.as_secs()
+        )),
     }
 }
 

@@ -50,15 +50,31 @@ async fn a_webhook_pm_cloud_lost_is_taken_in_once_and_ticketed_once() {
 
     let swept = run(&w).await;
     assert_eq!(swept.problems, Vec::<String>::new());
-    assert_eq!((swept.requests_recovered, swept.pm_cloud_requests_read), (1, 1), "{swept:?}");
+    assert_eq!(
+        (swept.requests_recovered, swept.pm_cloud_requests_read),
+        (1, 1),
+        "{swept:?}"
+    );
     assert_eq!(swept.pm_cloud_pages, 1);
-    let recovered = by_pmc_id(&w.store, "lost-webhook-1").await.expect("taken in");
+    let recovered = by_pmc_id(&w.store, "lost-webhook-1")
+        .await
+        .expect("taken in");
     assert_eq!(recovered.status, Status::Pending);
     assert_eq!(recovered.origin, Origin::PmCloudSweep);
     let user = recovered.details.user.as_ref().unwrap();
-    assert_eq!(user.name.as_deref(), Some("ACME\\jdoe"), "built from PM Cloud's record");
-    assert_eq!(recovered.details.details, [("driveType".to_owned(), "Fixed".to_owned())]);
-    assert!(by_pmc_id(&w.store, "too-old-to-sweep").await.is_none(), "older than 24 hours");
+    assert_eq!(
+        user.name.as_deref(),
+        Some("ACME\\jdoe"),
+        "built from PM Cloud's record"
+    );
+    assert_eq!(
+        recovered.details.details,
+        [("driveType".to_owned(), "Fixed".to_owned())]
+    );
+    assert!(
+        by_pmc_id(&w.store, "too-old-to-sweep").await.is_none(),
+        "older than 24 hours"
+    );
 
     // The stream takes it to ticket-creator, exactly as a webhook's request.
     let creator = TicketCreator::new(
@@ -70,10 +86,16 @@ async fn a_webhook_pm_cloud_lost_is_taken_in_once_and_ticketed_once() {
     creator.process(&recovered.id).await.unwrap();
     let again = run(&w).await;
     assert_eq!(again.requests_recovered, 0, "known now");
-    assert_eq!(current(&w.store, &recovered.id).await.status, Status::Ticketed);
+    assert_eq!(
+        current(&w.store, &recovered.id).await.status,
+        Status::Ticketed
+    );
     let tickets = w.sn.tickets();
     assert_eq!(
-        tickets.iter().filter(|t| t["correlation_id"] == recovered.id.as_str()).count(),
+        tickets
+            .iter()
+            .filter(|t| t["correlation_id"] == recovered.id.as_str())
+            .count(),
         1,
         "exactly one ticket"
     );
@@ -102,14 +124,24 @@ async fn a_webhooks_request_whose_content_differs_is_still_a_conflict() {
     let result = intake
         .submit(Submission::parse(other.as_object().unwrap(), false).unwrap())
         .await;
-    assert!(matches!(result, Err(crate::rules::request_intake::IntakeError::Conflict { .. })));
+    assert!(matches!(
+        result,
+        Err(crate::rules::request_intake::IntakeError::Conflict { .. })
+    ));
 }
 
 /// A ticketed request whose PM Cloud record an administrator decides in PM Cloud's portal.
-async fn decided_in_portal(w: &World, id: &str, approved: bool, duration: &str) -> (RequestRecord, String) {
+async fn decided_in_portal(
+    w: &World,
+    id: &str,
+    approved: bool,
+    duration: &str,
+) -> (RequestRecord, String) {
     held_in_pm_cloud(w, id, 0);
     let (record, sys_id) = ticketed(w, id).await;
-    w.pmc.decide_in_portal(id, approved, "carol.admin", duration).unwrap();
+    w.pmc
+        .decide_in_portal(id, approved, "carol.admin", duration)
+        .unwrap();
     (record, sys_id)
 }
 
@@ -127,20 +159,35 @@ async fn a_decision_made_in_pm_cloud_is_recorded_not_pushed_and_told_to_the_tick
     assert_eq!(decision.decided_in, DecidedIn::PmCloud);
     assert_eq!(decision.decided_by.as_deref(), Some("carol.admin"));
     assert_eq!(decision.duration, Some(Duration::Hours(4)));
-    assert_eq!(decision.expires_at, Some(decision.decided_at + chrono::Duration::hours(4)));
+    assert_eq!(
+        decision.expires_at,
+        Some(decision.decided_at + chrono::Duration::hours(4))
+    );
     assert_eq!(stored.pm_cloud_notification, None, "never pushed back");
     assert_eq!(w.pmc.notifications().len(), 0);
     assert_eq!(stored.work_notes.len(), 1);
     assert_eq!(stored.work_notes[0].state, NoteState::Written);
     let ticket = w.sn.ticket("incident", &sys_id).unwrap();
-    assert_eq!(ticket["approval"], "approved", "the ticket's approval matches");
+    assert_eq!(
+        ticket["approval"], "approved",
+        "the ticket's approval matches"
+    );
     let notes = w.sn.work_notes("incident", &sys_id).unwrap();
     assert_eq!(notes.len(), 1);
-    assert!(notes[0].value.contains("approved (4 hours) in PM Cloud by carol.admin"), "{}", notes[0].value);
+    assert!(
+        notes[0]
+            .value
+            .contains("approved (4 hours) in PM Cloud by carol.admin"),
+        "{}",
+        notes[0].value
+    );
 
     // The event the approval change fires changes nothing; nor does another sweep.
     let callback = TicketCallback::new(Arc::clone(&w.store), client());
-    let settings = StaticSettings::new(w.secret.clone()).settings().await.unwrap();
+    let settings = StaticSettings::new(w.secret.clone())
+        .settings()
+        .await
+        .unwrap();
     let event = crate::rules::ticket_callback::TicketEvent {
         task_type: crate::domain::ticket::TaskType::Incident,
         sys_id: crate::domain::ids::SysId::parse(&sys_id).unwrap(),
@@ -149,8 +196,16 @@ async fn a_decision_made_in_pm_cloud_is_recorded_not_pushed_and_told_to_the_tick
     assert!(!recorded.changed);
     let again = run(&w).await;
     assert_eq!(again.decisions_mirrored, 0);
-    assert_eq!(current(&w.store, &record.id).await, stored, "nothing changed");
-    assert_eq!(w.sn.work_notes("incident", &sys_id).unwrap().len(), 1, "one note per fact");
+    assert_eq!(
+        current(&w.store, &record.id).await,
+        stored,
+        "nothing changed"
+    );
+    assert_eq!(
+        w.sn.work_notes("incident", &sys_id).unwrap().len(),
+        1,
+        "one note per fact"
+    );
 }
 
 #[tokio::test]
@@ -161,7 +216,10 @@ async fn a_denial_in_pm_cloud_rejects_the_ticket() {
     let stored = current(&w.store, &record.id).await;
     assert_eq!(stored.status, Status::Denied);
     assert_eq!(stored.decision.unwrap().outcome, Outcome::Denied);
-    assert_eq!(w.sn.ticket("incident", &sys_id).unwrap()["approval"], "rejected");
+    assert_eq!(
+        w.sn.ticket("incident", &sys_id).unwrap()["approval"],
+        "rejected"
+    );
 }
 
 #[tokio::test]
@@ -178,7 +236,10 @@ async fn a_work_note_servicenow_refuses_changes_nothing_else_and_waits() {
     assert_eq!(swept.decisions_mirrored, 1);
     let stored = current(&w.store, &record.id).await;
     assert_eq!(stored.status, Status::Approved, "the decision stands");
-    assert_eq!(stored.decision.as_ref().unwrap().duration, Some(Duration::Once));
+    assert_eq!(
+        stored.decision.as_ref().unwrap().duration,
+        Some(Duration::Once)
+    );
     assert_eq!(stored.work_notes[0].state, NoteState::Pending);
     assert_eq!(stored.work_notes[0].attempts, 1);
     assert_eq!(
@@ -193,13 +254,29 @@ async fn pm_clouds_event_applies_its_decision_within_the_call() {
     let w = world().await;
     let (record, _) = decided_in_portal(&w, "portal-event", true, "Once").await;
     let mirror = PmCloudMirror::new(Arc::clone(&w.store), client(), pm_cloud_client());
-    let settings = StaticSettings::new(w.secret.clone()).settings().await.unwrap();
+    let settings = StaticSettings::new(w.secret.clone())
+        .settings()
+        .await
+        .unwrap();
     let pm_cloud = settings.pm_cloud.clone().unwrap();
     let id = PmcRequestId::parse("portal-event").unwrap();
-    let stored = mirror.event(&id, &settings, &pm_cloud).await.unwrap().unwrap();
-    assert_eq!((stored.id.clone(), stored.status), (record.id, Status::Approved));
+    let stored = mirror
+        .event(&id, &settings, &pm_cloud)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (stored.id.clone(), stored.status),
+        (record.id, Status::Approved)
+    );
     let unknown = PmcRequestId::parse("never-seen").unwrap();
-    assert_eq!(mirror.event(&unknown, &settings, &pm_cloud).await.unwrap(), None);
+    assert_eq!(
+        mirror.event(&unknown, &settings, &pm_cloud).await.unwrap(),
+        None
+    );
     let reads = w.pmc.stats().authorization_request_read_calls;
-    assert_eq!(reads, 2, "the ticket's read-back and the event's; none for an unknown request");
+    assert_eq!(
+        reads, 2,
+        "the ticket's read-back and the event's; none for an unknown request"
+    );
 }

@@ -1,7 +1,7 @@
 //! `reconciler`'s rules (CONTRACT §13): every few minutes, find what the usual paths stranded and drive it through
 //! the same rules as they would, so that nothing waits forever and nothing is done twice.
 //!
-//! Three sweeps, each stopping when the invocation's time runs short (the rest waits for the next run):
+//! Five sweeps, each stopping when the invocation's time runs short (the rest waits for the next run):
 //! - ServiceNow's tickets of the task table updated since the last sweep (minus a margin), paged by update time,
 //!   each applied by ticket-callback's rules: a decision whose webhook never arrived is recorded. Progress is
 //!   kept in the table after each page, so a sweep that died resumes where it stopped.
@@ -9,22 +9,34 @@
 //!   rules.
 //! - Requests pending for a while, oldest first, driven by ticket-creator's rules (so still at most one ticket)
 //!   within ServiceNow's pause: the sweep stops at the first pause.
+//! - v3, with `pmCloud` configured: PM Cloud's authorization requests of the last 24 hours, newest first, 200 a
+//!   page (one call each, on one kept token) until an item is older or a page is empty, each applied by
+//!   [`PmCloudMirror`]: a lost webhook's request is taken in, a decision made in PM Cloud recorded. Stops at
+//!   PM Cloud's pause (one read of it).
+//! - v3: work notes ServiceNow could not take yet, by [`WorkNotes`], within ServiceNow's pause (one read of it).
 //!
 //! The two backlogs come from the table's sparse index (one query a page), never from a scan.
 
 use crate::domain::deadline::Deadline;
 use crate::domain::record::Backlog;
+use crate::domain::redact::redact;
 use crate::domain::settings::Settings;
 use crate::domain::time::{Timestamp, now};
 use crate::pmcloud::PmCloudClient;
+use crate::pmcloud::{AuthorizationRequest, SWEEP_PAGE_SIZE};
 use crate::rules::decision_notifier::DecisionNotifier;
 use crate::rules::pace::Pace;
+use crate::rules::pmcloud_mirror::{Mirrored, PmCloudMirror};
 use crate::rules::ticket_callback::{CallbackError, TicketCallback};
 use crate::rules::ticket_creator::TicketCreator;
+use crate::rules::work_notes::WorkNotes;
 use crate::secrets::SettingsSource;
 use crate::servicenow::ServiceNowClient;
 use crate::store::{Backlogs, Remote, RequestStore, SharedState, StoreError};
 use std::sync::Arc;
+
+/// How far back the PM Cloud sweep reads PM Cloud's authorization requests (CONTRACT §13 v3: 24 hours).
+pub const PM_CLOUD_LOOK_BACK: chrono::Duration = chrono::Duration::hours(24);
 
 /// How the reconciler looks for stranded work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +74,16 @@ pub struct Swept {
     pub pushes_tried: u32,
     /// Pending requests driven.
     pub requests_driven: u32,
+    /// Pages of PM Cloud's authorization requests read (one call each).
+    pub pm_cloud_pages: u32,
+    /// PM Cloud's authorization requests of the last 24 hours read from them.
+    pub pm_cloud_requests_read: u32,
+    /// Requests taken in because their webhook never arrived.
+    pub requests_recovered: u32,
+    /// Decisions made in PM Cloud recorded.
+    pub decisions_mirrored: u32,
+    /// Requests whose unwritten work notes were tried again.
+    pub work_notes_retried: u32,
     /// True when time ran short or ServiceNow paused before all was done.
     pub left_for_next_run: bool,
     /// Requests pending for more than an hour, and decisions undelivered for more than an hour, after the run.
@@ -78,6 +100,9 @@ pub struct Reconciler<S, C> {
     creator: TicketCreator<Arc<S>, Arc<C>>,
     callback: TicketCallback<Arc<S>>,
     notifier: DecisionNotifier<Arc<S>, Arc<C>>,
+    mirror: PmCloudMirror<Arc<S>>,
+    notes: WorkNotes<Arc<S>>,
+    pm_cloud: PmCloudClient,
     thresholds: Thresholds,
 }
 
@@ -104,7 +129,15 @@ where
                 pm_cloud.clone(),
             ),
             callback: TicketCallback::new(store.clone(), servicenow.clone()),
-            notifier: DecisionNotifier::new(store.clone(), settings.clone(), pm_cloud),
+            notifier: DecisionNotifier::new(
+                store.clone(),
+                settings.clone(),
+                pm_cloud.clone(),
+                servicenow.clone(),
+            ),
+            mirror: PmCloudMirror::new(store.clone(), servicenow.clone(), pm_cloud.clone()),
+            notes: WorkNotes::new(store.clone(), servicenow.clone()),
+            pm_cloud,
             store,
             settings,
             servicenow,
@@ -122,6 +155,12 @@ where
                 }
                 if let Err(problem) = self.servicenow_sweep(&settings, deadline, &mut swept).await {
                     swept.problems.push(problem);
+                }
+                if let Err(problem) = self.pm_cloud_sweep(&settings, deadline, &mut swept).await {
+                    swept.problems.push(problem);
+                }
+                if let Err(error) = self.notes_sweep(&settings, deadline, &mut swept).await {
+                    swept.problems.push(error.to_string());
                 }
             }
             Err(error) => swept.problems.push(error.to_string()),
@@ -195,6 +234,103 @@ where
         }
     }
 
+    /// PM Cloud's authorization requests of the last [`PM_CLOUD_LOOK_BACK`], newest first, a page at a time,
+    /// each applied by [`PmCloudMirror::apply`] (CONTRACT §13 v3). Items are filtered on this side (PM Cloud's
+    /// filter names are not published): the sweep stops at the first item created before the look-back, at an
+    /// empty page, at PM Cloud's pause, or when time runs short.
+    async fn pm_cloud_sweep(
+        &self,
+        settings: &Settings,
+        deadline: Deadline,
+        swept: &mut Swept,
+    ) -> Result<(), String> {
+        let Some(pm_cloud) = &settings.pm_cloud else {
+            return Ok(());
+        };
+        let oldest = now() - PM_CLOUD_LOOK_BACK;
+        let pace = Pace::new(Remote::PmCloud);
+        for page in 1.. {
+            if no_time_left(deadline) || self.paused(&pace).await? {
+                swept.left_for_next_run = true;
+                return Ok(());
+            }
+            swept.pm_cloud_pages += 1;
+            let items = match self
+                .pm_cloud
+                .authorization_requests_page(pm_cloud, page)
+                .await
+            {
+                Ok(items) => items,
+                Err(failure) => {
+                    pace.heed(&*self.store, &failure)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    return Err(redact(failure.detail(), settings.secrets()));
+                }
+            };
+            for raw in &items {
+                let item = AuthorizationRequest::of(raw);
+                if item.created.is_some_and(|created| created < oldest) {
+                    return Ok(());
+                }
+                if no_time_left(deadline) {
+                    swept.left_for_next_run = true;
+                    return Ok(());
+                }
+                swept.pm_cloud_requests_read += 1;
+                match self
+                    .mirror
+                    .apply(&item, raw, settings)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
+                    Mirrored::Recovered(_) => swept.requests_recovered += 1,
+                    Mirrored::DecisionRecorded(_) => swept.decisions_mirrored += 1,
+                    Mirrored::Unchanged => {}
+                }
+            }
+            if items.len() < SWEEP_PAGE_SIZE as usize {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Requests whose work notes ServiceNow has not taken yet, oldest first, until ServiceNow pauses.
+    async fn notes_sweep(
+        &self,
+        settings: &Settings,
+        deadline: Deadline,
+        swept: &mut Swept,
+    ) -> Result<(), StoreError> {
+        let before = now() - self.thresholds.stranded_after;
+        let waiting = self
+            .store
+            .waiting(Backlog::WorkNotes, before, self.thresholds.page as usize)
+            .await?;
+        let pace = Pace::new(Remote::ServiceNow);
+        for id in waiting {
+            if no_time_left(deadline) || pace.until(&*self.store, now()).await?.is_some() {
+                swept.left_for_next_run = true;
+                break;
+            }
+            if let Some(request) = self.store.get(&id).await? {
+                swept.work_notes_retried += 1;
+                self.notes.write(request, &settings.servicenow).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `pace`'s remote asked for a pause that still holds (one read, then known).
+    async fn paused(&self, pace: &Pace) -> Result<bool, String> {
+        let until = pace
+            .until(&*self.store, now())
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(until.is_some())
+    }
+
     /// Decisions whose push has been pending too long, oldest first, until PM Cloud pauses (one read of its pause).
     async fn push_sweep(&self, deadline: Deadline, swept: &mut Swept) -> Result<(), StoreError> {
         let before = now() - self.thresholds.stranded_after;
@@ -257,4 +393,4 @@ fn no_time_left(deadline: Deadline) -> bool {
 
 #[cfg(test)]
 #[path = "reconciler_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -21,24 +21,24 @@ use servicenow_sim::{Fault, FaultTarget, RateLimit, SimConfig, SimDecision, Simu
 use std::sync::Arc;
 use test_support::{sample_body, simulator_secret, with_pm_cloud};
 
-type Store = Arc<MemoryStore>;
+pub(crate) type Store = Arc<MemoryStore>;
 
-struct World {
-    sn: Simulator,
-    pmc: PmCloudSim,
-    store: Store,
-    reconciler: Reconciler<Store, StaticSettings>,
-    secret: String,
+pub(crate) struct World {
+    pub(crate) sn: Simulator,
+    pub(crate) pmc: PmCloudSim,
+    pub(crate) store: Store,
+    pub(crate) reconciler: Reconciler<Store, StaticSettings>,
+    pub(crate) secret: String,
 }
 
-fn client() -> ServiceNowClient {
+pub(crate) fn client() -> ServiceNowClient {
     ServiceNowClient::new(http_client_with_timeout(
         std::time::Duration::from_millis(800),
         Hosts::Local,
     ))
 }
 
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let sn = Simulator::start(SimConfig::default()).await.unwrap();
     let pmc = PmCloudSim::start(pmcloud_sim::SimConfig::default())
         .await
@@ -65,7 +65,7 @@ async fn world() -> World {
 }
 
 /// A run with a minute to go.
-async fn run(w: &World) -> Swept {
+pub(crate) async fn run(w: &World) -> Swept {
     w.reconciler
         .run(
             Trigger::Schedule
@@ -74,7 +74,7 @@ async fn run(w: &World) -> Swept {
         .await
 }
 
-fn minutes_ago(minutes: i64) -> Timestamp {
+pub(crate) fn minutes_ago(minutes: i64) -> Timestamp {
     now() - chrono::Duration::minutes(minutes)
 }
 
@@ -90,7 +90,7 @@ async fn pending_since(store: &Store, pmc: &str, minutes: i64) -> RequestRecord 
     record
 }
 
-async fn current(store: &Store, id: &RequestId) -> RequestRecord {
+pub(crate) async fn current(store: &Store, id: &RequestId) -> RequestRecord {
     store.get(id).await.unwrap().unwrap()
 }
 
@@ -102,7 +102,7 @@ fn tickets_for(sim: &Simulator, record: &RequestRecord) -> usize {
 }
 
 /// Ticketed the usual way (ticket-creator), as the stream would have done it.
-async fn ticketed(w: &World, pmc: &str) -> (RequestRecord, String) {
+pub(crate) async fn ticketed(w: &World, pmc: &str) -> (RequestRecord, String) {
     let record = pending_since(&w.store, pmc, 0).await;
     let creator = TicketCreator::new(
         Arc::clone(&w.store),

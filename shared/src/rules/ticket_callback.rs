@@ -9,6 +9,8 @@ use crate::domain::settings::{ServiceNowSettings, Settings};
 use crate::domain::status::Status;
 use crate::domain::ticket::{TaskType, Ticket};
 use crate::domain::ticket_state::{TicketState, Verdict, verdict};
+use crate::domain::work_note::Fact;
+use crate::rules::work_notes::WorkNotes;
 use crate::servicenow::{ServiceNowClient, ServiceNowError, TaskRecord};
 use crate::store::{self, RequestStore, StoreError, Updated};
 use serde::Serialize;
@@ -69,11 +71,16 @@ pub enum CallbackError {
 pub struct TicketCallback<S> {
     store: S,
     servicenow: ServiceNowClient,
+    notes: WorkNotes<S>,
 }
 
-impl<S: RequestStore> TicketCallback<S> {
+impl<S: RequestStore + Clone> TicketCallback<S> {
     pub fn new(store: S, servicenow: ServiceNowClient) -> Self {
-        Self { store, servicenow }
+        Self {
+            notes: WorkNotes::new(store.clone(), servicenow.clone()),
+            store,
+            servicenow,
+        }
     }
 
     /// Reads the ticket back and records what it says on its request: one Table API read, then
@@ -110,15 +117,48 @@ impl<S: RequestStore> TicketCallback<S> {
         let span =
             tracing::info_span!("request", request_id = %current.id, ticket = %ticket.number);
         async {
-            let verdict = verdict(&state, &current.details, settings, crate::domain::time::now()).map_err(|error| {
-                tracing::warn!(field = %error.field, message = %error.message, "approval with an invalid duration not applied");
-                CallbackError::InvalidDuration(error)
-            })?;
-            self.apply(current, verdict, ticket, pm_cloud_configured)
-                .await
+            // Decisions are final (CONTRACT §10): whatever the ticket says now, even a duration that could not be
+            // applied, changes nothing.
+            if current.status.is_final() {
+                return Ok(Recorded {
+                    request_id: current.id,
+                    status: current.status,
+                    changed: false,
+                });
+            }
+            match verdict(
+                &state,
+                &current.details,
+                settings,
+                crate::domain::time::now(),
+            ) {
+                Ok(verdict) => {
+                    self.apply(current, verdict, ticket, pm_cloud_configured)
+                        .await
+                }
+                Err(error) => Err(self.not_applied(current, error, settings).await),
+            }
         }
         .instrument(span)
         .await
+    }
+
+    /// An approval whose duration is invalid is not applied; the ticket is told why and what to write instead
+    /// (CONTRACT §10, §14: a work note, once per problem, never holding the answer back beyond its bound).
+    async fn not_applied(
+        &self,
+        current: RequestRecord,
+        error: FieldError,
+        settings: &ServiceNowSettings,
+    ) -> CallbackError {
+        tracing::warn!(field = %error.field, message = %error.message, "approval with an invalid duration not applied");
+        let fact = Fact::ApprovalNotApplied {
+            problem: format!("{}: {}", error.field, error.message),
+        };
+        if let Err(store) = self.notes.note(current, &fact, settings).await {
+            tracing::warn!(error = %store, "the work note could not be recorded");
+        }
+        CallbackError::InvalidDuration(error)
     }
 
     /// The request the ticket belongs to: by its `correlation_id`, and only if the ticket is that request's.

@@ -7,7 +7,7 @@
 //! more. Otherwise a conditional write that leases the request for 120 s, a Table API lookup by
 //! `correlation_id`, a create only when it found nothing, and a conditional write of the outcome. With `pmCloud`
 //! configured, a create is preceded by a read of PM Cloud's pause and one read of PM Cloud's record of the request
-//! (CONTRACT §5), bounded by [`READ_BACK_TIME`] and never holding the ticket back. A create whose
+//! (CONTRACT §5), bounded by [`crate::rules::pmcloud_mirror::READ_BACK_TIME`] and never holding the ticket back. A create whose
 //! outcome is unknown (no answer) keeps the lease, so no one looks up or creates again before ServiceNow has
 //! certainly finished with it (it cancels a transaction after 60 s).
 
@@ -23,6 +23,7 @@ use crate::domain::time::now;
 use crate::outbound::failure::Transient;
 use crate::pmcloud::{PmCloudClient, ReadBack};
 use crate::rules::pace::Pace;
+use crate::rules::pmcloud_mirror::read_paced;
 use crate::rules::stream::{self, Budget, StreamItem};
 use crate::secrets::{SettingsError, SettingsSource};
 use crate::servicenow::{NewTicket, ServiceNowClient, ServiceNowError, TaskRecord};
@@ -36,7 +37,6 @@ const CREATE_LEASE: chrono::Duration = chrono::Duration::seconds(120);
 const RECORD_TIME: std::time::Duration = std::time::Duration::from_secs(35);
 /// How long the read-back from PM Cloud may take, its token grant included, before the ticket is made from the
 /// webhook's values (CONTRACT §5: the ticket is never held back for it).
-pub const READ_BACK_TIME: std::time::Duration = std::time::Duration::from_secs(5);
 /// How long the settings may stay invalid before pending requests fail (CONTRACT §2).
 pub const SETTINGS_GRACE: chrono::Duration = chrono::Duration::hours(1);
 
@@ -279,7 +279,7 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
 
     /// The request as its ticket shows it: with PM Cloud's values where PM Cloud's record of it has them
     /// (CONTRACT §5), and whether PM Cloud confirmed them. One read of PM Cloud's pause and one call (plus a token
-    /// grant when due), bounded by [`READ_BACK_TIME`]; a `429` pauses PM Cloud for every function. Whatever
+    /// grant when due), bounded by [`crate::rules::pmcloud_mirror::READ_BACK_TIME`]; a `429` pauses PM Cloud for every function. Whatever
     /// happens, the ticket is made: from the webhook's values, saying why PM Cloud did not confirm them.
     async fn read_back(
         &self,
@@ -293,42 +293,24 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
             tracing::warn!(%why, "PM Cloud did not confirm the webhook's values");
             (request.clone(), Confirmation::NotConfirmed(why))
         };
-        let pace = Pace::new(Remote::PmCloud);
-        match pace.until(&self.store, now()).await {
-            Ok(Some(until)) => {
-                return not_confirmed(format!(
-                    "PM Cloud asked the connector to pause until {until}"
-                ));
-            }
-            Ok(None) => {}
-            Err(error) => {
-                return not_confirmed(format!("PM Cloud's pause could not be read: {error}"));
-            }
-        }
-        let read = self
-            .pm_cloud
-            .authorization_request(pm_cloud, &request.pmc_request_id);
-        match tokio::time::timeout(READ_BACK_TIME, read).await {
-            Ok(Ok(Some(record))) => {
+        let read = read_paced(
+            &self.store,
+            &self.pm_cloud,
+            pm_cloud,
+            &request.pmc_request_id,
+            settings,
+        );
+        match read.await {
+            Ok(Some(record)) => {
                 let read = ReadBack::of(&record);
                 let mut shown = request.clone();
                 shown.details = read.confirm(&request.details);
                 (shown, Confirmation::Confirmed(read.confirmed()))
             }
-            Ok(Ok(None)) => {
+            Ok(None) => {
                 not_confirmed("PM Cloud answered 404: it holds no request with this id".into())
             }
-            Ok(Err(failure)) => {
-                // A pause that cannot be recorded holds nothing back: the ticket is made all the same.
-                if let Err(error) = pace.heed(&self.store, &failure).await {
-                    tracing::warn!(%error, "PM Cloud's pause could not be recorded");
-                }
-                not_confirmed(redact(failure.detail(), settings.secrets()))
-            }
-            Err(_) => not_confirmed(format!(
-                "no answer within {} seconds",
-                READ_BACK_TIME.as_secs()
-            )),
+            Err(why) => not_confirmed(why),
         }
     }
 
