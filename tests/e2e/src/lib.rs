@@ -191,6 +191,29 @@ impl Stack {
         }
     }
 
+    /// PM Cloud's *Decision Updated* webhook for `pmc_request_id`, with PM Cloud's key.
+    pub async fn pm_cloud_event(&self, pmc_request_id: &str) -> Answer {
+        let body = json!({"pmcRequestId": pmc_request_id, "eventType": "JIT Application Access Decision Updated"});
+        let response = self
+            .http
+            .post(route("/v1/pmcloud/events"))
+            .bearer_auth(&self.pmc_key)
+            .json(&body)
+            .send()
+            .await
+            .expect("request-intake answers");
+        Self::answer(response).await
+    }
+
+    /// The work notes on a ticket of the ServiceNow simulator, oldest first: `[{"value", "sys_created_by", …}]`.
+    pub async fn work_notes(&self, table: &str, sys_id: &str) -> Vec<Value> {
+        let path = format!("/sim/tickets/{table}/{sys_id}/work_notes");
+        match self.get_json(&simulator(&path)).await {
+            Value::Array(notes) => notes,
+            other => panic!("the simulator listed no work notes: {other}"),
+        }
+    }
+
     /// Posts a webhook event to ticket-callback with the given headers (for forged and stale events).
     pub async fn post_event(&self, body: &str, headers: &[(&str, String)]) -> Answer {
         let mut request = self

@@ -262,10 +262,13 @@ async fn a_decision_whose_webhook_never_arrived_is_recorded_by_the_reconciler() 
 async fn an_admin_session_approved_for_90_minutes_reaches_pm_cloud_as_5400_seconds() {
     let stack = Stack::new();
     let pmc_request_id = format!("e2e-admin-{}", uuid::Uuid::new_v4().simple());
+    // Created 25 hours ago, so that the PM Cloud sweep (every 5 s here, and reading only the last 24 hours) cannot
+    // take it in before the webhook below arrives: a lost webhook is `pmcloud.rs`'s subject, not this test's.
+    let created = (chrono::Utc::now() - chrono::Duration::hours(25)).to_rfc3339();
     let held = stack
         .post_pm_cloud(
             "/sim/authorization-requests",
-            &json!({"id": pmc_request_id, "requestInfo": {"user": "ACME\\bob", "hostName": "WS-0117"}}),
+            &json!({"id": pmc_request_id, "requestInfo": {"user": "ACME\\bob", "hostName": "WS-0117", "created": created}}),
         )
         .await;
     assert_eq!(held, 201);
