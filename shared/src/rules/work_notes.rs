@@ -107,3 +107,7 @@ impl<S: RequestStore> WorkNotes<S> {
         NoteState::Written
     }
 }
+
+#[cfg(test)]
+#[path = "work_notes_tests.rs"]
+mod tests;
