@@ -180,7 +180,9 @@ impl<S: RequestStore + SharedState + Clone, C: SettingsSource> DecisionNotifier<
         leased: RequestRecord,
         push: Push,
     ) -> Result<(Pushed, Option<RequestRecord>), Transient> {
-        let calls = push.calls;
+        // Every attempt counts, a token grant that failed before any push included (as one call): the count is
+        // what keeps this write from matching the stream's filter again (CONTRACT §13 "Bounded work").
+        let calls = push.calls.max(1);
         match push.result {
             Ok(()) => {
                 tracing::info!(calls, "decision delivered to PM Cloud");

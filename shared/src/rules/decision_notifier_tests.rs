@@ -316,13 +316,39 @@ async fn a_refused_api_account_fails_the_push_for_good_without_echoing_the_secre
     let record = approved(&store, "pmc-refused", Duration::Hours(1)).await;
     assert!(process(&notifier, batch_of(&[&record])).await.is_empty());
     let state = notification(&store, &record).await;
+    // The refused grant is the attempt's one call (CONTRACT §13 v3: token grants count as calls).
     assert_eq!(
         (state["state"].as_str(), state["attempts"].as_u64()),
-        (Some("failed"), Some(0))
+        (Some("failed"), Some(1))
     );
     let detail = state["detail"].as_str().unwrap();
     assert!(detail.contains("client ID or secret"), "{detail}");
     assert!(!detail.contains("a-wrong-client-secret"));
+    assert_eq!(sim.stats().notification_calls, 0);
+}
+
+/// A token endpoint that is down costs each attempt one call, and counts it: the write that records the failure
+/// no longer matches the stream's filter (attempts 0), so it starts no attempt of its own (CONTRACT §13 "Bounded
+/// work"; the filter itself is pinned in `tests/stream-relay/tests/template_filters.rs`).
+#[tokio::test]
+async fn a_token_grant_that_fails_counts_as_the_attempts_call() {
+    let (sim, notifier, store) = setup().await;
+    sim.inject(Fault::Status {
+        target: FaultTarget::Token,
+        status: 503,
+        retry_after_secs: None,
+        times: 1,
+    });
+    let record = approved(&store, "pmc-grant-down", Duration::Hours(1)).await;
+    assert!(
+        notifier.push(&record.id).await.is_err(),
+        "transient: the stream retries"
+    );
+    let state = notification(&store, &record).await;
+    assert_eq!(
+        (state["state"].as_str(), state["attempts"].as_u64()),
+        (Some("pending"), Some(1))
+    );
     assert_eq!(sim.stats().notification_calls, 0);
 }
 
