@@ -18,6 +18,7 @@
 //! The two backlogs come from the table's sparse index (one query a page), never from a scan.
 
 use crate::domain::deadline::Deadline;
+use crate::domain::ids::SysId;
 use crate::domain::record::Backlog;
 use crate::domain::redact::redact;
 use crate::domain::settings::Settings;
@@ -174,11 +175,15 @@ where
         if let Err(error) = self.count_backlogs(&mut swept).await {
             swept.problems.push(error.to_string());
         }
+        // The run finished (whatever it met): the template alarms when this is missing for 15 minutes.
+        metrics::counter!("ReconcilerHeartbeat").increment(1);
         swept
     }
 
-    /// The tickets updated since the watermark (minus the margin) up to now, a page at a time; the watermark
-    /// moves after each page.
+    /// The tickets updated since the watermark (minus the margin), a page at a time in keyset order
+    /// (`sys_updated_on`, then `sys_id`), until a page is short. The watermark is the last `sys_updated_on` read,
+    /// in ServiceNow's own clock (CONTRACT §13 v3), and moves after each page, never back; the first sweep looks
+    /// back [`Thresholds::first_look_back`] from now.
     async fn servicenow_sweep(
         &self,
         settings: &Settings,
@@ -186,25 +191,24 @@ where
         swept: &mut Swept,
     ) -> Result<(), String> {
         let sn = &settings.servicenow;
-        let until = now();
-        let since = match self.store.watermark().await.map_err(|e| e.to_string())? {
+        let watermark = self.store.watermark().await.map_err(|e| e.to_string())?;
+        let since = match watermark {
             Some(watermark) => watermark - self.thresholds.margin,
-            None => until - self.thresholds.first_look_back,
+            None => now() - self.thresholds.first_look_back,
         };
         let table = self.servicenow.table(sn, sn.task_type);
-        let mut offset = 0;
+        let mut after: Option<(Timestamp, SysId)> = None;
         loop {
             if no_time_left(deadline) {
                 swept.left_for_next_run = true;
                 return Ok(());
             }
+            let cursor = after.as_ref().map(|(at, sys_id)| (*at, sys_id));
             let page = table
-                .updated_between(since, until, offset, self.thresholds.page)
+                .updated_since(since, cursor, self.thresholds.page)
                 .await
                 .map_err(|e| e.to_string())?;
-            let mut last_update = None;
             for record in &page {
-                last_update = record.updated_on();
                 swept.tickets_read += 1;
                 match self
                     .callback
@@ -219,18 +223,23 @@ where
                     Err(error) => return Err(error.to_string()),
                 }
             }
-            let done = page.len() < self.thresholds.page as usize;
-            let reached = if done { Some(until) } else { last_update };
-            if let Some(reached) = reached {
+            let last = page
+                .last()
+                .and_then(|r| Some((r.updated_on()?, r.sys_id()?)));
+            if let Some((at, _)) = &last
+                && watermark.is_none_or(|w| w < *at)
+            {
                 self.store
-                    .set_watermark(reached)
+                    .set_watermark(*at)
                     .await
                     .map_err(|e| e.to_string())?;
             }
-            if done {
+            if page.len() < self.thresholds.page as usize {
                 return Ok(());
             }
-            offset += self.thresholds.page;
+            // A full page whose last ticket has no readable time or id cannot be paged past.
+            after =
+                Some(last.ok_or("ServiceNow answered a ticket without sys_updated_on or sys_id")?);
         }
     }
 

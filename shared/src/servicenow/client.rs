@@ -292,32 +292,39 @@ impl<'a> Table<'a> {
         Ok(())
     }
 
-    /// Up to `limit` of this table's tickets the connector opened (`correlation_display=PM Cloud`) that were updated
-    /// from `since` to `until` (UTC, both included), by update time, skipping the first `offset`; with the fields
-    /// their [`crate::domain::ticket_state::TicketState`] is read from. One request.
-    pub async fn updated_between(
+    /// Up to `limit` of this table's tickets the connector opened (`correlation_display=PM Cloud`) updated at or
+    /// after `since` (UTC), in keyset order (`sys_updated_on`, then `sys_id`), starting after `after` (the last
+    /// ticket a page before ended on) when given; with the fields their
+    /// [`crate::domain::ticket_state::TicketState`] is read from. One request. Keyset paging (CONTRACT §13 v3)
+    /// never skips a ticket updated while the pages are read: an update moves it to the end, not past an offset.
+    /// `^NQ` ("new query") joins the two halves of the keyset condition, ServiceNow's OR of whole queries.
+    pub async fn updated_since(
         &self,
         since: Timestamp,
-        until: Timestamp,
-        offset: u32,
+        after: Option<(Timestamp, &SysId)>,
         limit: u32,
     ) -> Result<Vec<TaskRecord>, ServiceNowError> {
         let url = self.url(None);
+        let ours = format!("correlation_display={CORRELATION_DISPLAY}");
         // Plain date-time literals are compared in UTC (a `gs.dateGenerate` one would be the user's time zone).
-        let query = format!(
-            "correlation_display={CORRELATION_DISPLAY}^sys_updated_on>={}^sys_updated_on<={}^ORDERBYsys_updated_on^ORDERBYsys_id",
-            format_datetime(&since),
-            format_datetime(&until)
-        );
+        let order = "ORDERBYsys_updated_on^ORDERBYsys_id";
+        let query = match after {
+            None => format!("{ours}^sys_updated_on>={}^{order}", format_datetime(&since)),
+            Some((at, sys_id)) => {
+                let at = format_datetime(&at);
+                format!(
+                    "{ours}^sys_updated_on>{at}^NQ{ours}^sys_updated_on={at}^sys_id>{sys_id}^{order}"
+                )
+            }
+        };
         let fields = state_fields(self.settings).join(",");
-        let (offset, limit) = (offset.to_string(), limit.to_string());
+        let limit = limit.to_string();
         let rows: Vec<TaskRecord> = self
             .send(|http| {
                 http.get(url.clone()).query(&[
                     ("sysparm_query", query.as_str()),
                     ("sysparm_fields", fields.as_str()),
                     ("sysparm_exclude_reference_link", "true"),
-                    ("sysparm_offset", offset.as_str()),
                     ("sysparm_limit", limit.as_str()),
                 ])
             })
