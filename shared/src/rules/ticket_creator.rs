@@ -19,7 +19,7 @@ use crate::domain::settings::Settings;
 use crate::domain::status::Status;
 use crate::domain::ticket::Ticket;
 use crate::domain::ticket_content::Confirmation;
-use crate::domain::time::now;
+use crate::domain::time::{Timestamp, now};
 use crate::outbound::failure::Transient;
 use crate::pmcloud::{PmCloudClient, ReadBack};
 use crate::rules::pace::Pace;
@@ -61,6 +61,11 @@ pub struct TicketCreator<S, C> {
 /// How a find-or-create ended when it did not find or create a ticket.
 enum NoTicket {
     Error(ServiceNowError),
+    /// The create was sent at `sent_at` and got no answer: ServiceNow may still commit it.
+    InDoubt {
+        detail: String,
+        sent_at: Timestamp,
+    },
     /// The create answered, but without the `correlation_id` that was sent.
     CorrelationNotStored(String),
 }
@@ -70,6 +75,10 @@ impl NoTicket {
     fn redacted(self, settings: &Settings) -> Self {
         match self {
             Self::Error(error) => Self::Error(error.redacted(settings.secrets())),
+            Self::InDoubt { detail, sent_at } => Self::InDoubt {
+                detail: redact(&detail, settings.secrets()),
+                sent_at,
+            },
             Self::CorrelationNotStored(detail) => {
                 Self::CorrelationNotStored(redact(&detail, settings.secrets()))
             }
@@ -171,7 +180,33 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
                     .await
             }
             Err(NoTicket::Error(error)) => self.after_error(leased, error, pace).await,
+            Err(NoTicket::InDoubt { detail, sent_at }) => {
+                self.in_doubt(leased, detail, sent_at).await
+            }
         }
+    }
+
+    /// A create that got no answer: the lease is made to run [`CREATE_LEASE`] from when the create was sent (not
+    /// from when the attempt began, which the lookup and the read-back came after), so that no one looks up or
+    /// creates again before ServiceNow has certainly finished with it (CONTRACT §9). At most one conditional write.
+    async fn in_doubt(
+        &self,
+        leased: RequestRecord,
+        detail: String,
+        sent_at: Timestamp,
+    ) -> Result<Processed, Transient> {
+        let until = sent_at + CREATE_LEASE;
+        let our_lease = leased.lease_until;
+        let extend = |request: &RequestRecord| {
+            (request.status == Status::Pending
+                && request.lease_until == our_lease
+                && our_lease.is_some_and(|lease| lease < until))
+            .then(|| request.leased(until))
+        };
+        store::update(&self.store, leased, extend).await?;
+        Ok(Processed::Deferred(format!(
+            "{detail}; the request is looked up once the create cannot be in progress any more ({until})"
+        )))
     }
 
     /// Invalid settings fail a request only once they have stayed invalid for [`SETTINGS_GRACE`] (CONTRACT §2):
@@ -194,8 +229,8 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
         )))
     }
 
-    /// What a ServiceNow error leaves: a permanent one fails the request; a `429` pauses every function; a create
-    /// that got no answer keeps its lease; anything else is retried at once.
+    /// What a ServiceNow error that got an answer leaves: a permanent one fails the request; a `429` pauses every
+    /// function; anything else is retried at once.
     async fn after_error(
         &self,
         leased: RequestRecord,
@@ -205,16 +240,6 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
         let (detail, retry_after) = match error {
             ServiceNowError::Permanent { code, detail, .. } => {
                 return self.fail(leased, code, detail).await;
-            }
-            ServiceNowError::Transient(Transient {
-                unanswered: true,
-                detail,
-                ..
-            }) => {
-                // The lease stays: ServiceNow may still commit the create.
-                return Ok(Processed::Deferred(format!(
-                    "{detail}; the request is looked up once the create cannot be in progress any more"
-                )));
             }
             ServiceNowError::Transient(Transient {
                 detail,
@@ -262,10 +287,18 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
             return Ok(found);
         }
         let (shown, confirmation) = self.read_back(request, settings).await;
+        let sent_at = now();
         let created = table
             .create(&NewTicket::of(&shown, &confirmation, sn))
             .await
-            .map_err(NoTicket::Error)?;
+            .map_err(|error| match error {
+                ServiceNowError::Transient(Transient {
+                    unanswered: true,
+                    detail,
+                    ..
+                }) => NoTicket::InDoubt { detail, sent_at },
+                error => NoTicket::Error(error),
+            })?;
         metrics::counter!("TicketsCreated").increment(1);
         if created.correlation_id().as_ref() != Some(&request.id) {
             return Err(NoTicket::CorrelationNotStored(format!(
