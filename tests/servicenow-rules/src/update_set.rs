@@ -52,6 +52,9 @@ pub const APPROVAL_RULE: BusinessRule = BusinessRule {
     description: "Sends the signed event of the PM Cloud connector (CONTRACT §15) when an approval record of a PM Cloud ticket changes state.",
 };
 
+/// The encoded query of the module "Properties": the connector's system properties.
+pub const PROPERTIES_FILTER: &str = "nameSTARTSWITHpmc_connector.";
+
 /// Both rules.
 pub const RULES: [&BusinessRule; 2] = [&TICKET_RULE, &APPROVAL_RULE];
 
@@ -207,7 +210,77 @@ fn updates(script: &str) -> Vec<Update> {
         }
     }
     updates.extend(RULES.iter().map(|rule| business_rule(rule, script)));
+    updates.push(menu());
+    updates.push(properties_module());
     updates
+}
+
+/// The application menu "PM Cloud connector" in the navigator, for `admin`: the configuration screen the seed
+/// describes ("Go to Configuration").
+fn menu() -> Update {
+    let id = menu_id();
+    let mut record = Xml::default();
+    record.open("sys_app_application", &[("action", "INSERT_OR_UPDATE")]);
+    record.field("active", "true");
+    record.field("device_type", "browser");
+    record.field("hint", "The PM Cloud connector's settings in ServiceNow");
+    record.field("order", "1000");
+    record.field("roles", "admin");
+    record.field("sys_class_name", "sys_app_application");
+    stamps(&mut record, &id);
+    record.field("sys_name", UPDATE_SET_NAME);
+    global_scope(&mut record);
+    record.field("sys_update_name", &format!("sys_app_application_{id}"));
+    record.field("title", UPDATE_SET_NAME);
+    record.close("sys_app_application");
+    Update {
+        name: format!("sys_app_application_{id}"),
+        kind: "Application Menu",
+        target_name: UPDATE_SET_NAME.to_owned(),
+        table: "",
+        payload: record_update(Some("sys_app_application"), &record.0),
+    }
+}
+
+fn menu_id() -> String {
+    sys_id("sys_app_application/PM Cloud connector")
+}
+
+/// The menu's module "Properties": the list of the `pmc_connector.*` properties, where the administrator sets them.
+fn properties_module() -> Update {
+    let id = sys_id("sys_app_module/Properties");
+    let mut record = Xml::default();
+    record.open("sys_app_module", &[("action", "INSERT_OR_UPDATE")]);
+    record.field("active", "true");
+    record.field_with(
+        "application",
+        &[("display_value", UPDATE_SET_NAME)],
+        &menu_id(),
+    );
+    record.field("device_type", "browser");
+    record.field("filter", PROPERTIES_FILTER);
+    record.field(
+        "hint",
+        "pmc_connector.webhook_url, pmc_connector.webhook_secret and pmc_connector.enabled",
+    );
+    record.field("link_type", "LIST");
+    record.field("name", "sys_properties");
+    record.field("order", "100");
+    record.field("roles", "admin");
+    record.field("sys_class_name", "sys_app_module");
+    stamps(&mut record, &id);
+    record.field("sys_name", "Properties");
+    global_scope(&mut record);
+    record.field("sys_update_name", &format!("sys_app_module_{id}"));
+    record.field("title", "Properties");
+    record.close("sys_app_module");
+    Update {
+        name: format!("sys_app_module_{id}"),
+        kind: "Module",
+        target_name: "Properties".to_owned(),
+        table: "",
+        payload: record_update(Some("sys_app_module"), &record.0),
+    }
 }
 
 fn property(property: &Property) -> Update {

@@ -5,8 +5,8 @@
 use roxmltree::{Document, Node};
 use servicenow_rules::shipped;
 use servicenow_rules::update_set::{
-    APPROVAL_RULE, FIELDS, PROPERTIES, RULES, SCRIPT_FILE, TICKET_RULE, UPDATE_SET_FILE,
-    UPDATE_SET_NAME, duration_choices, update_set_xml,
+    APPROVAL_RULE, FIELDS, PROPERTIES, PROPERTIES_FILTER, RULES, SCRIPT_FILE, TICKET_RULE,
+    UPDATE_SET_FILE, UPDATE_SET_NAME, duration_choices, update_set_xml,
 };
 use shared::domain::duration::Duration;
 use std::collections::{BTreeMap, HashSet};
@@ -278,6 +278,38 @@ fn the_duration_choices_are_what_the_connector_reads() {
             .unwrap_or_else(|e| panic!("{choice}: {e}"))
             .expect("not empty");
         assert_eq!(read.to_string(), choice);
+    }
+}
+
+#[test]
+fn the_menu_pm_cloud_connector_lists_the_properties_for_admins() {
+    let xml = shipped(UPDATE_SET_FILE);
+    let unload = Document::parse(&xml).unwrap();
+    let updates = updates(&unload);
+    let of_kind = |kind: &str| -> Vec<String> {
+        updates
+            .values()
+            .filter(|(k, _)| k == kind)
+            .map(|(_, payload)| payload.clone())
+            .collect()
+    };
+    let menus = of_kind("Application Menu");
+    assert_eq!(menus.len(), 1);
+    let menu = Document::parse(&menus[0]).unwrap();
+    let menu = record(&menu);
+    assert_eq!(text(menu, "title"), "PM Cloud connector");
+    assert_eq!(text(menu, "roles"), "admin");
+    let modules = of_kind("Module");
+    assert_eq!(modules.len(), 1);
+    let module = Document::parse(&modules[0]).unwrap();
+    let module = record(&module);
+    assert_eq!(text(module, "application"), text(menu, "sys_id"));
+    assert_eq!(text(module, "link_type"), "LIST");
+    assert_eq!(text(module, "name"), "sys_properties");
+    assert_eq!(text(module, "roles"), "admin");
+    assert_eq!(text(module, "filter"), PROPERTIES_FILTER);
+    for property in &PROPERTIES {
+        assert!(property.name.starts_with("pmc_connector."));
     }
 }
 
