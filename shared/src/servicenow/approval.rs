@@ -189,6 +189,33 @@ impl ServiceNowClient {
         Ok(())
     }
 
+    /// What Validate Settings proves with `token` when `approvals` are configured (CONTRACT §15): the user can read
+    /// the approver `group`'s members (when one is set) and query approval records. Two reads at most, each of one
+    /// row, no write. Errors: the table that refused, and how.
+    pub async fn probe_approvals(
+        &self,
+        settings: &ServiceNowSettings,
+        token: &secrecy::SecretString,
+        group: Option<&SysId>,
+    ) -> Result<(), (&'static str, ServiceNowError)> {
+        if let Some(group) = group {
+            let members = self.table_named(settings, MEMBER_TABLE).with_token(token);
+            let query = format!("group={group}");
+            let _: Vec<Value> = members
+                .list(&query, "user", 1)
+                .await
+                .map_err(|e| (MEMBER_TABLE, e))?;
+        }
+        let probe = crate::domain::ids::RequestId::random();
+        let query = format!("sysapproval={probe}");
+        let approvals = self.approvals(settings).with_token(token);
+        let _: Vec<Value> = approvals
+            .list(&query, "sys_id", 1)
+            .await
+            .map_err(|e| (APPROVAL_TABLE, e))?;
+        Ok(())
+    }
+
     /// Up to `limit` approval records of the connector's tickets (`sysapproval.correlation_display=PM Cloud`) updated
     /// at or after `since`, in keyset order (`sys_updated_on`, then `sys_id`) after `after`, as
     /// [`crate::servicenow::Table::updated_since`] reads tickets. One request.
