@@ -134,7 +134,7 @@ impl ApprovalState {
     pub fn expire_after_hours(&self) -> Option<String> {
         let after = self.expire_at? - self.ticket_created_at;
         let hours = after.num_milliseconds() as f64 / 3_600_000.0;
-        let text = format!("{hours:.2}");
+        let text = format!("{hours:.4}");
         Some(text.trim_end_matches('0').trim_end_matches('.').to_owned())
     }
 }
