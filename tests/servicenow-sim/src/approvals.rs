@@ -177,6 +177,54 @@ impl Instance {
     }
 }
 
+/// The configured groups and members ([`crate::config::SimConfig::directory`]) as records under their own `sys_id`s
+/// (a user in several groups is one user).
+pub(crate) fn seed_directory(memory: &mut Memory, config: &crate::config::SimConfig) {
+    for group in &config.directory {
+        insert_fixed(
+            memory,
+            config,
+            GROUPS,
+            &group.sys_id,
+            [("name", group.name.clone())],
+        );
+        for user in &group.members {
+            if memory.record(USERS, &user.sys_id).is_none() {
+                let active = user.active.unwrap_or(true).to_string();
+                let name = user.user_name.clone();
+                let fields = [
+                    ("user_name", name.clone()),
+                    ("name", name),
+                    ("active", active),
+                ];
+                insert_fixed(memory, config, USERS, &user.sys_id, fields);
+            }
+            let membership = uuid::Uuid::new_v4().simple().to_string();
+            let fields = [
+                ("group", group.sys_id.clone()),
+                ("user", user.sys_id.clone()),
+            ];
+            insert_fixed(memory, config, GROUP_MEMBERS, &membership, fields);
+        }
+    }
+}
+
+/// A record of `table` (by `sim.admin`) under the given `sys_id`.
+fn insert_fixed<const N: usize>(
+    memory: &mut Memory,
+    config: &crate::config::SimConfig,
+    table: &str,
+    sys_id: &str,
+    fields: [(&str, String); N],
+) {
+    let table = schema::table(table).expect("one of the instance's tables");
+    let fields = fields
+        .into_iter()
+        .map(|(field, value)| (field.to_owned(), value));
+    let record = memory.insert(config, table, fields, ADMIN);
+    record.insert("sys_id".into(), sys_id.to_owned());
+}
+
 /// The record `sys_id` of `table`, or [`SimError::NoSuchRecord`].
 fn exists<'m>(
     memory: &'m Memory,

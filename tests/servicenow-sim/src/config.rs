@@ -24,6 +24,29 @@ pub struct SimConfig {
     pub client_credentials: ClientCredentials,
     /// A rate limit rule in force from start; [`crate::Instance::set_rate_limit`] changes it later.
     pub rate_limit: Option<RateLimit>,
+    /// Groups and their members the instance has from start (and after a reset), under fixed `sys_id`s, so that
+    /// settings can name a group (`approvals.approverGroup`, CONTRACT §15) before anything runs.
+    pub directory: Vec<DirectoryGroup>,
+}
+
+/// A `sys_user_group` with its members. JSON: `{"sysId", "name", "members": [{"sysId", "userName", "active"?}]}`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectoryGroup {
+    pub sys_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub members: Vec<DirectoryUser>,
+}
+
+/// A `sys_user` of a [`DirectoryGroup`]; `active` defaults to true.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectoryUser {
+    pub sys_id: String,
+    pub user_name: String,
+    #[serde(default)]
+    pub active: Option<bool>,
 }
 
 impl Default for SimConfig {
@@ -42,6 +65,7 @@ impl Default for SimConfig {
             webhook: None,
             client_credentials: ClientCredentials::default(),
             rate_limit: None,
+            directory: Vec::new(),
         }
     }
 }

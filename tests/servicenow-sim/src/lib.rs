@@ -107,7 +107,9 @@ mod webhook;
 use sim_kit::Sim;
 
 pub use approvals::{ApprovalDecision, NewUser};
-pub use config::{ClientCredentials, SimConfig, SimUser, WebhookTarget};
+pub use config::{
+    ClientCredentials, DirectoryGroup, DirectoryUser, SimConfig, SimUser, WebhookTarget,
+};
 pub use faults::{CreateFault, Fault, FaultTarget};
 pub use journal::WorkNote;
 pub use ratelimit::RateLimit;

@@ -197,11 +197,13 @@ impl Memory {
 /// The memory at start: nothing learnt yet, the configured webhook target and rate limit rule in force.
 impl From<&SimConfig> for Memory {
     fn from(config: &SimConfig) -> Self {
-        Memory {
+        let mut memory = Memory {
             webhook: config.webhook.clone(),
             rate_limit: config.rate_limit.clone().map(RateWindow::new),
             ..Memory::default()
-        }
+        };
+        crate::approvals::seed_directory(&mut memory, config);
+        memory
     }
 }
 
@@ -361,9 +363,11 @@ impl Api for Instance {
         &self.base
     }
 
-    /// Records, tokens and counters forgotten; the webhook target and the rate limit rule kept (its count starting
-    /// over in a new window).
+    /// Records, tokens and counters forgotten; the webhook target, the rate limit rule (its count starting over in
+    /// a new window) and the configured directory kept.
     fn reset(&self) {
-        self.base.lock().reset();
+        let mut memory = self.base.lock();
+        memory.reset();
+        crate::approvals::seed_directory(&mut memory, &self.base.config);
     }
 }

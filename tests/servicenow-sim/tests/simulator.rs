@@ -2503,3 +2503,42 @@ fn new_config_and_decision_json() {
     let decision: SimDecision = serde_json::from_str("{}").unwrap();
     assert_eq!(decision.send_webhook, None);
 }
+
+/// Groups and members configured up front keep their `sys_id`s (settings can name them) and survive a reset; the
+/// Table API finds the active members as the connector asks for them.
+#[tokio::test]
+async fn a_configured_directory_is_there_from_start_and_after_a_reset() {
+    use servicenow_sim::{DirectoryGroup, DirectoryUser};
+    let group = "a".repeat(32);
+    let user = |sys_id: char, name: &str, active| DirectoryUser {
+        sys_id: sys_id.to_string().repeat(32),
+        user_name: name.into(),
+        active,
+    };
+    let config = SimConfig {
+        directory: vec![DirectoryGroup {
+            sys_id: group.clone(),
+            name: "PM Cloud approvers".into(),
+            members: vec![
+                user('b', "alice", None),
+                user('c', "dave.away", Some(false)),
+            ],
+        }],
+        ..SimConfig::default()
+    };
+    let sim = Simulator::start(config).await.unwrap();
+    for _ in 0..2 {
+        let token = access_token(&sim).await;
+        let path = format!(
+            "sys_user_grmember?sysparm_query=group={group}^user.active=true&sysparm_fields=user&sysparm_exclude_reference_link=true"
+        );
+        let (status, _, body) = get(&sim, &token, &path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["result"], json!([{"user": "b".repeat(32)}]));
+        assert_eq!(
+            sim.ticket("sys_user", &"c".repeat(32)).unwrap()["user_name"],
+            "dave.away"
+        );
+        sim.reset();
+    }
+}
