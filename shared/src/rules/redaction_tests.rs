@@ -268,18 +268,9 @@ fn callback_event() -> crate::rules::ticket_callback::TicketEvent {
     }
 }
 
-/// ticket-callback's `503` when ServiceNow's token endpoint fails with an echo of the grant it was sent.
-#[tokio::test]
-async fn the_callbacks_503_and_its_log_quote_no_secret_a_token_endpoint_echoed() {
-    let server = MockServer::start().await;
-    servicenow_grant_answers(
-        &server,
-        Echo {
-            status: 500,
-            shape: servicenow_error,
-        },
-    )
-    .await;
+/// The problem ticket-callback answers for an event while ServiceNow at `server` answers as mounted: its status,
+/// after checking that neither its body nor the log quotes a secret, and that the body quotes the echo.
+async fn callback_problem_status(server: &MockServer) -> u16 {
     let logs = Logs::default();
     let _capture = logs.capture();
     let callback = crate::rules::ticket_callback::TicketCallback::new(
@@ -292,11 +283,26 @@ async fn the_callbacks_503_and_its_log_quote_no_secret_a_token_endpoint_echoed()
         .await
         .expect_err("ServiceNow failed");
     let problem = crate::http::Problem::from(error);
-    assert_eq!(problem.status, 503);
     let body = serde_json::to_string(&problem).unwrap();
     assert_no_secret("the problem body", &body);
     assert!(body.contains(REDACTED), "the echo is quoted: {body}");
     assert_no_secret("the log", &logs.text());
+    problem.status
+}
+
+/// ticket-callback's `503` when ServiceNow's token endpoint fails with an echo of the grant it was sent.
+#[tokio::test]
+async fn the_callbacks_503_and_its_log_quote_no_secret_a_token_endpoint_echoed() {
+    let server = MockServer::start().await;
+    servicenow_grant_answers(
+        &server,
+        Echo {
+            status: 500,
+            shape: servicenow_error,
+        },
+    )
+    .await;
+    assert_eq!(callback_problem_status(&server).await, 503);
 }
 
 /// ticket-callback's `502` when the Table API refuses with an echo of the bearer token it was sent.
@@ -314,23 +320,7 @@ async fn the_callbacks_502_and_its_log_quote_no_secret_the_table_api_echoed() {
         })
         .mount(&server)
         .await;
-    let logs = Logs::default();
-    let _capture = logs.capture();
-    let callback = crate::rules::ticket_callback::TicketCallback::new(
-        Arc::new(MemoryStore::new()),
-        servicenow(),
-    );
-    let settings = parsed(&settings_with_pm_cloud(&server.uri()));
-    let error = callback
-        .apply_event(callback_event(), &settings)
-        .await
-        .expect_err("ServiceNow refused");
-    let problem = crate::http::Problem::from(error);
-    assert_eq!(problem.status, 502);
-    let body = serde_json::to_string(&problem).unwrap();
-    assert_no_secret("the problem body", &body);
-    assert!(body.contains(REDACTED), "the echo is quoted: {body}");
-    assert_no_secret("the log", &logs.text());
+    assert_eq!(callback_problem_status(&server).await, 502);
 }
 
 /// The reconciler's run (what its handler logs) and its log lines, when ServiceNow's token endpoint echoes.
