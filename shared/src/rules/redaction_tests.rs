@@ -576,3 +576,62 @@ async fn ticket_creators_outcome_and_log_quote_no_secret_a_token_endpoint_echoed
     );
     assert_no_secret("the log", &logs.text());
 }
+
+/// The ticket ticket-creator writes says why PM Cloud did not confirm the webhook's values: when PM Cloud's token
+/// endpoint echoes the grant it was sent, what ServiceNow is sent holds none of it.
+#[tokio::test]
+async fn the_ticket_text_quotes_no_secret_pm_clouds_token_endpoint_echoed() {
+    let server = MockServer::start().await;
+    servicenow_grants(&server).await;
+    pm_cloud_grant_answers(
+        &server,
+        Echo {
+            status: 500,
+            shape: problem_details,
+        },
+    )
+    .await;
+    let store = Arc::new(MemoryStore::new());
+    let pending = submitted(&store, "pmc-ticket-echo").await;
+    Mock::given(method("GET"))
+        .and(path("/api/now/table/incident"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": []})))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/now/table/incident"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"result": {
+            "sys_id": "9d385017c611228701d22104cc95c371", "number": "INC0010001",
+            "correlation_id": pending.id.as_str()
+        }})))
+        .mount(&server)
+        .await;
+    let logs = Logs::default();
+    let _capture = logs.capture();
+    let creator = TicketCreator::new(
+        Arc::clone(&store),
+        StaticSettings::new(settings_with_pm_cloud(&server.uri())),
+        servicenow(),
+        pm_cloud(),
+    );
+    let outcome = creator.process(&pending.id).await;
+    assert!(matches!(outcome, Ok(Processed::Ticketed(_))), "{outcome:?}");
+    let created: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|request| {
+            request.method.as_str() == "POST" && request.url.path() == "/api/now/table/incident"
+        })
+        .map(|request| String::from_utf8_lossy(&request.body).into_owned())
+        .collect();
+    assert_eq!(created.len(), 1);
+    assert!(
+        created[0].contains("PM Cloud") && created[0].contains(REDACTED),
+        "the ticket says why PM Cloud did not confirm, quoted: {}",
+        created[0]
+    );
+    assert_no_secret("the ticket", &created[0]);
+    assert_no_secret("the log", &logs.text());
+}
