@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 pub enum Outcome {
     Approved,
     Denied,
+    /// v3: nobody decided in time (CONTRACT §15); the connector decided, and PM Cloud hears a denial.
+    Expired,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,16 +119,17 @@ pub enum Backlog {
     Tickets,
     /// A decision waiting to be pushed to PM Cloud.
     Pushes,
-    /// Work notes waiting to be written on the ticket (CONTRACT §14); a request waits here only when it waits
-    /// for nothing else, so that one index key suffices.
-    WorkNotes,
+    /// What the connector still owes a ticket (CONTRACT §14, §15): work notes to write, approval records to add,
+    /// deadlines to keep; waiting since the earliest of them falls due. A request waits here only when it waits for
+    /// nothing else, so that one index key suffices.
+    FollowUps,
 }
 
 impl Backlog {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Tickets => "tickets",
-            Self::WorkNotes => "work_notes",
+            Self::FollowUps => "follow_ups",
             Self::Pushes => "pushes",
         }
     }
@@ -177,6 +180,9 @@ pub struct RequestRecord {
     /// What the ticket is to be told, and what it was told (CONTRACT §14), oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub work_notes: Vec<crate::domain::work_note::WorkNote>,
+    /// Approval records and deadlines (CONTRACT §15), when `approvals` was configured as the ticket was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approvals: Option<crate::domain::approval::ApprovalState>,
     /// How many times the stored request was replaced; a replace succeeds only from the revision it was read at.
     #[serde(default)]
     pub revision: u64,
@@ -231,6 +237,7 @@ impl RequestRecord {
             lease_until: None,
             origin: Origin::Webhook,
             work_notes: Vec::new(),
+            approvals: None,
             revision: 0,
         }
     }
@@ -294,6 +301,7 @@ impl RequestRecord {
         let status = match decision.outcome {
             Outcome::Approved => Status::Approved,
             Outcome::Denied => Status::Denied,
+            Outcome::Expired => Status::Expired,
         };
         let mut next = self.concluded(status, ticket, pm_cloud_configured, now)?;
         // PM Cloud made it: nothing to push back (CONTRACT §13).
@@ -339,7 +347,7 @@ impl RequestRecord {
 
     /// The backlog the request waits in, if any, and since when: a pending request since it was created, a
     /// decision waiting for its push since it was recorded.
-    /// Otherwise, work notes waiting to be written, since the oldest of them was noted.
+    /// Otherwise, follow-ups (unwritten work notes, approval records, deadlines), since the earliest falls due.
     pub fn backlog(&self) -> Option<(Backlog, Timestamp)> {
         if self.status == Status::Pending {
             return Some((Backlog::Tickets, self.created_at));
@@ -349,8 +357,18 @@ impl RequestRecord {
         {
             return Some((Backlog::Pushes, notification.at));
         }
-        self.oldest_unwritten_note()
-            .map(|since| (Backlog::WorkNotes, since))
+        let deadline = self
+            .approvals
+            .as_ref()
+            .and_then(|approvals| approvals.next_due(self.status.is_final()));
+        let note = self
+            .oldest_unwritten_note()
+            .map(|noted| noted + crate::domain::work_note::NOTE_GRACE);
+        deadline
+            .into_iter()
+            .chain(note)
+            .min()
+            .map(|due| (Backlog::FollowUps, due))
     }
 
     /// A copy without a lease.

@@ -87,7 +87,7 @@ pub fn verdict(
         now
     });
     let duration = match outcome {
-        Outcome::Denied => None,
+        Outcome::Denied | Outcome::Expired => None,
         Outcome::Approved => {
             let refused =
                 |message: String| FieldError::new(settings.duration_field.clone(), message);

@@ -4,7 +4,7 @@
 //!
 //! A note is recorded in the same write as its fact (a push's outcome, a decision made in PM Cloud) or, for an
 //! approval that was not applied, in one write of its own. Whoever recorded it then tries to write it; the
-//! reconciler writes what is still unwritten ([`crate::domain::record::Backlog::WorkNotes`]).
+//! reconciler writes what is still unwritten ([`crate::domain::record::Backlog::FollowUps`]).
 
 use crate::domain::record::{Decision, Outcome, RequestRecord};
 use crate::domain::time::{Timestamp, rfc3339};
@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 
 /// How long an unwritten note is tried again (CONTRACT §14: 24 hours), counted from when it was recorded.
 pub const NOTE_RETRY_WINDOW: chrono::Duration = chrono::Duration::hours(24);
+/// How long after it was recorded an unwritten note falls to the reconciler: longer than its first writer's call
+/// may take ([`crate::rules::work_notes::NOTE_TIME`]), so that the two never write it at once.
+pub const NOTE_GRACE: chrono::Duration = chrono::Duration::minutes(1);
 
 /// The longest fact key kept: an approval's bad duration text is part of its key, and ServiceNow's field may be
 /// long.
@@ -61,6 +64,12 @@ pub enum Fact {
     Refused { detail: String },
     /// The decision was made in PM Cloud's portal.
     DecidedInPmCloud(Decision),
+    /// `remindAfterHours` passed (CONTRACT §15): who has not answered (their user names; empty without records).
+    Reminder { waiting_on: Vec<String> },
+    /// `escalateAfterHours` passed: `added` more approvers were asked.
+    Escalated { added: usize },
+    /// `expireAfterHours` passed without a decision.
+    Expired { hours: String },
 }
 
 impl Fact {
@@ -71,6 +80,9 @@ impl Fact {
             Self::Delivered { .. } => "delivered".to_owned(),
             Self::Refused { .. } => "refused-by-pm-cloud".to_owned(),
             Self::DecidedInPmCloud(_) => "decided-in-pm-cloud".to_owned(),
+            Self::Reminder { .. } => "reminder".to_owned(),
+            Self::Escalated { .. } => "escalated".to_owned(),
+            Self::Expired { .. } => "expired".to_owned(),
         };
         key.chars().take(MAX_FACT_CHARS).collect()
     }
@@ -100,6 +112,23 @@ impl Fact {
                 decision.decided_by.as_deref().unwrap_or("an administrator"),
                 decision.decided_at.format("%Y-%m-%d %H:%M:%S")
             ),
+            Self::Reminder { waiting_on } if waiting_on.is_empty() => {
+                "PM Cloud connector: reminder: this elevation request still waits for a decision."
+                    .to_owned()
+            }
+            Self::Reminder { waiting_on } => format!(
+                "PM Cloud connector: reminder: this elevation request still waits for a decision. Not answered \
+                 yet: {}.",
+                waiting_on.join(", ")
+            ),
+            Self::Escalated { added } => format!(
+                "PM Cloud connector: no decision yet, so the request was escalated: {added} more approver(s) \
+                 were asked."
+            ),
+            Self::Expired { hours } => format!(
+                "PM Cloud connector: no decision within {hours} hours, so the request expired and PM Cloud was \
+                 told it is denied. The user can ask again."
+            ),
         }
     }
 
@@ -116,6 +145,7 @@ impl Fact {
 fn decided_words(decision: &Decision) -> String {
     match (decision.outcome, decision.duration) {
         (Outcome::Denied, _) => "denied".to_owned(),
+        (Outcome::Expired, _) => "expired".to_owned(),
         (Outcome::Approved, Some(duration)) => format!("approved ({duration})"),
         (Outcome::Approved, None) => "approved".to_owned(),
     }

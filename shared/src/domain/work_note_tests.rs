@@ -82,7 +82,10 @@ fn unwritten_notes_put_a_settled_request_in_the_work_notes_backlog() {
     let noted = decided
         .with_note(&Fact::DecidedInPmCloud(decided_in_pm_cloud()), at(7))
         .unwrap();
-    assert_eq!(noted.backlog(), Some((Backlog::WorkNotes, at(7))));
+    assert_eq!(
+        noted.backlog(),
+        Some((Backlog::FollowUps, at(7) + NOTE_GRACE))
+    );
     assert_eq!(noted.work_notes[0].approval, Some(Outcome::Approved));
     let dropped = noted
         .note_ended("decided-in-pm-cloud", NoteState::Dropped, 3, at(8))
@@ -109,7 +112,10 @@ fn a_pending_push_comes_before_the_notes() {
         .unwrap();
     assert_eq!(decided.backlog(), Some((Backlog::Pushes, at(6))));
     let delivered = decided.push_ended(NotificationState::Delivered, None, 1, at(8));
-    assert_eq!(delivered.backlog(), Some((Backlog::WorkNotes, at(7))));
+    assert_eq!(
+        delivered.backlog(),
+        Some((Backlog::FollowUps, at(7) + NOTE_GRACE))
+    );
 }
 
 #[test]

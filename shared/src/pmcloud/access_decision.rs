@@ -130,7 +130,7 @@ impl PmCloudDecision {
     pub fn decision(&self, request_type: RequestType, found_at: Timestamp) -> Decision {
         let decided_at = self.at.unwrap_or(found_at);
         let (duration, expires_at) = match (self.outcome, self.granted) {
-            (Outcome::Denied, _) => (None, None),
+            (Outcome::Denied | Outcome::Expired, _) => (None, None),
             // No duration PM Cloud's record names readably: the narrowest grant, once.
             (Outcome::Approved, Some(Granted::Once) | None) => (Some(Duration::Once), None),
             (Outcome::Approved, Some(Granted::Seconds(seconds))) => (

@@ -3,6 +3,7 @@
 //! ServiceNow ports, and knows nothing of HTTP or Lambda (the functions' handlers and the HTTP edge map both
 //! ways).
 
+pub mod approvals;
 pub mod decision_notifier;
 pub mod pace;
 pub mod pmcloud_mirror;

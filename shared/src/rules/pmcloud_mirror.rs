@@ -18,10 +18,11 @@ use crate::domain::status::Status;
 use crate::domain::time::now;
 use crate::domain::work_note::Fact;
 use crate::pmcloud::{AccessState, AuthorizationRequest, PmCloudClient, PmCloudDecision, ReadBack};
+use crate::rules::approvals::ApprovalRules;
 use crate::rules::pace::Pace;
 use crate::rules::request_intake::RequestIntake;
 use crate::rules::work_notes::WorkNotes;
-use crate::servicenow::ServiceNowClient;
+use crate::servicenow::{Closing, ServiceNowClient};
 use crate::store::{self, Remote, RequestStore, SharedState, StoreError, Updated};
 use serde_json::Value;
 
@@ -64,6 +65,7 @@ pub struct PmCloudMirror<S> {
     store: S,
     intake: RequestIntake<S>,
     notes: WorkNotes<S>,
+    approvals: ApprovalRules<S>,
     pm_cloud: PmCloudClient,
 }
 
@@ -72,7 +74,8 @@ impl<S: RequestStore + SharedState + Clone> PmCloudMirror<S> {
     pub fn new(store: S, servicenow: ServiceNowClient, pm_cloud: PmCloudClient) -> Self {
         Self {
             intake: RequestIntake::new(store.clone()),
-            notes: WorkNotes::new(store.clone(), servicenow),
+            notes: WorkNotes::new(store.clone(), servicenow.clone()),
+            approvals: ApprovalRules::new(store.clone(), servicenow),
             store,
             pm_cloud,
         }
@@ -174,6 +177,19 @@ impl<S: RequestStore + SharedState + Clone> PmCloudMirror<S> {
                 tracing::info!(request_id = %stored.id, status = %stored.status, "decision made in PM Cloud recorded");
                 metrics::counter!("DecisionsMirroredFromPmCloud").increment(1);
                 let stored = self.notes.write(stored, &settings.servicenow).await?;
+                // The approval records still open are not needed any more; the reconciler closes what fails here.
+                let closing = self.approvals.close(
+                    stored.clone(),
+                    &settings.servicenow,
+                    Closing::NotRequired,
+                );
+                let stored = match closing.await {
+                    Ok(stored) => stored,
+                    Err(error) => {
+                        tracing::warn!(%error, "approval records left open for the reconciler to close");
+                        stored
+                    }
+                };
                 Ok(Mirrored::DecisionRecorded(stored))
             }
             Updated::Unchanged(_) => Ok(Mirrored::Unchanged),

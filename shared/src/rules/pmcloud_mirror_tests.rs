@@ -188,7 +188,7 @@ async fn a_decision_made_in_pm_cloud_is_recorded_not_pushed_and_told_to_the_tick
         .settings()
         .await
         .unwrap();
-    let event = crate::rules::ticket_callback::TicketEvent {
+    let event = crate::rules::ticket_callback::TicketEvent::Ticket {
         task_type: crate::domain::ticket::TaskType::Incident,
         sys_id: crate::domain::ids::SysId::parse(&sys_id).unwrap(),
     };
@@ -244,7 +244,7 @@ async fn a_work_note_servicenow_refuses_changes_nothing_else_and_waits() {
     assert_eq!(stored.work_notes[0].attempts, 1);
     assert_eq!(
         stored.backlog().map(|(backlog, _)| backlog),
-        Some(crate::domain::record::Backlog::WorkNotes)
+        Some(crate::domain::record::Backlog::FollowUps)
     );
     assert!(w.sn.work_notes("incident", &sys_id).unwrap().is_empty());
 }

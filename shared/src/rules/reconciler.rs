@@ -13,7 +13,9 @@
 //!   page (one call each, on one kept token) until an item is older or a page is empty, each applied by
 //!   [`PmCloudMirror`]: a lost webhook's request is taken in, a decision made in PM Cloud recorded. Stops at
 //!   PM Cloud's pause (one read of it).
-//! - v3: work notes ServiceNow could not take yet, by [`WorkNotes`], within ServiceNow's pause (one read of it).
+//! - v3: what the connector still owes a ticket (follow-ups, from the same sparse index, due first): work notes
+//!   ServiceNow could not take yet ([`WorkNotes`]), approval records, reminders, escalations and expiries
+//!   ([`ApprovalRules`]), within ServiceNow's pause (one read of it).
 //!
 //! The two backlogs come from the table's sparse index (one query a page), never from a scan.
 
@@ -25,6 +27,7 @@ use crate::domain::settings::Settings;
 use crate::domain::time::{Timestamp, now};
 use crate::pmcloud::PmCloudClient;
 use crate::pmcloud::{AuthorizationRequest, SWEEP_PAGE_SIZE};
+use crate::rules::approvals::ApprovalRules;
 use crate::rules::decision_notifier::DecisionNotifier;
 use crate::rules::pace::Pace;
 use crate::rules::pmcloud_mirror::{Mirrored, PmCloudMirror};
@@ -32,7 +35,7 @@ use crate::rules::ticket_callback::{CallbackError, TicketCallback};
 use crate::rules::ticket_creator::TicketCreator;
 use crate::rules::work_notes::WorkNotes;
 use crate::secrets::SettingsSource;
-use crate::servicenow::ServiceNowClient;
+use crate::servicenow::{RecordState, ServiceNowClient};
 use crate::store::{Backlogs, Remote, RequestStore, SharedState, StoreError};
 use std::sync::Arc;
 
@@ -69,6 +72,8 @@ impl Default for Thresholds {
 pub struct Swept {
     /// ServiceNow tickets read and applied.
     pub tickets_read: u32,
+    /// Approval records of the connector's tickets read (CONTRACT §15).
+    pub approval_records_read: u32,
     /// Decisions recorded from them (their webhook had not arrived).
     pub decisions_recorded: u32,
     /// Pushes tried again.
@@ -83,8 +88,8 @@ pub struct Swept {
     pub requests_recovered: u32,
     /// Decisions made in PM Cloud recorded.
     pub decisions_mirrored: u32,
-    /// Requests whose unwritten work notes were tried again.
-    pub work_notes_retried: u32,
+    /// Requests whose follow-ups (work notes, approval records, deadlines) were due and were taken up.
+    pub follow_ups: u32,
     /// True when time ran short or ServiceNow paused before all was done.
     pub left_for_next_run: bool,
     /// Requests pending for more than an hour, and decisions undelivered for more than an hour, after the run.
@@ -103,6 +108,7 @@ pub struct Reconciler<S, C> {
     notifier: DecisionNotifier<Arc<S>, Arc<C>>,
     mirror: PmCloudMirror<Arc<S>>,
     notes: WorkNotes<Arc<S>>,
+    approvals: ApprovalRules<Arc<S>>,
     pm_cloud: PmCloudClient,
     thresholds: Thresholds,
 }
@@ -138,6 +144,7 @@ where
             ),
             mirror: PmCloudMirror::new(store.clone(), servicenow.clone(), pm_cloud.clone()),
             notes: WorkNotes::new(store.clone(), servicenow.clone()),
+            approvals: ApprovalRules::new(store.clone(), servicenow.clone()),
             pm_cloud,
             store,
             settings,
@@ -160,7 +167,7 @@ where
                 if let Err(problem) = self.pm_cloud_sweep(&settings, deadline, &mut swept).await {
                     swept.problems.push(problem);
                 }
-                if let Err(error) = self.notes_sweep(&settings, deadline, &mut swept).await {
+                if let Err(error) = self.follow_up_sweep(&settings, deadline, &mut swept).await {
                     swept.problems.push(error.to_string());
                 }
             }
@@ -196,6 +203,10 @@ where
             Some(watermark) => watermark - self.thresholds.margin,
             None => now() - self.thresholds.first_look_back,
         };
+        if sn.approvals.is_some() {
+            self.approvals_sweep(settings, since, deadline, swept)
+                .await?;
+        }
         let table = self.servicenow.table(sn, sn.task_type);
         let mut after: Option<(Timestamp, SysId)> = None;
         loop {
@@ -240,6 +251,52 @@ where
             // A full page whose last ticket has no readable time or id cannot be paged past.
             after =
                 Some(last.ok_or("ServiceNow answered a ticket without sys_updated_on or sys_id")?);
+        }
+    }
+
+    /// The approval records of the connector's tickets updated since `since` (CONTRACT §15: a lost approval
+    /// event is found within one sweep), in keyset order, each decided one applied by ticket-callback's rules. Runs
+    /// before the tickets' sweep, whose watermark it shares: it reads from where that sweep starts.
+    async fn approvals_sweep(
+        &self,
+        settings: &Settings,
+        since: Timestamp,
+        deadline: Deadline,
+        swept: &mut Swept,
+    ) -> Result<(), String> {
+        let sn = &settings.servicenow;
+        let mut after: Option<(Timestamp, SysId)> = None;
+        loop {
+            if no_time_left(deadline) {
+                swept.left_for_next_run = true;
+                return Ok(());
+            }
+            let cursor = after.as_ref().map(|(at, sys_id)| (*at, sys_id));
+            let page = self
+                .servicenow
+                .approvals_updated_since(sn, since, cursor, self.thresholds.page)
+                .await
+                .map_err(|e| e.to_string())?;
+            for record in &page {
+                swept.approval_records_read += 1;
+                if !matches!(record.state, RecordState::Approved | RecordState::Rejected) {
+                    continue;
+                }
+                match self.callback.apply_approval(record.clone(), settings).await {
+                    Ok(recorded) if recorded.changed => swept.decisions_recorded += 1,
+                    Ok(_)
+                    | Err(CallbackError::NotOurs { .. } | CallbackError::InvalidDuration(_)) => {}
+                    Err(error) => return Err(error.to_string()),
+                }
+            }
+            if page.len() < self.thresholds.page as usize {
+                return Ok(());
+            }
+            let last = page
+                .last()
+                .and_then(|r| Some((r.updated_on?, r.sys_id.clone())));
+            after =
+                Some(last.ok_or("ServiceNow answered an approval record without sys_updated_on")?);
         }
     }
 
@@ -305,27 +362,35 @@ where
         Ok(())
     }
 
-    /// Requests whose work notes ServiceNow has not taken yet, oldest first, until ServiceNow pauses.
-    async fn notes_sweep(
+    /// Requests the connector still owes something on their ticket (CONTRACT §14, §15), earliest due first, until
+    /// ServiceNow pauses: their unwritten work notes, then their approval records and deadlines.
+    async fn follow_up_sweep(
         &self,
         settings: &Settings,
         deadline: Deadline,
         swept: &mut Swept,
     ) -> Result<(), StoreError> {
-        let before = now() - self.thresholds.stranded_after;
         let waiting = self
             .store
-            .waiting(Backlog::WorkNotes, before, self.thresholds.page as usize)
+            .waiting(Backlog::FollowUps, now(), self.thresholds.page as usize)
             .await?;
         let pace = Pace::new(Remote::ServiceNow);
+        let pm_cloud_configured = settings.pm_cloud.is_some();
         for id in waiting {
             if no_time_left(deadline) || pace.until(&*self.store, now()).await?.is_some() {
                 swept.left_for_next_run = true;
                 break;
             }
-            if let Some(request) = self.store.get(&id).await? {
-                swept.work_notes_retried += 1;
-                self.notes.write(request, &settings.servicenow).await?;
+            let Some(request) = self.store.get(&id).await? else {
+                continue;
+            };
+            swept.follow_ups += 1;
+            let request = self.notes.write(request, &settings.servicenow).await?;
+            let followed =
+                self.approvals
+                    .follow_up(request, &settings.servicenow, pm_cloud_configured);
+            if let Err(error) = followed.await {
+                tracing::warn!(request_id = %id, %error, "a follow-up is left for the next sweep");
             }
         }
         Ok(())

@@ -262,7 +262,7 @@ fn assert_no_secret(what: &str, text: &str) {
 }
 
 fn callback_event() -> crate::rules::ticket_callback::TicketEvent {
-    crate::rules::ticket_callback::TicketEvent {
+    crate::rules::ticket_callback::TicketEvent::Ticket {
         task_type: crate::domain::ticket::TaskType::Incident,
         sys_id: crate::domain::ids::SysId::parse("9d385017c611228701d22104cc95c371").unwrap(),
     }

@@ -11,17 +11,19 @@
 //! outcome is unknown (no answer) keeps the lease, so no one looks up or creates again before ServiceNow has
 //! certainly finished with it (it cancels a transaction after 60 s).
 
+use crate::domain::approval::ApprovalState;
 use crate::domain::deadline::Deadline;
 use crate::domain::ids::RequestId;
-use crate::domain::record::{Failure, FailureCode, RequestRecord};
+use crate::domain::record::{Failure, FailureCode, InvalidTransition, RequestRecord};
 use crate::domain::redact::{Detailed, redact};
-use crate::domain::settings::Settings;
+use crate::domain::settings::{ServiceNowSettings, Settings};
 use crate::domain::status::Status;
 use crate::domain::ticket::Ticket;
 use crate::domain::ticket_content::Confirmation;
 use crate::domain::time::{Timestamp, now};
 use crate::outbound::failure::Transient;
 use crate::pmcloud::{PmCloudClient, ReadBack};
+use crate::rules::approvals::ApprovalRules;
 use crate::rules::pace::Pace;
 use crate::rules::pmcloud_mirror::read_paced;
 use crate::rules::stream::{self, Budget, StreamItem};
@@ -56,6 +58,7 @@ pub struct TicketCreator<S, C> {
     settings: C,
     servicenow: ServiceNowClient,
     pm_cloud: PmCloudClient,
+    approvals: ApprovalRules<S>,
 }
 
 /// How a find-or-create ended when it did not find or create a ticket.
@@ -86,7 +89,7 @@ impl NoTicket {
     }
 }
 
-impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
+impl<S: RequestStore + SharedState + Clone, C: SettingsSource> TicketCreator<S, C> {
     pub fn new(
         store: S,
         settings: C,
@@ -94,6 +97,7 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
         pm_cloud: PmCloudClient,
     ) -> Self {
         Self {
+            approvals: ApprovalRules::new(store.clone(), servicenow.clone()),
             store,
             settings,
             servicenow,
@@ -169,11 +173,22 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
         {
             Ok(record) => {
                 let ticket = record.ticket(sn.task_type, &sn.instance_url)?;
+                let created_at = record.created_on().unwrap_or_else(now);
+                let plan = sn
+                    .approvals
+                    .as_ref()
+                    .map(|a| ApprovalState::plan(a, created_at));
                 let processed = Processed::Ticketed(ticket.clone());
-                self.settle(leased, processed, |pending| {
-                    pending.ticketed(ticket.clone(), now())
-                })
-                .await
+                let id = leased.id.clone();
+                let processed = self
+                    .settle(leased, processed, |pending| {
+                        let mut ticketed = pending.ticketed(ticket.clone(), now())?;
+                        ticketed.approvals.clone_from(&plan);
+                        Ok::<_, InvalidTransition>(ticketed)
+                    })
+                    .await?;
+                self.add_approvers(&id, &processed, sn).await;
+                Ok(processed)
             }
             Err(NoTicket::CorrelationNotStored(detail)) => {
                 self.fail(leased, FailureCode::CorrelationNotStored, detail)
@@ -364,6 +379,40 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
 
     /// Stores what `change` makes of the request while it is still pending; otherwise whatever moved it first
     /// stands.
+    /// Right after the ticket: its approval records (CONTRACT §15). A failure is logged and left to the
+    /// reconciler's follow-ups, which add them a minute after the ticket's creation; the ticket is made either way.
+    async fn add_approvers(
+        &self,
+        id: &RequestId,
+        processed: &Processed,
+        settings: &ServiceNowSettings,
+    ) {
+        let (Processed::Ticketed(_), Some(group)) = (
+            processed,
+            settings
+                .approvals
+                .as_ref()
+                .and_then(|a| a.approver_group.as_ref()),
+        ) else {
+            return;
+        };
+        let request = match self.store.get(id).await {
+            Ok(Some(request)) => request,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::warn!(%error, "approval records left to the reconciler");
+                return;
+            }
+        };
+        if let Err(error) = self
+            .approvals
+            .add_approvers(request, settings, Some(group), false)
+            .await
+        {
+            tracing::warn!(%error, "approval records left to the reconciler");
+        }
+    }
+
     async fn settle<E>(
         &self,
         current: RequestRecord,

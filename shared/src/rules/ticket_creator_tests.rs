@@ -23,7 +23,7 @@ use std::time::Duration;
 use test_support::{sample_body, simulator_secret, with_pm_cloud};
 
 /// A batch as the handler hands it over, with a deadline far enough away; the identifiers reported as failed.
-async fn process<S: RequestStore + SharedState, C: SettingsSource>(
+async fn process<S: RequestStore + SharedState + Clone, C: SettingsSource>(
     rules: &TicketCreator<S, C>,
     items: Vec<StreamItem>,
 ) -> Vec<String> {

@@ -28,7 +28,7 @@ async fn a_note_left_unwritten_is_written_by_a_later_run_once() {
     noted_long_ago(&w, &record, &fact, 11).await;
 
     let swept = run(&w).await;
-    assert_eq!(swept.work_notes_retried, 1, "{swept:?}");
+    assert_eq!(swept.follow_ups, 1, "{swept:?}");
     let stored = current(&w.store, &record.id).await;
     assert_eq!(stored.work_notes[0].state, NoteState::Written);
     assert_eq!(stored.work_notes[0].attempts, 1);
@@ -41,7 +41,7 @@ async fn a_note_left_unwritten_is_written_by_a_later_run_once() {
     );
 
     let again = run(&w).await;
-    assert_eq!(again.work_notes_retried, 0);
+    assert_eq!(again.follow_ups, 0);
     assert_eq!(w.sn.work_notes("incident", &sys_id).unwrap().len(), 1);
 }
 
@@ -59,7 +59,7 @@ async fn a_note_younger_than_the_stranded_threshold_is_left_to_its_writer() {
     )
     .await;
     let swept = run(&w).await;
-    assert_eq!(swept.work_notes_retried, 0);
+    assert_eq!(swept.follow_ups, 0);
     assert!(w.sn.work_notes("incident", &sys_id).unwrap().is_empty());
 }
 

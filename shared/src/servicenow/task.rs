@@ -80,7 +80,7 @@ impl WorkNoteUpdate<'_> {
         if let Some(outcome) = self.approval {
             let approval = match outcome {
                 Outcome::Approved => "approved",
-                Outcome::Denied => "rejected",
+                Outcome::Denied | Outcome::Expired => "rejected",
             };
             fields.insert("approval".to_owned(), Value::from(approval));
         }

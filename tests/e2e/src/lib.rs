@@ -31,6 +31,17 @@ pub fn pm_cloud(path: &str) -> String {
     format!("{}{path}", stack_var("E2E_PMC_URL"))
 }
 
+/// How long ticketing a request may take through the stream.
+pub const TICKETING: Duration = Duration::from_secs(60);
+
+/// The `sys_id` of the ticket recorded on `request`.
+pub fn ticket_sys_id(request: &Value) -> String {
+    request["ticket"]["sysId"]
+        .as_str()
+        .expect("a recorded ticket")
+        .to_owned()
+}
+
 pub struct Answer {
     pub status: u16,
     pub body: Value,
@@ -98,6 +109,20 @@ impl Stack {
             .expect("the PM Cloud simulator answers")
             .status()
             .as_u16()
+    }
+
+    /// Submits a request and waits until ticket-creator (fed by the stream relay) has ticketed it:
+    /// `(pmcRequestId, the request)`.
+    pub async fn ticketed(&self, label: &str) -> (String, Value) {
+        let (pmc_request_id, body) = submission(label);
+        let created = self.submit(&body).await;
+        assert_eq!(created.status, 202, "{}", created.body);
+        assert_eq!(created.body["status"], "pending");
+        let request = self
+            .wait_for(&pmc_request_id, TICKETING, |r| r["status"] != "pending")
+            .await;
+        assert_eq!(request["status"], "ticketed", "{request}");
+        (pmc_request_id, request)
     }
 
     /// PM Cloud reads a request by its own id.

@@ -3,19 +3,12 @@
 //! the ticket, by PM Cloud's *Decision Updated* webhook or by the sweep, and never pushed back; and the ticket is
 //! told what happened, once per fact.
 
-use e2e::{Stack, submission};
+use e2e::{Stack, submission, ticket_sys_id as sys_id};
 use serde_json::{Value, json};
 use std::time::Duration;
 
 /// Long enough for a few reconciler runs (every 5 s) and the stream after them.
 const SWEEPS: Duration = Duration::from_secs(90);
-
-fn sys_id(request: &Value) -> String {
-    request["ticket"]["sysId"]
-        .as_str()
-        .expect("a recorded ticket")
-        .to_owned()
-}
 
 /// PM Cloud holds a pending request `id` (created now); nobody sends its webhook.
 async fn held_in_pm_cloud(stack: &Stack, id: &str) {

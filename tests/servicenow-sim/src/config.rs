@@ -73,7 +73,8 @@ impl Default for ClientCredentials {
 pub struct SimUser {
     pub username: String,
     pub password: String,
-    /// The task tables this user's roles reach; `None` means all four.
+    /// The tables this user's roles reach (of the four task tables and `sys_user`, `sys_user_group`,
+    /// `sys_user_grmember` and `sysapproval_approver`); `None` means all of them.
     #[serde(default)]
     pub tables: Option<Vec<String>>,
 }

@@ -8,6 +8,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use sim_kit::{Due, Target};
 
+use crate::schema::{APPROVALS, GROUP_MEMBERS, is_task_table};
 use crate::state::{Instance, sn_error};
 use crate::{pages, ratelimit};
 
@@ -17,7 +18,7 @@ sim_kit::faults! {
     /// answers with the HTML page of a hibernating developer instance: what a client gets that reaches a sleeping
     /// instance, whatever it asked for. The instance's own faults apply to creates only.
     /// JSON: `{"kind":"status","target":"tableCreate","status":503,"times":2}`; `times` defaults to 1.
-    pub enum Fault for FaultTarget, own CreateFault matching RequestKind::is_create {
+    pub enum Fault for FaultTarget, own CreateFault matching Request::is_create {
         /// Store the created record, then hold the answer for `hold_millis`: a client with a shorter timeout gives
         /// up, yet the ticket exists.
         LoseCreateResponse { hold_millis: u64 },
@@ -48,10 +49,19 @@ pub enum FaultTarget {
     /// only: a `403` status fault answers ServiceNow's `{"error":{"message":"Operation Failed","detail":"ACL
     /// Exception Update Failed due to security constraints"},"status":"failure"}`.
     WorkNotes,
+    /// Any Table API request to `sysapproval_approver` (read, create or update), as when the integration user lacks
+    /// `approval_admin` or an ACL on approval records: a `403` status fault answers ServiceNow's ACL refusal of that
+    /// request (a read's `User Not Authorized` / `ACL restricts access to table sysapproval_approver`, a create's
+    /// `Operation Failed` / `ACL Exception Insert Failed due to security constraints`, an update's as for
+    /// [`FaultTarget::WorkNotes`]).
+    Approvals,
+    /// A Table API read of `sys_user_grmember`, as when the integration user may not read group memberships; a `403`
+    /// answers like [`FaultTarget::Approvals`]'s.
+    GroupMembers,
 }
 
 /// What kind of request is about to be handled.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RequestKind {
     Oauth,
     TableRead,
@@ -61,22 +71,45 @@ pub enum RequestKind {
     WorkNotesUpdate,
 }
 
-impl RequestKind {
+/// A request about to be handled: its kind, and for the Table API the table it names, if the instance has it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub kind: RequestKind,
+    pub table: Option<&'static str>,
+}
+
+/// A request to no table of the instance (the token endpoint's, or one naming an unknown table).
+impl From<RequestKind> for Request {
+    fn from(kind: RequestKind) -> Self {
+        Request { kind, table: None }
+    }
+}
+
+impl Request {
     fn is_create(self) -> bool {
-        self == RequestKind::TableCreate
+        self.kind == RequestKind::TableCreate
+    }
+
+    fn is_to(self, table: &str) -> bool {
+        self.table == Some(table)
     }
 }
 
 impl Target for FaultTarget {
-    type Request = RequestKind;
+    type Request = Request;
 
-    fn matches(self, kind: RequestKind) -> bool {
+    fn matches(self, request: Request) -> bool {
+        let kind = request.kind;
         match self {
             FaultTarget::Oauth => kind == RequestKind::Oauth,
             FaultTarget::TableRead => kind == RequestKind::TableRead,
-            FaultTarget::TableCreate => kind.is_create(),
+            FaultTarget::TableCreate => request.is_create(),
             FaultTarget::AnyTable => kind != RequestKind::Oauth,
             FaultTarget::WorkNotes => kind == RequestKind::WorkNotesUpdate,
+            FaultTarget::Approvals => kind != RequestKind::Oauth && request.is_to(APPROVALS),
+            FaultTarget::GroupMembers => {
+                kind == RequestKind::TableRead && request.is_to(GROUP_MEMBERS)
+            }
         }
     }
 }
@@ -94,14 +127,14 @@ pub(crate) struct Effect {
 
 /// Apply the fault due for this request, if any. `Err` is the answer to send instead of handling the request;
 /// `Ok` says what else the handler must do.
-pub(crate) async fn apply(sim: &Instance, kind: RequestKind) -> Result<Effect, Response> {
+pub(crate) async fn apply(sim: &Instance, request: Request) -> Result<Effect, Response> {
     let millis = Duration::from_millis;
-    match sim.base.faults.due(kind).await {
+    match sim.base.faults.due(request).await {
         None => Ok(Effect::default()),
         Some(Due::Status {
             status,
             retry_after_secs,
-        }) => Err(status_answer(kind, status, retry_after_secs)),
+        }) => Err(status_answer(request, status, retry_after_secs)),
         Some(Due::Html { status }) => Err(pages::hibernating(
             StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
         )),
@@ -120,15 +153,12 @@ pub(crate) async fn apply(sim: &Instance, kind: RequestKind) -> Result<Effect, R
     }
 }
 
-fn status_answer(kind: RequestKind, status: u16, retry_after_secs: Option<u64>) -> Response {
+fn status_answer(request: Request, status: u16, retry_after_secs: Option<u64>) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if kind == RequestKind::WorkNotesUpdate && status == StatusCode::FORBIDDEN {
-        // What an instance answers when a write ACL refuses the update.
-        return sn_error(
-            status,
-            "Operation Failed",
-            Some("ACL Exception Update Failed due to security constraints"),
-        );
+    if status == StatusCode::FORBIDDEN
+        && let Some(refusal) = acl_refusal(request)
+    {
+        return refusal;
     }
     if status == StatusCode::TOO_MANY_REQUESTS {
         let retry_after = retry_after_secs.unwrap_or(1);
@@ -148,6 +178,39 @@ fn status_answer(kind: RequestKind, status: u16, retry_after_secs: Option<u64>) 
             .insert("retry-after", HeaderValue::from(secs));
     }
     answer
+}
+
+/// ServiceNow's `403` when an ACL refuses the request: for a work-notes update, and for any request to a table other
+/// than the task tables (whose injected `403` keeps the plain injected body). A read is refused as a table outside
+/// the user's roles is (`User Not Authorized`, `ACL restricts access to table …`), a create or an update with
+/// `Operation Failed` and `ACL Exception Insert (Update) Failed due to security constraints`.
+pub(crate) fn acl_refusal(request: Request) -> Option<Response> {
+    let other_table = request.table.filter(|table| !is_task_table(table));
+    let detail = match request.kind {
+        RequestKind::WorkNotesUpdate => "ACL Exception Update Failed due to security constraints",
+        RequestKind::TableUpdate if other_table.is_some() => {
+            "ACL Exception Update Failed due to security constraints"
+        }
+        RequestKind::TableCreate if other_table.is_some() => {
+            "ACL Exception Insert Failed due to security constraints"
+        }
+        RequestKind::TableRead => return other_table.map(not_authorized),
+        _ => return None,
+    };
+    Some(sn_error(
+        StatusCode::FORBIDDEN,
+        "Operation Failed",
+        Some(detail),
+    ))
+}
+
+/// What ServiceNow answers a request to a table the user's roles do not reach.
+pub(crate) fn not_authorized(table: &str) -> Response {
+    sn_error(
+        StatusCode::FORBIDDEN,
+        "User Not Authorized",
+        Some(&format!("ACL restricts access to table {table}")),
+    )
 }
 
 #[cfg(test)]
@@ -184,20 +247,20 @@ mod tests {
             },
         ]);
         assert!(matches!(
-            queue.take(RequestKind::TableCreate),
+            queue.take(RequestKind::TableCreate.into()),
             Some(Fault::Delay { .. })
         ));
         assert!(matches!(
-            queue.take(RequestKind::TableRead),
+            queue.take(RequestKind::TableRead.into()),
             Some(Fault::Delay { times: 1, .. })
         ));
         assert!(matches!(
-            queue.take(RequestKind::TableCreate),
+            queue.take(RequestKind::TableCreate.into()),
             Some(Fault::LoseCreateResponse { .. })
         ));
-        assert_eq!(queue.take(RequestKind::TableRead), None);
+        assert_eq!(queue.take(RequestKind::TableRead.into()), None);
         assert!(matches!(
-            queue.take(RequestKind::Oauth),
+            queue.take(RequestKind::Oauth.into()),
             Some(Fault::Status { status: 500, .. })
         ));
         for kind in [
@@ -205,7 +268,7 @@ mod tests {
             RequestKind::TableRead,
             RequestKind::TableCreate,
         ] {
-            assert_eq!(queue.take(kind), None);
+            assert_eq!(queue.take(kind.into()), None);
         }
     }
 
@@ -227,20 +290,62 @@ mod tests {
             },
         ]);
         for kind in [RequestKind::TableRead, RequestKind::TableUpdate] {
-            assert_eq!(queue.take(kind), None);
+            assert_eq!(queue.take(kind.into()), None);
         }
         assert!(matches!(
-            queue.take(RequestKind::Oauth),
+            queue.take(RequestKind::Oauth.into()),
             Some(Fault::Html { status: 503, .. })
         ));
         assert!(matches!(
-            queue.take(RequestKind::TableCreate),
+            queue.take(RequestKind::TableCreate.into()),
             Some(Fault::CommitLate { .. })
         ));
         assert!(matches!(
-            queue.take(RequestKind::TableCreate),
+            queue.take(RequestKind::TableCreate.into()),
             Some(Fault::DropField { .. })
         ));
+    }
+
+    const TABLE_KINDS: [RequestKind; 3] = [
+        RequestKind::TableRead,
+        RequestKind::TableCreate,
+        RequestKind::TableUpdate,
+    ];
+
+    fn to(kind: RequestKind, table: &'static str) -> Request {
+        Request {
+            kind,
+            table: Some(table),
+        }
+    }
+
+    #[test]
+    fn approval_and_member_targets_take_their_tables_only() {
+        for kind in TABLE_KINDS {
+            assert!(FaultTarget::Approvals.matches(to(kind, APPROVALS)));
+            assert!(!FaultTarget::Approvals.matches(to(kind, "incident")));
+            assert!(!FaultTarget::Approvals.matches(to(kind, GROUP_MEMBERS)));
+        }
+        assert!(FaultTarget::GroupMembers.matches(to(RequestKind::TableRead, GROUP_MEMBERS)));
+        assert!(!FaultTarget::GroupMembers.matches(to(RequestKind::TableCreate, GROUP_MEMBERS)));
+        assert!(!FaultTarget::GroupMembers.matches(to(RequestKind::TableRead, "sys_user")));
+        // The table targets take requests to every table.
+        assert!(FaultTarget::TableRead.matches(to(RequestKind::TableRead, GROUP_MEMBERS)));
+        assert!(FaultTarget::AnyTable.matches(to(RequestKind::TableCreate, APPROVALS)));
+        let targets: Vec<FaultTarget> =
+            serde_json::from_str(r#"["approvals", "groupMembers"]"#).unwrap();
+        assert_eq!(targets, [FaultTarget::Approvals, FaultTarget::GroupMembers]);
+    }
+
+    #[test]
+    fn only_work_notes_and_the_other_tables_get_acl_refusals() {
+        for kind in TABLE_KINDS {
+            assert!(acl_refusal(to(kind, "incident")).is_none());
+            assert!(acl_refusal(kind.into()).is_none());
+            assert!(acl_refusal(to(kind, "sys_user")).is_some());
+        }
+        assert!(acl_refusal(to(RequestKind::WorkNotesUpdate, "incident")).is_some());
+        assert!(acl_refusal(RequestKind::Oauth.into()).is_none());
     }
 
     #[test]

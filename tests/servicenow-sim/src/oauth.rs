@@ -25,10 +25,10 @@ pub(crate) async fn token(
     State(sim): State<Arc<Instance>>,
     form: Result<Form<Params>, FormRejection>,
 ) -> Response {
-    if let Some(answer) = ratelimit::check(&sim, RequestKind::Oauth) {
+    if let Some(answer) = ratelimit::check(&sim, RequestKind::Oauth.into()) {
         return answer;
     }
-    if let Err(answer) = faults::apply(&sim, RequestKind::Oauth).await {
+    if let Err(answer) = faults::apply(&sim, RequestKind::Oauth.into()).await {
         return answer;
     }
     // The endpoint takes form bodies only; JSON (or anything else) is a bad request.

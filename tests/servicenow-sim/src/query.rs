@@ -2,6 +2,9 @@
 //! tickets, joined by `^` (AND), queries joined by `^NQ` (OR of whole queries, ServiceNow's "new query"), and
 //! `ORDERBY` / `ORDERBYDESC` terms (which order the whole result, wherever they stand).
 //!
+//! A field may be dot-walked (`sysapproval.correlation_display`) where the table's [`Fields`] can follow the
+//! reference (see [`crate::schema::View`]).
+//!
 //! Values compare as text. That is right for plain strings and for ServiceNow's date-time text (`YYYY-MM-DD
 //! HH:MM:SS`, which sorts as it reads), though not for numbers of different lengths.
 
@@ -43,6 +46,24 @@ struct Order<'q> {
     descending: bool,
 }
 
+/// What a query needs of a table: whether it knows a field, and a record's text in one.
+pub(crate) trait Fields {
+    fn knows(&self, field: &str) -> bool;
+    /// The record's text in `field`; a field the record lacks reads as empty.
+    fn text<'r>(&'r self, record: &'r Record, field: &str) -> &'r str;
+}
+
+/// A table that knows these fields, each read from the record itself.
+impl Fields for BTreeSet<String> {
+    fn knows(&self, field: &str) -> bool {
+        self.contains(field)
+    }
+
+    fn text<'r>(&'r self, record: &'r Record, field: &str) -> &'r str {
+        record.get(field).map_or("", String::as_str)
+    }
+}
+
 /// A parsed `sysparm_query`: one or more queries (`^NQ` between them), each a list of conditions that all hold.
 /// Terms of any other form (`LIKE`, `IN`, `^OR`, …) are ignored, so they match everything.
 #[derive(Debug, Default)]
@@ -82,18 +103,18 @@ impl<'q> EncodedQuery<'q> {
 
     /// Whether `record` meets every condition of one of the queries. A condition on a field the table does not know
     /// is dropped, so it matches every row: ServiceNow does this too.
-    pub fn matches(&self, record: &Record, known: &BTreeSet<String>) -> bool {
+    pub fn matches(&self, record: &Record, fields: &impl Fields) -> bool {
         self.queries
             .iter()
-            .any(|conditions| Self::all_hold(conditions, record, known))
+            .any(|conditions| Self::all_hold(conditions, record, fields))
     }
 
-    fn all_hold(conditions: &[Condition<'_>], record: &Record, known: &BTreeSet<String>) -> bool {
+    fn all_hold(conditions: &[Condition<'_>], record: &Record, fields: &impl Fields) -> bool {
         conditions.iter().all(|condition| {
-            if !known.contains(condition.field) {
+            if !fields.knows(condition.field) {
                 return true;
             }
-            let ordering = text(record, condition.field).cmp(condition.value);
+            let ordering = fields.text(record, condition.field).cmp(condition.value);
             match condition.operator {
                 Operator::Equal => ordering == Ordering::Equal,
                 Operator::NotEqual => ordering != Ordering::Equal,
@@ -107,17 +128,17 @@ impl<'q> EncodedQuery<'q> {
 
     /// Sort by the `ORDERBY` terms, the first one first; ties (and no terms) keep the given order, which is creation
     /// order. Terms on unknown fields are ignored.
-    pub fn sort(&self, records: &mut [&Record], known: &BTreeSet<String>) {
+    pub fn sort(&self, records: &mut [&Record], fields: &impl Fields) {
         let order: Vec<&Order> = self
             .order
             .iter()
-            .filter(|order| known.contains(order.field))
+            .filter(|order| fields.knows(order.field))
             .collect();
         records.sort_by(|a, b| {
             order
                 .iter()
                 .map(|order| {
-                    let ordering = text(a, order.field).cmp(text(b, order.field));
+                    let ordering = fields.text(a, order.field).cmp(fields.text(b, order.field));
                     if order.descending {
                         ordering.reverse()
                     } else {
@@ -128,11 +149,6 @@ impl<'q> EncodedQuery<'q> {
                 .unwrap_or(Ordering::Equal)
         });
     }
-}
-
-/// A field's stored text; a field the record lacks reads as empty.
-fn text<'r>(record: &'r Record, field: &str) -> &'r str {
-    record.get(field).map_or("", String::as_str)
 }
 
 /// `field<op>value`, the operator being the first of `!=<>` in the term.

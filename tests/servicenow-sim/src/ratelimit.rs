@@ -8,7 +8,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use sim_kit::Target;
 
-use crate::faults::{FaultTarget, RequestKind};
+use crate::faults::{FaultTarget, Request, RequestKind};
 use crate::state::{Instance, sn_error};
 
 /// A rate limit rule. JSON: `{"limit": 100, "windowSecs": 3600, "target": "anyTable"}`; `windowSecs` defaults to an
@@ -100,10 +100,10 @@ fn whole_secs_up(duration: Duration) -> u64 {
 }
 
 /// Count this request against the rule in force; `Some` is the 429 that refuses it instead.
-pub(crate) fn check(sim: &Instance, kind: RequestKind) -> Option<Response> {
+pub(crate) fn check(sim: &Instance, request: Request) -> Option<Response> {
     let mut inner = sim.base.lock();
     let rate = inner.rate_limit.as_mut()?;
-    if !rate.rule.target.matches(kind) {
+    if !rate.rule.target.matches(request) {
         return None;
     }
     let Err(refusal) = rate.admit(Instant::now()) else {
@@ -111,7 +111,7 @@ pub(crate) fn check(sim: &Instance, kind: RequestKind) -> Option<Response> {
     };
     let limit = rate.rule.limit;
     inner.stats.rate_limited += 1;
-    let api = if kind == RequestKind::Oauth {
+    let api = if request.kind == RequestKind::Oauth {
         "OAuth token endpoint"
     } else {
         "Table API"

@@ -18,6 +18,7 @@ use crate::config::{SimConfig, WebhookTarget};
 use crate::faults::Fault;
 use crate::journal::{Journal, WORK_NOTES, WorkNote};
 use crate::ratelimit::{RateLimit, RateWindow};
+use crate::schema::{Table, is_task_table};
 use crate::webhook::{self, SimDecision, SimError, WebhookDelivery};
 use crate::{control, oauth, pages, table};
 
@@ -39,7 +40,7 @@ pub struct Stats {
     pub failed_grants: u64,
     /// Every request to `/api/now/table/…`, whatever its answer.
     pub table_requests: u64,
-    /// Records stored by `POST /api/now/table/…`.
+    /// Tickets (records of the four task tables) stored by `POST /api/now/table/…`.
     pub creates: u64,
     /// Successful `grant_type=client_credentials` grants.
     #[serde(skip_serializing_if = "is_zero")]
@@ -47,6 +48,9 @@ pub struct Stats {
     /// Requests refused with 429 by the rate limit rule ([`crate::RateLimit`]), not by an injected fault.
     #[serde(skip_serializing_if = "is_zero")]
     pub rate_limited: u64,
+    /// Approval records (`sysapproval_approver`) stored by `POST /api/now/table/sysapproval_approver`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub approval_records_created: u64,
 }
 
 fn is_zero(count: &u64) -> bool {
@@ -63,7 +67,8 @@ pub(crate) struct Grant {
 /// rule, which a reset keeps.
 #[derive(Default)]
 pub struct Memory {
-    /// Every table's records in creation order; `sys_class_name` says which table.
+    /// Every table's records in creation order (users, groups, memberships and approval records too);
+    /// `sys_class_name` says which table.
     pub(crate) records: Vec<Record>,
     pub(crate) access_tokens: HashMap<String, Grant>,
     pub(crate) refresh_tokens: HashMap<String, Grant>,
@@ -87,6 +92,40 @@ impl Memory {
 
     pub(crate) fn record(&self, table: &str, sys_id: &str) -> Option<&Record> {
         self.records.iter().find(|r| is(r, table, sys_id))
+    }
+
+    /// Store a new record of `table` as `user` creates it and return it: every field of the table empty, then its
+    /// defaults, then `fields`, then the instance's own (`sys_id`, a task table's `number`, `sys_created_on` and
+    /// `sys_updated_on` now, `sys_created_by` and `sys_updated_by` `user`, `sys_class_name` the table).
+    pub(crate) fn insert(
+        &mut self,
+        config: &SimConfig,
+        table: &Table,
+        fields: impl IntoIterator<Item = (String, String)>,
+        user: &str,
+    ) -> &mut Record {
+        let mut record: Record = table
+            .field_names(config)
+            .map(|name| (name.to_owned(), String::new()))
+            .collect();
+        let defaults = table.defaults.iter();
+        record.extend(defaults.map(|&(name, value)| (name.to_owned(), value.to_owned())));
+        record.extend(fields);
+        if let Some(numbering) = &table.numbering {
+            let number = numbering.first + self.table(table.name).count() as u64;
+            record.insert("number".into(), format!("{}{number:07}", numbering.prefix));
+        }
+        let now = now_text();
+        record.extend([
+            ("sys_id".into(), uuid::Uuid::new_v4().simple().to_string()),
+            ("sys_created_on".into(), now.clone()),
+            ("sys_updated_on".into(), now),
+            ("sys_created_by".into(), user.to_owned()),
+            ("sys_updated_by".into(), user.to_owned()),
+            ("sys_class_name".into(), table.name.to_owned()),
+        ]);
+        self.records.push(record);
+        self.records.last_mut().expect("just pushed")
     }
 
     pub(crate) fn record_mut(&mut self, table: &str, sys_id: &str) -> Option<&mut Record> {
@@ -191,10 +230,16 @@ impl Instance {
         self.base.lock().rate_limit = rule.map(RateWindow::new);
     }
 
-    /// Every record of every table, in creation order, each with `sys_class_name` = its table. Values are stored
-    /// strings (`assignment_group` is its plain sys_id here).
+    /// Every record of the four task tables, in creation order, each with `sys_class_name` = its table. Values are
+    /// stored strings (`assignment_group` is its plain sys_id here).
     pub fn tickets(&self) -> Vec<Value> {
-        self.base.lock().records.iter().map(|r| json!(r)).collect()
+        let inner = self.base.lock();
+        let tickets = inner.records.iter().filter(|record| {
+            record
+                .get("sys_class_name")
+                .is_some_and(|table| is_task_table(table))
+        });
+        tickets.map(|record| json!(record)).collect()
     }
 
     /// One record as stored, or `None` when `table` has no record `sys_id`.

@@ -1,6 +1,7 @@
-//! The Table API for the four task tables the connector may use.
+//! The Table API: the four task tables the connector may use, and the user, group, membership and approval record
+//! tables its approvals read and write ([`crate::schema`]).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -12,65 +13,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use crate::faults::{self, Effect, RequestKind};
+use crate::faults::{self, Effect, Request, RequestKind};
 use crate::journal::WORK_NOTES;
-use crate::query::EncodedQuery;
-use crate::state::{Instance, Memory, Record, now_text, sn_error};
+use crate::query::{EncodedQuery, Fields};
+use crate::schema::{self, APPROVALS, Table, View};
+use crate::state::{Instance, Record, sn_error};
 use crate::{oauth, ratelimit, webhook};
-
-/// A task table and how its records are numbered (`INC0010001`, …).
-struct TaskTable {
-    name: &'static str,
-    prefix: &'static str,
-    first: u64,
-}
-
-const TABLES: [TaskTable; 4] = [
-    TaskTable {
-        name: "incident",
-        prefix: "INC",
-        first: 10001,
-    },
-    TaskTable {
-        name: "change_request",
-        prefix: "CHG",
-        first: 30001,
-    },
-    TaskTable {
-        name: "sc_task",
-        prefix: "SCTASK",
-        first: 10001,
-    },
-    TaskTable {
-        name: "sc_req_item",
-        prefix: "RITM",
-        first: 10001,
-    },
-];
-
-/// Fields every task table has; a new record carries all of them (empty when not set), as ServiceNow's answers do.
-const STANDARD_FIELDS: [&str; 16] = [
-    "sys_id",
-    "number",
-    "sys_created_on",
-    "sys_updated_on",
-    "sys_created_by",
-    "sys_updated_by",
-    "sys_class_name",
-    "active",
-    "state",
-    "approval",
-    "short_description",
-    "description",
-    "correlation_id",
-    "correlation_display",
-    "assignment_group",
-    // A journal field: always read as empty ([`crate::journal`]).
-    WORK_NOTES,
-];
-
-/// Reference fields are answered as `{"link", "value"}`; the value is a `sys_user_group` sys_id.
-const REFERENCE_FIELD: &str = "assignment_group";
 
 type Params = HashMap<String, String>;
 
@@ -86,9 +34,10 @@ async fn list(
     Query(params): Query<Params>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(answer) = admit(&sim, RequestKind::TableRead, &headers, &table).await {
-        return answer;
-    }
+    let table = match admit(&sim, RequestKind::TableRead, &headers, &table).await {
+        Ok(admitted) => admitted.table,
+        Err(answer) => return answer,
+    };
     let number = |name: &str, default: usize| {
         params
             .get(name)
@@ -97,18 +46,18 @@ async fn list(
     };
     let (limit, offset) = (number("sysparm_limit", 10_000), number("sysparm_offset", 0));
     let inner = sim.base.lock();
-    let known = known_fields(&sim, &inner, &table);
+    let view = View::new(&inner, &sim.base.config, table);
     let query = EncodedQuery::parse(params.get("sysparm_query").map_or("", String::as_str));
     let mut matching: Vec<&Record> = inner
-        .table(&table)
-        .filter(|record| query.matches(record, &known))
+        .table(table.name)
+        .filter(|record| query.matches(record, &view))
         .collect();
-    query.sort(&mut matching, &known);
+    query.sort(&mut matching, &view);
     let result: Vec<Value> = matching
         .iter()
         .skip(offset)
         .take(limit)
-        .map(|record| render(&sim, record, &params, &known))
+        .map(|record| render(&sim, record, &params, &view))
         .collect();
     let mut answer = Json(json!({ "result": result })).into_response();
     // The count of every match, before paging: what a client pages through.
@@ -124,14 +73,15 @@ async fn read(
     Query(params): Query<Params>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(answer) = admit(&sim, RequestKind::TableRead, &headers, &table).await {
-        return answer;
-    }
+    let table = match admit(&sim, RequestKind::TableRead, &headers, &table).await {
+        Ok(admitted) => admitted.table,
+        Err(answer) => return answer,
+    };
     let inner = sim.base.lock();
-    match inner.record(&table, &sys_id) {
+    match inner.record(table.name, &sys_id) {
         Some(record) => {
-            let known = known_fields(&sim, &inner, &table);
-            Json(json!({ "result": render(&sim, record, &params, &known) })).into_response()
+            let view = View::new(&inner, &sim.base.config, table);
+            Json(json!({ "result": render(&sim, record, &params, &view) })).into_response()
         }
         None => not_found(),
     }
@@ -154,35 +104,42 @@ async fn create(
     let Admitted {
         user,
         effect,
-        table: task_table,
+        table,
     } = admitted;
     if let Some(field) = &effect.drop_field {
         fields.remove(field);
     }
     let store = {
         let sim = sim.clone();
-        let table = table.clone();
         move || {
             let mut fields = fields;
             let mut inner = sim.base.lock();
             let note = fields.remove(WORK_NOTES).map(text);
-            let mut record = new_record(&sim, &inner, task_table, fields, &user);
+            let fields = fields.into_iter().map(|(name, value)| (name, text(value)));
+            let stored = inner.insert(&sim.base.config, table, fields, &user);
             if let Some(field) = effect.drop_field {
-                record.entry(field).or_default();
+                stored.entry(field).or_default();
             }
-            inner.records.push(record.clone());
-            inner.stats.creates += 1;
+            let mut record = stored.clone();
+            if table.is_task() {
+                inner.stats.creates += 1;
+            } else if table.name == APPROVALS {
+                inner.stats.approval_records_created += 1;
+            }
             if let Some(value) = note {
                 let (sys_id, on) = (record["sys_id"].clone(), record["sys_created_on"].clone());
-                inner.note(&table, &sys_id, value.clone(), &user, on);
+                inner.note(table.name, &sys_id, value.clone(), &user, on);
                 // The answer is the inserted record in memory, which still holds the note's text.
                 record.insert(WORK_NOTES.into(), value);
             }
-            let known = known_fields(&sim, &inner, &table);
-            (record, known)
+            let view = View::new(&inner, &sim.base.config, table);
+            (
+                record["sys_id"].clone(),
+                render(&sim, &record, &params, &view),
+            )
         }
     };
-    let (record, known) = match effect.commit_after {
+    let (sys_id, rendered) = match effect.commit_after {
         None => store(),
         // A task of its own, so that the record is stored even when the client hangs up and its request is dropped.
         Some(delay) => {
@@ -203,10 +160,10 @@ async fn create(
         tokio::time::sleep(hold).await;
     }
     let location = format!(
-        "{}/api/now/table/{table}/{}",
-        sim.base.base_url, record["sys_id"]
+        "{}/api/now/table/{}/{sys_id}",
+        sim.base.base_url, table.name
     );
-    let body = Json(json!({ "result": render(&sim, &record, &params, &known) }));
+    let body = Json(json!({ "result": rendered }));
     (StatusCode::CREATED, [(header::LOCATION, location)], body).into_response()
 }
 
@@ -230,30 +187,38 @@ async fn update(
     let Some(fields) = fields else {
         return bad_payload();
     };
+    let table = admitted.table;
     let fields = fields.into_iter().map(|(name, value)| (name, text(value)));
     let mut inner = sim.base.lock();
-    let watched = |record: &Record| {
-        (
-            record.get("approval").cloned(),
-            record.get("active").cloned(),
-        )
-    };
-    let before = inner.record_mut(&table, &sys_id).map(|r| watched(r));
-    let Some(record) = inner.write(&table, &sys_id, fields, &admitted.user) else {
+    let before = inner
+        .record(table.name, &sys_id)
+        .map(|record| watched(table, record));
+    let Some(record) = inner.write(table.name, &sys_id, fields, &admitted.user) else {
         return not_found();
     };
-    let known = known_fields(&sim, &inner, &table);
+    let view = View::new(&inner, &sim.base.config, table);
+    // The README's business rule: async, on a PM Cloud ticket's record whose watched fields changed.
+    let rule_fires = before != Some(watched(table, &record))
+        && view.text(&record, table.pm_cloud_field) == "PM Cloud";
+    let answer = Json(json!({ "result": render(&sim, &record, &params, &view) }));
     let target = inner.webhook.clone();
+    drop(view);
     drop(inner);
-    // The README's business rule: async, on a PM Cloud ticket whose approval or active changed.
-    let pm_cloud_ticket = record.get("correlation_display").map(String::as_str) == Some("PM Cloud");
     if let Some(target) = target
-        && pm_cloud_ticket
-        && before != Some(watched(&record))
+        && rule_fires
     {
-        webhook::fire_business_rule(target, table.clone(), sys_id.clone());
+        webhook::fire_business_rule(target, table.name.to_owned(), sys_id);
     }
-    Json(json!({ "result": render(&sim, &record, &params, &known) })).into_response()
+    answer.into_response()
+}
+
+/// The values of the fields the table's business rule watches.
+fn watched(table: &Table, record: &Record) -> Vec<Option<String>> {
+    table
+        .watched
+        .iter()
+        .map(|field| record.get(*field).cloned())
+        .collect()
 }
 
 /// A request that passed [`admit`].
@@ -262,7 +227,7 @@ struct Admitted {
     user: String,
     /// What a due fault asks of a create.
     effect: Effect,
-    table: &'static TaskTable,
+    table: &'static Table,
 }
 
 /// The checks every Table API request passes, in ServiceNow's order: rate limit, faults, authentication, table,
@@ -273,11 +238,16 @@ async fn admit(
     headers: &HeaderMap,
     table: &str,
 ) -> Result<Admitted, Response> {
+    let served = schema::table(table);
+    let request = Request {
+        kind,
+        table: served.map(|t| t.name),
+    };
     sim.base.lock().stats.table_requests += 1;
-    if let Some(answer) = ratelimit::check(sim, kind) {
+    if let Some(answer) = ratelimit::check(sim, request) {
         return Err(answer);
     }
-    let effect = faults::apply(sim, kind).await?;
+    let effect = faults::apply(sim, request).await?;
     let user = oauth::bearer_user(sim, headers).ok_or_else(|| {
         sn_error(
             StatusCode::UNAUTHORIZED,
@@ -285,7 +255,7 @@ async fn admit(
             Some("Required to provide Auth information"),
         )
     })?;
-    let Some(task_table) = TABLES.iter().find(|t| t.name == table) else {
+    let Some(table) = served else {
         return Err(sn_error(
             StatusCode::BAD_REQUEST,
             &format!("Invalid table {table}"),
@@ -297,13 +267,9 @@ async fn admit(
         .config
         .users
         .iter()
-        .any(|u| u.username == user && u.may_access(table));
+        .any(|u| u.username == user && u.may_access(table.name));
     if !allowed {
-        return Err(sn_error(
-            StatusCode::FORBIDDEN,
-            "User Not Authorized",
-            Some(&format!("ACL restricts access to table {table}")),
-        ));
+        return Err(faults::not_authorized(table.name));
     }
     if !accepts_json(headers) {
         return Err(sn_error(
@@ -315,7 +281,7 @@ async fn admit(
     Ok(Admitted {
         user,
         effect,
-        table: task_table,
+        table,
     })
 }
 
@@ -349,40 +315,6 @@ fn bad_payload() -> Response {
     )
 }
 
-fn new_record(
-    sim: &Instance,
-    inner: &Memory,
-    table: &TaskTable,
-    fields: Map<String, Value>,
-    user: &str,
-) -> Record {
-    let mut record: Record = STANDARD_FIELDS
-        .iter()
-        .copied()
-        .chain([
-            sim.base.config.duration_field.as_str(),
-            sim.base.config.notes_field.as_str(),
-        ])
-        .map(|name| (name.to_owned(), String::new()))
-        .collect();
-    record.insert("active".into(), "true".into());
-    record.insert("state".into(), "1".into());
-    record.insert("approval".into(), "not requested".into());
-    record.extend(fields.into_iter().map(|(name, value)| (name, text(value))));
-    let number = table.first + inner.table(table.name).count() as u64;
-    let now = now_text();
-    record.extend([
-        ("sys_id".into(), uuid::Uuid::new_v4().simple().to_string()),
-        ("number".into(), format!("{}{number:07}", table.prefix)),
-        ("sys_created_on".into(), now.clone()),
-        ("sys_updated_on".into(), now),
-        ("sys_created_by".into(), user.to_owned()),
-        ("sys_updated_by".into(), user.to_owned()),
-        ("sys_class_name".into(), table.name.to_owned()),
-    ]);
-    record
-}
-
 /// ServiceNow stores what it is given as text: numbers and booleans become their JSON spelling, null becomes empty.
 fn text(value: Value) -> String {
     match value {
@@ -392,22 +324,10 @@ fn text(value: Value) -> String {
     }
 }
 
-/// The fields a table knows: the standard ones, the configured ones, and any a stored record of it carries.
-fn known_fields(sim: &Instance, inner: &Memory, table: &str) -> BTreeSet<String> {
-    STANDARD_FIELDS
-        .iter()
-        .map(|&name| name.to_owned())
-        .chain([
-            sim.base.config.duration_field.clone(),
-            sim.base.config.notes_field.clone(),
-        ])
-        .chain(inner.table(table).flat_map(|record| record.keys().cloned()))
-        .collect()
-}
-
-/// A record as ServiceNow answers it: `sysparm_fields` picks fields (unknown names are left out), and the reference
-/// field becomes `{"link", "value"}` unless `sysparm_exclude_reference_link=true`.
-fn render(sim: &Instance, record: &Record, params: &Params, known: &BTreeSet<String>) -> Value {
+/// A record as ServiceNow answers it: `sysparm_fields` picks fields, dot-walked ones included (their answer key is
+/// the dotted name, their value the referenced record's text); unknown names are left out. A reference field
+/// becomes `{"link", "value"}` unless `sysparm_exclude_reference_link=true`.
+fn render(sim: &Instance, record: &Record, params: &Params, view: &View<'_>) -> Value {
     let wanted: Option<Vec<&str>> = params
         .get("sysparm_fields")
         .filter(|fields| !fields.trim().is_empty())
@@ -416,21 +336,19 @@ fn render(sim: &Instance, record: &Record, params: &Params, known: &BTreeSet<Str
         .get("sysparm_exclude_reference_link")
         .is_none_or(|flag| flag != "true");
     let value = |name: &str, text: &str| -> Value {
-        if name == REFERENCE_FIELD && links && !text.is_empty() {
-            let link = format!("{}/api/now/table/sys_user_group/{text}", sim.base.base_url);
-            json!({ "link": link, "value": text })
-        } else {
-            json!(text)
+        match view.table.link_table(name) {
+            Some(linked) if links && !text.is_empty() => {
+                let link = format!("{}/api/now/table/{linked}/{text}", sim.base.base_url);
+                json!({ "link": link, "value": text })
+            }
+            _ => json!(text),
         }
     };
     let fields: Map<String, Value> = match wanted {
         Some(wanted) => wanted
             .into_iter()
-            .filter(|name| known.contains(*name))
-            .map(|name| {
-                let text = record.get(name).map_or("", String::as_str);
-                (name.to_owned(), value(name, text))
-            })
+            .filter(|name| view.knows(name))
+            .map(|name| (name.to_owned(), value(name, view.text(record, name))))
             .collect(),
         None => record
             .iter()

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::config::WebhookTarget;
-use crate::state::{Instance, now_text};
+use crate::state::{Instance, Memory, now_text};
 
 /// What an approver does to a ticket. Every field is optional; JSON is camelCase.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -41,6 +41,9 @@ pub struct WebhookDelivery {
 pub enum SimError {
     #[error("no such ticket")]
     NotFound,
+    /// A user, group or approval record that the instance does not have.
+    #[error("no {table} record {sys_id}")]
+    NoSuchRecord { table: &'static str, sys_id: String },
     /// The record was updated, but there is nowhere to send the webhook.
     #[error("the ticket was updated, but no webhook target is configured")]
     NoWebhookTarget,
@@ -77,16 +80,25 @@ pub(crate) async fn decide(
         let by = decision.by.unwrap_or_else(|| "sim.approver".into());
         record.insert("sys_updated_by".into(), by);
         record.insert("sys_updated_on".into(), now_text());
-        if !send {
-            return Err(SimError::WebhookSuppressed);
-        }
-        inner.webhook.clone().ok_or(SimError::NoWebhookTarget)?
+        target_after_decision(&inner, send)?
     };
     deliver(&target, table, sys_id).await
 }
 
-/// The business rule firing after a Table API update changed a PM Cloud ticket's `approval` or `active`: the
-/// signed event is sent in the background (the rule is async), its outcome logged to stderr.
+/// Where the webhook after a decision goes: [`SimError::WebhookSuppressed`] when the decision asked for none (`send`
+/// false), else [`SimError::NoWebhookTarget`] without a target.
+pub(crate) fn target_after_decision(
+    memory: &Memory,
+    send: bool,
+) -> Result<WebhookTarget, SimError> {
+    if !send {
+        return Err(SimError::WebhookSuppressed);
+    }
+    memory.webhook.clone().ok_or(SimError::NoWebhookTarget)
+}
+
+/// The business rule firing after a Table API update changed a PM Cloud ticket's `approval` or `active`, or the
+/// `state` of an approval record of a PM Cloud ticket: the signed event is sent in the background (the rule is async), its outcome logged to stderr.
 pub(crate) fn fire_business_rule(target: WebhookTarget, table: String, sys_id: String) {
     tokio::spawn(async move {
         match deliver(&target, &table, &sys_id).await {
@@ -102,7 +114,7 @@ pub(crate) fn fire_business_rule(target: WebhookTarget, table: String, sys_id: S
 }
 
 /// POST `{"table","sys_id"}` signed the way the business rule signs it.
-async fn deliver(
+pub(crate) async fn deliver(
     target: &WebhookTarget,
     table: &str,
     sys_id: &str,

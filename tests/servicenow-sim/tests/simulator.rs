@@ -12,8 +12,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use servicenow_sim::{
-    ClientCredentials, Fault, FaultTarget, RateLimit, SimConfig, SimDecision, SimError, SimUser,
-    Simulator, WebhookTarget,
+    ApprovalDecision, ClientCredentials, Fault, FaultTarget, NewUser, RateLimit, SimConfig,
+    SimDecision, SimError, SimUser, Simulator, WebhookTarget,
 };
 use sha2::Sha256;
 use tokio::sync::mpsc;
@@ -1345,6 +1345,12 @@ fn expected_signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
     STANDARD.encode(mac.finalize().into_bytes())
 }
 
+/// Whether the webhook's signature is that of its timestamp and body with `secret`.
+fn signed_with(hook: &Received, secret: &str) -> bool {
+    let timestamp = hook.headers["x-webhook-timestamp"].to_str().unwrap();
+    hook.headers["x-webhook-signature"] == expected_signature(secret, timestamp, &hook.body)
+}
+
 #[tokio::test]
 async fn decide_updates_the_ticket_and_sends_a_signed_webhook() {
     let sim = Simulator::started().await;
@@ -1672,6 +1678,523 @@ async fn a_work_notes_fault_refuses_only_patches_with_work_notes() {
     let (status, body) = patch(&sim, &token, &path, json!({"work_notes": "Later"})).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["error"]["detail"], "Injected by servicenow-sim");
+}
+
+// --- Users, groups and approval records (CONTRACT §15) ---
+
+/// A group with three members, `alice`, `bob` (inactive) and `carol`, made through the handle; their sys_ids, the
+/// group's first.
+fn approver_group(sim: &Simulator) -> [String; 4] {
+    let group = sim.create_group("PM Approvers");
+    let group = group["sys_id"].as_str().unwrap().to_owned();
+    let mut ids = vec![group.clone()];
+    for (user_name, active) in [("alice", true), ("bob", false), ("carol", true)] {
+        let user = sim.create_user(NewUser {
+            active: Some(active),
+            ..NewUser::named(user_name)
+        });
+        let user = user["sys_id"].as_str().unwrap().to_owned();
+        sim.add_member(&group, &user).unwrap();
+        ids.push(user);
+    }
+    ids.try_into().unwrap()
+}
+
+/// An approval record for `approver` on ticket `ticket` of `incident`, created through the Table API as the
+/// connector creates one.
+async fn approval_record(sim: &Simulator, token: &str, ticket: &str, approver: &str) -> Value {
+    let fields = json!({"sysapproval": ticket, "document_id": ticket, "source_table": "incident",
+                        "approver": approver, "state": "requested"});
+    create(sim, token, "sysapproval_approver", fields).await
+}
+
+/// A simulator, a token of the connector, [`approver_group`]'s sys_ids, and the sys_id of a PM Cloud ticket
+/// (`incident`, `correlation_id` `req-1`).
+async fn with_a_pm_cloud_ticket() -> (Simulator, String, [String; 4], String) {
+    let sim = Simulator::started().await;
+    let token = access_token(&sim).await;
+    let group = approver_group(&sim);
+    let fields = json!({"correlation_display": "PM Cloud", "correlation_id": "req-1"});
+    let ticket = create(&sim, &token, "incident", fields).await;
+    let ticket = sys_id(&ticket).to_owned();
+    (sim, token, group, ticket)
+}
+
+/// A reference field as the Table API answers it: `{"link", "value"}`.
+fn link(sim: &Simulator, table: &str, sys_id: &str) -> Value {
+    let link = format!("{}/api/now/table/{table}/{sys_id}", sim.base_url());
+    json!({"link": link, "value": sys_id})
+}
+
+/// Whether `text` is ServiceNow's date-time (`YYYY-MM-DD HH:MM:SS`, UTC) within 5 seconds of now.
+fn within_seconds_of_now(text: &Value) -> bool {
+    let time = chrono::NaiveDateTime::parse_from_str(text.as_str().unwrap(), "%Y-%m-%d %H:%M:%S");
+    (chrono::Utc::now() - time.unwrap().and_utc())
+        .num_seconds()
+        .abs()
+        <= 5
+}
+
+fn sys_id(record: &Value) -> &str {
+    record["sys_id"].as_str().unwrap()
+}
+
+#[tokio::test]
+async fn users_groups_and_members_are_tables_whose_queries_dot_walk() {
+    let sim = Simulator::started().await;
+    let token = access_token(&sim).await;
+    let [group, alice, bob, carol] = approver_group(&sim);
+    let user = sim.ticket("sys_user", &alice).unwrap();
+    assert_eq!(
+        (&user["user_name"], &user["name"], &user["active"]),
+        (&json!("alice"), &json!("alice"), &json!("true"))
+    );
+    assert_eq!(sim.ticket("sys_user", &bob).unwrap()["active"], "false");
+    // Users, groups and memberships are no tickets.
+    assert!(sim.tickets().is_empty());
+
+    // Active members, as the connector asks for them: the dot-walked condition reads the member's user.
+    let active_members = format!(
+        "sys_user_grmember?sysparm_query=group={group}^user.active=true^ORDERBYDESCuser.user_name\
+         &sysparm_fields=user,user.user_name&sysparm_exclude_reference_link=true"
+    );
+    let (status, headers, body) = get(&sim, &token, &active_members).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["x-total-count"], "2");
+    assert_eq!(
+        body["result"],
+        json!([{"user": carol, "user.user_name": "carol"}, {"user": alice, "user.user_name": "alice"}])
+    );
+
+    // A reference is a link to its table; a dot-walked field is plain text.
+    let (_, _, body) = get(
+        &sim,
+        &token,
+        &format!("sys_user_grmember?sysparm_query=user={bob}&sysparm_fields=group,user,user.name"),
+    )
+    .await;
+    assert_eq!(
+        body["result"],
+        json!([{"group": link(&sim, "sys_user_group", &group), "user": link(&sim, "sys_user", &bob), "user.name": "bob"}])
+    );
+
+    // Dot-walks the table cannot follow, like unknown fields, match every row and are left out of answers.
+    for query in [
+        "user.u_nonsense=x",
+        "u_nonsense.active=false",
+        "group.user_name=x",
+    ] {
+        let (_, headers, _) = get(
+            &sim,
+            &token,
+            &format!("sys_user_grmember?sysparm_query={query}"),
+        )
+        .await;
+        assert_eq!(headers["x-total-count"], "3", "{query}");
+    }
+    let (_, _, body) = get(
+        &sim,
+        &token,
+        &format!("sys_user/{alice}?sysparm_fields=user_name,user.name,active"),
+    )
+    .await;
+    assert_eq!(
+        body["result"],
+        json!({"user_name": "alice", "active": "true"})
+    );
+
+    // A user made inactive drops out of the active members.
+    let changed = sim.set_user_active(&carol, false).unwrap();
+    assert_eq!(changed["active"], "false");
+    assert_eq!(changed["sys_updated_by"], "sim.admin");
+    let (_, headers, _) = get(&sim, &token, &active_members).await;
+    assert_eq!(headers["x-total-count"], "1");
+    assert!(matches!(
+        sim.set_user_active(&group, true),
+        Err(SimError::NoSuchRecord {
+            table: "sys_user",
+            ..
+        })
+    ));
+    assert!(sim.add_member(&alice, &group).is_err());
+
+    // Reset forgets them with every other record.
+    sim.reset();
+    assert_eq!(sim.ticket("sys_user", &alice), None);
+}
+
+#[tokio::test]
+async fn approval_records_are_created_by_the_connector_and_queried_through_their_ticket() {
+    let (sim, token, [_, alice, _, carol], ticket) = with_a_pm_cloud_ticket().await;
+    let other = create(
+        &sim,
+        &token,
+        "sc_task",
+        json!({"correlation_display": "Other"}),
+    )
+    .await;
+    let (ticket, other) = (ticket.as_str(), sys_id(&other));
+
+    let record = approval_record(&sim, &token, ticket, &alice).await;
+    assert_eq!(record["state"], "requested");
+    assert_eq!(record["sys_created_by"], "svc.pm.connector");
+    assert_eq!(record["sys_updated_by"], "svc.pm.connector");
+    assert_eq!(record["comments"], "");
+    assert!(within_seconds_of_now(&record["sys_created_on"]));
+    assert_eq!(record["sys_updated_on"], record["sys_created_on"]);
+    assert_eq!(record["approver"], link(&sim, "sys_user", &alice));
+    assert_eq!(record["sysapproval"], link(&sim, "task", ticket));
+    approval_record(&sim, &token, ticket, &carol).await;
+    approval_record(&sim, &token, other, &alice).await;
+
+    // What the reconciler's sweep asks: approval records of PM Cloud tickets, with their approver and ticket.
+    let (status, headers, body) = get(
+        &sim,
+        &token,
+        "sysapproval_approver?sysparm_query=sysapproval.correlation_display=PM Cloud^state=requested\
+         ^ORDERBYapprover.user_name&sysparm_fields=approver.user_name,sysapproval.correlation_id,source_table",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["x-total-count"], "2");
+    assert_eq!(
+        body["result"],
+        json!([
+            {"approver.user_name": "alice", "sysapproval.correlation_id": "req-1", "source_table": "incident"},
+            {"approver.user_name": "carol", "sysapproval.correlation_id": "req-1", "source_table": "incident"},
+        ])
+    );
+    let (_, headers, _) = get(
+        &sim,
+        &token,
+        &format!("sysapproval_approver?sysparm_query=document_id.correlation_display=Other^document_id={other}"),
+    )
+    .await;
+    assert_eq!(headers["x-total-count"], "1");
+
+    // Counted apart from tickets, and listed by ticket through the handle and the control API.
+    let stats = sim.stats();
+    assert_eq!((stats.creates, stats.approval_records_created), (2, 3));
+    assert_eq!(sim.tickets().len(), 2);
+    assert_eq!(sim.approvals(None).len(), 3);
+    let mine = sim.approvals(Some(ticket));
+    assert_eq!(mine.len(), 2);
+    assert_eq!(mine[0]["approver"], alice.as_str());
+    assert_eq!(
+        sim.get_json(&format!("/sim/approvals?document_id={ticket}"))
+            .await,
+        json!(mine)
+    );
+    assert_eq!(
+        sim.get_json("/sim/approvals").await,
+        json!(sim.approvals(None))
+    );
+    let stats = sim.get_json("/sim/stats").await;
+    assert_eq!(stats["approvalRecordsCreated"], 3);
+    assert_eq!(stats["creates"], 2);
+}
+
+#[tokio::test]
+async fn an_approver_decides_on_an_approval_record_and_its_webhook_follows() {
+    let (sim, token, [_, alice, _, carol], ticket) = with_a_pm_cloud_ticket().await;
+    let record = approval_record(&sim, &token, &ticket, &alice).await;
+    let approval = sys_id(&record);
+
+    // No target: the record is decided, nothing is sent.
+    let decision = ApprovalDecision::new("rejected");
+    let untargeted = sim.decide_approval(approval, decision).await;
+    assert!(matches!(untargeted, Err(SimError::NoWebhookTarget)));
+    assert_eq!(sim.approvals(None)[0]["state"], "rejected");
+
+    let mut received = watch_webhooks(&sim, "shared-secret").await;
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let decision = ApprovalDecision {
+        comments: Some("Fine for today".into()),
+        ..ApprovalDecision::new("approved")
+    };
+    let delivery = sim.decide_approval(approval, decision).await.unwrap();
+    assert_eq!(delivery.status, 200);
+    assert_eq!(delivery.body, r#"{"status":"approved"}"#);
+    let hook = received.recv().await.unwrap();
+    assert_eq!(
+        hook.body,
+        format!(r#"{{"table":"sysapproval_approver","sys_id":"{approval}"}}"#)
+    );
+    assert!(signed_with(&hook, "shared-secret"));
+    let (_, _, body) = get(&sim, &token, &format!("sysapproval_approver/{approval}")).await;
+    let decided = &body["result"];
+    assert_eq!(decided["state"], "approved");
+    assert_eq!(decided["comments"], "Fine for today");
+    assert_eq!(decided["sys_updated_by"], "alice");
+    assert_eq!(decided["sys_created_by"], "svc.pm.connector");
+    assert!(decided["sys_updated_on"].as_str() > record["sys_updated_on"].as_str());
+
+    // Over HTTP, as the ticket's decide route answers.
+    let other = approval_record(&sim, &token, &ticket, &carol).await;
+    let decide = |id: &str| format!("/sim/approvals/{id}/decide");
+    let answer = sim
+        .post_json(&decide(sys_id(&other)), &json!({"state": "rejected"}))
+        .await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(
+        answer.json::<Value>().await.unwrap(),
+        json!({"webhook": {"status": 200, "body": r#"{"status":"approved"}"#}})
+    );
+    let hook = received.recv().await.unwrap();
+    assert!(String::from_utf8_lossy(&hook.body).contains(sys_id(&other)));
+    assert_eq!(sim.approvals(None)[1]["sys_updated_by"], "carol");
+    let answer = sim
+        .post_json(
+            &decide(sys_id(&other)),
+            &json!({"state": "approved", "sendWebhook": false}),
+        )
+        .await;
+    assert_eq!(
+        answer.json::<Value>().await.unwrap(),
+        json!({"webhook": null, "sent": false})
+    );
+    assert_eq!(sim.approvals(None)[1]["state"], "approved");
+    let answer = sim
+        .post_json(&decide("nope"), &json!({"state": "approved"}))
+        .await;
+    assert_eq!(answer.status(), StatusCode::NOT_FOUND);
+    assert!(answer.json::<Value>().await.unwrap()["error"].is_string());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(received.try_recv().is_err());
+}
+
+#[tokio::test]
+async fn a_table_api_state_change_on_a_pm_cloud_approval_fires_the_business_rule() {
+    let (sim, token, [_, alice, ..], pm_cloud) = with_a_pm_cloud_ticket().await;
+    let mut received = watch_webhooks(&sim, "s").await;
+    let other = create(&sim, &token, "incident", json!({})).await;
+    let watched = approval_record(&sim, &token, &pm_cloud, &alice).await;
+    let unwatched = approval_record(&sim, &token, sys_id(&other), &alice).await;
+    let path = |record: &Value| format!("sysapproval_approver/{}", sys_id(record));
+
+    // Comments alone, the same state again, or another ticket's record: no event.
+    let (status, _) = patch(&sim, &token, &path(&watched), json!({"comments": "?"})).await;
+    assert_eq!(status, StatusCode::OK);
+    patch(&sim, &token, &path(&watched), json!({"state": "requested"})).await;
+    patch(
+        &sim,
+        &token,
+        &path(&unwatched),
+        json!({"state": "not_required"}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(received.try_recv().is_err());
+
+    let (status, body) = patch(
+        &sim,
+        &token,
+        &path(&watched),
+        json!({"state": "not_required"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["result"]["sys_updated_by"], "svc.pm.connector");
+    let hook = tokio::time::timeout(Duration::from_secs(5), received.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        hook.body,
+        format!(
+            r#"{{"table":"sysapproval_approver","sys_id":"{}"}}"#,
+            sys_id(&watched)
+        )
+    );
+}
+
+#[tokio::test]
+async fn approval_and_group_member_faults_refuse_as_servicenow_acls_do() {
+    let sim = Simulator::started().await;
+    let token = access_token(&sim).await;
+    let [group, alice, ..] = approver_group(&sim);
+    let ticket = create(&sim, &token, "incident", json!({})).await;
+    let ticket = sys_id(&ticket);
+    let record = approval_record(&sim, &token, ticket, &alice).await;
+    let not_authorized = |table: &str| {
+        sn_error(
+            "User Not Authorized",
+            json!(format!("ACL restricts access to table {table}")),
+        )
+    };
+
+    let answer = sim
+        .post_json(
+            "/sim/faults",
+            &json!({"kind": "status", "target": "approvals", "status": 403, "times": 3}),
+        )
+        .await;
+    assert_eq!(answer.status(), StatusCode::NO_CONTENT);
+    // Other tables pass by it.
+    assert_eq!(get(&sim, &token, "incident").await.0, StatusCode::OK);
+    assert_eq!(
+        get(&sim, &token, "sys_user_grmember").await.0,
+        StatusCode::OK
+    );
+    let (status, _, body) = get(&sim, &token, "sysapproval_approver").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body, not_authorized("sysapproval_approver"));
+    let answer = table_call(&sim, reqwest::Method::POST, "sysapproval_approver", &token)
+        .json(&json!({"document_id": ticket, "approver": alice}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        answer.json::<Value>().await.unwrap(),
+        sn_error(
+            "Operation Failed",
+            json!("ACL Exception Insert Failed due to security constraints")
+        )
+    );
+    let (status, body) = patch(
+        &sim,
+        &token,
+        &format!("sysapproval_approver/{}", sys_id(&record)),
+        json!({"state": "cancelled"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        body,
+        sn_error(
+            "Operation Failed",
+            json!("ACL Exception Update Failed due to security constraints")
+        )
+    );
+    assert_eq!(sim.approvals(None).len(), 1);
+    assert_eq!(sim.approvals(None)[0]["state"], "requested");
+    assert_eq!(
+        get(&sim, &token, "sysapproval_approver").await.0,
+        StatusCode::OK
+    );
+
+    // Group members: reads only.
+    sim.inject(Fault::status(FaultTarget::GroupMembers, 403));
+    assert_eq!(get(&sim, &token, "sys_user").await.0, StatusCode::OK);
+    let (status, _, body) = get(
+        &sim,
+        &token,
+        &format!("sys_user_grmember?sysparm_query=group={group}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body, not_authorized("sys_user_grmember"));
+    assert_eq!(
+        get(&sim, &token, "sys_user_grmember").await.0,
+        StatusCode::OK
+    );
+    // Another status answers the usual injected body.
+    sim.inject(Fault::status(FaultTarget::Approvals, 500));
+    let (status, _, body) = get(&sim, &token, "sysapproval_approver").await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(body["error"]["detail"], "Injected by servicenow-sim");
+}
+
+#[tokio::test]
+async fn users_roles_reach_the_approval_tables_only_when_configured() {
+    let sim = Simulator::start(SimConfig {
+        users: vec![SimUser {
+            username: "svc.pm.connector".into(),
+            password: "sim-password".into(),
+            tables: Some(vec!["incident".into(), "sysapproval_approver".into()]),
+        }],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let token = access_token(&sim).await;
+    assert_eq!(
+        get(&sim, &token, "sysapproval_approver").await.0,
+        StatusCode::OK
+    );
+    let (status, _, body) = get(&sim, &token, "sys_user_grmember").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        body,
+        sn_error(
+            "User Not Authorized",
+            json!("ACL restricts access to table sys_user_grmember")
+        )
+    );
+}
+
+#[tokio::test]
+async fn users_groups_and_members_over_the_control_api() {
+    let sim = Simulator::started().await;
+    let answer = sim
+        .post_json(
+            "/sim/users",
+            &json!({"userName": "dave", "name": "Dave Approver"}),
+        )
+        .await;
+    assert_eq!(answer.status(), StatusCode::CREATED);
+    let dave: Value = answer.json().await.unwrap();
+    assert_eq!(
+        (&dave["user_name"], &dave["name"], &dave["active"]),
+        (&json!("dave"), &json!("Dave Approver"), &json!("true"))
+    );
+    assert_eq!(dave["sys_class_name"], "sys_user");
+    let answer = sim
+        .post_json("/sim/users", &json!({"userName": "erin", "active": false}))
+        .await;
+    let erin: Value = answer.json().await.unwrap();
+    assert_eq!(
+        (&erin["name"], &erin["active"]),
+        (&json!("erin"), &json!("false"))
+    );
+
+    let answer = sim
+        .post_json("/sim/groups", &json!({"name": "Escalation"}))
+        .await;
+    assert_eq!(answer.status(), StatusCode::CREATED);
+    let group: Value = answer.json().await.unwrap();
+    assert_eq!(group["name"], "Escalation");
+    let members = format!("/sim/groups/{}/members", sys_id(&group));
+    let answer = sim
+        .post_json(&members, &json!({"user": sys_id(&dave)}))
+        .await;
+    assert_eq!(answer.status(), StatusCode::CREATED);
+    let membership: Value = answer.json().await.unwrap();
+    assert_eq!(
+        (&membership["group"], &membership["user"]),
+        (&group["sys_id"], &dave["sys_id"])
+    );
+    for (path, user) in [
+        (members.as_str(), "nope"),
+        ("/sim/groups/nope/members", sys_id(&dave)),
+    ] {
+        let answer = sim.post_json(path, &json!({"user": user})).await;
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{path} {user}");
+        assert!(answer.json::<Value>().await.unwrap()["error"].is_string());
+    }
+
+    let client = Client::new();
+    let answer = client
+        .patch(sim.url(&format!("/sim/users/{}", sys_id(&erin))))
+        .json(&json!({"active": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(answer.json::<Value>().await.unwrap()["active"], "true");
+    assert_eq!(
+        sim.ticket("sys_user", sys_id(&erin)).unwrap()["active"],
+        "true"
+    );
+    let answer = client
+        .patch(sim.url("/sim/users/nope"))
+        .json(&json!({"active": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::NOT_FOUND);
+    assert_eq!(sim.get_json("/sim/approvals").await, json!([]));
 }
 
 // --- The control API and the rest ---

@@ -103,6 +103,22 @@ fn the_decision_notifier_takes_only_decisions_waiting_for_their_first_push() {
     );
     let cancelled = ticketed.cancelled(ticket(), true, now()).unwrap();
     assert!(passes(&filters, &stream_record("MODIFY", &cancelled)));
+    let mut with_expiry = ticketed.clone();
+    with_expiry.approvals = Some(shared::domain::approval::ApprovalState::plan(
+        &shared::domain::settings::Approvals {
+            approver_group: None,
+            remind_after: None,
+            escalate_after: None,
+            escalation_group: None,
+            expire_after: Some(chrono::Duration::hours(1)),
+        },
+        now(),
+    ));
+    let expired = with_expiry.expired(true, now()).unwrap();
+    assert!(
+        passes(&filters, &stream_record("MODIFY", &expired)),
+        "an expiry is told to PM Cloud"
+    );
 
     let leased = decided.leased(now() + chrono::Duration::seconds(60));
     assert!(

@@ -77,6 +77,25 @@ fn refused(settings: &ServiceNowSettings, status: u16, said: &str) -> Failed {
 
 /// The `table_access` check's failure: the Table API refused the probe of `table` (a task table name), or gave
 /// no usable answer.
+/// The approval tables (CONTRACT §15) refused the user: which role or ACL gives what the connector needs.
+pub(super) fn approvals_failed(table: &str, error: ServiceNowError) -> Failed {
+    let detail = error.to_string();
+    match error {
+        ServiceNowError::Permanent {
+            status: 401 | 403 | 404,
+            ..
+        } => failed(
+            detail,
+            format!(
+                "With approvals configured the user must read group members (sys_user_grmember) and read and \
+                 create approval records (sysapproval_approver); {table} refused it: grant the approval_admin role, \
+                 or ACLs that allow exactly that."
+            ),
+        ),
+        error => table_failed(table, error),
+    }
+}
+
 pub(super) fn table_failed(table: &str, error: ServiceNowError) -> Failed {
     let (status, detail) = match error {
         ServiceNowError::Permanent { status, detail, .. } => (status, detail),

@@ -223,3 +223,24 @@ fn a_refused_grant_gets_the_hint_for_the_grant_asked_for() {
         assert_said(refused(settings, 401, "access_denied"), detail, hint);
     }
 }
+
+#[test]
+fn an_approval_table_that_refuses_names_the_role() {
+    for status in [401, 403, 404] {
+        let failure = approvals_failed("sys_user_grmember", permanent(status));
+        assert_eq!(failure.detail, format!("{status} from the Table API"));
+        assert!(failure.hint.contains("approval_admin"), "{}", failure.hint);
+        assert!(
+            failure.hint.contains("sys_user_grmember refused it"),
+            "{}",
+            failure.hint
+        );
+    }
+    let busy = approvals_failed("sysapproval_approver", transient("503 from the Table API"));
+    assert!(
+        busy.hint
+            .starts_with("The Table API did not answer normally"),
+        "{}",
+        busy.hint
+    );
+}

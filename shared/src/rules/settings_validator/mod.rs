@@ -17,7 +17,10 @@ use crate::outbound::failure::{Failure as CallFailure, Transient};
 use crate::pmcloud::{AccessError, PmCloudClient};
 use crate::servicenow::ServiceNowClient;
 use config::{PmCloudCheck, config_check, pm_cloud_on_its_own, settings_object};
-use hints::{Failed, grant_failed, list_failed, paused, pmcloud_failed, table_failed, unreachable};
+use hints::{
+    Failed, approvals_failed, grant_failed, list_failed, paused, pmcloud_failed, table_failed,
+    unreachable,
+};
 use secrecy::SecretString;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -273,16 +276,31 @@ impl SettingsValidator {
             .with_token(token)
             .probe_correlation_id(&probe)
             .await;
-        match result {
-            // Validate Settings writes nothing (CONTRACT §11, §14), so creating tickets and writing work notes
-            // are not proven here.
-            Ok(_) => Ok(format!(
-                "{} can read the {table} table (creating tickets and writing their work notes is not tested: \
-                 the itil role gives both)",
-                settings.acting_user()
-            )),
-            Err(error) => Err(table_failed(table, error)),
+        if let Err(error) = result {
+            return Err(table_failed(table, error));
         }
+        if let Some(approvals) = &settings.approvals {
+            let group = approvals.approver_group.as_ref();
+            let probed = self
+                .servicenow
+                .probe_approvals(settings, token, group)
+                .await;
+            if let Err((approval_table, error)) = probed {
+                return Err(approvals_failed(approval_table, error));
+            }
+        }
+        let approvals = if settings.approvals.is_some() {
+            ", its approver group's members and approval records"
+        } else {
+            ""
+        };
+        // Validate Settings writes nothing (CONTRACT §11, §14), so creating tickets and writing work notes (or
+        // approval records) are not proven here.
+        Ok(format!(
+            "{} can read the {table} table{approvals} (creating tickets and writing their work notes is not \
+             tested: the itil role gives both)",
+            settings.acting_user()
+        ))
     }
 
     /// A client-credentials grant, then one page of one authorization request read with that token (CONTRACT §11
