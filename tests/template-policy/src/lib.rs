@@ -72,11 +72,19 @@ fn statements(role: &Value) -> impl Iterator<Item = &Value> {
         })
 }
 
-/// True for `!GetAtt RequestsTable.Arn` (the table itself, so every item), or a wildcard.
+/// True for the table itself (so every item) however it is written (`!GetAtt RequestsTable.Arn`, in the list
+/// form, or a `!Sub` of `${RequestsTable.Arn}` that names neither the stream nor an index), or a wildcard.
 fn names_the_table(resource: &Value) -> bool {
     match resource {
-        Value::Tagged(tagged) => tagged.tag == "GetAtt" && tagged.value == "RequestsTable.Arn",
-        Value::String(text) => text == "*",
+        Value::Tagged(tagged) if tagged.tag == "GetAtt" => {
+            tagged.value == "RequestsTable.Arn"
+                || strings(&tagged.value) == ["RequestsTable", "Arn"]
+        }
+        Value::Tagged(tagged) if tagged.tag == "Sub" => tagged.value.as_str().is_some_and(|text| {
+            text.starts_with("${RequestsTable.Arn}") && !text.contains("/index/")
+                || text.ends_with('*')
+        }),
+        Value::String(text) => text == "*" || text.contains(":table/"),
         Value::Sequence(many) => many.iter().any(names_the_table),
         _ => false,
     }
@@ -99,7 +107,10 @@ fn rights_of(statement: &Value) -> Vec<Right> {
         Some("Allow"),
         "only Allow statements are read"
     );
-    let actions = strings(&statement["Action"]);
+    let actions: Vec<String> = strings(&statement["Action"])
+        .into_iter()
+        .filter(|action| action.starts_with("dynamodb:") || action == "*")
+        .collect();
     let conditions = statement["Condition"].as_mapping();
     // The values `key` must take under an operator starting with `operator` (`ForAnyValue` would widen a right).
     let condition_values = |operator: &str, key: &str| -> Vec<String> {
