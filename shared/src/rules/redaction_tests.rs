@@ -165,6 +165,12 @@ struct Echo {
     shape: fn(String) -> serde_json::Value,
 }
 
+impl Echo {
+    fn of(status: u16, shape: fn(String) -> serde_json::Value) -> Option<Self> {
+        Some(Self { status, shape })
+    }
+}
+
 impl wiremock::Respond for Echo {
     fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
         let authorization = request
@@ -192,33 +198,27 @@ fn problem_details(sent: String) -> serde_json::Value {
     json!({"title": sent, "detail": sent})
 }
 
-/// ServiceNow's token endpoint on `server` answers `echo`.
-async fn servicenow_grant_answers(server: &MockServer, echo: Echo) {
-    Mock::given(method("POST"))
-        .and(path("/oauth_token.do"))
-        .respond_with(echo)
-        .mount(server)
-        .await;
-}
-
-/// ServiceNow's token endpoint on `server` grants `token-ECHOED-1`.
-async fn servicenow_grants(server: &MockServer) {
-    Mock::given(method("POST"))
-        .and(path("/oauth_token.do"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+/// ServiceNow and PM Cloud on one server: ServiceNow's token endpoint answers `servicenow` (`None`: grants
+/// `token-ECHOED-1`), PM Cloud's answers `pm_cloud` (`None`: nothing is mounted for it).
+async fn remotes(servicenow: Option<Echo>, pm_cloud: Option<Echo>) -> MockServer {
+    let server = MockServer::start().await;
+    let servicenow_token = Mock::given(method("POST")).and(path("/oauth_token.do"));
+    match servicenow {
+        Some(echo) => servicenow_token.respond_with(echo),
+        None => servicenow_token.respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "access_token": "token-ECHOED-1", "token_type": "Bearer", "expires_in": 1799
-        })))
-        .mount(server)
-        .await;
-}
-
-/// PM Cloud's token endpoint on `server` answers `echo`.
-async fn pm_cloud_grant_answers(server: &MockServer, echo: Echo) {
-    Mock::given(method("POST"))
-        .and(path("/oauth/connect/token"))
-        .respond_with(echo)
-        .mount(server)
-        .await;
+        }))),
+    }
+    .mount(&server)
+    .await;
+    if let Some(echo) = pm_cloud {
+        Mock::given(method("POST"))
+            .and(path("/oauth/connect/token"))
+            .respond_with(echo)
+            .mount(&server)
+            .await;
+    }
+    server
 }
 
 /// What the functions log while it lives (on this thread: each test runs on a current-thread runtime).
@@ -293,23 +293,14 @@ async fn callback_problem_status(server: &MockServer) -> u16 {
 /// ticket-callback's `503` when ServiceNow's token endpoint fails with an echo of the grant it was sent.
 #[tokio::test]
 async fn the_callbacks_503_and_its_log_quote_no_secret_a_token_endpoint_echoed() {
-    let server = MockServer::start().await;
-    servicenow_grant_answers(
-        &server,
-        Echo {
-            status: 500,
-            shape: servicenow_error,
-        },
-    )
-    .await;
+    let server = remotes(Echo::of(500, servicenow_error), None).await;
     assert_eq!(callback_problem_status(&server).await, 503);
 }
 
 /// ticket-callback's `502` when the Table API refuses with an echo of the bearer token it was sent.
 #[tokio::test]
 async fn the_callbacks_502_and_its_log_quote_no_secret_the_table_api_echoed() {
-    let server = MockServer::start().await;
-    servicenow_grants(&server).await;
+    let server = remotes(None, None).await;
     Mock::given(method("GET"))
         .and(path(
             "/api/now/table/incident/9d385017c611228701d22104cc95c371",
@@ -326,21 +317,9 @@ async fn the_callbacks_502_and_its_log_quote_no_secret_the_table_api_echoed() {
 /// The reconciler's run (what its handler logs) and its log lines, when ServiceNow's token endpoint echoes.
 #[tokio::test]
 async fn the_reconcilers_problems_and_log_quote_no_secret_a_token_endpoint_echoed() {
-    let server = MockServer::start().await;
-    servicenow_grant_answers(
-        &server,
-        Echo {
-            status: 500,
-            shape: servicenow_error,
-        },
-    )
-    .await;
-    pm_cloud_grant_answers(
-        &server,
-        Echo {
-            status: 503,
-            shape: problem_details,
-        },
+    let server = remotes(
+        Echo::of(500, servicenow_error),
+        Echo::of(503, problem_details),
     )
     .await;
     let logs = Logs::default();
@@ -388,15 +367,7 @@ async fn submitted(store: &Arc<MemoryStore>, pmc: &str) -> crate::domain::record
 /// echoes the grant it was sent.
 #[tokio::test]
 async fn request_intakes_event_answer_and_log_quote_no_secret_a_token_endpoint_echoed() {
-    let server = MockServer::start().await;
-    pm_cloud_grant_answers(
-        &server,
-        Echo {
-            status: 500,
-            shape: problem_details,
-        },
-    )
-    .await;
+    let server = remotes(None, Echo::of(500, problem_details)).await;
     let logs = Logs::default();
     let _capture = logs.capture();
     let store = Arc::new(MemoryStore::new());
@@ -431,16 +402,7 @@ async fn request_intakes_event_answer_and_log_quote_no_secret_a_token_endpoint_e
 /// The validator's report and its log when PM Cloud's token endpoint refuses with an echo of the grant.
 #[tokio::test]
 async fn the_validators_pm_cloud_detail_and_log_quote_no_secret_a_token_endpoint_echoed() {
-    let server = MockServer::start().await;
-    servicenow_grants(&server).await;
-    pm_cloud_grant_answers(
-        &server,
-        Echo {
-            status: 400,
-            shape: oauth_refusal,
-        },
-    )
-    .await;
+    let server = remotes(None, Echo::of(400, oauth_refusal)).await;
     let logs = Logs::default();
     let _capture = logs.capture();
     let validator = SettingsValidator::new(servicenow(), pm_cloud());
@@ -461,16 +423,7 @@ async fn the_validators_pm_cloud_detail_and_log_quote_no_secret_a_token_endpoint
 /// PM Cloud's token endpoint refuses with an echo of the grant.
 #[tokio::test]
 async fn a_refused_push_stores_and_notes_no_secret_a_token_endpoint_echoed() {
-    let server = MockServer::start().await;
-    servicenow_grants(&server).await;
-    pm_cloud_grant_answers(
-        &server,
-        Echo {
-            status: 400,
-            shape: oauth_refusal,
-        },
-    )
-    .await;
+    let server = remotes(None, Echo::of(400, oauth_refusal)).await;
     Mock::given(method("PATCH"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "result": {"sys_id": "9d385017c611228701d22104cc95c371"}
@@ -544,15 +497,7 @@ async fn a_refused_push_stores_and_notes_no_secret_a_token_endpoint_echoed() {
 /// ticket-creator's outcome and its log when ServiceNow's token endpoint fails with an echo of the grant.
 #[tokio::test]
 async fn ticket_creators_outcome_and_log_quote_no_secret_a_token_endpoint_echoed() {
-    let server = MockServer::start().await;
-    servicenow_grant_answers(
-        &server,
-        Echo {
-            status: 502,
-            shape: servicenow_error,
-        },
-    )
-    .await;
+    let server = remotes(Echo::of(502, servicenow_error), None).await;
     let logs = Logs::default();
     let _capture = logs.capture();
     let store = Arc::new(MemoryStore::new());
@@ -581,16 +526,7 @@ async fn ticket_creators_outcome_and_log_quote_no_secret_a_token_endpoint_echoed
 /// endpoint echoes the grant it was sent, what ServiceNow is sent holds none of it.
 #[tokio::test]
 async fn the_ticket_text_quotes_no_secret_pm_clouds_token_endpoint_echoed() {
-    let server = MockServer::start().await;
-    servicenow_grants(&server).await;
-    pm_cloud_grant_answers(
-        &server,
-        Echo {
-            status: 500,
-            shape: problem_details,
-        },
-    )
-    .await;
+    let server = remotes(None, Echo::of(500, problem_details)).await;
     let store = Arc::new(MemoryStore::new());
     let pending = submitted(&store, "pmc-ticket-echo").await;
     Mock::given(method("GET"))
