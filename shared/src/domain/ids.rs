@@ -120,6 +120,12 @@ impl RequestId {
         const NOT_AN_ID: &str = "is not a request id";
         id_text(text, NOT_AN_ID, NOT_AN_ID).map(Self)
     }
+
+    /// True for an id derived with a [`RequestIdKey`] (a version 8 UUID), false for a random (version 4) one of a
+    /// version that gave random ids, or any other text.
+    pub fn is_derived(&self) -> bool {
+        uuid::Uuid::parse_str(&self.0).is_ok_and(|id| id.get_version_num() == 8)
+    }
 }
 
 text_id!(RequestId);
@@ -240,6 +246,14 @@ mod tests {
         for bad in ["", &"x".repeat(101), "../x", "a b"] {
             assert!(RequestId::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn only_ids_derived_with_a_key_say_so() {
+        let pmc = PmcRequestId::parse("pmc-1").unwrap();
+        assert!(RequestIdKey::random().request_id(&pmc).is_derived());
+        assert!(!RequestId::random().is_derived());
+        assert!(!RequestId::parse("no-uuid").unwrap().is_derived());
     }
 
     #[test]

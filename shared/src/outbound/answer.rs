@@ -1,8 +1,13 @@
 //! A remote's answer as the connector reads it, whoever the remote: its status, its headers and its body read
-//! bounded; and the few words that describe an answer that was not what was due.
+//! bounded; and the few words that describe an answer that was not what was due. Every word of an answer that
+//! leaves the connector (a failure's detail, and so a stored detail, a work note, a problem body or a log line)
+//! is quoted through [`Answer::quote`], without the secrets the request carried: a remote that echoes what it was
+//! sent cannot leak it (CONTRACT §4).
 
 use super::transport::TransportError;
+use crate::domain::redact::redact;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use secrecy::SecretString;
 use std::time::Duration;
 
 /// At most this much of a remote answer is read: enough for any record, token or error the connector needs, and
@@ -13,18 +18,24 @@ pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 pub const HTML_PAGE: &str = "an HTML page";
 
 /// An HTTP answer: status, headers, and the body as text (at most [`MAX_ANSWER_BYTES`], lossily decoded).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Answer {
     pub status: u16,
     pub headers: HeaderMap,
+    /// The body as it came, for parsing; quoted only through [`Answer::quote`].
     pub text: String,
+    /// The secrets the request carried (a bearer token, a grant's client secret, password or refresh token).
+    pub sent: Vec<SecretString>,
 }
 
 impl Answer {
-    /// Sends `request` and reads its answer; a body longer than [`MAX_ANSWER_BYTES`] is dropped unread past that,
-    /// so that a remote that answers without end cannot exhaust the function's memory. Errors: how the transport
-    /// failed, before the answer or while reading it.
-    pub async fn of(request: reqwest::RequestBuilder) -> Result<Self, TransportError> {
+    /// Sends `request`, which carries the secrets `sent`, and reads its answer; a body longer than
+    /// [`MAX_ANSWER_BYTES`] is dropped unread past that, so that a remote that answers without end cannot exhaust
+    /// the function's memory. Errors: how the transport failed, before the answer or while reading it.
+    pub async fn of(
+        request: reqwest::RequestBuilder,
+        sent: Vec<SecretString>,
+    ) -> Result<Self, TransportError> {
         let failed = |error: reqwest::Error| TransportError::of(&error);
         let mut response = request.send().await.map_err(failed)?;
         let status = response.status().as_u16();
@@ -42,7 +53,14 @@ impl Answer {
             status,
             headers,
             text,
+            sent,
         })
+    }
+
+    /// `text` (words read from this answer) without any secret the request carried, as sent or encoded
+    /// ([`crate::domain::redact::redact`]).
+    pub fn quote(&self, text: &str) -> String {
+        redact(text, &self.sent)
     }
 
     /// True for a `2xx`.
@@ -68,9 +86,10 @@ impl Answer {
     }
 
     /// What came back instead of the JSON that was due, in a few words an administrator can act on: an HTML page
-    /// (with its title), an empty body, or the start of the text.
+    /// (with its title), an empty body, or the start of the text; quoted ([`Self::quote`]).
     pub fn describe_unexpected(&self) -> String {
-        let body = &self.text;
+        // Quoted whole, before it is cut, so that no cut leaves a secret's start behind.
+        let body = &self.quote(&self.text);
         if self.is_html() {
             let lower = body.to_ascii_lowercase();
             let title = lower
@@ -141,6 +160,7 @@ mod tests {
             status: 200,
             headers: headers.clone(),
             text: text.to_owned(),
+            sent: Vec::new(),
         }
     }
 

@@ -73,12 +73,15 @@ pub struct Dialect {
 
 impl Failure {
     /// Sorts an answer of `what` (for example "the Table API") by status, with the detail
-    /// `<status> from <what>: <message>`: an HTML page is transient whatever its status (a hibernating instance, a
+    /// `<status> from <what>: <message>` quoted without the secrets the request carried ([`Answer::quote`]): an HTML page is transient whatever its status (a hibernating instance, a
     /// login page or a proxy says nothing about the request), as are `429` (with the wait it asks for, else
     /// [`DEFAULT_PAUSE`], at most [`LONGEST_PAUSE`]) and `5xx`; anything else is permanent.
     pub fn of_answer(what: &str, answer: &Answer, dialect: &Dialect) -> Self {
         let status = answer.status;
-        let detail = format!("{status} from {what}: {}", (dialect.message)(answer));
+        let detail = answer.quote(&format!(
+            "{status} from {what}: {}",
+            (dialect.message)(answer)
+        ));
         match status {
             _ if answer.is_html() => Self::Transient(Transient::new(detail)),
             429 => Self::Transient(Transient {
@@ -130,6 +133,7 @@ pub(crate) fn sorted(
         status,
         headers: headers.clone(),
         text: body.to_owned(),
+        sent: Vec::new(),
     };
     Failure::of_answer(what, &answer, dialect)
 }

@@ -39,7 +39,8 @@ pub struct Token {
 #[derive(Debug)]
 pub enum GrantFailure {
     /// The endpoint answered `400`, `401` or `403` with something other than an HTML page: a verdict on the
-    /// credentials. `error` and `description` are its OAuth error fields (empty when absent).
+    /// credentials. `error` and `description` are its OAuth error fields (empty when absent), quoted without the
+    /// grant's secrets.
     Refused {
         status: u16,
         error: String,
@@ -51,12 +52,14 @@ pub enum GrantFailure {
     Failed(Failure),
 }
 
-/// `POST <url>` with `form`, form-encoded, asking for a token; `what` names the endpoint in details
-/// (`<what> answered 200 with …`, and as [`Failure::of_answer`] words it).
+/// `POST <url>` with `form`, form-encoded, asking for a token; `secrets` are the secrets among the form's values
+/// (a client secret, a password, a refresh token), which no refusal or failure quotes. `what` names the endpoint in
+/// details (`<what> answered 200 with …`, and as [`Failure::of_answer`] words it).
 pub async fn grant(
     http: &HttpClient,
     url: url::Url,
     form: &[(&str, &str)],
+    secrets: Vec<SecretString>,
     what: &str,
     dialect: &Dialect,
 ) -> Result<Token, GrantFailure> {
@@ -65,7 +68,7 @@ pub async fn grant(
         .post(url)
         .header(reqwest::header::ACCEPT, "application/json")
         .form(form);
-    let answer = Answer::of(request)
+    let answer = Answer::of(request, secrets)
         .await
         .map_err(GrantFailure::Unreachable)?;
     match answer.status {
@@ -87,8 +90,8 @@ pub async fn grant(
             let refusal: Refusal = serde_json::from_str(&answer.text).unwrap_or_default();
             Err(GrantFailure::Refused {
                 status: answer.status,
-                error: refusal.error.unwrap_or_default(),
-                description: refusal.error_description.unwrap_or_default(),
+                error: answer.quote(&refusal.error.unwrap_or_default()),
+                description: answer.quote(&refusal.error_description.unwrap_or_default()),
             })
         }
         _ => Err(GrantFailure::Failed(Failure::of_answer(
@@ -161,13 +164,9 @@ impl KeptToken {
     }
 
     /// `call` with a live token ([`Self::access`]); when the remote answers `401` (the token was revoked or ended
-    /// early), once more with a renewed one. Returns the last answer and the token it was sent with (to redact
-    /// from what the answer quotes). Errors: the renewal's and `call`'s.
-    pub async fn authorized<R, F, Fut>(
-        &self,
-        renewal: &R,
-        mut call: F,
-    ) -> Result<(Answer, SecretString), R::Error>
+    /// early), once more with a renewed one. Returns the last answer (which quotes nothing of the token it was sent
+    /// with, [`Answer::quote`]). Errors: the renewal's and `call`'s.
+    pub async fn authorized<R, F, Fut>(&self, renewal: &R, mut call: F) -> Result<Answer, R::Error>
     where
         R: Renewal,
         F: FnMut(SecretString) -> Fut,
@@ -182,7 +181,7 @@ impl KeptToken {
                 self.reject(&token).await;
                 continue;
             }
-            return Ok((answer, token));
+            return Ok(answer);
         }
     }
 }

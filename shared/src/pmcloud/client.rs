@@ -5,7 +5,6 @@
 use super::error::DIALECT;
 use super::notification::NotificationBody;
 use crate::domain::ids::{PmcRequestId, RequestId};
-use crate::domain::redact::Detailed;
 use crate::domain::request::RequestType;
 use crate::domain::settings::PmCloudSettings;
 use crate::outbound::answer::Answer;
@@ -90,7 +89,7 @@ impl PmCloudClient {
             .read(settings, AUTHORIZATION_REQUEST_PATH, &query, &token.access)
             .await
             .map_err(AccessError::List)?;
-        json_of(answer, &token.access)
+        json_of(answer)
             .map_err(AccessError::List)?
             .ok_or_else(|| AccessError::List(list_missing()))
     }
@@ -102,7 +101,8 @@ impl PmCloudClient {
             ("client_secret", settings.client_secret.expose_secret()),
         ];
         let url = settings.api_url.join(TOKEN_PATH);
-        grant(&self.http, url, &form, TOKEN_ENDPOINT, &DIALECT)
+        let secrets = vec![settings.client_secret.clone()];
+        grant(&self.http, url, &form, secrets, TOKEN_ENDPOINT, &DIALECT)
             .await
             .map_err(|failure| match failure {
                 GrantFailure::Refused { status, error, .. } => {
@@ -116,7 +116,7 @@ impl PmCloudClient {
     /// `POST <apiUrl>/management-api/v2/AuthorizationRequest/notification` (for an admin request,
     /// `<apiUrl><adminDecisionPath>` when set: CONTRACT §12 v3) with `body` and `x-correlation-id: <request_id>`:
     /// one call, two after a `401` (with a new token), plus a token grant when the kept one must be renewed. The
-    /// answer is quoted in an error without the token it was sent with.
+    /// answer is quoted in an error without the token it was sent with ([`Answer::quote`]).
     pub async fn notify(
         &self,
         settings: &PmCloudSettings,
@@ -139,7 +139,7 @@ impl PmCloudClient {
                 .header("x-correlation-id", request_id.as_str())
                 .json(body);
             async move {
-                Answer::of(request)
+                Answer::of(request, vec![token])
                     .await
                     .map_err(|e| Failure::from(Transient::of_transport(endpoint, &e)))
             }
@@ -149,10 +149,8 @@ impl PmCloudClient {
             settings,
         };
         let result = match self.token.authorized(&credentials, call).await {
-            Ok((answer, _)) if answer.is_success() => Ok(()),
-            Ok((answer, token)) => {
-                Err(Failure::of_answer(endpoint, &answer, &DIALECT).redacted([&token]))
-            }
+            Ok(answer) if answer.is_success() => Ok(()),
+            Ok(answer) => Err(Failure::of_answer(endpoint, &answer, &DIALECT)),
             Err(error) => Err(error),
         };
         Push {
@@ -218,8 +216,8 @@ impl PmCloudClient {
         };
         let call =
             |token: SecretString| async move { self.read(settings, path, query, &token).await };
-        let (answer, token) = self.token.authorized(&credentials, call).await?;
-        json_of(answer, &token)
+        let answer = self.token.authorized(&credentials, call).await?;
+        json_of(answer)
     }
 
     /// One `GET <apiUrl><path>?<query>` with `token`.
@@ -236,7 +234,7 @@ impl PmCloudClient {
             .query(query)
             .bearer_auth(token.expose_secret())
             .header(reqwest::header::ACCEPT, "application/json");
-        Answer::of(request)
+        Answer::of(request, vec![token.clone()])
             .await
             .map_err(|e| Failure::from(Transient::of_transport(AUTHORIZATION_REQUEST_ENDPOINT, &e)))
     }
@@ -269,15 +267,18 @@ fn list_missing() -> Failure {
     }
 }
 
-/// The JSON of a `2xx` answer sent with `token`, `None` for a `404`; any other answer sorted by the kit, quoted
-/// without the token.
-fn json_of(answer: Answer, token: &SecretString) -> Result<Option<Value>, Failure> {
+/// The JSON of a `2xx` answer, `None` for a `404`; any other answer sorted by the kit, quoted without the token
+/// it was sent with.
+fn json_of(answer: Answer) -> Result<Option<Value>, Failure> {
     if answer.status == 404 && !answer.is_html() {
         return Ok(None);
     }
     if !answer.is_success() || answer.is_html() {
-        let failure = Failure::of_answer(AUTHORIZATION_REQUEST_ENDPOINT, &answer, &DIALECT);
-        return Err(failure.redacted([token]));
+        return Err(Failure::of_answer(
+            AUTHORIZATION_REQUEST_ENDPOINT,
+            &answer,
+            &DIALECT,
+        ));
     }
     serde_json::from_str(&answer.text).map(Some).map_err(|_| {
         Failure::from(Transient::new(format!(

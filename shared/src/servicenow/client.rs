@@ -10,7 +10,6 @@ use super::task::{CORRELATION_DISPLAY, NewTicket, WorkNoteUpdate};
 use super::wire::{Envelope, format_datetime};
 use crate::domain::ids::{RequestId, SysId};
 use crate::domain::record::FailureCode;
-use crate::domain::redact::Detailed;
 use crate::domain::settings::ServiceNowSettings;
 use crate::domain::ticket::TaskType;
 use crate::domain::ticket_state::created_by_connector;
@@ -123,7 +122,7 @@ impl<'a> Table<'a> {
     }
 
     /// Sends a request built by `build`, with the bearer token, and reads the answer's body as `T`. The answer
-    /// is quoted in an error without the token it was sent with.
+    /// is quoted in an error without the token it was sent with ([`Answer::quote`]).
     pub(super) async fn send<T: DeserializeOwned>(
         &self,
         build: impl Fn(&HttpClient) -> reqwest::RequestBuilder,
@@ -134,13 +133,13 @@ impl<'a> Table<'a> {
                 .bearer_auth(token.expose_secret())
                 .header(ACCEPT, "application/json");
             async move {
-                Answer::of(request)
+                Answer::of(request, vec![token])
                     .await
                     .map_err(|e| ServiceNowError::Transient(Transient::of_transport(WHAT, &e)))
             }
         };
-        let (answer, token) = match self.token {
-            Some(token) => (call(token.clone()).await?, token.clone()),
+        let answer = match self.token {
+            Some(token) => call(token.clone()).await?,
             None => {
                 // One short `429` is waited out in place, whatever the re-authentication does.
                 let waited = AtomicBool::new(false);
@@ -167,8 +166,7 @@ impl<'a> Table<'a> {
             }
         };
         if !answer.is_success() {
-            let failure = Failure::of_answer(WHAT, &answer, &DIALECT);
-            return Err(ServiceNowError::from(failure).redacted([&token]));
+            return Err(Failure::of_answer(WHAT, &answer, &DIALECT).into());
         }
         serde_json::from_str::<Envelope<T>>(&answer.text)
             .map(|envelope| envelope.result)

@@ -112,6 +112,7 @@ mod tests {
             status: 500,
             headers: HeaderMap::new(),
             text: body.to_owned(),
+            sent: Vec::new(),
         })
     }
 

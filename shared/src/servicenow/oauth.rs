@@ -85,16 +85,19 @@ async fn request_token(
         ("client_id", settings.client_id.as_str()),
         ("client_secret", settings.client_secret.expose_secret()),
     ];
+    let mut secrets = vec![settings.client_secret.clone()];
     let kind = match (refresh_token, &settings.grant) {
         (Some(refresh), _) => {
             form.push(("grant_type", "refresh_token"));
             form.push(("refresh_token", refresh.expose_secret()));
+            secrets.push(refresh.clone());
             GrantKind::RefreshToken
         }
         (None, ServiceNowGrant::Password { username, password }) => {
             form.push(("grant_type", "password"));
             form.push(("username", username.as_str()));
             form.push(("password", password.expose_secret()));
+            secrets.push(password.clone());
             GrantKind::Password
         }
         (None, ServiceNowGrant::ClientCredentials) => {
@@ -104,25 +107,24 @@ async fn request_token(
     };
     let what = "the OAuth token endpoint";
     let url = settings.instance_url.join(TOKEN_ENDPOINT);
-    let mut token =
-        grant(http, url, &form, what, &DIALECT)
-            .await
-            .map_err(|failure| match failure {
-                GrantFailure::Refused {
-                    status,
-                    error,
-                    description,
-                } => GrantError::Refused {
-                    status,
-                    error,
-                    description,
-                    grant: kind,
-                },
-                GrantFailure::Unreachable(error) => GrantError::Failed(ServiceNowError::Transient(
-                    Transient::of_transport(what, &error),
-                )),
-                GrantFailure::Failed(failure) => GrantError::Failed(failure.into()),
-            })?;
+    let mut token = grant(http, url, &form, secrets, what, &DIALECT)
+        .await
+        .map_err(|failure| match failure {
+            GrantFailure::Refused {
+                status,
+                error,
+                description,
+            } => GrantError::Refused {
+                status,
+                error,
+                description,
+                grant: kind,
+            },
+            GrantFailure::Unreachable(error) => GrantError::Failed(ServiceNowError::Transient(
+                Transient::of_transport(what, &error),
+            )),
+            GrantFailure::Failed(failure) => GrantError::Failed(failure.into()),
+        })?;
     // A client-credentials token is renewed by a new grant (RFC 6749 §4.4.3: no refresh token is due), so one
     // handed out anyway is not kept.
     if kind == GrantKind::ClientCredentials {

@@ -4,7 +4,8 @@
 //! ServiceNow's pause, the reconciler's watermark, since when the settings are invalid). Requests stored before
 //! ids were derived have random ids and a `pmcRequestId#<id>` item pointing to them; they stay readable by both
 //! ids, and for a while after the key was made (the legacy window, [`DEFAULT_LEGACY_WINDOW_HOURS`] unless set) a
-//! create first checks that no such item exists.
+//! create first checks that no such item exists. The key is made once, while the table holds no request derived
+//! with one: should it vanish later, the store refuses to make ids rather than make a new key.
 //!
 //! A request waiting in a backlog carries `backlog` and `backlogSince`, the keys of the sparse index `backlog`:
 //! the reconciler queries it, oldest first, instead of scanning the table. Other items carry neither, so the index
@@ -44,6 +45,12 @@ fn pause_key(remote: Remote) -> &'static str {
 const WATERMARK_KEY: &str = "state#reconciler-watermark";
 const SETTINGS_INVALID_KEY: &str = "state#settings-invalid";
 const REQUEST_ID_KEY: &str = "state#request-id-key";
+/// How many items the check before making a request id key reads ([`DynamoStore::make_key`]): far more than the
+/// `state#` items, so that a table in use shows a request.
+const KEY_CHECK_SAMPLE: i32 = 100;
+/// The metric (count) a function emits when it finds the request id key missing from a table that holds requests
+/// derived with it, and refuses to make ids; the template alarms on it.
+pub const REQUEST_ID_KEY_MISSING_METRIC: &str = "RequestIdKeyMissing";
 /// How long, by default, after the table got its request id key a create first checks for a request stored by a
 /// version that gave random ids (PM Cloud retries a submission within hours, so a retry that straddles the upgrade
 /// still finds its request). Hours; `LEGACY_ID_WINDOW_HOURS` sets another.
@@ -207,12 +214,68 @@ impl DynamoStore {
         Ok(output.item)
     }
 
-    /// The table's request id key: one conditional `PutItem` of a fresh key per execution environment, which
-    /// either stores it (the table had none) or hands back the key stored first, in the same round trip.
+    /// The table's request id key: one `GetItem` per execution environment; a table without one gets it made
+    /// ([`Self::make_key`]).
     async fn key_item(&self) -> Result<&KeyItem, StoreError> {
-        self.key.get_or_try_init(|| self.put_or_read_key()).await
+        self.key.get_or_try_init(|| self.read_or_make_key()).await
     }
 
+    async fn read_or_make_key(&self) -> Result<KeyItem, StoreError> {
+        match self.get_item(REQUEST_ID_KEY.to_owned()).await? {
+            Some(stored) => key_of(&stored),
+            None => self.make_key().await,
+        }
+    }
+
+    /// Makes the table's key, but only while the table holds no request whose id a key derived: a key that
+    /// vanished from a table in use is never made again silently, since a new one would change every id (no
+    /// request could be found by its `pmcRequestId` any more, and PM Cloud's retry would get a second ticket).
+    /// One `Scan` page of [`KEY_CHECK_SAMPLE`] partition keys (the few `state#` items and any legacy requests with
+    /// random ids do not count), then one conditional `PutItem`, which hands back the key another execution
+    /// environment made first. Errors: [`StoreError::Corrupt`] when derived requests exist, logged as an error and
+    /// counted as [`REQUEST_ID_KEY_MISSING_METRIC`] (the template alarms on it); an operator restores the key item
+    /// (point-in-time recovery keeps it).
+    async fn make_key(&self) -> Result<KeyItem, StoreError> {
+        if let Some(request) = self.a_derived_request().await? {
+            tracing::error!(
+                item = REQUEST_ID_KEY,
+                %request,
+                "the request id key is missing while requests derived with it exist: no id is made until it is restored"
+            );
+            metrics::counter!(REQUEST_ID_KEY_MISSING_METRIC).increment(1);
+            return Err(StoreError::Corrupt(format!(
+                "{REQUEST_ID_KEY} is missing while requests derived with it exist (request {request}); restore it \
+                 from a backup: a new key would change every request's id"
+            )));
+        }
+        self.put_or_read_key().await
+    }
+
+    /// A request among the first [`KEY_CHECK_SAMPLE`] items a `Scan` reads (partition keys only) whose id a key
+    /// derived, if there is one.
+    async fn a_derived_request(&self) -> Result<Option<RequestId>, StoreError> {
+        let output = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .select(aws_sdk_dynamodb::types::Select::SpecificAttributes)
+            .projection_expression("pk")
+            .limit(KEY_CHECK_SAMPLE)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(output.items().iter().find_map(|item| match item.get("pk") {
+            Some(AttributeValue::S(pk)) => pk
+                .strip_prefix("request#")
+                .and_then(|id| RequestId::parse(id).ok())
+                .filter(RequestId::is_derived),
+            _ => None,
+        }))
+    }
+
+    /// One conditional `PutItem` of a fresh key, which either stores it (the table had none) or hands back the
+    /// key stored first, in the same round trip.
     async fn put_or_read_key(&self) -> Result<KeyItem, StoreError> {
         let fresh = KeyItem {
             key: RequestIdKey::random(),
@@ -239,28 +302,10 @@ impl DynamoStore {
             .table_name(&self.table)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk)");
-        let stored = match self.conditional_put(put, REQUEST_ID_KEY.to_owned()).await? {
-            Put::Written => return Ok(fresh),
-            Put::Refused(Some(stored)) => stored,
-            Put::Refused(None) => {
-                return Err(StoreError::Corrupt("the request id key vanished".into()));
-            }
-        };
-        let key = match stored.get("key") {
-            Some(AttributeValue::B(bytes)) => RequestIdKey::from_bytes(bytes.as_ref()).ok(),
-            _ => None,
-        };
-        let made_at = match stored.get("at") {
-            Some(AttributeValue::S(at)) => chrono::DateTime::parse_from_rfc3339(at)
-                .ok()
-                .map(|at| at.to_utc()),
-            _ => None,
-        };
-        match (key, made_at) {
-            (Some(key), Some(made_at)) => Ok(KeyItem { key, made_at }),
-            _ => Err(StoreError::Corrupt(format!(
-                "{REQUEST_ID_KEY} must hold a 32-byte key and the time it was made"
-            ))),
+        match self.conditional_put(put, REQUEST_ID_KEY.to_owned()).await? {
+            Put::Written => Ok(fresh),
+            Put::Refused(Some(stored)) => key_of(&stored),
+            Put::Refused(None) => Err(StoreError::Corrupt("the request id key vanished".into())),
         }
     }
 
@@ -299,6 +344,27 @@ impl DynamoStore {
         };
         let alias: AliasItem = serde_dynamo::from_item(item).map_err(corrupt)?;
         self.get(&alias.request_id).await
+    }
+}
+
+/// The key and the time it was made, from the stored `state#request-id-key` item. Errors: [`StoreError::Corrupt`]
+/// when it holds no 32-byte key or no time.
+fn key_of(stored: &HashMap<String, AttributeValue>) -> Result<KeyItem, StoreError> {
+    let key = match stored.get("key") {
+        Some(AttributeValue::B(bytes)) => RequestIdKey::from_bytes(bytes.as_ref()).ok(),
+        _ => None,
+    };
+    let made_at = match stored.get("at") {
+        Some(AttributeValue::S(at)) => chrono::DateTime::parse_from_rfc3339(at)
+            .ok()
+            .map(|at| at.to_utc()),
+        _ => None,
+    };
+    match (key, made_at) {
+        (Some(key), Some(made_at)) => Ok(KeyItem { key, made_at }),
+        _ => Err(StoreError::Corrupt(format!(
+            "{REQUEST_ID_KEY} must hold a 32-byte key and the time it was made"
+        ))),
     }
 }
 

@@ -463,3 +463,179 @@ async fn the_settings_note_keeps_the_first_time_until_the_settings_are_valid() {
     store.settings_valid().await.unwrap();
     assert_eq!(store.settings_invalid_since(later).await.unwrap(), later);
 }
+
+/// One counter's count.
+struct CountOne {
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl metrics::CounterFn for CountOne {
+    fn increment(&self, value: u64) {
+        self.count
+            .fetch_add(value, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn absolute(&self, value: u64) {
+        self.count.store(value, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A recorder that counts only the counter `name` (every other metric goes nowhere).
+struct OneCounter {
+    name: &'static str,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl metrics::Recorder for OneCounter {
+    fn describe_counter(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_gauge(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_histogram(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+
+    fn register_counter(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
+        if key.name() == self.name {
+            metrics::Counter::from_arc(std::sync::Arc::new(CountOne {
+                count: self.count.clone(),
+            }))
+        } else {
+            metrics::Counter::noop()
+        }
+    }
+
+    fn register_gauge(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+        metrics::Gauge::noop()
+    }
+
+    fn register_histogram(
+        &self,
+        _: &metrics::Key,
+        _: &metrics::Metadata<'_>,
+    ) -> metrics::Histogram {
+        metrics::Histogram::noop()
+    }
+}
+
+/// The partition keys the table holds.
+async fn keys_of(client: &aws_sdk_dynamodb::Client, table: &str) -> Vec<String> {
+    let items = client.scan().table_name(table).send().await.unwrap();
+    items
+        .items()
+        .iter()
+        .filter_map(|item| item.get("pk")?.as_s().ok().cloned())
+        .collect()
+}
+
+/// A request id key that vanished from a table holding requests derived with it is never made again (a new key
+/// would change every id): the store refuses to make ids, logs an error and counts the metric the template alarms
+/// on. A table with no derived request (a new one, or one only an older version with random ids wrote to) gets its
+/// key made.
+#[tokio::test(flavor = "current_thread")]
+async fn a_vanished_request_id_key_is_never_made_again_while_requests_exist() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let (first, client, table) = store().await;
+    let stored = record(&first, "pmc-keyed").await;
+    first.create(&stored).await.unwrap();
+    client
+        .delete_item()
+        .table_name(&table)
+        .key("pk", AttributeValue::S(REQUEST_ID_KEY.to_owned()))
+        .send()
+        .await
+        .unwrap();
+
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let recorder = OneCounter {
+        name: crate::store::REQUEST_ID_KEY_MISSING_METRIC,
+        count: count.clone(),
+    };
+    let _recording = metrics::set_default_local_recorder(&recorder);
+    let restarted = DynamoStore::new(client.clone(), &table);
+    let refused = restarted.request_id_for(&stored.pmc_request_id).await;
+    assert!(
+        matches!(&refused, Err(crate::store::StoreError::Corrupt(why)) if why.contains("restore")),
+        "{refused:?}"
+    );
+    assert!(
+        restarted
+            .find_by_pmc_request_id(&stored.pmc_request_id)
+            .await
+            .is_err(),
+        "no lookup by a made-up id either"
+    );
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert!(
+        !keys_of(&client, &table)
+            .await
+            .contains(&REQUEST_ID_KEY.to_owned()),
+        "no new key was made"
+    );
+    assert_eq!(
+        restarted.get(&stored.id).await.unwrap(),
+        Some(stored.clone()),
+        "the request itself is untouched"
+    );
+
+    let (fresh, client, table) = store().await;
+    let legacy = stored_with_a_random_id_before_any_key(&client, &table).await;
+    let id = fresh.request_id_for(&legacy).await.unwrap();
+    assert!(id.is_derived());
+    assert!(
+        keys_of(&client, &table)
+            .await
+            .contains(&REQUEST_ID_KEY.to_owned())
+    );
+    assert_eq!(
+        count.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "no alarm"
+    );
+}
+
+/// A table only a version with random ids wrote to: one request under a random id and its `pmcRequestId#` item,
+/// no key. Answers its `pmcRequestId`.
+async fn stored_with_a_random_id_before_any_key(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> PmcRequestId {
+    let body = sample_body("pmc-legacy-only");
+    let submission = Submission::parse(body.as_object().unwrap(), false).unwrap();
+    let legacy = RequestRecord::new(submission, RequestId::random(), crate::domain::time::now());
+    client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(DynamoStore::request_item(&legacy).unwrap()))
+        .send()
+        .await
+        .unwrap();
+    let alias = AliasItem {
+        pk: alias_key(&legacy.pmc_request_id),
+        kind: "pmcRequestId".to_owned(),
+        expires_at_epoch: expiry_epoch(&legacy),
+        request_id: legacy.id.clone(),
+    };
+    client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(serde_dynamo::to_item(alias).unwrap()))
+        .send()
+        .await
+        .unwrap();
+    legacy.pmc_request_id
+}

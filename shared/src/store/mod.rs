@@ -6,8 +6,8 @@ mod dynamo;
 mod memory;
 
 pub use dynamo::{
-    BACKLOG_INDEX, DEFAULT_LEGACY_WINDOW_HOURS, DynamoStore, record_from_stream_image,
-    stream_image_of,
+    BACKLOG_INDEX, DEFAULT_LEGACY_WINDOW_HOURS, DynamoStore, REQUEST_ID_KEY_MISSING_METRIC,
+    record_from_stream_image, stream_image_of,
 };
 #[cfg(any(test, feature = "in-memory"))]
 pub use memory::{FaultyStore, MemoryStore};
