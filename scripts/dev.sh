@@ -38,9 +38,13 @@ esac
 case "${DEV_SETTINGS:-}" in "" | /*) ;; *) export DEV_SETTINGS="$PWD/$DEV_SETTINGS" ;; esac
 cd "$root"
 
+# Where `cargo build` puts a background stack (make test's target folder), and a foreground one.
+background="${CARGO_TARGET_DIR:-$root/target}/debug/local-stack"
+foreground="$root/target/dev/debug/local-stack"
+
 if [ "$mode" = stop ]; then
   # Whichever build has the program; with neither, no stack was ever started from here.
-  for stack in target/debug/local-stack target/dev/debug/local-stack; do
+  for stack in "$background" "$foreground"; do
     if [ -x "$stack" ]; then exec "$stack" stop; fi
   done
   exit 0
@@ -51,16 +55,16 @@ export PATH="$root/.venv/bin:$PATH"
 if [ "$mode" = start ]; then
   # A background stack is for tests: it builds what `cargo test --workspace` builds, in the same target folder and
   # with the same features, and serves those functions as they are; cargo test then finds everything built.
-  [ -x target/debug/local-stack ] ||
+  [ -x "$background" ] ||
     echo "==> building the workspace for the dev stack (the first build takes a few minutes)"
   cargo build --quiet --workspace --all-targets
-  exec target/debug/local-stack start
+  exec "$background" start
 fi
 
 # In the foreground cargo lambda watch rebuilds each function as its code changes, in a target folder of its own so
 # that it never waits on (or for) another cargo run.
 export CARGO_TARGET_DIR="$root/target/dev"
-[ -x target/dev/debug/local-stack ] ||
+[ -x "$foreground" ] ||
   echo "==> building the dev stack (the first build takes a few minutes)"
 cargo build --quiet -p local-stack
 # Ctrl-C signals the terminal's whole foreground process group, make included, and make then dies of it (status
@@ -68,6 +72,6 @@ cargo build --quiet -p local-stack
 # process group and the terminal): Ctrl-C reaches only it, it stops everything and exits 0, and so does make.
 if [ -t 0 ] && [ -t 2 ]; then
   set -m
-  target/dev/debug/local-stack run && exit 0 || exit $?
+  "$foreground" run && exit 0 || exit $?
 fi
-exec target/dev/debug/local-stack run
+exec "$foreground" run

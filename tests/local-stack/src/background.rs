@@ -9,6 +9,8 @@ use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
+use tokio::signal::unix::{SignalKind, signal};
+
 use crate::{lock, processes, stack};
 
 /// Starts the background stack of the repository at `root` and waits until it is ready.
@@ -35,6 +37,8 @@ pub async fn start(root: &Path) -> Result<ExitCode, String> {
         .process_group(0)
         .spawn()
         .map_err(|err| format!("cannot start the stack: {err}"))?;
+    let mut interrupt = signal(SignalKind::interrupt())
+        .map_err(|err| format!("cannot listen for Ctrl-C: {err}"))?;
     let mut reader = File::open(&log_path).map_err(|err| err.to_string())?;
     let mut shown = 0u64;
     loop {
@@ -60,7 +64,7 @@ pub async fn start(root: &Path) -> Result<ExitCode, String> {
             return Ok(ExitCode::from(code.filter(|code| *code != 0).unwrap_or(1)));
         }
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {
+            _ = interrupt.recv() => {
                 // A start broken off stops what it started.
                 processes::signal(stack.id(), processes::TERM);
                 let _ = stack.wait();
