@@ -1,4 +1,4 @@
-.PHONY: test dev build bench bench-burst clean
+.PHONY: test dev build bench bench-burst bench-sweep clean
 
 # Every check CI runs: fmt, cfn-lint, clippy, and all tests (unit, emulator-backed and end-to-end).
 test:
@@ -28,6 +28,11 @@ bench:
 # Arguments: make bench-burst ARGS="--requests 10000 --limit 100 --window 60"
 bench-burst:
 	scripts/bench_burst.sh $(ARGS)
+
+# The PM Cloud sweep over N requests whose webhooks were lost, then over the same N known: time and PM Cloud calls.
+# Arguments: make bench-sweep ARGS="--requests 1000"
+bench-sweep:
+	scripts/bench_sweep.sh $(ARGS)
 
 clean:
 	cargo clean

@@ -8,7 +8,7 @@ use shared::rules::decision_notifier::DecisionNotifier;
 use shared::secrets::SettingsSource;
 use shared::store::{RequestStore, SharedState};
 
-pub async fn handle<S: RequestStore + SharedState, C: SettingsSource>(
+pub async fn handle<S: RequestStore + SharedState + Clone, C: SettingsSource>(
     notifier: &DecisionNotifier<S, C>,
     event: Value,
     deadline: Deadline,

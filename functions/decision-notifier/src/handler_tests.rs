@@ -9,12 +9,13 @@ use shared::outbound::client::http_client_with_timeout;
 use shared::pmcloud::PmCloudClient;
 use shared::runtime::serve::Trigger;
 use shared::secrets::StaticSettings;
+use shared::servicenow::ServiceNowClient;
 use shared::store::MemoryStore;
 use std::sync::Arc;
 use test_support::{simulator_secret, with_pm_cloud};
 
 /// The handler as Lambda calls it, with the event as JSON and a deadline far enough away.
-async fn handle<S: RequestStore + shared::store::SharedState, C: SettingsSource>(
+async fn handle<S: RequestStore + shared::store::SharedState + Clone, C: SettingsSource>(
     rules: &DecisionNotifier<S, C>,
     event: Event,
 ) -> DynamoDbEventResponse {
@@ -43,7 +44,8 @@ async fn setup() -> (PmCloudSim, Notifier, Store) {
     let notifier = DecisionNotifier::new(
         Arc::clone(&store),
         StaticSettings::new(secret),
-        PmCloudClient::new(http),
+        PmCloudClient::new(http.clone()),
+        ServiceNowClient::new(http),
     );
     (sim, notifier, store)
 }

@@ -8,9 +8,10 @@ use serde_json::{Value, json};
 use shared::domain::ids::{PmcRequestId, RequestId};
 use shared::domain::record::RequestRecord;
 use shared::domain::request::RequestType;
+use shared::domain::time::Timestamp;
 use shared::http::lambda::api_request_from_json;
 use shared::secrets::StaticSettings;
-use shared::store::{CreateOutcome, DynamoStore, MemoryStore, ReplaceOutcome, StoreError};
+use shared::store::{CreateOutcome, DynamoStore, MemoryStore, Remote, ReplaceOutcome, StoreError};
 use std::sync::Arc;
 use test_support::{create_requests_table, emulator_config, sample_body};
 
@@ -37,8 +38,21 @@ pub(super) fn settings() -> StaticSettings {
 /// The function over an in-memory store, and that store, to see what was stored.
 pub(super) fn intake() -> (Intake<Arc<MemoryStore>, StaticSettings>, Arc<MemoryStore>) {
     let store = Arc::new(MemoryStore::new());
-    let intake = Intake::new(RequestIntake::new(Arc::clone(&store)), settings());
+    let intake = Intake::new(rules(Arc::clone(&store)), settings());
     (intake, store)
+}
+
+/// The function's rules over `store`, with clients for local simulators.
+pub(super) fn rules<S: RequestStore + SharedState + Clone>(store: S) -> Rules<S> {
+    let http = shared::outbound::client::http_client_with_timeout(
+        std::time::Duration::from_secs(2),
+        shared::domain::base_url::Hosts::Local,
+    );
+    Rules::new(
+        store,
+        ServiceNowClient::new(http.clone()),
+        PmCloudClient::new(http),
+    )
 }
 
 fn fixture(name: &str) -> ApiRequest {
@@ -51,7 +65,7 @@ fn fixture(name: &str) -> ApiRequest {
 }
 
 /// The submit fixture with another body.
-fn submit_with(body: &[u8]) -> ApiRequest {
+pub(super) fn submit_with(body: &[u8]) -> ApiRequest {
     let mut request = fixture("submit-request.json");
     *request.body_mut() = body.to_vec();
     request
@@ -71,7 +85,7 @@ pub(super) fn body(response: &ApiResponse) -> Value {
     serde_json::from_str(response.body()).expect("a JSON body")
 }
 
-fn assert_problem(response: &ApiResponse, status: u16) -> Value {
+pub(super) fn assert_problem(response: &ApiResponse, status: u16) -> Value {
     assert_eq!(response.status(), status, "{}", response.body());
     assert_eq!(response.headers()[CONTENT_TYPE], "application/problem+json");
     let problem = body(response);
@@ -306,7 +320,7 @@ async fn unknown_ids_are_404_and_other_methods_405() {
     }
 }
 
-async fn submit_concurrently<S: RequestStore, C: SettingsSource>(
+async fn submit_concurrently<S: RequestStore + SharedState + Clone, C: SettingsSource>(
     intake: Arc<Intake<S, C>>,
     submission: &Value,
 ) -> Vec<(StatusCode, Value)>
@@ -364,6 +378,27 @@ struct OneCallAtATime<S> {
     gate: tokio::sync::Mutex<()>,
 }
 
+impl<S: SharedState> SharedState for OneCallAtATime<S> {
+    async fn paused_until(&self, remote: Remote) -> Result<Option<Timestamp>, StoreError> {
+        self.inner.paused_until(remote).await
+    }
+    async fn pause(&self, remote: Remote, until: Timestamp) -> Result<(), StoreError> {
+        self.inner.pause(remote, until).await
+    }
+    async fn watermark(&self) -> Result<Option<Timestamp>, StoreError> {
+        self.inner.watermark().await
+    }
+    async fn set_watermark(&self, at: Timestamp) -> Result<(), StoreError> {
+        self.inner.set_watermark(at).await
+    }
+    async fn settings_invalid_since(&self, now: Timestamp) -> Result<Timestamp, StoreError> {
+        self.inner.settings_invalid_since(now).await
+    }
+    async fn settings_valid(&self) -> Result<(), StoreError> {
+        self.inner.settings_valid().await
+    }
+}
+
 impl<S: RequestStore> RequestStore for OneCallAtATime<S> {
     async fn request_id_for(&self, id: &PmcRequestId) -> Result<RequestId, StoreError> {
         let _turn = self.gate.lock().await;
@@ -398,7 +433,7 @@ async fn twenty_concurrent_identical_posts_create_one_request_in_dynamodb() {
         inner: DynamoStore::from_config(&config, &table),
         gate: tokio::sync::Mutex::new(()),
     };
-    let intake = Arc::new(Intake::new(RequestIntake::new(store), settings()));
+    let intake = Arc::new(Intake::new(rules(Arc::new(store)), settings()));
     let answers = submit_concurrently(Arc::clone(&intake), &sample_body("concurrent-ddb")).await;
     assert_one_request(&answers);
 
@@ -423,10 +458,7 @@ async fn twenty_concurrent_identical_posts_create_one_request_in_dynamodb() {
 async fn the_whole_function_works_against_dynamodb() {
     let config = emulator_config().await;
     let table = create_requests_table(&config).await;
-    let intake = Intake::new(
-        RequestIntake::new(DynamoStore::from_config(&config, &table)),
-        settings(),
-    );
+    let intake = Intake::new(rules(DynamoStore::from_config(&config, &table)), settings());
     let created = handle(&intake, fixture("submit-request.json")).await;
     assert_eq!(created.status(), StatusCode::ACCEPTED);
     let retry = handle(&intake, fixture("submit-request.json")).await;
@@ -442,7 +474,7 @@ async fn the_whole_function_works_against_dynamodb() {
 
 /// A webhook template administrators paste into PM Cloud (`pmcloud/<name>`, which the README points to), as it
 /// stands there.
-fn webhook_template(name: &str) -> String {
+pub(super) fn webhook_template(name: &str) -> String {
     let path = format!("{}/../../pmcloud/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
@@ -753,7 +785,7 @@ async fn a_secret_with_the_template_placeholders_opens_no_route() {
         .to_string(),
     );
     let store = Arc::new(MemoryStore::new());
-    let intake = Intake::new(RequestIntake::new(Arc::clone(&store)), settings);
+    let intake = Intake::new(rules(Arc::clone(&store)), settings);
     for name in [
         "submit-request.json",
         "get-request.json",
@@ -792,7 +824,7 @@ async fn a_secret_with_the_template_placeholders_opens_no_route() {
 #[tokio::test]
 async fn an_id_that_was_never_issued_is_a_404_without_a_store_call() {
     let intake = Intake::new(
-        RequestIntake::new(shared::store::FaultyStore { corrupt: false }),
+        rules(shared::store::FaultyStore { corrupt: false }),
         settings(),
     );
     for id in ["x".repeat(101), "%F0%9F%98%80".to_owned()] {

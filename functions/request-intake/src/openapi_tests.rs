@@ -1,7 +1,7 @@
 //! The handler's answers checked against `openapi.json`: the document's own request examples are sent through
 //! `handle`, and every answer (successes and each error the document lists) must be one the document describes.
 
-use super::tests::{KEY, body, get_path, intake, settings, submit_json};
+use super::tests::{KEY, body, get_path, intake, rules, settings, submit_json};
 use super::*;
 use http::HeaderValue;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION};
@@ -12,6 +12,7 @@ use shared::domain::record::{Decision, Failure, FailureCode, NotificationState, 
 use shared::domain::ticket::{TaskType, Ticket};
 use shared::secrets::{StaticSettings, UnreadableSettings};
 use shared::store::{FaultyStore, MemoryStore};
+use std::sync::Arc;
 use test_support::openapi::{Coverage, request_example, request_examples};
 
 const REQUESTS: &str = "/v1/requests";
@@ -87,6 +88,7 @@ async fn the_resource_conforms_in_every_status(coverage: &mut Coverage) {
         decided_by: Some("alice.approver".into()),
         decided_at: now,
         notes: Some("Approved for the capture".into()),
+        decided_in: shared::domain::record::DecidedIn::ServiceNow,
     };
     let ticketed = pending.ticketed(ticket.clone(), now).unwrap();
     let states = [
@@ -269,7 +271,7 @@ async fn faults_conform(coverage: &mut Coverage) {
     };
 
     let invalid = Intake::new(
-        RequestIntake::new(MemoryStore::new()),
+        rules(Arc::new(MemoryStore::new())),
         StaticSettings::new("{\"pmcApiKeys\": []}"),
     );
     for (method, path, request) in requests() {
@@ -282,20 +284,14 @@ async fn faults_conform(coverage: &mut Coverage) {
         );
         coverage.check(method, path, &response);
     }
-    let corrupt = Intake::new(
-        RequestIntake::new(FaultyStore { corrupt: true }),
-        settings(),
-    );
+    let corrupt = Intake::new(rules(FaultyStore { corrupt: true }), settings());
     for (method, path, request) in requests() {
         let response = handle(&corrupt, request).await;
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         coverage.check(method, path, &response);
     }
-    let unreadable = Intake::new(RequestIntake::new(MemoryStore::new()), UnreadableSettings);
-    let store_down = Intake::new(
-        RequestIntake::new(FaultyStore { corrupt: false }),
-        settings(),
-    );
+    let unreadable = Intake::new(rules(Arc::new(MemoryStore::new())), UnreadableSettings);
+    let store_down = Intake::new(rules(FaultyStore { corrupt: false }), settings());
     for (method, path, request) in requests() {
         let response = handle(&unreadable, request).await;
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);

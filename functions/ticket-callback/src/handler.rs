@@ -12,7 +12,7 @@ use shared::store::RequestStore;
 
 pub type Callback<S, C> = Edge<TicketCallback<S>, C>;
 
-pub async fn handle<S: RequestStore, C: SettingsSource>(
+pub async fn handle<S: RequestStore + Clone, C: SettingsSource>(
     callback: &Callback<S, C>,
     request: ApiRequest,
 ) -> ApiResponse {
@@ -22,7 +22,7 @@ pub async fn handle<S: RequestStore, C: SettingsSource>(
     respond(ticket_changed(callback, &request).await)
 }
 
-async fn ticket_changed<S: RequestStore, C: SettingsSource>(
+async fn ticket_changed<S: RequestStore + Clone, C: SettingsSource>(
     callback: &Callback<S, C>,
     request: &ApiRequest,
 ) -> Result<ApiResponse, Problem> {

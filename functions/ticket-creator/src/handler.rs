@@ -8,7 +8,7 @@ use shared::rules::ticket_creator::TicketCreator;
 use shared::secrets::SettingsSource;
 use shared::store::{RequestStore, SharedState};
 
-pub async fn handle<S: RequestStore + SharedState, C: SettingsSource>(
+pub async fn handle<S: RequestStore + SharedState + Clone, C: SettingsSource>(
     creator: &TicketCreator<S, C>,
     event: Value,
     deadline: Deadline,

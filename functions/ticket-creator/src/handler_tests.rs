@@ -22,7 +22,7 @@ use std::time::Duration;
 use test_support::{sample_body, simulator_secret};
 
 /// The handler as Lambda calls it, with the event as JSON and a deadline far enough away.
-async fn handle<S: RequestStore + SharedState, C: SettingsSource>(
+async fn handle<S: RequestStore + SharedState + Clone, C: SettingsSource>(
     rules: &TicketCreator<S, C>,
     event: Event,
 ) -> DynamoDbEventResponse {

@@ -139,6 +139,27 @@ impl Duration {
         }
     }
 
+    /// The duration PM Cloud granted as `seconds` (CONTRACT §13: a decision made in PM Cloud): the first form
+    /// that is exact (whole minutes 5–1440 when `minutes_allowed`, i.e. admin sessions; whole hours 1–24; whole
+    /// days 1–31), else the nearest whole number of days, at least 1 (the decision's `expiresAt` stays exact).
+    pub fn granted_seconds(seconds: u64, minutes_allowed: bool) -> Self {
+        let whole = |unit: u64, range: std::ops::RangeInclusive<u64>| {
+            (seconds.is_multiple_of(unit) && range.contains(&(seconds / unit)))
+                .then(|| u16::try_from(seconds / unit).expect("within the range"))
+        };
+        if minutes_allowed && let Some(minutes) = whole(60, 5..=1440) {
+            return Self::Minutes(minutes);
+        }
+        if let Some(hours) = whole(3600, 1..=24) {
+            return Self::Hours(hours);
+        }
+        if let Some(days) = whole(86_400, 1..=31) {
+            return Self::Days(days);
+        }
+        let days = seconds.saturating_add(43_200) / 86_400;
+        Self::Days(u16::try_from(days.max(1)).unwrap_or(u16::MAX))
+    }
+
     /// Reads the JSON form, naming every bad field under `path` (for example `requestedDuration.value`).
     pub fn from_json(value: &Value, path: &str) -> Result<Self, Vec<FieldError>> {
         let Some(object) = value.as_object() else {

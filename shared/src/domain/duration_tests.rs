@@ -287,3 +287,30 @@ proptest! {
         prop_assert_eq!(chrono::Datelike::month(&end), expected_month);
     }
 }
+
+#[test]
+fn seconds_granted_in_pm_cloud_take_the_first_exact_form() {
+    use Duration::*;
+    for (seconds, admin, expected) in [
+        (300, true, Minutes(5)),
+        (5400, true, Minutes(90)),
+        (3600, true, Minutes(60)),
+        (86_400, true, Minutes(1440)),
+        (3600, false, Hours(1)),
+        (14_400, false, Hours(4)),
+        (86_400, false, Hours(24)),
+        (172_800, true, Days(2)),
+        (2_678_400, false, Days(31)),
+        (5400, false, Days(1)),
+        (90 * 86_400, false, Days(90)),
+        (1, false, Days(1)),
+        (0, false, Days(1)),
+        (u64::MAX, false, Days(u16::MAX)),
+    ] {
+        assert_eq!(
+            Duration::granted_seconds(seconds, admin),
+            expected,
+            "{seconds} s, admin {admin}"
+        );
+    }
+}

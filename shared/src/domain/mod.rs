@@ -2,6 +2,7 @@
 //! long an approval lasts, what a ticket says, what the settings hold. Nothing here does I/O or knows of HTTP,
 //! Lambda, DynamoDB or ServiceNow's wire format; every type holds only valid values, parsed once where it enters.
 
+pub mod approval;
 pub mod base_url;
 pub mod deadline;
 pub mod duration;
@@ -16,3 +17,4 @@ pub mod ticket;
 pub mod ticket_content;
 pub mod ticket_state;
 pub mod time;
+pub mod work_note;

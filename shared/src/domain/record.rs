@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 pub enum Outcome {
     Approved,
     Denied,
+    /// v3: nobody decided in time (CONTRACT §15); the connector decided, and PM Cloud hears a denial.
+    Expired,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +28,35 @@ pub struct Decision {
     #[serde(with = "rfc3339")]
     pub decided_at: Timestamp,
     pub notes: Option<String>,
+    /// Where it was made (CONTRACT §7 v3); records stored before v3 were all made in ServiceNow.
+    #[serde(default)]
+    pub decided_in: DecidedIn,
+}
+
+/// Where a decision was made (CONTRACT §7 `decision.decidedIn`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DecidedIn {
+    /// An approver in ServiceNow, on the ticket or an approval record.
+    #[default]
+    ServiceNow,
+    /// PM Cloud's own portal, found by the PM Cloud sweep or its *Decision Updated* webhook (§13): never pushed
+    /// back.
+    PmCloud,
+    /// The connector itself (expiry, §15).
+    Connector,
+}
+
+/// How the connector learnt of a request (CONTRACT §5, §13).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Origin {
+    /// PM Cloud's *Ticket Created* webhook (`POST /v1/requests`).
+    #[default]
+    Webhook,
+    /// The PM Cloud sweep found it pending with no webhook seen: a webhook arriving later gets it back with
+    /// `200`, whatever that webhook holds.
+    PmCloudSweep,
 }
 
 /// Why a request became `failed` (CONTRACT §7 `failure.code`), spelt as the contract spells it.
@@ -88,12 +119,17 @@ pub enum Backlog {
     Tickets,
     /// A decision waiting to be pushed to PM Cloud.
     Pushes,
+    /// What the connector still owes a ticket (CONTRACT §14, §15): work notes to write, approval records to add,
+    /// deadlines to keep; waiting since the earliest of them falls due. A request waits here only when it waits for
+    /// nothing else, so that one index key suffices.
+    FollowUps,
 }
 
 impl Backlog {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Tickets => "tickets",
+            Self::FollowUps => "follow_ups",
             Self::Pushes => "pushes",
         }
     }
@@ -138,6 +174,15 @@ pub struct RequestRecord {
     /// leaves the request alone until then.
     #[serde(default, with = "rfc3339::option")]
     pub lease_until: Option<Timestamp>,
+    /// How the connector learnt of it.
+    #[serde(default)]
+    pub origin: Origin,
+    /// What the ticket is to be told, and what it was told (CONTRACT §14), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub work_notes: Vec<crate::domain::work_note::WorkNote>,
+    /// Approval records and deadlines (CONTRACT §15), when `approvals` was configured as the ticket was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approvals: Option<crate::domain::approval::ApprovalState>,
     /// How many times the stored request was replaced; a replace succeeds only from the revision it was read at.
     #[serde(default)]
     pub revision: u64,
@@ -190,6 +235,9 @@ impl RequestRecord {
             details,
             content_hash,
             lease_until: None,
+            origin: Origin::Webhook,
+            work_notes: Vec::new(),
+            approvals: None,
             revision: 0,
         }
     }
@@ -253,8 +301,13 @@ impl RequestRecord {
         let status = match decision.outcome {
             Outcome::Approved => Status::Approved,
             Outcome::Denied => Status::Denied,
+            Outcome::Expired => Status::Expired,
         };
         let mut next = self.concluded(status, ticket, pm_cloud_configured, now)?;
+        // PM Cloud made it: nothing to push back (CONTRACT §13).
+        if decision.decided_in == DecidedIn::PmCloud {
+            next.pm_cloud_notification = None;
+        }
         next.decision = Some(decision);
         Ok(next)
     }
@@ -294,13 +347,28 @@ impl RequestRecord {
 
     /// The backlog the request waits in, if any, and since when: a pending request since it was created, a
     /// decision waiting for its push since it was recorded.
+    /// Otherwise, follow-ups (unwritten work notes, approval records, deadlines), since the earliest falls due.
     pub fn backlog(&self) -> Option<(Backlog, Timestamp)> {
         if self.status == Status::Pending {
             return Some((Backlog::Tickets, self.created_at));
         }
-        let notification = self.pm_cloud_notification.as_ref()?;
-        (notification.state == NotificationState::Pending)
-            .then_some((Backlog::Pushes, notification.at))
+        if let Some(notification) = &self.pm_cloud_notification
+            && notification.state == NotificationState::Pending
+        {
+            return Some((Backlog::Pushes, notification.at));
+        }
+        let deadline = self
+            .approvals
+            .as_ref()
+            .and_then(|approvals| approvals.next_due(self.status.is_final()));
+        let note = self
+            .oldest_unwritten_note()
+            .map(|noted| noted + crate::domain::work_note::NOTE_GRACE);
+        deadline
+            .into_iter()
+            .chain(note)
+            .min()
+            .map(|due| (Backlog::FollowUps, due))
     }
 
     /// A copy without a lease.

@@ -62,6 +62,7 @@ fn denial(now: Timestamp) -> Decision {
         decided_by: Some("alice".into()),
         decided_at: now,
         notes: None,
+        decided_in: crate::domain::record::DecidedIn::ServiceNow,
     }
 }
 
@@ -151,6 +152,7 @@ fn a_decision_keeps_the_recorded_ticket_and_records_a_missing_one() {
         decided_by: Some("alice".into()),
         decided_at: now,
         notes: None,
+        decided_in: crate::domain::record::DecidedIn::ServiceNow,
     };
     let pending = sample_record("p");
     let denied = pending

@@ -12,16 +12,19 @@ pub enum Status {
     Denied,
     Cancelled,
     Failed,
+    /// v3: nobody decided within `approvals.expireAfterHours` (CONTRACT §15); told to PM Cloud as a denial.
+    Expired,
 }
 
 impl Status {
-    pub const ALL: [Status; 6] = [
+    pub const ALL: [Status; 7] = [
         Self::Pending,
         Self::Ticketed,
         Self::Approved,
         Self::Denied,
         Self::Cancelled,
         Self::Failed,
+        Self::Expired,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -32,25 +35,30 @@ impl Status {
             Self::Denied => "denied",
             Self::Cancelled => "cancelled",
             Self::Failed => "failed",
+            Self::Expired => "expired",
         }
     }
 
     /// Decided (or cancelled): nothing moves it any more. `failed` is not among them: a failed request whose
     /// ticket exists still takes the decision read from it (CONTRACT §7 v3).
     pub fn is_final(self) -> bool {
-        matches!(self, Self::Approved | Self::Denied | Self::Cancelled)
+        matches!(
+            self,
+            Self::Approved | Self::Denied | Self::Cancelled | Self::Expired
+        )
     }
 
     /// A decision may land before `ticket-creator` recorded the ticket, so `pending` may move straight to one.
     /// Only ticket creation can fail a request, so `failed` is reachable from `pending` alone; a failed request
     /// moves on only to a decision (or a cancellation) read from its ticket, which exists when ServiceNow created
-    /// it before refusing the rest (`correlation_not_stored`, once the correlation is put right).
+    /// it before refusing the rest (`correlation_not_stored`, once the correlation is put right). Only a request with
+    /// a ticket expires: its deadlines count from the ticket's creation (CONTRACT §15).
     pub fn can_move_to(self, next: Status) -> bool {
         use Status::*;
         matches!(
             (self, next),
             (Pending, Ticketed | Approved | Denied | Cancelled | Failed)
-                | (Ticketed | Failed, Approved | Denied | Cancelled)
+                | (Ticketed | Failed, Approved | Denied | Cancelled | Expired)
         )
     }
 }
@@ -79,6 +87,8 @@ mod tests {
             (Failed, Approved),
             (Failed, Denied),
             (Failed, Cancelled),
+            (Ticketed, Expired),
+            (Failed, Expired),
         ];
         for from in Status::ALL {
             for to in Status::ALL {

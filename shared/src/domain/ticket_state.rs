@@ -87,7 +87,7 @@ pub fn verdict(
         now
     });
     let duration = match outcome {
-        Outcome::Denied => None,
+        Outcome::Denied | Outcome::Expired => None,
         Outcome::Approved => {
             let refused =
                 |message: String| FieldError::new(settings.duration_field.clone(), message);
@@ -114,5 +114,6 @@ pub fn verdict(
         decided_by: state.updated_by.clone(),
         decided_at,
         notes: state.notes.clone(),
+        decided_in: crate::domain::record::DecidedIn::ServiceNow,
     }))
 }

@@ -5,8 +5,9 @@ use super::transport::TransportError;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use std::time::Duration;
 
-/// At most this much of a remote answer is read: enough for any record, token or error the connector needs.
-pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
+/// At most this much of a remote answer is read: enough for any record, token or error the connector needs, and
+/// for a page of 200 of PM Cloud's authorization requests (CONTRACT §13) at up to about 20 KB each (4 MiB).
+pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
 /// How [`Answer::describe_unexpected`] names an HTML answer, so that a detail can be recognised as one.
 pub const HTML_PAGE: &str = "an HTML page";

@@ -131,7 +131,7 @@ fn replace(field: &mut Option<String>, confirmed: &Option<String>) {
 }
 
 /// The value under `name` (lower-case), matched without regard to case, as text of at most `max` characters.
-fn text_of(object: &Map<String, Value>, name: &str, max: usize) -> Option<String> {
+pub(super) fn text_of(object: &Map<String, Value>, name: &str, max: usize) -> Option<String> {
     object
         .iter()
         .find(|(key, _)| key.eq_ignore_ascii_case(name))
@@ -139,7 +139,7 @@ fn text_of(object: &Map<String, Value>, name: &str, max: usize) -> Option<String
 }
 
 /// A string (not blank, at most `max` characters, as the request's field allows), a number or a boolean, as text.
-fn text(value: &Value, max: usize) -> Option<String> {
+pub(super) fn text(value: &Value, max: usize) -> Option<String> {
     let text = match value {
         Value::String(text) => text.clone(),
         Value::Number(number) => number.to_string(),

@@ -175,6 +175,36 @@ impl PmCloudClient {
         self.get_json(settings, &path, &[]).await
     }
 
+    /// Page `page` (from 1) of PM Cloud's authorization requests, newest first (CONTRACT §13): `GET <apiUrl>/
+    /// management-api/v2/AuthorizationRequest?Pagination.PageNumber=<page>&Pagination.PageSize=200&Sorts[0].by=
+    /// created&Sorts[0].order=desc`, answered `{"data": [...], "pageCount", "totalRecordCount"}`. Answers the
+    /// items (an answer without a `data` array has none). One call (two after a `401`), plus a token grant when
+    /// the kept one must be renewed. Errors: as [`Self::authorization_request`]; a `404` is permanent.
+    pub async fn authorization_requests_page(
+        &self,
+        settings: &PmCloudSettings,
+        page: u32,
+    ) -> Result<Vec<Value>, Failure> {
+        let [number, size] = page_query(page, SWEEP_PAGE_SIZE);
+        let query = [
+            number,
+            size,
+            ("Sorts[0].by", "created".to_owned()),
+            ("Sorts[0].order", "desc".to_owned()),
+        ];
+        let answer = self
+            .get_json(settings, AUTHORIZATION_REQUEST_PATH, &query)
+            .await?
+            .ok_or_else(list_missing)?;
+        Ok(match answer {
+            Value::Object(mut envelope) => match envelope.remove("data") {
+                Some(Value::Array(items)) => items,
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        })
+    }
+
     /// `GET <apiUrl><path>?<query>` with the kept token: the JSON of a `2xx`, `None` for a `404`.
     async fn get_json(
         &self,
@@ -220,6 +250,9 @@ pub enum AccessError {
     /// A token, but no list of authorization requests with it.
     List(Failure),
 }
+
+/// The largest page PM Cloud's list answers (`Pagination.PageSize` ≤ 200, DESIGN.md), so the sweep's fewest calls.
+pub const SWEEP_PAGE_SIZE: u32 = 200;
 
 /// `Pagination.PageNumber` (from 1) and `Pagination.PageSize`.
 fn page_query(page: u32, size: u32) -> [(&'static str, String); 2] {

@@ -46,7 +46,7 @@ impl NotificationBody {
         let ticket = request.ticket.as_ref()?;
         let (outcome, duration, decided_by, decided_at, message) =
             match (request.status, &request.decision) {
-                (Status::Approved | Status::Denied, Some(decision)) => (
+                (Status::Approved | Status::Denied | Status::Expired, Some(decision)) => (
                     decision.outcome,
                     duration_text(decision),
                     decision.decided_by.clone(),
@@ -59,7 +59,7 @@ impl NotificationBody {
                         .unwrap_or_else(|| {
                             match decision.outcome {
                                 Outcome::Approved => "Approved in ServiceNow",
-                                Outcome::Denied => "Denied in ServiceNow",
+                                Outcome::Denied | Outcome::Expired => "Denied in ServiceNow",
                             }
                             .to_owned()
                         }),
@@ -73,9 +73,10 @@ impl NotificationBody {
                 ),
                 _ => return None,
             };
+        // An expiry reaches PM Cloud as a denial, its message saying why (CONTRACT §15).
         let (decision, status) = match outcome {
             Outcome::Approved => ("Approved", "2000"),
-            Outcome::Denied => ("Denied", "2001"),
+            Outcome::Denied | Outcome::Expired => ("Denied", "2001"),
         };
         Some(Self {
             itsm_request_id: request.pmc_request_id.to_string(),
@@ -104,7 +105,9 @@ const FOREVER: &str = "Forever";
 pub fn duration_text(decision: &Decision) -> String {
     let seconds = |s: i64| s.to_string();
     match (decision.outcome, decision.duration) {
-        (Outcome::Denied, _) | (_, None | Some(Duration::Once)) => ONCE.to_owned(),
+        (Outcome::Denied | Outcome::Expired, _) | (_, None | Some(Duration::Once)) => {
+            ONCE.to_owned()
+        }
         (_, Some(Duration::Forever)) => FOREVER.to_owned(),
         (_, Some(fixed @ (Duration::Minutes(_) | Duration::Hours(_) | Duration::Days(_)))) => fixed
             .fixed_seconds()
@@ -169,6 +172,7 @@ mod tests {
             decided_by: Some("alice.approver".into()),
             decided_at,
             notes: Some("Approved for the capture".into()),
+            decided_in: crate::domain::record::DecidedIn::ServiceNow,
         }
     }
 

@@ -4,18 +4,22 @@
 //! One push: a store read (and, once per batch, a read of PM Cloud's pause), a conditional write that leases the
 //! request for the call (so that two functions never push it at once), the call (plus a token grant when the kept
 //! one must be renewed), and a conditional write of how it ended. After a `429`, no function calls PM Cloud
-//! before the time it named (one more write, [`Pace`]).
+//! before the time it named (one more write, [`Pace`]). When it ended for good, the ticket is told in a work note
+//! recorded in that same write ([`WorkNotes`]: one ServiceNow call and one more write).
 
 use crate::domain::deadline::Deadline;
 use crate::domain::ids::RequestId;
 use crate::domain::record::{NotificationState, RequestRecord};
 use crate::domain::redact::Detailed;
 use crate::domain::time::{Timestamp, now};
+use crate::domain::work_note::Fact;
 use crate::outbound::failure::{Failure, Transient};
 use crate::pmcloud::{NotificationBody, PmCloudClient, Push};
 use crate::rules::pace::Pace;
 use crate::rules::stream::{self, Budget, StreamItem};
+use crate::rules::work_notes::WorkNotes;
 use crate::secrets::SettingsSource;
+use crate::servicenow::ServiceNowClient;
 use crate::store::{self, Remote, RequestStore, SharedState, Updated};
 
 /// How long a push may hold the request: longer than a call can take (two calls and a grant at 10 s each).
@@ -46,11 +50,19 @@ pub struct DecisionNotifier<S, C> {
     store: S,
     settings: C,
     pm_cloud: PmCloudClient,
+    notes: WorkNotes<S>,
 }
 
-impl<S: RequestStore + SharedState, C: SettingsSource> DecisionNotifier<S, C> {
-    pub fn new(store: S, settings: C, pm_cloud: PmCloudClient) -> Self {
+impl<S: RequestStore + SharedState + Clone, C: SettingsSource> DecisionNotifier<S, C> {
+    /// `servicenow` writes the work note that tells the ticket how the push ended (CONTRACT §14).
+    pub fn new(
+        store: S,
+        settings: C,
+        pm_cloud: PmCloudClient,
+        servicenow: ServiceNowClient,
+    ) -> Self {
         Self {
+            notes: WorkNotes::new(store.clone(), servicenow),
             store,
             settings,
             pm_cloud,
@@ -95,20 +107,27 @@ impl<S: RequestStore + SharedState, C: SettingsSource> DecisionNotifier<S, C> {
         let Some(pm_cloud) = &settings.pm_cloud else {
             let detail =
                 "pmCloud was removed from the settings before the decision could be pushed";
+            let ending = Ending {
+                state: NotificationState::NotConfigured,
+                detail: Some(detail.into()),
+                calls: 0,
+                fact: None,
+            };
             return self
-                .end(
-                    current,
-                    NotificationState::NotConfigured,
-                    Some(detail.into()),
-                    0,
-                )
+                .end(current, ending)
                 .await
                 .map(|_| Pushed::NotConfigured);
         };
         let Some(body) = NotificationBody::of(&current) else {
             let detail = "the request carries no decision and ticket to push";
+            let ending = Ending {
+                state: NotificationState::Failed,
+                detail: Some(detail.into()),
+                calls: 0,
+                fact: None,
+            };
             return self
-                .end(current, NotificationState::Failed, Some(detail.into()), 0)
+                .end(current, ending)
                 .await
                 .map(|_| Pushed::Failed(detail.into()));
         };
@@ -131,7 +150,14 @@ impl<S: RequestStore + SharedState, C: SettingsSource> DecisionNotifier<S, C> {
         if let Err(failure) = &push.result {
             pace.heed(&self.store, failure).await?;
         }
-        self.deliver(leased, push).await
+        let (pushed, stored) = self.deliver(leased, push).await?;
+        if let Some(stored) = stored {
+            // The ticket is told; a note ServiceNow cannot take now waits for the reconciler.
+            if let Err(error) = self.notes.write(stored, &settings.servicenow).await {
+                tracing::warn!(%error, "the work note's outcome could not be recorded");
+            }
+        }
+        Ok(pushed)
     }
 
     /// Leases the request for one push; `None` when another function leased or finished it first.
@@ -147,57 +173,92 @@ impl<S: RequestStore + SharedState, C: SettingsSource> DecisionNotifier<S, C> {
         })
     }
 
-    /// Records how `push` ended.
-    async fn deliver(&self, leased: RequestRecord, push: Push) -> Result<Pushed, Transient> {
+    /// Records how `push` ended, with the work note that tells the ticket when it ended for good: the outcome, and
+    /// the request as stored when a note was recorded with it.
+    async fn deliver(
+        &self,
+        leased: RequestRecord,
+        push: Push,
+    ) -> Result<(Pushed, Option<RequestRecord>), Transient> {
+        // Every attempt counts, a token grant that failed before any push included (as one call): the count is
+        // what keeps this write from matching the stream's filter again (CONTRACT §13 "Bounded work").
+        let calls = push.calls.max(1);
         match push.result {
             Ok(()) => {
-                tracing::info!(calls = push.calls, "decision delivered to PM Cloud");
+                tracing::info!(calls, "decision delivered to PM Cloud");
                 metrics::counter!("DecisionsDelivered").increment(1);
-                self.end(leased, NotificationState::Delivered, None, push.calls)
-                    .await?;
-                Ok(Pushed::Delivered)
+                let fact = Fact::Delivered { at: now() };
+                let ending = Ending {
+                    state: NotificationState::Delivered,
+                    detail: None,
+                    calls,
+                    fact: Some(fact),
+                };
+                Ok((Pushed::Delivered, self.end(leased, ending).await?))
             }
             Err(Failure::Permanent { detail, .. }) => {
                 tracing::error!(%detail, "PM Cloud refused the decision for good");
-                self.end(
-                    leased,
-                    NotificationState::Failed,
-                    Some(detail.clone()),
-                    push.calls,
-                )
-                .await?;
-                Ok(Pushed::Failed(detail))
+                let fact = Fact::Refused {
+                    detail: detail.clone(),
+                };
+                let ending = Ending {
+                    state: NotificationState::Failed,
+                    detail: Some(detail.clone()),
+                    calls,
+                    fact: Some(fact),
+                };
+                Ok((Pushed::Failed(detail), self.end(leased, ending).await?))
             }
             Err(Failure::Transient(transient)) => {
-                self.end(
-                    leased,
-                    NotificationState::Pending,
-                    Some(transient.detail.clone()),
-                    push.calls,
-                )
-                .await?;
+                let ending = Ending {
+                    state: NotificationState::Pending,
+                    detail: Some(transient.detail.clone()),
+                    calls,
+                    fact: None,
+                };
+                self.end(leased, ending).await?;
                 Err(transient)
             }
         }
     }
 
-    /// Records how a push ended (`calls` more calls made), unless something else settled it meanwhile.
+    /// Records how a push ended, unless something else settled it meanwhile: the request as stored when it
+    /// noted a fact for the ticket.
     async fn end(
         &self,
         current: RequestRecord,
-        state: NotificationState,
-        detail: Option<String>,
-        calls: u32,
-    ) -> Result<(), Transient> {
+        ending: Ending,
+    ) -> Result<Option<RequestRecord>, Transient> {
         let at: Timestamp = now();
+        let Ending {
+            state,
+            detail,
+            calls,
+            fact,
+        } = ending;
         let ended = |request: &RequestRecord| {
-            request
+            let ended = request
                 .push_pending()
-                .then(|| request.push_ended(state, detail.clone(), calls, at))
+                .then(|| request.push_ended(state, detail.clone(), calls, at))?;
+            Some(match &fact {
+                Some(fact) => ended.with_note(fact, at).unwrap_or(ended),
+                None => ended,
+            })
         };
-        store::update(&self.store, current, ended).await?;
-        Ok(())
+        Ok(match store::update(&self.store, current, ended).await? {
+            Updated::Written(stored) if fact.is_some() => Some(stored),
+            _ => None,
+        })
     }
+}
+
+/// How a push ended: the state it leaves (still `Pending` after a transient failure), why, after how many more
+/// calls to PM Cloud, and the fact the ticket is told.
+struct Ending {
+    state: NotificationState,
+    detail: Option<String>,
+    calls: u32,
+    fact: Option<Fact>,
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use test_support::{sample_body, simulator_secret, with_pm_cloud};
 
 /// A batch as the handler hands it over, with a deadline far enough away; the identifiers reported as failed.
-async fn process<S: RequestStore + crate::store::SharedState, C: SettingsSource>(
+async fn process<S: RequestStore + crate::store::SharedState + Clone, C: SettingsSource>(
     rules: &DecisionNotifier<S, C>,
     items: Vec<StreamItem>,
 ) -> Vec<String> {
@@ -39,11 +39,15 @@ type Store = Arc<MemoryStore>;
 const SYS_ID: &str = "9d385017c611228701d22104cc95c371";
 
 fn notifier_with(secret: String, store: &Store) -> Notifier {
-    let client = PmCloudClient::new(http_client_with_timeout(
-        std::time::Duration::from_millis(700),
-        Hosts::Local,
-    ));
-    DecisionNotifier::new(Arc::clone(store), StaticSettings::new(secret), client)
+    let http = http_client_with_timeout(std::time::Duration::from_millis(700), Hosts::Local);
+    let client = PmCloudClient::new(http.clone());
+    let servicenow = crate::servicenow::ServiceNowClient::new(http);
+    DecisionNotifier::new(
+        Arc::clone(store),
+        StaticSettings::new(secret),
+        client,
+        servicenow,
+    )
 }
 
 /// The PM Cloud simulator, the notifier with `pmCloud` pointing at it, and the store.
@@ -81,6 +85,7 @@ fn approval(duration: Duration) -> Decision {
         decided_by: Some("alice.approver".into()),
         decided_at: decided_at(),
         notes: Some("Approved for the capture".into()),
+        decided_in: crate::domain::record::DecidedIn::ServiceNow,
     }
 }
 
@@ -311,13 +316,39 @@ async fn a_refused_api_account_fails_the_push_for_good_without_echoing_the_secre
     let record = approved(&store, "pmc-refused", Duration::Hours(1)).await;
     assert!(process(&notifier, batch_of(&[&record])).await.is_empty());
     let state = notification(&store, &record).await;
+    // The refused grant is the attempt's one call (CONTRACT §13 v3: token grants count as calls).
     assert_eq!(
         (state["state"].as_str(), state["attempts"].as_u64()),
-        (Some("failed"), Some(0))
+        (Some("failed"), Some(1))
     );
     let detail = state["detail"].as_str().unwrap();
     assert!(detail.contains("client ID or secret"), "{detail}");
     assert!(!detail.contains("a-wrong-client-secret"));
+    assert_eq!(sim.stats().notification_calls, 0);
+}
+
+/// A token endpoint that is down costs each attempt one call, and counts it: the write that records the failure
+/// no longer matches the stream's filter (attempts 0), so it starts no attempt of its own (CONTRACT §13 "Bounded
+/// work"; the filter itself is pinned in `tests/stream-relay/tests/template_filters.rs`).
+#[tokio::test]
+async fn a_token_grant_that_fails_counts_as_the_attempts_call() {
+    let (sim, notifier, store) = setup().await;
+    sim.inject(Fault::Status {
+        target: FaultTarget::Token,
+        status: 503,
+        retry_after_secs: None,
+        times: 1,
+    });
+    let record = approved(&store, "pmc-grant-down", Duration::Hours(1)).await;
+    assert!(
+        notifier.push(&record.id).await.is_err(),
+        "transient: the stream retries"
+    );
+    let state = notification(&store, &record).await;
+    assert_eq!(
+        (state["state"].as_str(), state["attempts"].as_u64()),
+        (Some("pending"), Some(1))
+    );
     assert_eq!(sim.stats().notification_calls, 0);
 }
 

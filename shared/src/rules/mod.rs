@@ -3,14 +3,17 @@
 //! ServiceNow ports, and knows nothing of HTTP or Lambda (the functions' handlers and the HTTP edge map both
 //! ways).
 
+pub mod approvals;
 pub mod decision_notifier;
 pub mod pace;
+pub mod pmcloud_mirror;
 pub mod reconciler;
 pub mod request_intake;
 pub mod settings_validator;
 pub mod stream;
 pub mod ticket_callback;
 pub mod ticket_creator;
+pub mod work_notes;
 
 #[cfg(test)]
 mod redaction_tests;

@@ -1,7 +1,7 @@
 //! `reconciler`'s rules (CONTRACT §13): every few minutes, find what the usual paths stranded and drive it through
 //! the same rules as they would, so that nothing waits forever and nothing is done twice.
 //!
-//! Three sweeps, each stopping when the invocation's time runs short (the rest waits for the next run):
+//! Five sweeps, each stopping when the invocation's time runs short (the rest waits for the next run):
 //! - ServiceNow's tickets of the task table updated since the last sweep (minus a margin), paged by update time,
 //!   each applied by ticket-callback's rules: a decision whose webhook never arrived is recorded. Progress is
 //!   kept in the table after each page, so a sweep that died resumes where it stopped.
@@ -9,22 +9,38 @@
 //!   rules.
 //! - Requests pending for a while, oldest first, driven by ticket-creator's rules (so still at most one ticket)
 //!   within ServiceNow's pause: the sweep stops at the first pause.
+//! - v3, with `pmCloud` configured: PM Cloud's authorization requests of the last 24 hours, newest first, 200 a
+//!   page (one call each, on one kept token) until an item is older or a page is empty, each applied by
+//!   [`PmCloudMirror`]: a lost webhook's request is taken in, a decision made in PM Cloud recorded. Stops at
+//!   PM Cloud's pause (one read of it).
+//! - v3: what the connector still owes a ticket (follow-ups, from the same sparse index, due first): work notes
+//!   ServiceNow could not take yet ([`WorkNotes`]), approval records, reminders, escalations and expiries
+//!   ([`ApprovalRules`]), within ServiceNow's pause (one read of it).
 //!
 //! The two backlogs come from the table's sparse index (one query a page), never from a scan.
 
 use crate::domain::deadline::Deadline;
+use crate::domain::ids::SysId;
 use crate::domain::record::Backlog;
+use crate::domain::redact::redact;
 use crate::domain::settings::Settings;
 use crate::domain::time::{Timestamp, now};
 use crate::pmcloud::PmCloudClient;
+use crate::pmcloud::{AuthorizationRequest, SWEEP_PAGE_SIZE};
+use crate::rules::approvals::ApprovalRules;
 use crate::rules::decision_notifier::DecisionNotifier;
 use crate::rules::pace::Pace;
+use crate::rules::pmcloud_mirror::{Mirrored, PmCloudMirror};
 use crate::rules::ticket_callback::{CallbackError, TicketCallback};
 use crate::rules::ticket_creator::TicketCreator;
+use crate::rules::work_notes::WorkNotes;
 use crate::secrets::SettingsSource;
-use crate::servicenow::ServiceNowClient;
+use crate::servicenow::{RecordState, ServiceNowClient};
 use crate::store::{Backlogs, Remote, RequestStore, SharedState, StoreError};
 use std::sync::Arc;
+
+/// How far back the PM Cloud sweep reads PM Cloud's authorization requests (CONTRACT §13 v3: 24 hours).
+pub const PM_CLOUD_LOOK_BACK: chrono::Duration = chrono::Duration::hours(24);
 
 /// How the reconciler looks for stranded work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,12 +72,24 @@ impl Default for Thresholds {
 pub struct Swept {
     /// ServiceNow tickets read and applied.
     pub tickets_read: u32,
+    /// Approval records of the connector's tickets read (CONTRACT §15).
+    pub approval_records_read: u32,
     /// Decisions recorded from them (their webhook had not arrived).
     pub decisions_recorded: u32,
     /// Pushes tried again.
     pub pushes_tried: u32,
     /// Pending requests driven.
     pub requests_driven: u32,
+    /// Pages of PM Cloud's authorization requests read (one call each).
+    pub pm_cloud_pages: u32,
+    /// PM Cloud's authorization requests of the last 24 hours read from them.
+    pub pm_cloud_requests_read: u32,
+    /// Requests taken in because their webhook never arrived.
+    pub requests_recovered: u32,
+    /// Decisions made in PM Cloud recorded.
+    pub decisions_mirrored: u32,
+    /// Requests whose follow-ups (work notes, approval records, deadlines) were due and were taken up.
+    pub follow_ups: u32,
     /// True when time ran short or ServiceNow paused before all was done.
     pub left_for_next_run: bool,
     /// Requests pending for more than an hour, and decisions undelivered for more than an hour, after the run.
@@ -78,6 +106,10 @@ pub struct Reconciler<S, C> {
     creator: TicketCreator<Arc<S>, Arc<C>>,
     callback: TicketCallback<Arc<S>>,
     notifier: DecisionNotifier<Arc<S>, Arc<C>>,
+    mirror: PmCloudMirror<Arc<S>>,
+    notes: WorkNotes<Arc<S>>,
+    approvals: ApprovalRules<Arc<S>>,
+    pm_cloud: PmCloudClient,
     thresholds: Thresholds,
 }
 
@@ -104,7 +136,16 @@ where
                 pm_cloud.clone(),
             ),
             callback: TicketCallback::new(store.clone(), servicenow.clone()),
-            notifier: DecisionNotifier::new(store.clone(), settings.clone(), pm_cloud),
+            notifier: DecisionNotifier::new(
+                store.clone(),
+                settings.clone(),
+                pm_cloud.clone(),
+                servicenow.clone(),
+            ),
+            mirror: PmCloudMirror::new(store.clone(), servicenow.clone(), pm_cloud.clone()),
+            notes: WorkNotes::new(store.clone(), servicenow.clone()),
+            approvals: ApprovalRules::new(store.clone(), servicenow.clone()),
+            pm_cloud,
             store,
             settings,
             servicenow,
@@ -123,6 +164,12 @@ where
                 if let Err(problem) = self.servicenow_sweep(&settings, deadline, &mut swept).await {
                     swept.problems.push(problem);
                 }
+                if let Err(problem) = self.pm_cloud_sweep(&settings, deadline, &mut swept).await {
+                    swept.problems.push(problem);
+                }
+                if let Err(error) = self.follow_up_sweep(&settings, deadline, &mut swept).await {
+                    swept.problems.push(error.to_string());
+                }
             }
             Err(error) => swept.problems.push(error.to_string()),
         }
@@ -135,11 +182,15 @@ where
         if let Err(error) = self.count_backlogs(&mut swept).await {
             swept.problems.push(error.to_string());
         }
+        // The run finished (whatever it met): the template alarms when this is missing for 15 minutes.
+        metrics::counter!("ReconcilerHeartbeat").increment(1);
         swept
     }
 
-    /// The tickets updated since the watermark (minus the margin) up to now, a page at a time; the watermark
-    /// moves after each page.
+    /// The tickets updated since the watermark (minus the margin), a page at a time in keyset order
+    /// (`sys_updated_on`, then `sys_id`), until a page is short. The watermark is the last `sys_updated_on` read,
+    /// in ServiceNow's own clock (CONTRACT §13 v3), and moves after each page, never back; the first sweep looks
+    /// back [`Thresholds::first_look_back`] from now.
     async fn servicenow_sweep(
         &self,
         settings: &Settings,
@@ -147,25 +198,28 @@ where
         swept: &mut Swept,
     ) -> Result<(), String> {
         let sn = &settings.servicenow;
-        let until = now();
-        let since = match self.store.watermark().await.map_err(|e| e.to_string())? {
+        let watermark = self.store.watermark().await.map_err(|e| e.to_string())?;
+        let since = match watermark {
             Some(watermark) => watermark - self.thresholds.margin,
-            None => until - self.thresholds.first_look_back,
+            None => now() - self.thresholds.first_look_back,
         };
+        if sn.approvals.is_some() {
+            self.approvals_sweep(settings, since, deadline, swept)
+                .await?;
+        }
         let table = self.servicenow.table(sn, sn.task_type);
-        let mut offset = 0;
+        let mut after: Option<(Timestamp, SysId)> = None;
         loop {
             if no_time_left(deadline) {
                 swept.left_for_next_run = true;
                 return Ok(());
             }
+            let cursor = after.as_ref().map(|(at, sys_id)| (*at, sys_id));
             let page = table
-                .updated_between(since, until, offset, self.thresholds.page)
+                .updated_since(since, cursor, self.thresholds.page)
                 .await
                 .map_err(|e| e.to_string())?;
-            let mut last_update = None;
             for record in &page {
-                last_update = record.updated_on();
                 swept.tickets_read += 1;
                 match self
                     .callback
@@ -180,19 +234,175 @@ where
                     Err(error) => return Err(error.to_string()),
                 }
             }
-            let done = page.len() < self.thresholds.page as usize;
-            let reached = if done { Some(until) } else { last_update };
-            if let Some(reached) = reached {
+            let last = page
+                .last()
+                .and_then(|r| Some((r.updated_on()?, r.sys_id()?)));
+            if let Some((at, _)) = &last
+                && watermark.is_none_or(|w| w < *at)
+            {
                 self.store
-                    .set_watermark(reached)
+                    .set_watermark(*at)
                     .await
                     .map_err(|e| e.to_string())?;
             }
-            if done {
+            if page.len() < self.thresholds.page as usize {
                 return Ok(());
             }
-            offset += self.thresholds.page;
+            // A full page whose last ticket has no readable time or id cannot be paged past.
+            after =
+                Some(last.ok_or("ServiceNow answered a ticket without sys_updated_on or sys_id")?);
         }
+    }
+
+    /// The approval records of the connector's tickets updated since `since` (CONTRACT §15: a lost approval
+    /// event is found within one sweep), in keyset order, each decided one applied by ticket-callback's rules. Runs
+    /// before the tickets' sweep, whose watermark it shares: it reads from where that sweep starts.
+    async fn approvals_sweep(
+        &self,
+        settings: &Settings,
+        since: Timestamp,
+        deadline: Deadline,
+        swept: &mut Swept,
+    ) -> Result<(), String> {
+        let sn = &settings.servicenow;
+        let mut after: Option<(Timestamp, SysId)> = None;
+        loop {
+            if no_time_left(deadline) {
+                swept.left_for_next_run = true;
+                return Ok(());
+            }
+            let cursor = after.as_ref().map(|(at, sys_id)| (*at, sys_id));
+            let page = self
+                .servicenow
+                .approvals_updated_since(sn, since, cursor, self.thresholds.page)
+                .await
+                .map_err(|e| e.to_string())?;
+            for record in &page {
+                swept.approval_records_read += 1;
+                if !matches!(record.state, RecordState::Approved | RecordState::Rejected) {
+                    continue;
+                }
+                match self.callback.apply_approval(record.clone(), settings).await {
+                    Ok(recorded) if recorded.changed => swept.decisions_recorded += 1,
+                    Ok(_)
+                    | Err(CallbackError::NotOurs { .. } | CallbackError::InvalidDuration(_)) => {}
+                    Err(error) => return Err(error.to_string()),
+                }
+            }
+            if page.len() < self.thresholds.page as usize {
+                return Ok(());
+            }
+            let last = page
+                .last()
+                .and_then(|r| Some((r.updated_on?, r.sys_id.clone())));
+            after =
+                Some(last.ok_or("ServiceNow answered an approval record without sys_updated_on")?);
+        }
+    }
+
+    /// PM Cloud's authorization requests of the last [`PM_CLOUD_LOOK_BACK`], newest first, a page at a time,
+    /// each applied by [`PmCloudMirror::apply`] (CONTRACT §13 v3). Items are filtered on this side (PM Cloud's
+    /// filter names are not published): the sweep stops at the first item created before the look-back, at an
+    /// empty page, at PM Cloud's pause, or when time runs short.
+    async fn pm_cloud_sweep(
+        &self,
+        settings: &Settings,
+        deadline: Deadline,
+        swept: &mut Swept,
+    ) -> Result<(), String> {
+        let Some(pm_cloud) = &settings.pm_cloud else {
+            return Ok(());
+        };
+        let oldest = now() - PM_CLOUD_LOOK_BACK;
+        let pace = Pace::new(Remote::PmCloud);
+        for page in 1.. {
+            if no_time_left(deadline) || self.paused(&pace).await? {
+                swept.left_for_next_run = true;
+                return Ok(());
+            }
+            swept.pm_cloud_pages += 1;
+            let items = match self
+                .pm_cloud
+                .authorization_requests_page(pm_cloud, page)
+                .await
+            {
+                Ok(items) => items,
+                Err(failure) => {
+                    pace.heed(&*self.store, &failure)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    return Err(redact(failure.detail(), settings.secrets()));
+                }
+            };
+            for raw in &items {
+                let item = AuthorizationRequest::of(raw);
+                if item.created.is_some_and(|created| created < oldest) {
+                    return Ok(());
+                }
+                if no_time_left(deadline) {
+                    swept.left_for_next_run = true;
+                    return Ok(());
+                }
+                swept.pm_cloud_requests_read += 1;
+                match self
+                    .mirror
+                    .apply(&item, raw, settings)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
+                    Mirrored::Recovered(_) => swept.requests_recovered += 1,
+                    Mirrored::DecisionRecorded(_) => swept.decisions_mirrored += 1,
+                    Mirrored::Unchanged => {}
+                }
+            }
+            if items.len() < SWEEP_PAGE_SIZE as usize {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Requests the connector still owes something on their ticket (CONTRACT §14, §15), earliest due first, until
+    /// ServiceNow pauses: their unwritten work notes, then their approval records and deadlines.
+    async fn follow_up_sweep(
+        &self,
+        settings: &Settings,
+        deadline: Deadline,
+        swept: &mut Swept,
+    ) -> Result<(), StoreError> {
+        let waiting = self
+            .store
+            .waiting(Backlog::FollowUps, now(), self.thresholds.page as usize)
+            .await?;
+        let pace = Pace::new(Remote::ServiceNow);
+        let pm_cloud_configured = settings.pm_cloud.is_some();
+        for id in waiting {
+            if no_time_left(deadline) || pace.until(&*self.store, now()).await?.is_some() {
+                swept.left_for_next_run = true;
+                break;
+            }
+            let Some(request) = self.store.get(&id).await? else {
+                continue;
+            };
+            swept.follow_ups += 1;
+            let request = self.notes.write(request, &settings.servicenow).await?;
+            let followed =
+                self.approvals
+                    .follow_up(request, &settings.servicenow, pm_cloud_configured);
+            if let Err(error) = followed.await {
+                tracing::warn!(request_id = %id, %error, "a follow-up is left for the next sweep");
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `pace`'s remote asked for a pause that still holds (one read, then known).
+    async fn paused(&self, pace: &Pace) -> Result<bool, String> {
+        let until = pace
+            .until(&*self.store, now())
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(until.is_some())
     }
 
     /// Decisions whose push has been pending too long, oldest first, until PM Cloud pauses (one read of its pause).
@@ -257,4 +467,4 @@ fn no_time_left(deadline: Deadline) -> bool {
 
 #[cfg(test)]
 #[path = "reconciler_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -21,24 +21,24 @@ use servicenow_sim::{Fault, FaultTarget, RateLimit, SimConfig, SimDecision, Simu
 use std::sync::Arc;
 use test_support::{sample_body, simulator_secret, with_pm_cloud};
 
-type Store = Arc<MemoryStore>;
+pub(crate) type Store = Arc<MemoryStore>;
 
-struct World {
-    sn: Simulator,
-    pmc: PmCloudSim,
-    store: Store,
-    reconciler: Reconciler<Store, StaticSettings>,
-    secret: String,
+pub(crate) struct World {
+    pub(crate) sn: Simulator,
+    pub(crate) pmc: PmCloudSim,
+    pub(crate) store: Store,
+    pub(crate) reconciler: Reconciler<Store, StaticSettings>,
+    pub(crate) secret: String,
 }
 
-fn client() -> ServiceNowClient {
+pub(crate) fn client() -> ServiceNowClient {
     ServiceNowClient::new(http_client_with_timeout(
         std::time::Duration::from_millis(800),
         Hosts::Local,
     ))
 }
 
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let sn = Simulator::start(SimConfig::default()).await.unwrap();
     let pmc = PmCloudSim::start(pmcloud_sim::SimConfig::default())
         .await
@@ -65,7 +65,7 @@ async fn world() -> World {
 }
 
 /// A run with a minute to go.
-async fn run(w: &World) -> Swept {
+pub(crate) async fn run(w: &World) -> Swept {
     w.reconciler
         .run(
             Trigger::Schedule
@@ -74,7 +74,7 @@ async fn run(w: &World) -> Swept {
         .await
 }
 
-fn minutes_ago(minutes: i64) -> Timestamp {
+pub(crate) fn minutes_ago(minutes: i64) -> Timestamp {
     now() - chrono::Duration::minutes(minutes)
 }
 
@@ -90,7 +90,7 @@ async fn pending_since(store: &Store, pmc: &str, minutes: i64) -> RequestRecord 
     record
 }
 
-async fn current(store: &Store, id: &RequestId) -> RequestRecord {
+pub(crate) async fn current(store: &Store, id: &RequestId) -> RequestRecord {
     store.get(id).await.unwrap().unwrap()
 }
 
@@ -102,7 +102,7 @@ fn tickets_for(sim: &Simulator, record: &RequestRecord) -> usize {
 }
 
 /// Ticketed the usual way (ticket-creator), as the stream would have done it.
-async fn ticketed(w: &World, pmc: &str) -> (RequestRecord, String) {
+pub(crate) async fn ticketed(w: &World, pmc: &str) -> (RequestRecord, String) {
     let record = pending_since(&w.store, pmc, 0).await;
     let creator = TicketCreator::new(
         Arc::clone(&w.store),
@@ -320,4 +320,81 @@ async fn a_run_without_time_leaves_everything_for_the_next() {
         Status::Pending
     );
     assert_eq!(w.sn.stats().table_requests, 0);
+}
+
+/// Keyset paging (CONTRACT §13 v3): a ticket updated between two pages moves to the end of the order, and no
+/// ticket behind it is skipped (with `sysparm_offset` the ticket after the first page would be).
+#[tokio::test]
+async fn a_ticket_updated_between_pages_skips_no_other() {
+    use crate::secrets::SettingsSource;
+    let w = world().await;
+    let mut sys_ids = Vec::new();
+    for i in 0..4 {
+        sys_ids.push(ticketed(&w, &format!("pmc-keyset-{i}")).await.1);
+    }
+    let settings = StaticSettings::new(w.secret.clone())
+        .settings()
+        .await
+        .unwrap();
+    let sn = &settings.servicenow;
+    let client = client();
+    let table = client.table(sn, sn.task_type);
+    let since = minutes_ago(5);
+    let first = table.updated_since(since, None, 2).await.unwrap();
+    assert_eq!(first.len(), 2);
+    // The first page's first ticket is updated a second later: it now sorts last.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let moved = first[0].sys_id().unwrap().to_string();
+    let quiet = SimDecision {
+        notes: Some("a note".into()),
+        send_webhook: Some(false),
+        ..SimDecision::default()
+    };
+    w.sn.decide("incident", &moved, quiet).await.ok();
+    let mut read: Vec<String> = first
+        .iter()
+        .map(|r| r.sys_id().unwrap().to_string())
+        .collect();
+    let mut after = first
+        .last()
+        .map(|r| (r.updated_on().unwrap(), r.sys_id().unwrap()));
+    loop {
+        let cursor = after.as_ref().map(|(at, id)| (*at, id));
+        let page = table.updated_since(since, cursor, 2).await.unwrap();
+        read.extend(page.iter().map(|r| r.sys_id().unwrap().to_string()));
+        if page.len() < 2 {
+            break;
+        }
+        after = page
+            .last()
+            .map(|r| (r.updated_on().unwrap(), r.sys_id().unwrap()));
+    }
+    for sys_id in &sys_ids {
+        assert!(read.contains(sys_id), "{sys_id} was skipped: {read:?}");
+    }
+    assert_eq!(
+        read.iter().filter(|id| **id == moved).count(),
+        2,
+        "before and after its update"
+    );
+}
+
+/// The watermark is the last `sys_updated_on` ServiceNow answered, in ServiceNow's clock (CONTRACT §13 v3), not the
+/// time of the run: an update ServiceNow stamps earlier than AWS's clock is still within the next run's margin.
+#[tokio::test]
+async fn the_watermark_is_servicenows_last_update_time() {
+    let w = world().await;
+    let (_, sys_id) = ticketed(&w, "pmc-watermark").await;
+    run(&w).await;
+    let stamped = parse_datetime(
+        w.sn.ticket("incident", &sys_id).unwrap()["sys_updated_on"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(w.store.watermark().await.unwrap(), Some(stamped));
+    // A run that reads nothing new keeps it: it never moves to the run's own time.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    run(&w).await;
+    assert_eq!(w.store.watermark().await.unwrap(), Some(stamped));
 }

@@ -1,7 +1,7 @@
 //! `request-intake`'s rules (CONTRACT §5, §6): accept a submission exactly once, and read requests back.
 
 use crate::domain::ids::{PmcRequestId, RequestId};
-use crate::domain::record::RequestRecord;
+use crate::domain::record::{Origin, RequestRecord};
 use crate::domain::request::Submission;
 use crate::store::{CreateOutcome, RequestStore, StoreError};
 
@@ -39,18 +39,18 @@ impl<S: RequestStore> RequestIntake<S> {
 
     /// Stores a new request once; a retry of the same content gets the stored one back.
     /// Errors: [`IntakeError::Conflict`] for a reused `pmcRequestId`, [`IntakeError::Store`] when the store fails.
+    /// A request the PM Cloud sweep took in is given back with `200` whatever the webhook holds (CONTRACT §5).
     pub async fn submit(&self, submission: Submission) -> Result<Submitted, IntakeError> {
-        let id = self
-            .store
-            .request_id_for(&submission.request.pmc_request_id)
-            .await?;
-        let record = RequestRecord::new(submission, id, crate::domain::time::now());
+        let record = self.new_record(submission).await?;
         match self.store.create(&record).await? {
             CreateOutcome::Created => {
                 tracing::info!(request_id = %record.id, pmc_request_id = %record.pmc_request_id, "request accepted");
                 Ok(Submitted::Created(record))
             }
-            CreateOutcome::Existing(existing) if existing.content_hash == record.content_hash => {
+            CreateOutcome::Existing(existing)
+                if existing.content_hash == record.content_hash
+                    || existing.origin == Origin::PmCloudSweep =>
+            {
                 Ok(Submitted::Retried(*existing))
             }
             CreateOutcome::Existing(existing) => Err(IntakeError::Conflict {
@@ -58,6 +58,34 @@ impl<S: RequestStore> RequestIntake<S> {
                 existing: existing.id,
             }),
         }
+    }
+
+    /// The request `submission` would store, under the id its `pmcRequestId` always gets. One store call.
+    async fn new_record(&self, submission: Submission) -> Result<RequestRecord, StoreError> {
+        let id = self
+            .store
+            .request_id_for(&submission.request.pmc_request_id)
+            .await?;
+        Ok(RequestRecord::new(
+            submission,
+            id,
+            crate::domain::time::now(),
+        ))
+    }
+
+    /// Takes in a request the PM Cloud sweep found (CONTRACT §13): stored `pending` like a webhook's, marked so
+    /// that its webhook, if it ever arrives, gets it back with `200` whatever it holds (§5). `None` when the
+    /// connector holds the request already. Errors: the store's.
+    pub async fn recover(
+        &self,
+        submission: Submission,
+    ) -> Result<Option<RequestRecord>, StoreError> {
+        let mut record = self.new_record(submission).await?;
+        record.origin = Origin::PmCloudSweep;
+        Ok(match self.store.create(&record).await? {
+            CreateOutcome::Created => Some(record),
+            CreateOutcome::Existing(_) => None,
+        })
     }
 
     /// The request with the connector's id `id`, if any.

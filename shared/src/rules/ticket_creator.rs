@@ -7,22 +7,25 @@
 //! more. Otherwise a conditional write that leases the request for 120 s, a Table API lookup by
 //! `correlation_id`, a create only when it found nothing, and a conditional write of the outcome. With `pmCloud`
 //! configured, a create is preceded by a read of PM Cloud's pause and one read of PM Cloud's record of the request
-//! (CONTRACT §5), bounded by [`READ_BACK_TIME`] and never holding the ticket back. A create whose
+//! (CONTRACT §5), bounded by [`crate::rules::pmcloud_mirror::READ_BACK_TIME`] and never holding the ticket back. A create whose
 //! outcome is unknown (no answer) keeps the lease, so no one looks up or creates again before ServiceNow has
 //! certainly finished with it (it cancels a transaction after 60 s).
 
+use crate::domain::approval::ApprovalState;
 use crate::domain::deadline::Deadline;
 use crate::domain::ids::RequestId;
-use crate::domain::record::{Failure, FailureCode, RequestRecord};
+use crate::domain::record::{Failure, FailureCode, InvalidTransition, RequestRecord};
 use crate::domain::redact::{Detailed, redact};
-use crate::domain::settings::Settings;
+use crate::domain::settings::{ServiceNowSettings, Settings};
 use crate::domain::status::Status;
 use crate::domain::ticket::Ticket;
 use crate::domain::ticket_content::Confirmation;
-use crate::domain::time::now;
+use crate::domain::time::{Timestamp, now};
 use crate::outbound::failure::Transient;
 use crate::pmcloud::{PmCloudClient, ReadBack};
+use crate::rules::approvals::ApprovalRules;
 use crate::rules::pace::Pace;
+use crate::rules::pmcloud_mirror::read_paced;
 use crate::rules::stream::{self, Budget, StreamItem};
 use crate::secrets::{SettingsError, SettingsSource};
 use crate::servicenow::{NewTicket, ServiceNowClient, ServiceNowError, TaskRecord};
@@ -36,7 +39,6 @@ const CREATE_LEASE: chrono::Duration = chrono::Duration::seconds(120);
 const RECORD_TIME: std::time::Duration = std::time::Duration::from_secs(35);
 /// How long the read-back from PM Cloud may take, its token grant included, before the ticket is made from the
 /// webhook's values (CONTRACT §5: the ticket is never held back for it).
-pub const READ_BACK_TIME: std::time::Duration = std::time::Duration::from_secs(5);
 /// How long the settings may stay invalid before pending requests fail (CONTRACT §2).
 pub const SETTINGS_GRACE: chrono::Duration = chrono::Duration::hours(1);
 
@@ -56,11 +58,17 @@ pub struct TicketCreator<S, C> {
     settings: C,
     servicenow: ServiceNowClient,
     pm_cloud: PmCloudClient,
+    approvals: ApprovalRules<S>,
 }
 
 /// How a find-or-create ended when it did not find or create a ticket.
 enum NoTicket {
     Error(ServiceNowError),
+    /// The create was sent at `sent_at` and got no answer: ServiceNow may still commit it.
+    InDoubt {
+        detail: String,
+        sent_at: Timestamp,
+    },
     /// The create answered, but without the `correlation_id` that was sent.
     CorrelationNotStored(String),
 }
@@ -70,6 +78,10 @@ impl NoTicket {
     fn redacted(self, settings: &Settings) -> Self {
         match self {
             Self::Error(error) => Self::Error(error.redacted(settings.secrets())),
+            Self::InDoubt { detail, sent_at } => Self::InDoubt {
+                detail: redact(&detail, settings.secrets()),
+                sent_at,
+            },
             Self::CorrelationNotStored(detail) => {
                 Self::CorrelationNotStored(redact(&detail, settings.secrets()))
             }
@@ -77,7 +89,7 @@ impl NoTicket {
     }
 }
 
-impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
+impl<S: RequestStore + SharedState + Clone, C: SettingsSource> TicketCreator<S, C> {
     pub fn new(
         store: S,
         settings: C,
@@ -85,6 +97,7 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
         pm_cloud: PmCloudClient,
     ) -> Self {
         Self {
+            approvals: ApprovalRules::new(store.clone(), servicenow.clone()),
             store,
             settings,
             servicenow,
@@ -160,18 +173,55 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
         {
             Ok(record) => {
                 let ticket = record.ticket(sn.task_type, &sn.instance_url)?;
+                let created_at = record.created_on().unwrap_or_else(now);
+                let plan = sn
+                    .approvals
+                    .as_ref()
+                    .map(|a| ApprovalState::plan(a, created_at));
                 let processed = Processed::Ticketed(ticket.clone());
-                self.settle(leased, processed, |pending| {
-                    pending.ticketed(ticket.clone(), now())
-                })
-                .await
+                let id = leased.id.clone();
+                let processed = self
+                    .settle(leased, processed, |pending| {
+                        let mut ticketed = pending.ticketed(ticket.clone(), now())?;
+                        ticketed.approvals.clone_from(&plan);
+                        Ok::<_, InvalidTransition>(ticketed)
+                    })
+                    .await?;
+                self.add_approvers(&id, &processed, sn).await;
+                Ok(processed)
             }
             Err(NoTicket::CorrelationNotStored(detail)) => {
                 self.fail(leased, FailureCode::CorrelationNotStored, detail)
                     .await
             }
             Err(NoTicket::Error(error)) => self.after_error(leased, error, pace).await,
+            Err(NoTicket::InDoubt { detail, sent_at }) => {
+                self.in_doubt(leased, detail, sent_at).await
+            }
         }
+    }
+
+    /// A create that got no answer: the lease is made to run [`CREATE_LEASE`] from when the create was sent (not
+    /// from when the attempt began, which the lookup and the read-back came after), so that no one looks up or
+    /// creates again before ServiceNow has certainly finished with it (CONTRACT §9). At most one conditional write.
+    async fn in_doubt(
+        &self,
+        leased: RequestRecord,
+        detail: String,
+        sent_at: Timestamp,
+    ) -> Result<Processed, Transient> {
+        let until = sent_at + CREATE_LEASE;
+        let our_lease = leased.lease_until;
+        let extend = |request: &RequestRecord| {
+            (request.status == Status::Pending
+                && request.lease_until == our_lease
+                && our_lease.is_some_and(|lease| lease < until))
+            .then(|| request.leased(until))
+        };
+        store::update(&self.store, leased, extend).await?;
+        Ok(Processed::Deferred(format!(
+            "{detail}; the request is looked up once the create cannot be in progress any more ({until})"
+        )))
     }
 
     /// Invalid settings fail a request only once they have stayed invalid for [`SETTINGS_GRACE`] (CONTRACT §2):
@@ -194,8 +244,8 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
         )))
     }
 
-    /// What a ServiceNow error leaves: a permanent one fails the request; a `429` pauses every function; a create
-    /// that got no answer keeps its lease; anything else is retried at once.
+    /// What a ServiceNow error that got an answer leaves: a permanent one fails the request; a `429` pauses every
+    /// function; anything else is retried at once.
     async fn after_error(
         &self,
         leased: RequestRecord,
@@ -205,16 +255,6 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
         let (detail, retry_after) = match error {
             ServiceNowError::Permanent { code, detail, .. } => {
                 return self.fail(leased, code, detail).await;
-            }
-            ServiceNowError::Transient(Transient {
-                unanswered: true,
-                detail,
-                ..
-            }) => {
-                // The lease stays: ServiceNow may still commit the create.
-                return Ok(Processed::Deferred(format!(
-                    "{detail}; the request is looked up once the create cannot be in progress any more"
-                )));
             }
             ServiceNowError::Transient(Transient {
                 detail,
@@ -262,10 +302,18 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
             return Ok(found);
         }
         let (shown, confirmation) = self.read_back(request, settings).await;
+        let sent_at = now();
         let created = table
             .create(&NewTicket::of(&shown, &confirmation, sn))
             .await
-            .map_err(NoTicket::Error)?;
+            .map_err(|error| match error {
+                ServiceNowError::Transient(Transient {
+                    unanswered: true,
+                    detail,
+                    ..
+                }) => NoTicket::InDoubt { detail, sent_at },
+                error => NoTicket::Error(error),
+            })?;
         metrics::counter!("TicketsCreated").increment(1);
         if created.correlation_id().as_ref() != Some(&request.id) {
             return Err(NoTicket::CorrelationNotStored(format!(
@@ -279,7 +327,7 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
 
     /// The request as its ticket shows it: with PM Cloud's values where PM Cloud's record of it has them
     /// (CONTRACT §5), and whether PM Cloud confirmed them. One read of PM Cloud's pause and one call (plus a token
-    /// grant when due), bounded by [`READ_BACK_TIME`]; a `429` pauses PM Cloud for every function. Whatever
+    /// grant when due), bounded by [`crate::rules::pmcloud_mirror::READ_BACK_TIME`]; a `429` pauses PM Cloud for every function. Whatever
     /// happens, the ticket is made: from the webhook's values, saying why PM Cloud did not confirm them.
     async fn read_back(
         &self,
@@ -293,42 +341,24 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
             tracing::warn!(%why, "PM Cloud did not confirm the webhook's values");
             (request.clone(), Confirmation::NotConfirmed(why))
         };
-        let pace = Pace::new(Remote::PmCloud);
-        match pace.until(&self.store, now()).await {
-            Ok(Some(until)) => {
-                return not_confirmed(format!(
-                    "PM Cloud asked the connector to pause until {until}"
-                ));
-            }
-            Ok(None) => {}
-            Err(error) => {
-                return not_confirmed(format!("PM Cloud's pause could not be read: {error}"));
-            }
-        }
-        let read = self
-            .pm_cloud
-            .authorization_request(pm_cloud, &request.pmc_request_id);
-        match tokio::time::timeout(READ_BACK_TIME, read).await {
-            Ok(Ok(Some(record))) => {
+        let read = read_paced(
+            &self.store,
+            &self.pm_cloud,
+            pm_cloud,
+            &request.pmc_request_id,
+            settings,
+        );
+        match read.await {
+            Ok(Some(record)) => {
                 let read = ReadBack::of(&record);
                 let mut shown = request.clone();
                 shown.details = read.confirm(&request.details);
                 (shown, Confirmation::Confirmed(read.confirmed()))
             }
-            Ok(Ok(None)) => {
+            Ok(None) => {
                 not_confirmed("PM Cloud answered 404: it holds no request with this id".into())
             }
-            Ok(Err(failure)) => {
-                // A pause that cannot be recorded holds nothing back: the ticket is made all the same.
-                if let Err(error) = pace.heed(&self.store, &failure).await {
-                    tracing::warn!(%error, "PM Cloud's pause could not be recorded");
-                }
-                not_confirmed(redact(failure.detail(), settings.secrets()))
-            }
-            Err(_) => not_confirmed(format!(
-                "no answer within {} seconds",
-                READ_BACK_TIME.as_secs()
-            )),
+            Err(why) => not_confirmed(why),
         }
     }
 
@@ -349,6 +379,40 @@ impl<S: RequestStore + SharedState, C: SettingsSource> TicketCreator<S, C> {
 
     /// Stores what `change` makes of the request while it is still pending; otherwise whatever moved it first
     /// stands.
+    /// Right after the ticket: its approval records (CONTRACT §15). A failure is logged and left to the
+    /// reconciler's follow-ups, which add them a minute after the ticket's creation; the ticket is made either way.
+    async fn add_approvers(
+        &self,
+        id: &RequestId,
+        processed: &Processed,
+        settings: &ServiceNowSettings,
+    ) {
+        let (Processed::Ticketed(_), Some(group)) = (
+            processed,
+            settings
+                .approvals
+                .as_ref()
+                .and_then(|a| a.approver_group.as_ref()),
+        ) else {
+            return;
+        };
+        let request = match self.store.get(id).await {
+            Ok(Some(request)) => request,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::warn!(%error, "approval records left to the reconciler");
+                return;
+            }
+        };
+        if let Err(error) = self
+            .approvals
+            .add_approvers(request, settings, Some(group), false)
+            .await
+        {
+            tracing::warn!(%error, "approval records left to the reconciler");
+        }
+    }
+
     async fn settle<E>(
         &self,
         current: RequestRecord,

@@ -23,7 +23,7 @@ use std::time::Duration;
 use test_support::{sample_body, simulator_secret, with_pm_cloud};
 
 /// A batch as the handler hands it over, with a deadline far enough away; the identifiers reported as failed.
-async fn process<S: RequestStore + SharedState, C: SettingsSource>(
+async fn process<S: RequestStore + SharedState + Clone, C: SettingsSource>(
     rules: &TicketCreator<S, C>,
     items: Vec<StreamItem>,
 ) -> Vec<String> {
@@ -250,6 +250,46 @@ async fn a_create_servicenow_stored_without_the_correlation_id_fails_naming_the_
     assert_eq!(code, "correlation_not_stored");
     assert!(detail.contains("INC0010001"), "{detail}");
     assert_eq!(sim.stats().creates, 1);
+}
+
+/// The hold on a create in doubt runs 120 s from when the create was sent, not from when the attempt began
+/// (CONTRACT §9): here the lookup before it takes 2 s (times are kept to the second).
+#[tokio::test]
+async fn the_hold_on_a_create_in_doubt_counts_from_the_create() {
+    let (sim, _, store) = setup(SimConfig::default()).await;
+    let patient = reqwest_client(Duration::from_secs(3));
+    let creator = TicketCreator::new(
+        Arc::clone(&store),
+        StaticSettings::new(simulator_secret(&sim.base_url())),
+        ServiceNowClient::new(patient.clone()),
+        PmCloudClient::new(patient),
+    );
+    let record = stored(&store, "pmc-in-doubt").await;
+    sim.inject(Fault::Delay {
+        target: FaultTarget::TableRead,
+        millis: 2_000,
+        times: 1,
+    });
+    sim.inject(Fault::LoseCreateResponse {
+        hold_millis: 5_000,
+        times: 1,
+    });
+    let began = now();
+    assert!(process(&creator, batch_of(&[&record])).await.is_empty());
+    let held = current(&store, &record).await;
+    assert_eq!(held.status, Status::Pending);
+    let until = held
+        .lease_until
+        .expect("the create in doubt holds the request");
+    assert!(
+        until >= began + chrono::Duration::seconds(1) + CREATE_LEASE,
+        "held until {until:?}, which is not 120 s after the create was sent (the attempt began at {began:?})"
+    );
+    assert_eq!(
+        tickets_for(&sim, &record).len(),
+        1,
+        "ServiceNow did create it"
+    );
 }
 
 #[tokio::test]

@@ -134,6 +134,7 @@ pub fn aws_sdk_config(config: &FunctionConfig) -> aws_config::SdkConfig {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(config.region.clone()))
         .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .timeout_config(sdk_timeouts())
         .http_client(aws_https_client());
     match &config.aws_endpoint_url {
         Some(url) => builder.endpoint_url(url),
@@ -141,6 +142,25 @@ pub fn aws_sdk_config(config: &FunctionConfig) -> aws_config::SdkConfig {
     }
     .build()
 }
+
+/// How long one AWS call may take (CONTRACT §13 v3 "bounded"): [`SDK_CONNECT_TIMEOUT`] to connect,
+/// [`SDK_ATTEMPT_TIMEOUT`] an attempt and [`SDK_OPERATION_TIMEOUT`] an operation with the SDK's retries, well
+/// inside the shortest function's time (15 s), so that a stalled DynamoDB or Secrets Manager ends as an error the
+/// function answers, not as a killed invocation.
+pub fn sdk_timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(SDK_CONNECT_TIMEOUT)
+        .operation_attempt_timeout(SDK_ATTEMPT_TIMEOUT)
+        .operation_timeout(SDK_OPERATION_TIMEOUT)
+        .build()
+}
+
+/// Connecting to an AWS endpoint (seconds).
+pub const SDK_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// One attempt of an AWS call.
+pub const SDK_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+/// One AWS call, its retries included.
+pub const SDK_OPERATION_TIMEOUT: Duration = Duration::from_secs(6);
 
 /// The AWS SDK's HTTPS client (rustls with ring, as reqwest's) with the compiled-in roots. It creates its TLS
 /// configuration when the first client first calls.
@@ -307,6 +327,46 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         FunctionConfig::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    /// An AWS endpoint that takes the connection and never answers: the store's call ends with an error after the
+    /// operation timeout, well inside the function's time, instead of hanging until Lambda kills the invocation.
+    #[tokio::test]
+    async fn an_aws_call_that_never_answers_ends_within_the_operation_timeout() {
+        use crate::store::RequestStore;
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", silent.local_addr().unwrap());
+        let held = tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((socket, _)) = silent.accept().await {
+                open.push(socket);
+            }
+        });
+        let config = config(&[
+            ("TABLE_NAME", "requests"),
+            ("SETTINGS_SECRET_ID", "settings"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ENDPOINT_URL", &endpoint),
+        ])
+        .unwrap();
+        let store = crate::store::DynamoStore::from_config(&aws_sdk_config(&config), "requests");
+        let started = std::time::Instant::now();
+        let id = crate::domain::ids::RequestId::random();
+        let answer = store.get(&id).await;
+        let took = started.elapsed();
+        held.abort();
+        assert!(
+            matches!(answer, Err(crate::store::StoreError::Unavailable(_))),
+            "{answer:?}"
+        );
+        assert!(
+            took >= SDK_ATTEMPT_TIMEOUT,
+            "it waited for an answer: {took:?}"
+        );
+        assert!(
+            took < SDK_OPERATION_TIMEOUT + Duration::from_secs(2),
+            "{took:?}"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use super::error::{DIALECT, ServiceNowError};
 use super::oauth::{Credentials, GrantError, configured_grant};
 use super::record::{TaskRecord, state_fields};
-use super::task::{CORRELATION_DISPLAY, NewTicket};
+use super::task::{CORRELATION_DISPLAY, NewTicket, WorkNoteUpdate};
 use super::wire::{Envelope, format_datetime};
 use crate::domain::ids::{RequestId, SysId};
 use crate::domain::record::FailureCode;
@@ -32,8 +32,10 @@ const MAX_INLINE_WAIT: Duration = Duration::from_secs(5);
 const WHAT: &str = "the Table API";
 /// The fields every lookup and create asks for: enough to record the ticket and check its correlation id.
 const TICKET_FIELDS: &str = "sys_id,number,correlation_id";
+/// What a create answers: the ticket, and when ServiceNow created it (approval deadlines count from then, §15).
+const CREATED_FIELDS: &str = "sys_id,number,correlation_id,sys_created_on";
 /// What a lookup by `correlation_id` reads: the ticket, and who created it (only the connector's are adopted).
-const LOOKUP_FIELDS: &str = "sys_id,number,correlation_id,sys_created_by";
+const LOOKUP_FIELDS: &str = "sys_id,number,correlation_id,sys_created_by,sys_created_on";
 
 /// Cheap to clone: clones share the HTTP client and the kept token.
 #[derive(Clone)]
@@ -53,10 +55,19 @@ impl ServiceNowClient {
 
     /// The Table API of `task_type`'s table on the instance `settings` name, with the kept token.
     pub fn table<'a>(&'a self, settings: &'a ServiceNowSettings, task_type: TaskType) -> Table<'a> {
+        self.table_named(settings, task_type.table())
+    }
+
+    /// The Table API of the table `name` (a name of the connector's own, never one from outside).
+    pub(super) fn table_named<'a>(
+        &'a self,
+        settings: &'a ServiceNowSettings,
+        name: &'static str,
+    ) -> Table<'a> {
         Table {
             client: self,
             settings,
-            task_type,
+            name,
             token: None,
         }
     }
@@ -86,7 +97,8 @@ impl ServiceNowClient {
 pub struct Table<'a> {
     client: &'a ServiceNowClient,
     settings: &'a ServiceNowSettings,
-    task_type: TaskType,
+    /// The table's name: a task table's, or one of the approval tables (CONTRACT §15).
+    name: &'static str,
     /// A token to use as it is, without re-authentication or waiting (the settings check's probe).
     token: Option<&'a SecretString>,
 }
@@ -101,8 +113,8 @@ impl<'a> Table<'a> {
         }
     }
 
-    fn url(&self, sys_id: Option<&SysId>) -> url::Url {
-        let table = self.task_type.table();
+    pub(super) fn url(&self, sys_id: Option<&SysId>) -> url::Url {
+        let table = self.name;
         let path = match sys_id {
             Some(sys_id) => format!("/api/now/table/{table}/{sys_id}"),
             None => format!("/api/now/table/{table}"),
@@ -112,7 +124,7 @@ impl<'a> Table<'a> {
 
     /// Sends a request built by `build`, with the bearer token, and reads the answer's body as `T`. The answer
     /// is quoted in an error without the token it was sent with.
-    async fn send<T: DeserializeOwned>(
+    pub(super) async fn send<T: DeserializeOwned>(
         &self,
         build: impl Fn(&HttpClient) -> reqwest::RequestBuilder,
     ) -> Result<T, ServiceNowError> {
@@ -169,6 +181,61 @@ impl<'a> Table<'a> {
             })
     }
 
+    /// `GET /api/now/table/<table>?sysparm_query=<query>&sysparm_fields=<fields>&sysparm_limit=<limit>`: the rows,
+    /// references as plain `sys_id`s. One request.
+    pub(super) async fn list<T: DeserializeOwned>(
+        &self,
+        query: &str,
+        fields: &str,
+        limit: u32,
+    ) -> Result<Vec<T>, ServiceNowError> {
+        let url = self.url(None);
+        let limit = limit.to_string();
+        self.send(|http| {
+            http.get(url.clone()).query(&[
+                ("sysparm_query", query),
+                ("sysparm_fields", fields),
+                ("sysparm_exclude_reference_link", "true"),
+                ("sysparm_limit", limit.as_str()),
+            ])
+        })
+        .await
+    }
+
+    /// `POST /api/now/table/<table>` with `body`, answering the created record's `fields`. One request.
+    pub(super) async fn post<T: DeserializeOwned>(
+        &self,
+        body: &Value,
+        fields: &str,
+    ) -> Result<T, ServiceNowError> {
+        let url = self.url(None);
+        self.send(|http| {
+            http.post(url.clone())
+                .query(&[
+                    ("sysparm_exclude_reference_link", "true"),
+                    ("sysparm_fields", fields),
+                ])
+                .json(body)
+        })
+        .await
+    }
+
+    /// `PATCH /api/now/table/<table>/<sys_id>` with `body`, answering the record's `fields`. One request.
+    pub(super) async fn patch<T: DeserializeOwned>(
+        &self,
+        sys_id: &SysId,
+        body: &Value,
+        fields: &str,
+    ) -> Result<T, ServiceNowError> {
+        let url = self.url(Some(sys_id));
+        self.send(|http| {
+            http.patch(url.clone())
+                .query(&[("sysparm_fields", fields)])
+                .json(body)
+        })
+        .await
+    }
+
     /// `POST /api/now/table/<table>`: creates `ticket` and returns its `sys_id`, number and correlation id as
     /// ServiceNow stored them.
     pub async fn create(&self, ticket: &NewTicket<'_>) -> Result<TaskRecord, ServiceNowError> {
@@ -179,7 +246,7 @@ impl<'a> Table<'a> {
                 http.post(url.clone())
                     .query(&[
                         ("sysparm_exclude_reference_link", "true"),
-                        ("sysparm_fields", TICKET_FIELDS),
+                        ("sysparm_fields", CREATED_FIELDS),
                     ])
                     .json(&fields)
             })
@@ -190,6 +257,19 @@ impl<'a> Table<'a> {
             )));
         }
         Ok(record)
+    }
+
+    /// `PATCH /api/now/table/<table>/<sys_id>` with `note` (CONTRACT §14): one call (two after a `401`, plus a
+    /// grant when the token must be renewed). Errors: as for any Table API call; a `403` (no right to write work
+    /// notes) and a `404` are permanent, a transient one says whether the call may have reached ServiceNow.
+    pub async fn write_note(
+        &self,
+        sys_id: &SysId,
+        note: &WorkNoteUpdate<'_>,
+    ) -> Result<(), ServiceNowError> {
+        let body = Value::Object(note.fields());
+        let _: Value = self.patch(sys_id, &body, "sys_id").await?;
+        Ok(())
     }
 
     /// `GET /api/now/table/<table>/<sys_id>` with `fields`; `None` when ServiceNow answers 404 (absent, or
@@ -272,36 +352,32 @@ impl<'a> Table<'a> {
         Ok(())
     }
 
-    /// Up to `limit` of this table's tickets the connector opened (`correlation_display=PM Cloud`) that were updated
-    /// from `since` to `until` (UTC, both included), by update time, skipping the first `offset`; with the fields
-    /// their [`crate::domain::ticket_state::TicketState`] is read from. One request.
-    pub async fn updated_between(
+    /// Up to `limit` of this table's tickets the connector opened (`correlation_display=PM Cloud`) updated at or
+    /// after `since` (UTC), in keyset order (`sys_updated_on`, then `sys_id`), starting after `after` (the last
+    /// ticket a page before ended on) when given; with the fields their
+    /// [`crate::domain::ticket_state::TicketState`] is read from. One request. Keyset paging (CONTRACT §13 v3)
+    /// never skips a ticket updated while the pages are read: an update moves it to the end, not past an offset.
+    /// `^NQ` ("new query") joins the two halves of the keyset condition, ServiceNow's OR of whole queries.
+    pub async fn updated_since(
         &self,
         since: Timestamp,
-        until: Timestamp,
-        offset: u32,
+        after: Option<(Timestamp, &SysId)>,
         limit: u32,
     ) -> Result<Vec<TaskRecord>, ServiceNowError> {
-        let url = self.url(None);
+        let ours = format!("correlation_display={CORRELATION_DISPLAY}");
         // Plain date-time literals are compared in UTC (a `gs.dateGenerate` one would be the user's time zone).
-        let query = format!(
-            "correlation_display={CORRELATION_DISPLAY}^sys_updated_on>={}^sys_updated_on<={}^ORDERBYsys_updated_on^ORDERBYsys_id",
-            format_datetime(&since),
-            format_datetime(&until)
-        );
+        let order = "ORDERBYsys_updated_on^ORDERBYsys_id";
+        let query = match after {
+            None => format!("{ours}^sys_updated_on>={}^{order}", format_datetime(&since)),
+            Some((at, sys_id)) => {
+                let at = format_datetime(&at);
+                format!(
+                    "{ours}^sys_updated_on>{at}^NQ{ours}^sys_updated_on={at}^sys_id>{sys_id}^{order}"
+                )
+            }
+        };
         let fields = state_fields(self.settings).join(",");
-        let (offset, limit) = (offset.to_string(), limit.to_string());
-        let rows: Vec<TaskRecord> = self
-            .send(|http| {
-                http.get(url.clone()).query(&[
-                    ("sysparm_query", query.as_str()),
-                    ("sysparm_fields", fields.as_str()),
-                    ("sysparm_exclude_reference_link", "true"),
-                    ("sysparm_offset", offset.as_str()),
-                    ("sysparm_limit", limit.as_str()),
-                ])
-            })
-            .await?;
+        let rows: Vec<TaskRecord> = self.list(&query, &fields, limit).await?;
         Ok(rows)
     }
 

@@ -79,7 +79,7 @@ async fn the_matching_row_is_found_among_others() {
     let user = settings(&server).connector_user().unwrap().to_owned();
     Mock::given(method("GET"))
         .and(path("/api/now/table/incident"))
-        .and(query_param("sysparm_fields", "sys_id,number,correlation_id,sys_created_by"))
+        .and(query_param("sysparm_fields", "sys_id,number,correlation_id,sys_created_by,sys_created_on"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": [
             {"sys_id": "a".repeat(32), "number": "INC0000001", "correlation_id": "someone-else", "sys_created_by": user},
             {"sys_id": "c".repeat(32), "number": "INC0000003", "correlation_id": "req-1", "sys_created_by": "mallory"},

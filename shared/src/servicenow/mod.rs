@@ -5,6 +5,7 @@
 //! names a ServiceNow field.
 //! Sources: ServiceNow's REST API reference ("Table API"), its OAuth documentation, and `../shared/DESIGN.md`.
 
+mod approval;
 mod client;
 mod error;
 mod oauth;
@@ -12,9 +13,10 @@ mod record;
 mod task;
 mod wire;
 
+pub use approval::{APPROVAL_TABLE, ApprovalRecord, Closing, RecordState};
 pub use client::{ServiceNowClient, Table};
 pub use error::ServiceNowError;
 pub use oauth::GrantError;
 pub use record::TaskRecord;
-pub use task::NewTicket;
+pub use task::{NewTicket, WorkNoteUpdate};
 pub use wire::parse_datetime;

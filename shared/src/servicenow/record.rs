@@ -79,6 +79,11 @@ impl TaskRecord {
         Ok(Ticket::new(instance_url, table, number.to_owned(), sys_id))
     }
 
+    /// `sys_created_on` (UTC), when readable: where approval deadlines count from (CONTRACT §15).
+    pub fn created_on(&self) -> Option<crate::domain::time::Timestamp> {
+        self.text("sys_created_on").and_then(parse_datetime)
+    }
+
     /// `sys_updated_on` (UTC), when readable.
     pub fn updated_on(&self) -> Option<crate::domain::time::Timestamp> {
         self.text("sys_updated_on").and_then(parse_datetime)

@@ -1,7 +1,8 @@
-//! What the connector writes to a task table, in ServiceNow's field names (CONTRACT §9): a new ticket.
+//! What the connector writes to a task table, in ServiceNow's field names: a new ticket (CONTRACT §9), and a work
+//! note (§14).
 
 use crate::domain::ids::{RequestId, SysId};
-use crate::domain::record::RequestRecord;
+use crate::domain::record::{Outcome, RequestRecord};
 use crate::domain::settings::ServiceNowSettings;
 use crate::domain::ticket_content::{Confirmation, description, short_description};
 use serde_json::{Map, Value};
@@ -62,6 +63,31 @@ impl<'a> NewTicket<'a> {
     }
 }
 
+/// A work note (CONTRACT §14): the body of `PATCH /api/now/table/<table>/<sys_id>`. `work_notes` is a journal
+/// field: writing it appends an entry (DESIGN.md). With a decision made in PM Cloud, the ticket's `approval` is set
+/// to match in the same call (§13), which the connector then reads as the decision it already holds (§10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkNoteUpdate<'a> {
+    pub text: &'a str,
+    pub approval: Option<Outcome>,
+}
+
+impl WorkNoteUpdate<'_> {
+    /// The body: `{"work_notes": text}`, with `"approval": "approved"|"rejected"` when set.
+    pub fn fields(&self) -> Map<String, Value> {
+        let mut fields = Map::new();
+        fields.insert("work_notes".to_owned(), Value::from(self.text));
+        if let Some(outcome) = self.approval {
+            let approval = match outcome {
+                Outcome::Approved => "approved",
+                Outcome::Denied | Outcome::Expired => "rejected",
+            };
+            fields.insert("approval".to_owned(), Value::from(approval));
+        }
+        fields
+    }
+}
+
 /// The `correlation_display` of every ticket the connector opens.
 pub(crate) const CORRELATION_DISPLAY: &str = "PM Cloud";
 
@@ -89,6 +115,31 @@ mod tests {
         settings: &ServiceNowSettings,
     ) -> Map<String, Value> {
         NewTicket::of(record, &Confirmation::NotAsked, settings).fields()
+    }
+
+    #[test]
+    fn a_work_note_sets_the_approval_only_for_a_decision_made_in_pm_cloud() {
+        let note = WorkNoteUpdate {
+            text: "PM Cloud accepted",
+            approval: None,
+        };
+        assert_eq!(
+            Value::Object(note.fields()),
+            json!({"work_notes": "PM Cloud accepted"})
+        );
+        for (outcome, approval) in [
+            (Outcome::Approved, "approved"),
+            (Outcome::Denied, "rejected"),
+        ] {
+            let note = WorkNoteUpdate {
+                text: "Decided in PM Cloud",
+                approval: Some(outcome),
+            };
+            assert_eq!(
+                Value::Object(note.fields()),
+                json!({"work_notes": "Decided in PM Cloud", "approval": approval})
+            );
+        }
     }
 
     #[test]

@@ -186,6 +186,7 @@ impl SharedState for MemoryStore {
 }
 
 /// A store that fails every call: DynamoDB down (`Unavailable`), or an item that cannot be read (`Corrupt`).
+#[derive(Debug, Clone, Copy)]
 pub struct FaultyStore {
     /// `true`: `Corrupt` (a `500`); `false`: `Unavailable` (a `503`).
     pub corrupt: bool,
@@ -217,6 +218,27 @@ impl RequestStore for FaultyStore {
         Err(self.error())
     }
     async fn replace(&self, _: &RequestRecord) -> Result<ReplaceOutcome, StoreError> {
+        Err(self.error())
+    }
+}
+
+impl SharedState for FaultyStore {
+    async fn paused_until(&self, _: Remote) -> Result<Option<Timestamp>, StoreError> {
+        Err(self.error())
+    }
+    async fn pause(&self, _: Remote, _: Timestamp) -> Result<(), StoreError> {
+        Err(self.error())
+    }
+    async fn watermark(&self) -> Result<Option<Timestamp>, StoreError> {
+        Err(self.error())
+    }
+    async fn set_watermark(&self, _: Timestamp) -> Result<(), StoreError> {
+        Err(self.error())
+    }
+    async fn settings_invalid_since(&self, _: Timestamp) -> Result<Timestamp, StoreError> {
+        Err(self.error())
+    }
+    async fn settings_valid(&self) -> Result<(), StoreError> {
         Err(self.error())
     }
 }

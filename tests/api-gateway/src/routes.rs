@@ -31,6 +31,11 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "ANY",
+        path: "/v1/pmcloud/events",
+        function: "request-intake",
+    },
+    Route {
+        method: "ANY",
         path: "/v1/settings/validate",
         function: "settings-validator",
     },
@@ -105,6 +110,11 @@ mod tests {
     fn each_route_goes_to_the_function_that_owns_it() {
         for (path, function, key) in [
             ("/v1/requests", "request-intake", "ANY /v1/requests"),
+            (
+                "/v1/pmcloud/events",
+                "request-intake",
+                "ANY /v1/pmcloud/events",
+            ),
             (
                 "/v1/requests/6f1c1a3e-2b0e-4e55-9d0e-8d1f2b3c4d5e",
                 "request-intake",

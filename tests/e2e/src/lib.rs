@@ -31,6 +31,17 @@ pub fn pm_cloud(path: &str) -> String {
     format!("{}{path}", stack_var("E2E_PMC_URL"))
 }
 
+/// How long ticketing a request may take through the stream.
+pub const TICKETING: Duration = Duration::from_secs(60);
+
+/// The `sys_id` of the ticket recorded on `request`.
+pub fn ticket_sys_id(request: &Value) -> String {
+    request["ticket"]["sysId"]
+        .as_str()
+        .expect("a recorded ticket")
+        .to_owned()
+}
+
 pub struct Answer {
     pub status: u16,
     pub body: Value,
@@ -98,6 +109,20 @@ impl Stack {
             .expect("the PM Cloud simulator answers")
             .status()
             .as_u16()
+    }
+
+    /// Submits a request and waits until ticket-creator (fed by the stream relay) has ticketed it:
+    /// `(pmcRequestId, the request)`.
+    pub async fn ticketed(&self, label: &str) -> (String, Value) {
+        let (pmc_request_id, body) = submission(label);
+        let created = self.submit(&body).await;
+        assert_eq!(created.status, 202, "{}", created.body);
+        assert_eq!(created.body["status"], "pending");
+        let request = self
+            .wait_for(&pmc_request_id, TICKETING, |r| r["status"] != "pending")
+            .await;
+        assert_eq!(request["status"], "ticketed", "{request}");
+        (pmc_request_id, request)
     }
 
     /// PM Cloud reads a request by its own id.
@@ -188,6 +213,29 @@ impl Stack {
         match Self::answer(response).await.body {
             Value::Array(tickets) => tickets,
             other => panic!("the simulator listed no tickets: {other}"),
+        }
+    }
+
+    /// PM Cloud's *Decision Updated* webhook for `pmc_request_id`, with PM Cloud's key.
+    pub async fn pm_cloud_event(&self, pmc_request_id: &str) -> Answer {
+        let body = json!({"pmcRequestId": pmc_request_id, "eventType": "JIT Application Access Decision Updated"});
+        let response = self
+            .http
+            .post(route("/v1/pmcloud/events"))
+            .bearer_auth(&self.pmc_key)
+            .json(&body)
+            .send()
+            .await
+            .expect("request-intake answers");
+        Self::answer(response).await
+    }
+
+    /// The work notes on a ticket of the ServiceNow simulator, oldest first: `[{"value", "sys_created_by", …}]`.
+    pub async fn work_notes(&self, table: &str, sys_id: &str) -> Vec<Value> {
+        let path = format!("/sim/tickets/{table}/{sys_id}/work_notes");
+        match self.get_json(&simulator(&path)).await {
+            Value::Array(notes) => notes,
+            other => panic!("the simulator listed no work notes: {other}"),
         }
     }
 

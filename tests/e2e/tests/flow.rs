@@ -1,36 +1,14 @@
 //! The whole loop through the dev stack, as PM Cloud, ServiceNow's approver and an attacker would drive it:
 //! submit → ticket → decision in ServiceNow → signed webhook → decision read back.
 
-use e2e::{Stack, signature_headers, stack_var, submission};
+use e2e::{Stack, TICKETING, signature_headers, stack_var, submission, ticket_sys_id as sys_id};
 use serde_json::{Value, json};
 use std::time::Duration;
-
-const TICKETING: Duration = Duration::from_secs(60);
-
-/// Submits a request and waits until ticket-creator (fed by the stream relay) has ticketed it.
-async fn ticketed(stack: &Stack, label: &str) -> (String, Value) {
-    let (pmc_request_id, body) = submission(label);
-    let created = stack.submit(&body).await;
-    assert_eq!(created.status, 202, "{}", created.body);
-    assert_eq!(created.body["status"], "pending");
-    let request = stack
-        .wait_for(&pmc_request_id, TICKETING, |r| r["status"] != "pending")
-        .await;
-    assert_eq!(request["status"], "ticketed", "{request}");
-    (pmc_request_id, request)
-}
-
-fn sys_id(request: &Value) -> String {
-    request["ticket"]["sysId"]
-        .as_str()
-        .expect("a recorded ticket")
-        .to_owned()
-}
 
 #[tokio::test]
 async fn a_request_is_ticketed_then_approved_for_4_hours() {
     let stack = Stack::new();
-    let (pmc_request_id, request) = ticketed(&stack, "approve").await;
+    let (pmc_request_id, request) = stack.ticketed("approve").await;
     let ticket = &request["ticket"];
     assert_eq!(ticket["table"], "incident");
     assert!(ticket["number"].as_str().unwrap().starts_with("INC"));
@@ -84,7 +62,7 @@ async fn a_request_is_ticketed_then_approved_for_4_hours() {
 #[tokio::test]
 async fn a_rejection_denies_the_request() {
     let stack = Stack::new();
-    let (pmc_request_id, request) = ticketed(&stack, "deny").await;
+    let (pmc_request_id, request) = stack.ticketed("deny").await;
     let delivered = stack
         .decide(
             "incident",
@@ -107,7 +85,7 @@ async fn a_rejection_denies_the_request() {
 #[tokio::test]
 async fn a_ticket_closed_without_a_decision_cancels_the_request() {
     let stack = Stack::new();
-    let (pmc_request_id, request) = ticketed(&stack, "cancel").await;
+    let (pmc_request_id, request) = stack.ticketed("cancel").await;
     let delivered = stack
         .decide("incident", &sys_id(&request), json!({"active": false}))
         .await;
@@ -124,7 +102,7 @@ async fn a_ticket_closed_without_a_decision_cancels_the_request() {
 #[tokio::test]
 async fn forged_stale_and_unsigned_webhooks_are_refused_and_a_duplicate_changes_nothing() {
     let stack = Stack::new();
-    let (pmc_request_id, request) = ticketed(&stack, "webhooks").await;
+    let (pmc_request_id, request) = stack.ticketed("webhooks").await;
     let sys_id = sys_id(&request);
     // The approver decides without the webhook reaching us yet: only signed events may apply it.
     let body = json!({"table": "incident", "sys_id": sys_id}).to_string();
@@ -205,7 +183,7 @@ async fn a_retried_submission_gets_the_same_request_and_one_ticket() {
 #[tokio::test]
 async fn an_approval_reaches_pm_cloud_once_with_every_field() {
     let stack = Stack::new();
-    let (pmc_request_id, request) = ticketed(&stack, "push").await;
+    let (pmc_request_id, request) = stack.ticketed("push").await;
     let decision = json!({"approval": "approved", "duration": "4 hours", "notes": "OK for the capture", "by": "alice.approver"});
     stack.decide("incident", &sys_id(&request), decision).await;
     let delivered = stack
@@ -243,7 +221,7 @@ async fn an_approval_reaches_pm_cloud_once_with_every_field() {
 #[tokio::test]
 async fn a_decision_whose_webhook_never_arrived_is_recorded_by_the_reconciler() {
     let stack = Stack::new();
-    let (pmc_request_id, request) = ticketed(&stack, "missed-webhook").await;
+    let (pmc_request_id, request) = stack.ticketed("missed-webhook").await;
     let quiet = json!({"approval": "rejected", "notes": "No", "sendWebhook": false});
     let answer = stack.decide("incident", &sys_id(&request), quiet).await;
     assert_eq!(answer.body["webhook"], Value::Null, "{}", answer.body);
@@ -262,10 +240,13 @@ async fn a_decision_whose_webhook_never_arrived_is_recorded_by_the_reconciler() 
 async fn an_admin_session_approved_for_90_minutes_reaches_pm_cloud_as_5400_seconds() {
     let stack = Stack::new();
     let pmc_request_id = format!("e2e-admin-{}", uuid::Uuid::new_v4().simple());
+    // Created 25 hours ago, so that the PM Cloud sweep (every 5 s here, and reading only the last 24 hours) cannot
+    // take it in before the webhook below arrives: a lost webhook is `pmcloud.rs`'s subject, not this test's.
+    let created = (chrono::Utc::now() - chrono::Duration::hours(25)).to_rfc3339();
     let held = stack
         .post_pm_cloud(
             "/sim/authorization-requests",
-            &json!({"id": pmc_request_id, "requestInfo": {"user": "ACME\\bob", "hostName": "WS-0117"}}),
+            &json!({"id": pmc_request_id, "requestInfo": {"user": "ACME\\bob", "hostName": "WS-0117", "created": created}}),
         )
         .await;
     assert_eq!(held, 201);

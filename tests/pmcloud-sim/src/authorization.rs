@@ -14,6 +14,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::config::JitAccess;
@@ -27,13 +28,15 @@ pub const PENDING: u16 = 1000;
 /// The largest page the list answers (`Pagination.PageSize`).
 pub const MAX_PAGE_SIZE: usize = 200;
 
-/// `GET /management-api/v2/AuthorizationRequest?Pagination.PageNumber=N&Pagination.PageSize=S` (newest first,
-/// whatever `Sorts[0]` says): `{"data": [...], "pageCount", "totalRecordCount"}`; a page past the end is empty.
+/// `GET /management-api/v2/AuthorizationRequest?Pagination.PageNumber=N&Pagination.PageSize=S` (newest first by
+/// `requestInfo.created`, whatever `Sorts[0]` says): `{"data": [...], "pageCount", "totalRecordCount"}`; a page
+/// past the end is empty.
 pub(crate) async fn list(
     State(sim): State<Arc<Tenant>>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
+    sim.base.lock().stats.authorization_request_list_calls += 1;
     if let Err(answer) = admitted(&sim, &headers).await {
         return answer;
     }
@@ -81,6 +84,7 @@ pub(crate) async fn get(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
+    sim.base.lock().stats.authorization_request_read_calls += 1;
     if let Err(answer) = admitted(&sim, &headers).await {
         return answer;
     }
@@ -107,6 +111,18 @@ async fn admitted(sim: &Tenant, headers: &HeaderMap) -> Result<(), Response> {
         ));
     }
     Ok(())
+}
+
+/// When a record was created: its `requestInfo.created` read as RFC 3339, or as `YYYY-MM-DD HH:MM:SS` (with or
+/// without a fraction) in UTC; `None` (sorting before every time) when it is neither.
+pub(crate) fn created_at(record: &Value) -> Option<DateTime<Utc>> {
+    let text = record["requestInfo"]["created"].as_str()?;
+    DateTime::parse_from_rfc3339(text)
+        .map(|time| time.to_utc())
+        .or_else(|_| {
+            NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").map(|t| t.and_utc())
+        })
+        .ok()
 }
 
 /// A new pending record for `info` (its `requestInfo`), under `id` or a new one, created now unless `info` says

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::decision_webhook::DecisionWebhook;
+
 /// The simulated tenant's setup. In JSON (the binary's `--config` file) every field is optional and camelCase.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -17,6 +19,9 @@ pub struct SimConfig {
     /// The authorization requests the tenant knows. `None` accepts a notification for any `itsmRequestId`; a list
     /// makes every other id a 404.
     pub known_request_ids: Option<Vec<String>>,
+    /// Where a decision in the portal is announced (PM Cloud's *Decision Updated* webhook); `None`: nowhere.
+    /// [`crate::Tenant::set_decision_webhook`] changes it later.
+    pub decision_webhook: Option<DecisionWebhook>,
 }
 
 impl Default for SimConfig {
@@ -27,6 +32,7 @@ impl Default for SimConfig {
             token_lifetime_secs: 3600,
             jit_access: JitAccess::Full,
             known_request_ids: None,
+            decision_webhook: None,
         }
     }
 }

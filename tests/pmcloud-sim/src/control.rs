@@ -9,9 +9,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::config::JitAccess;
+use crate::decision_webhook::DecisionWebhook;
 use crate::state::Tenant;
 
 pub(crate) fn routes() -> Router<Arc<Tenant>> {
@@ -28,6 +29,16 @@ pub(crate) fn routes() -> Router<Arc<Tenant>> {
             "/sim/authorization-requests/{id}/decision",
             post(decide_in_portal),
         )
+        .route("/sim/decision-webhook", put(set_decision_webhook))
+}
+
+/// Body `{"url", "authorization"?}`, or `null` to announce no decision.
+async fn set_decision_webhook(
+    State(sim): State<Arc<Tenant>>,
+    Json(target): Json<Option<DecisionWebhook>>,
+) -> StatusCode {
+    sim.set_decision_webhook(target);
+    StatusCode::NO_CONTENT
 }
 
 async fn authorization_requests(State(sim): State<Arc<Tenant>>) -> Response {
@@ -42,13 +53,54 @@ struct NewRequest {
     request_info: Map<String, Value>,
 }
 
-/// Body `{"id"?: "…", "requestInfo": {"user": "ACME\\jdoe", …}}`: 201 with the new pending record.
+/// `count` requests alike: ids `<id>-1` … `<id>-<count>` when `id` is given, else new uuids.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AlikeRequests {
+    count: usize,
+    id: Option<String>,
+    #[serde(default)]
+    request_info: Map<String, Value>,
+}
+
+/// The most requests one call creates, so that a typo cannot exhaust memory.
+const MAX_NEW_REQUESTS: usize = 10_000;
+
+/// The bodies `POST /sim/authorization-requests` takes; the first that fits is meant.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NewRequests {
+    Many(Vec<NewRequest>),
+    Alike(AlikeRequests),
+    One(NewRequest),
+}
+
+/// Body `{"id"?: "…", "requestInfo": {"user": "ACME\\jdoe", "created"?: "<RFC 3339>", …}}`: 201 with the new pending
+/// record. An array of such bodies, or `{"count": 1000, "id"?: "bench", "requestInfo": {…}}`: 201 with the new
+/// records in an array, in the order given; 400 `{"error"}` for more than [`MAX_NEW_REQUESTS`].
 async fn add_authorization_request(
     State(sim): State<Arc<Tenant>>,
-    Json(new): Json<NewRequest>,
+    Json(new): Json<NewRequests>,
 ) -> Response {
-    let record = sim.add_authorization_request(new.id, new.request_info);
-    (StatusCode::CREATED, Json(record)).into_response()
+    let many: Vec<(Option<String>, Map<String, Value>)> = match new {
+        NewRequests::One(one) => {
+            let record = sim.add_authorization_request(one.id, one.request_info);
+            return (StatusCode::CREATED, Json(record)).into_response();
+        }
+        NewRequests::Many(many) => many.into_iter().map(|n| (n.id, n.request_info)).collect(),
+        NewRequests::Alike(alike) => (1..=alike.count)
+            .map(|n| {
+                let id = alike.id.as_ref().map(|prefix| format!("{prefix}-{n}"));
+                (id, alike.request_info.clone())
+            })
+            .collect(),
+    };
+    if many.len() > MAX_NEW_REQUESTS {
+        let error = format!("at most {MAX_NEW_REQUESTS} requests at once");
+        return (StatusCode::BAD_REQUEST, Json(json!({ "error": error }))).into_response();
+    }
+    let records = sim.add_authorization_requests(many);
+    (StatusCode::CREATED, Json(records)).into_response()
 }
 
 #[derive(Deserialize)]

@@ -1,6 +1,7 @@
 //! A local stand-in for the PM Cloud (BeyondTrust Endpoint Privilege Management) Management API, faithful in what
 //! the connector uses: the client-credentials token endpoint, the URM ticket notification (and a stand-in admin
-//! decision call), the authorization requests read back one by one and in pages, plus injected faults.
+//! decision call), the authorization requests read back one by one and in pages, the *Decision Updated* webhook
+//! after a decision in its "portal", plus injected faults.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -30,14 +31,16 @@
 //! - `POST /management-api/v2/AdminAccessRequest/decision` ([`ADMIN_DECISION_PATH`]): the same as the
 //!   notification, recorded with its path. BeyondTrust does not publish the real admin decision call's path.
 //! - `GET /management-api/v2/AuthorizationRequest?Pagination.PageNumber=N&Pagination.PageSize=S` (S ≤ 200; newest
-//!   first): `{"data": [...], "pageCount", "totalRecordCount"}`; `GET …/AuthorizationRequest/{id}`: one record or
-//!   404. Both need a live token (401) and JIT Read Only or Full Access (403); see `authorization.rs` for the
-//!   record's shape.
+//!   first by `requestInfo.created`, whatever `Sorts[0]` says; no `Filter.*`): `{"data": [...], "pageCount",
+//!   "totalRecordCount"}`; `GET …/AuthorizationRequest/{id}`: one record or 404. Both need a live token (401) and
+//!   JIT Read Only or Full Access (403); see `authorization.rs` for the record's shape. [`Stats`] counts them
+//!   apart (`authorizationRequestListCalls`, `authorizationRequestReadCalls`), so a test can tell what a sweep cost.
 //!
 //! # The control API
 //!
 //! The kit's (`GET /`, `GET /sim/whoami`, `GET /sim/stats` → [`Stats`], `POST /sim/faults` with a [`Fault`],
-//! `POST /sim/reset`: back to the configured secret and JIT access; no tokens, faults, notifications, counts), and
+//! `POST /sim/reset`: back to the configured secret and JIT access; no tokens, faults, notifications, requests,
+//! counts; the decision webhook target kept), and
 //! PM Cloud's own; no authentication, every JSON name camelCase:
 //!
 //! | Route | Body | Answer |
@@ -46,9 +49,11 @@
 //! | `POST /sim/tokens/expire` | | 204: every live token is refused from now on |
 //! | `POST /sim/client-secret` | `{"clientSecret":"…"}` | 204: the new secret; every live token is dropped |
 //! | `PUT /sim/jit-access` | `{"jitAccess":"full"\|"readOnly"\|"none"}` | 204 |
-//! | `GET /sim/authorization-requests` | | 200 every record, oldest first |
-//! | `POST /sim/authorization-requests` | `{"id"?:"…","requestInfo":{…}}` | 201 the new pending record (no webhook is sent) |
-//! | `POST /sim/authorization-requests/{id}/decision` | `{"approved":true,"by":"…","duration"?:"Once"\|"3600"}` | 200 the record decided in the "portal", 404 |
+//! | `GET /sim/authorization-requests` | | 200 every record, oldest first by `requestInfo.created` |
+//! | `POST /sim/authorization-requests` | `{"id"?:"…","requestInfo":{"created"?:"<RFC 3339>",…}}` | 201 the new pending record, created then (default now); no webhook is sent |
+//! | `POST /sim/authorization-requests` | `[{"id"?,"requestInfo"},…]` or `{"count":1000,"id"?:"bench","requestInfo":{…}}` (ids `bench-1`…) | 201 the new records, in an array; 400 `{"error"}` above 10,000 |
+//! | `POST /sim/authorization-requests/{id}/decision` | `{"approved":true,"by":"…","duration"?:"Once"\|"3600"}` | 200 the record decided in the "portal" (announced to the decision webhook, if set), 404 |
+//! | `PUT /sim/decision-webhook` | `{"url":"…","authorization"?:"Bearer …"}` or `null` | 204: from now on a portal decision POSTs `{"pmcRequestId","eventType":"JIT Application Access Decision Updated"}` there with that `Authorization`, once, in the background, logged ([`DecisionWebhook`]) |
 //!
 //! Faults queue and each applies to the next `times` requests of its target (default 1), in queue order:
 //!
@@ -60,6 +65,7 @@
 mod authorization;
 mod config;
 mod control;
+mod decision_webhook;
 mod faults;
 mod notification;
 mod oauth;
@@ -70,6 +76,7 @@ use sim_kit::Sim;
 
 pub use authorization::{MAX_PAGE_SIZE, PENDING};
 pub use config::{JitAccess, SimConfig};
+pub use decision_webhook::{DECISION_UPDATED, DecisionWebhook};
 pub use faults::{Fault, FaultTarget};
 pub use state::{ADMIN_DECISION_PATH, Notification, Stats, Tenant};
 

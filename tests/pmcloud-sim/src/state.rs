@@ -13,10 +13,14 @@ use serde_json::{Map, Value, json};
 use sim_kit::{Api, Base, Counted};
 
 use crate::config::{JitAccess, SimConfig};
+use crate::decision_webhook::{self, DecisionWebhook};
 use crate::faults::Fault;
 use crate::{authorization, control, notification, oauth};
 
 /// Counters for tests that assert how the connector talked to PM Cloud.
+///
+/// In JSON the counters after `authorizationRequestCalls` are left out while they are 0: a client that compares the
+/// whole answer, and uses none of the calls they count, sees the same object as before they existed.
 #[derive(Default, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
@@ -30,6 +34,16 @@ pub struct Stats {
     pub notifications_accepted: u64,
     /// Every call to read authorization requests (list or one), whatever its answer.
     pub authorization_request_calls: u64,
+    /// Of those, the calls to the paged list (`GET …/AuthorizationRequest`): what a sweep costs in pages.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub authorization_request_list_calls: u64,
+    /// Of those, the reads of one request (`GET …/AuthorizationRequest/{id}`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub authorization_request_read_calls: u64,
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
 
 /// One accepted ticket notification, as PM Cloud received it.
@@ -54,12 +68,15 @@ pub struct Memory {
     /// Live access tokens and when each runs out.
     pub(crate) tokens: HashMap<String, Instant>,
     pub(crate) notifications: Vec<Notification>,
-    /// Authorization requests, oldest first ([`crate::authorization`]).
+    /// Authorization requests, oldest first by `requestInfo.created`, in creation order among equal times
+    /// ([`crate::authorization`]).
     pub(crate) requests: Vec<Value>,
     pub(crate) stats: Stats,
+    /// Where a portal decision is announced; a reset keeps it.
+    pub(crate) decision_webhook: Option<DecisionWebhook>,
 }
 
-/// The memory at start, or after a reset: the configured secret and permission, no tokens, notifications or counts.
+/// The memory at start: the configured secret, permission and decision webhook, no tokens, notifications or counts.
 impl From<&SimConfig> for Memory {
     fn from(config: &SimConfig) -> Self {
         Memory {
@@ -69,6 +86,7 @@ impl From<&SimConfig> for Memory {
             notifications: Vec::new(),
             requests: Vec::new(),
             stats: Stats::default(),
+            decision_webhook: config.decision_webhook.clone(),
         }
     }
 }
@@ -112,14 +130,32 @@ impl Tenant {
     }
 
     /// A user asks: a new pending authorization request whose `requestInfo` is `info`, under `id` (else a new
-    /// uuid). Nothing is sent anywhere: this tenant's webhooks are the test's to send (or to lose).
+    /// uuid), created at `info`'s `created` (RFC 3339, or `YYYY-MM-DD HH:MM:SS` UTC) or now. Nothing is sent
+    /// anywhere: this tenant's webhooks are the test's to send (or to lose).
     pub fn add_authorization_request(&self, id: Option<String>, info: Map<String, Value>) -> Value {
-        let record = authorization::new_record(id, info);
-        self.base.lock().requests.push(record.clone());
-        record
+        let mut added = self.add_authorization_requests([(id, info)]);
+        added.remove(0)
     }
 
-    /// Every authorization request, oldest first.
+    /// Many users ask at once: [`Tenant::add_authorization_request`] for each `(id, requestInfo)`, under one lock.
+    /// Returns the new records in the order given.
+    pub fn add_authorization_requests(
+        &self,
+        new: impl IntoIterator<Item = (Option<String>, Map<String, Value>)>,
+    ) -> Vec<Value> {
+        let added: Vec<Value> = new
+            .into_iter()
+            .map(|(id, info)| authorization::new_record(id, info))
+            .collect();
+        let mut inner = self.base.lock();
+        inner.requests.extend(added.iter().cloned());
+        // Stable: among equal times, the order of creation stays.
+        inner.requests.sort_by_cached_key(authorization::created_at);
+        added
+    }
+
+    /// Every authorization request, oldest first (by `requestInfo.created`, in creation order among equal times;
+    /// a `created` that is not a time counts as the oldest).
     pub fn authorization_requests(&self) -> Vec<Value> {
         self.base.lock().requests.clone()
     }
@@ -135,7 +171,8 @@ impl Tenant {
     }
 
     /// An approver decides request `id` in PM Cloud's portal: `accessDecision` becomes `2000` (approved, for
-    /// `duration`: `Once` or seconds) or `2001` (denied), by `by`, now. `None` for an unknown id.
+    /// `duration`: `Once` or seconds) or `2001` (denied), by `by`, now; then, when a decision webhook is set, it is
+    /// announced there in the background ([`DecisionWebhook`]). `None` for an unknown id.
     pub fn decide_in_portal(
         &self,
         id: &str,
@@ -144,7 +181,18 @@ impl Tenant {
         duration: &str,
     ) -> Option<Value> {
         let time = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string();
-        self.decide(id, approved, by, duration, &time)
+        let record = self.decide(id, approved, by, duration, &time)?;
+        let target = self.base.lock().decision_webhook.clone();
+        if let Some(target) = target {
+            decision_webhook::announce(target, id);
+        }
+        Some(record)
+    }
+
+    /// Where [`Tenant::decide_in_portal`] announces decisions (PM Cloud's *Decision Updated* webhook); `None`:
+    /// nowhere. A decision recorded from a ticket notification is not announced.
+    pub fn set_decision_webhook(&self, target: Option<DecisionWebhook>) {
+        self.base.lock().decision_webhook = target;
     }
 
     /// Records a decision on request `id` (from the portal or a ticket notification).
@@ -209,5 +257,15 @@ impl Api for Tenant {
 
     fn base(&self) -> &Base<Tenant> {
         &self.base
+    }
+
+    /// Back to the configured secret and permission with nothing remembered, the decision webhook target kept.
+    fn reset(&self) {
+        let mut inner = self.base.lock();
+        let decision_webhook = inner.decision_webhook.take();
+        *inner = Memory {
+            decision_webhook,
+            ..Memory::from(&self.base.config)
+        };
     }
 }

@@ -3,7 +3,8 @@
 use std::time::{Duration, Instant};
 
 use pmcloud_sim::{
-    ADMIN_DECISION_PATH, Fault, FaultTarget, JitAccess, PENDING, PmCloudSim, SimConfig, Stats,
+    ADMIN_DECISION_PATH, DECISION_UPDATED, DecisionWebhook, Fault, FaultTarget, JitAccess, PENDING,
+    PmCloudSim, SimConfig, Stats,
 };
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -631,6 +632,7 @@ async fn an_accepted_notification_is_recorded_with_its_correlation_id() {
             notification_calls: 2,
             notifications_accepted: 2,
             authorization_request_calls: 0,
+            ..Stats::default()
         }
     );
 }
@@ -1294,4 +1296,263 @@ async fn admin_decisions_are_taken_at_the_admin_path_and_recorded_with_it() {
             .len(),
         1
     );
+}
+
+fn page_of(n: usize) -> String {
+    format!(
+        "{AUTHORIZATION_REQUESTS}?Pagination.PageNumber={n}&Pagination.PageSize=200&Sorts[0].by=created&Sorts[0].order=desc"
+    )
+}
+
+fn ids_of(records: &Value) -> Vec<&str> {
+    records
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_thousand_requests_at_once_page_newest_first_by_created_at_200() {
+    let sim = PmCloudSim::started().await;
+    let hours_ago = |hours: i64| {
+        (chrono::Utc::now() - chrono::Duration::hours(hours))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    // Older ones first given last, in both forms `created` takes.
+    let older = sim
+        .post_json(
+            "/sim/authorization-requests",
+            &json!([
+                {"id": "day-old", "requestInfo": {"user": "ACME\\old", "created": hours_ago(25)}},
+                {"id": "hour-old", "requestInfo": {"user": "ACME\\recent",
+                 "created": (chrono::Utc::now() - chrono::Duration::hours(1)).format("%Y-%m-%d %H:%M:%S").to_string()}},
+            ]),
+        )
+        .await;
+    assert_eq!(older.status(), StatusCode::CREATED);
+    assert_eq!(
+        ids_of(&older.json().await.unwrap()),
+        ["day-old", "hour-old"]
+    );
+    let bench = sim
+        .post_json(
+            "/sim/authorization-requests",
+            &json!({"count": 1000, "id": "bench", "requestInfo": {"user": "ACME\\jdoe"}}),
+        )
+        .await;
+    assert_eq!(bench.status(), StatusCode::CREATED);
+    let bench: Value = bench.json().await.unwrap();
+    assert_eq!(bench.as_array().unwrap().len(), 1000);
+    assert_eq!(bench[0]["id"], "bench-1");
+    assert_eq!(bench[999]["accessDecision"]["status"], PENDING);
+    assert_eq!(bench[999]["requestInfo"]["user"], "ACME\\jdoe");
+
+    let token = access_token(&sim).await;
+    let mut listed: Vec<Value> = Vec::new();
+    for n in 1.. {
+        let page: Value = read(&sim, &token, &page_of(n)).await.json().await.unwrap();
+        assert_eq!(
+            (
+                page["pageCount"].as_u64(),
+                page["totalRecordCount"].as_u64()
+            ),
+            (Some(6), Some(1002))
+        );
+        let data = page["data"].as_array().unwrap();
+        if data.is_empty() {
+            break;
+        }
+        assert_eq!(data.len(), if n < 6 { 200 } else { 2 }, "page {n}");
+        listed.extend(data.iter().cloned());
+    }
+    let ids: Vec<&str> = listed.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    // Newest first; the bench's requests share one second, so the last created comes first.
+    assert_eq!(ids.len(), 1002);
+    assert_eq!(&ids[..2], ["bench-1000", "bench-999"]);
+    assert_eq!(&ids[999..], ["bench-1", "hour-old", "day-old"]);
+    assert_eq!(
+        sim.stats(),
+        Stats {
+            token_grants: 1,
+            authorization_request_calls: 7,
+            authorization_request_list_calls: 7,
+            ..Stats::default()
+        }
+    );
+    let one = read(&sim, &token, &format!("{AUTHORIZATION_REQUESTS}/day-old")).await;
+    assert_eq!(one.status(), StatusCode::OK);
+    let stats = sim.get_json("/sim/stats").await;
+    assert_eq!(
+        (
+            &stats["authorizationRequestCalls"],
+            &stats["authorizationRequestListCalls"],
+            &stats["authorizationRequestReadCalls"]
+        ),
+        (&json!(8), &json!(7), &json!(1))
+    );
+
+    let too_many = sim
+        .post_json("/sim/authorization-requests", &json!({"count": 10_001}))
+        .await;
+    assert_eq!(too_many.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(sim.authorization_requests().len(), 1002);
+}
+
+#[tokio::test]
+async fn requests_are_kept_in_the_order_of_their_created_time() {
+    let sim = PmCloudSim::started().await;
+    let info = |created: &str| json!({"created": created}).as_object().unwrap().clone();
+    sim.add_authorization_request(Some("noon".into()), info("2026-12-07T12:00:00Z"));
+    sim.add_authorization_request(Some("morning".into()), info("2026-12-07 09:00:00"));
+    sim.add_authorization_request(Some("not-a-time".into()), info("yesterday"));
+    // 11:00 UTC, given in another zone.
+    sim.add_authorization_request(Some("eleven".into()), info("2026-12-07T12:00:00+01:00"));
+    let added = sim.add_authorization_requests([
+        (Some("late".into()), info("2026-12-07T18:00:00.250Z")),
+        (None, info("2026-12-07T18:00:00.250Z")),
+    ]);
+    assert_eq!(added[0]["id"], "late");
+    let twin = added[1]["id"].as_str().unwrap().to_owned();
+    let ids: Vec<String> = sim
+        .authorization_requests()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "not-a-time",
+            "morning",
+            "eleven",
+            "noon",
+            "late",
+            twin.as_str()
+        ]
+    );
+    let token = access_token(&sim).await;
+    let page: Value = read(&sim, &token, &page_of(1)).await.json().await.unwrap();
+    assert_eq!(
+        ids_of(&page["data"]),
+        [
+            twin.as_str(),
+            "late",
+            "noon",
+            "eleven",
+            "morning",
+            "not-a-time"
+        ]
+    );
+    assert_eq!(
+        sim.get_json("/sim/authorization-requests").await[0]["id"],
+        "not-a-time"
+    );
+}
+
+/// What a stand-in for the connector's `POST /v1/pmcloud/events` received: the `Authorization` header and the body.
+type Announced = (Option<String>, Value);
+
+async fn events_receiver() -> (String, tokio::sync::mpsc::UnboundedReceiver<Announced>) {
+    let (sender, received) = tokio::sync::mpsc::unbounded_channel();
+    let app = axum::Router::new().route(
+        "/v1/pmcloud/events",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, axum::Json(body): axum::Json<Value>| {
+                let authorization = headers
+                    .get("authorization")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                sender.send((authorization, body)).unwrap();
+                async { StatusCode::ACCEPTED }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/v1/pmcloud/events",
+        listener.local_addr().unwrap()
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, received)
+}
+
+async fn next(received: &mut tokio::sync::mpsc::UnboundedReceiver<Announced>) -> Announced {
+    tokio::time::timeout(Duration::from_secs(5), received.recv())
+        .await
+        .expect("the decision webhook arrives")
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_portal_decision_is_announced_to_the_decision_webhook() {
+    let (url, mut received) = events_receiver().await;
+    let config: SimConfig = serde_json::from_value(
+        json!({"decisionWebhook": {"url": url, "authorization": "Bearer events-key"}}),
+    )
+    .unwrap();
+    let sim = PmCloudSim::start(config).await.unwrap();
+    sim.add_authorization_requests([
+        (Some("in-portal".into()), Default::default()),
+        (
+            Some(sample()["itsmRequestId"].as_str().unwrap().into()),
+            Default::default(),
+        ),
+    ]);
+    let decided = sim
+        .post_json(
+            "/sim/authorization-requests/in-portal/decision",
+            &json!({"approved": true, "by": "carol.admin", "duration": "3600"}),
+        )
+        .await;
+    assert_eq!(decided.status(), StatusCode::OK);
+    assert_eq!(
+        next(&mut received).await,
+        (
+            Some("Bearer events-key".to_owned()),
+            json!({"pmcRequestId": "in-portal", "eventType": DECISION_UPDATED})
+        )
+    );
+
+    // A decision the ITSM notified is not announced; an unknown id decides nothing.
+    let token = access_token(&sim).await;
+    assert_eq!(
+        notify(&sim, &token, &sample()).await.status(),
+        StatusCode::OK
+    );
+    assert!(sim.decide_in_portal("nope", true, "x", "Once").is_none());
+
+    // Set over HTTP, kept by a reset, without a header when none is given; `null` stops it.
+    let answer = Client::new()
+        .put(sim.url("/sim/decision-webhook"))
+        .json(&json!({"url": url}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::NO_CONTENT);
+    sim.reset();
+    sim.add_authorization_request(Some("after-reset".into()), Default::default());
+    sim.decide_in_portal("after-reset", false, "carol.admin", "Once")
+        .unwrap();
+    assert_eq!(
+        next(&mut received).await,
+        (
+            None,
+            json!({"pmcRequestId": "after-reset", "eventType": DECISION_UPDATED})
+        )
+    );
+    sim.set_decision_webhook(None);
+    sim.decide_in_portal("after-reset", true, "carol.admin", "Once")
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(received.try_recv().is_err(), "nothing else was announced");
+
+    // A webhook that gets no answer is only logged: the decision stands.
+    sim.set_decision_webhook(Some(DecisionWebhook {
+        url: "http://127.0.0.1:9/v1/pmcloud/events".into(),
+        authorization: None,
+    }));
+    let record = sim
+        .decide_in_portal("after-reset", true, "dave", "Once")
+        .unwrap();
+    assert_eq!(record["accessDecision"]["decisionPerformedByUser"], "dave");
 }

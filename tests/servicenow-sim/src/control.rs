@@ -22,6 +22,7 @@ pub(crate) fn routes() -> Router<Arc<Instance>> {
         .route("/sim/tickets", get(tickets))
         .route("/sim/tickets/{table}/{sys_id}", get(ticket).patch(update))
         .route("/sim/tickets/{table}/{sys_id}/decide", post(decide))
+        .route("/sim/tickets/{table}/{sys_id}/work_notes", get(work_notes))
         .route("/sim/tokens/expire", post(expire_tokens))
         .route("/sim/refresh-tokens/revoke", post(revoke_refresh_tokens))
         .route("/sim/webhook", put(set_webhook))
@@ -60,6 +61,17 @@ async fn update(
     match sim.update(&table, &sys_id, fields) {
         Ok(record) => Json(record).into_response(),
         Err(_) => no_such_ticket(),
+    }
+}
+
+/// The record's work notes, oldest first, or 404 `{"error"}`.
+async fn work_notes(
+    State(sim): State<Arc<Instance>>,
+    Path((table, sys_id)): Path<(String, String)>,
+) -> Response {
+    match sim.work_notes(&table, &sys_id) {
+        Some(notes) => Json(notes).into_response(),
+        None => no_such_ticket(),
     }
 }
 

@@ -44,6 +44,10 @@ pub enum FaultTarget {
     TableCreate,
     /// Any Table API request, `PATCH` included
     AnyTable,
+    /// A Table API `PATCH` whose body has `work_notes`, as when an ACL refuses the integration user's work notes
+    /// only: a `403` status fault answers ServiceNow's `{"error":{"message":"Operation Failed","detail":"ACL
+    /// Exception Update Failed due to security constraints"},"status":"failure"}`.
+    WorkNotes,
 }
 
 /// What kind of request is about to be handled.
@@ -53,6 +57,8 @@ pub enum RequestKind {
     TableRead,
     TableCreate,
     TableUpdate,
+    /// A `PATCH` whose body has `work_notes`.
+    WorkNotesUpdate,
 }
 
 impl RequestKind {
@@ -70,6 +76,7 @@ impl Target for FaultTarget {
             FaultTarget::TableRead => kind == RequestKind::TableRead,
             FaultTarget::TableCreate => kind.is_create(),
             FaultTarget::AnyTable => kind != RequestKind::Oauth,
+            FaultTarget::WorkNotes => kind == RequestKind::WorkNotesUpdate,
         }
     }
 }
@@ -94,7 +101,7 @@ pub(crate) async fn apply(sim: &Instance, kind: RequestKind) -> Result<Effect, R
         Some(Due::Status {
             status,
             retry_after_secs,
-        }) => Err(status_answer(status, retry_after_secs)),
+        }) => Err(status_answer(kind, status, retry_after_secs)),
         Some(Due::Html { status }) => Err(pages::hibernating(
             StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
         )),
@@ -113,8 +120,16 @@ pub(crate) async fn apply(sim: &Instance, kind: RequestKind) -> Result<Effect, R
     }
 }
 
-fn status_answer(status: u16, retry_after_secs: Option<u64>) -> Response {
+fn status_answer(kind: RequestKind, status: u16, retry_after_secs: Option<u64>) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if kind == RequestKind::WorkNotesUpdate && status == StatusCode::FORBIDDEN {
+        // What an instance answers when a write ACL refuses the update.
+        return sn_error(
+            status,
+            "Operation Failed",
+            Some("ACL Exception Update Failed due to security constraints"),
+        );
+    }
     if status == StatusCode::TOO_MANY_REQUESTS {
         let retry_after = retry_after_secs.unwrap_or(1);
         let reset = chrono::Utc::now().timestamp() + i64::try_from(retry_after).unwrap_or(0);

@@ -1,5 +1,5 @@
 //! A local stand-in for a ServiceNow instance, faithful in what the connector uses: the OAuth token endpoint, the
-//! Table API of the four task tables, injected faults, and an approver whose decision fires the signed webhook the
+//! Table API of the four task tables (work notes kept as journal entries), injected faults, and an approver whose decision fires the signed webhook the
 //! customer's business rule would send.
 //!
 //! ```no_run
@@ -19,6 +19,10 @@
 //!   `change_request`, `sc_task` and `sc_req_item`. List reads take `sysparm_query` (`field=value`, `!=`, `>`, `>=`,
 //!   `<`, `<=`, joined by `^`; `ORDERBYfield`, `ORDERBYDESCfield`), `sysparm_limit`, `sysparm_offset`,
 //!   `sysparm_fields` and `sysparm_exclude_reference_link`; `X-Total-Count` is the match count before paging.
+//!   `work_notes` is a journal field: a `POST` or `PATCH` with it appends a [`WorkNote`] by the token's user
+//!   instead of storing it (that request's answer still shows the text), and reads give it `""`. A `PATCH` that
+//!   changes a PM Cloud ticket's `approval` or `active` fires the business rule's signed webhook in the background,
+//!   as the README's async rule does (the connector's own `approval` after a decision made in PM Cloud).
 //! - `GET /nav_to.do?uri=<table>.do%3Fsys_id%3D<sys_id>`: the ticket page behind the link the connector hands out.
 //!
 //! # The control API
@@ -37,12 +41,16 @@
 //! | `GET /sim/tickets` | → every record, in creation order | [`Instance::tickets`] |
 //! | `GET /sim/tickets/{table}/{sys_id}` | → the record, or 404 `{"error"}` | [`Instance::ticket`] |
 //! | `PATCH /sim/tickets/{table}/{sys_id}` | `{"field":"text",…}` → the updated record, or 404 `{"error"}` | [`Instance::update`] |
+//! | `GET /sim/tickets/{table}/{sys_id}/work_notes` | → `[{"value","sys_created_by","sys_created_on"}]`, oldest first, or 404 `{"error"}` | [`Instance::work_notes`] |
 //! | `POST /sim/tickets/{table}/{sys_id}/decide` | a [`SimDecision`], e.g. `{"approval":"approved","duration":"4 hours","sendWebhook":true}` → `{"webhook":{"status","body"}}`, `{"webhook":null}` (no target), `{"webhook":null,"sent":false}` (`sendWebhook: false`); 404 or 502 `{"error"}` | [`Instance::decide`] |
 //! | `POST /sim/tokens/expire` | → 204 | [`Instance::expire_access_tokens`] |
 //! | `POST /sim/refresh-tokens/revoke` | → 204 | [`Instance::revoke_refresh_tokens`] |
 //!
 //! Faults (JSON `kind`): `status`, `delay`, `loseCreateResponse` (stored, answer held), `commitLate` (held, then
-//! stored), `dropField` (stored without a field), `html` (a hibernating instance's page). See [`Fault`].
+//! stored), `dropField` (stored without a field), `html` (a hibernating instance's page). See [`Fault`]. Targets:
+//! `oauth`, `tableRead`, `tableCreate`, `anyTable`, and `workNotes` (a `PATCH` with `work_notes` only; its `403` is
+//! ServiceNow's ACL refusal, `{"error":{"message":"Operation Failed","detail":"ACL Exception Update Failed due to
+//! security constraints"},"status":"failure"}`). See [`FaultTarget`].
 //!
 //! # Configuration
 //!
@@ -55,6 +63,7 @@
 mod config;
 mod control;
 mod faults;
+mod journal;
 mod oauth;
 mod pages;
 mod query;
@@ -67,6 +76,7 @@ use sim_kit::Sim;
 
 pub use config::{ClientCredentials, SimConfig, SimUser, WebhookTarget};
 pub use faults::{CreateFault, Fault, FaultTarget};
+pub use journal::WorkNote;
 pub use ratelimit::RateLimit;
 pub use state::{Instance, Stats};
 pub use webhook::{SimDecision, SimError, WebhookDelivery};

@@ -1,5 +1,6 @@
 //! `sysparm_query`: the encoded query of a list read. The operators a connector needs to find and page through its
-//! tickets, joined by `^` (AND), and `ORDERBY` / `ORDERBYDESC` terms.
+//! tickets, joined by `^` (AND), queries joined by `^NQ` (OR of whole queries, ServiceNow's "new query"), and
+//! `ORDERBY` / `ORDERBYDESC` terms (which order the whole result, wherever they stand).
 //!
 //! Values compare as text. That is right for plain strings and for ServiceNow's date-time text (`YYYY-MM-DD
 //! HH:MM:SS`, which sorts as it reads), though not for numbers of different lengths.
@@ -42,38 +43,53 @@ struct Order<'q> {
     descending: bool,
 }
 
-/// A parsed `sysparm_query`. Terms of any other form (`LIKE`, `IN`, `^OR`, …) are ignored, so they match everything.
+/// A parsed `sysparm_query`: one or more queries (`^NQ` between them), each a list of conditions that all hold.
+/// Terms of any other form (`LIKE`, `IN`, `^OR`, …) are ignored, so they match everything.
 #[derive(Debug, Default)]
 pub(crate) struct EncodedQuery<'q> {
-    conditions: Vec<Condition<'q>>,
+    queries: Vec<Vec<Condition<'q>>>,
     order: Vec<Order<'q>>,
 }
 
 impl<'q> EncodedQuery<'q> {
     pub fn parse(query: &'q str) -> Self {
         let mut parsed = EncodedQuery::default();
-        for term in query.split('^') {
-            if let Some(field) = term.strip_prefix("ORDERBYDESC") {
-                parsed.order.push(Order {
-                    field,
-                    descending: true,
-                });
-            } else if let Some(field) = term.strip_prefix("ORDERBY") {
-                parsed.order.push(Order {
-                    field,
-                    descending: false,
-                });
-            } else if let Some(condition) = condition(term) {
-                parsed.conditions.push(condition);
-            }
+        for part in query.split("^NQ") {
+            parsed.queries.push(Vec::new());
+            parsed.parse_part(part);
         }
         parsed
     }
 
-    /// Whether `record` meets every condition. A condition on a field the table does not know is dropped, so it
-    /// matches every row: ServiceNow does this too.
+    fn parse_part(&mut self, part: &'q str) {
+        let conditions = self.queries.last_mut().expect("a query was just opened");
+        for term in part.split('^') {
+            if let Some(field) = term.strip_prefix("ORDERBYDESC") {
+                self.order.push(Order {
+                    field,
+                    descending: true,
+                });
+            } else if let Some(field) = term.strip_prefix("ORDERBY") {
+                self.order.push(Order {
+                    field,
+                    descending: false,
+                });
+            } else if let Some(condition) = condition(term) {
+                conditions.push(condition);
+            }
+        }
+    }
+
+    /// Whether `record` meets every condition of one of the queries. A condition on a field the table does not know
+    /// is dropped, so it matches every row: ServiceNow does this too.
     pub fn matches(&self, record: &Record, known: &BTreeSet<String>) -> bool {
-        self.conditions.iter().all(|condition| {
+        self.queries
+            .iter()
+            .any(|conditions| Self::all_hold(conditions, record, known))
+    }
+
+    fn all_hold(conditions: &[Condition<'_>], record: &Record, known: &BTreeSet<String>) -> bool {
+        conditions.iter().all(|condition| {
             if !known.contains(condition.field) {
                 return true;
             }
@@ -142,8 +158,7 @@ mod tests {
         let query = EncodedQuery::parse(
             "active=true^sys_created_on>=2024-01-01 00:00:00^number!=INC1^a>b=c^u<=x^ORDERBYDESCnumber^ORDERBYstate^short_descriptionLIKEx",
         );
-        let spelt: Vec<(&str, Operator, &str)> = query
-            .conditions
+        let spelt: Vec<(&str, Operator, &str)> = query.queries[0]
             .iter()
             .map(|c| (c.field, c.operator, c.value))
             .collect();
@@ -174,6 +189,30 @@ mod tests {
                 }
             ]
         );
+    }
+
+    #[test]
+    fn new_queries_are_alternatives_ordered_together() {
+        let query = EncodedQuery::parse("a>2^NQa=2^b>x^ORDERBYa^ORDERBYb");
+        let known: BTreeSet<String> = ["a", "b"].map(String::from).into();
+        let record = |a: &str, b: &str| {
+            Record::from([
+                ("a".to_owned(), a.to_owned()),
+                ("b".to_owned(), b.to_owned()),
+            ])
+        };
+        let rows = [
+            record("3", "a"),
+            record("2", "y"),
+            record("2", "w"),
+            record("1", "z"),
+        ];
+        let matched: Vec<&Record> = rows.iter().filter(|r| query.matches(r, &known)).collect();
+        assert_eq!(matched.len(), 2, "a>2, or a=2 with b>x");
+        let mut ordered = matched;
+        query.sort(&mut ordered, &known);
+        assert_eq!(ordered[0]["a"], "2");
+        assert_eq!(ordered[1]["a"], "3");
     }
 
     #[test]

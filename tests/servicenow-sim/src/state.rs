@@ -16,6 +16,7 @@ use sim_kit::{Api, Base, Counted};
 
 use crate::config::{SimConfig, WebhookTarget};
 use crate::faults::Fault;
+use crate::journal::{Journal, WORK_NOTES, WorkNote};
 use crate::ratelimit::{RateLimit, RateWindow};
 use crate::webhook::{self, SimDecision, SimError, WebhookDelivery};
 use crate::{control, oauth, pages, table};
@@ -67,6 +68,8 @@ pub struct Memory {
     pub(crate) access_tokens: HashMap<String, Grant>,
     pub(crate) refresh_tokens: HashMap<String, Grant>,
     pub(crate) stats: Stats,
+    /// The records' work notes, which a read of the record does not give.
+    pub(crate) journal: Journal,
     pub(crate) webhook: Option<WebhookTarget>,
     pub(crate) rate_limit: Option<RateWindow>,
 }
@@ -88,6 +91,61 @@ impl Memory {
 
     pub(crate) fn record_mut(&mut self, table: &str, sys_id: &str) -> Option<&mut Record> {
         self.records.iter_mut().find(|r| is(r, table, sys_id))
+    }
+
+    /// Update record `sys_id` of `table` as `user` would: `fields` set, except the instance's own `sys_` fields and
+    /// `work_notes`, whose text is appended as a [`WorkNote`] by `user` and stored empty; then `sys_updated_on` (now)
+    /// and `sys_updated_by` (`user`). Returns the record as the update answers it, the note's text still in
+    /// `work_notes` (the updated record in memory still holds it, unlike a later read); `None` without such a record.
+    pub(crate) fn write(
+        &mut self,
+        table: &str,
+        sys_id: &str,
+        fields: impl IntoIterator<Item = (String, String)>,
+        user: &str,
+    ) -> Option<Record> {
+        let record = self.record_mut(table, sys_id)?;
+        let mut note = None;
+        for (name, value) in fields {
+            if name == WORK_NOTES {
+                record.insert(name, String::new());
+                note = Some(value);
+            } else if !name.starts_with("sys_") {
+                record.insert(name, value);
+            }
+        }
+        let now = now_text();
+        record.insert("sys_updated_on".into(), now.clone());
+        record.insert("sys_updated_by".into(), user.to_owned());
+        let mut answer = record.clone();
+        if let Some(value) = note {
+            answer.insert(WORK_NOTES.into(), value.clone());
+            self.note(table, sys_id, value, user, now);
+        }
+        Some(answer)
+    }
+
+    /// Append a work note to the record's journal, written by `user` at `on` (`YYYY-MM-DD HH:MM:SS` UTC). Empty or
+    /// blank text adds nothing, as ServiceNow ignores an empty journal entry.
+    pub(crate) fn note(
+        &mut self,
+        table: &str,
+        sys_id: &str,
+        value: String,
+        user: &str,
+        on: String,
+    ) {
+        if value.trim().is_empty() {
+            return;
+        }
+        self.journal
+            .entry((table.to_owned(), sys_id.to_owned()))
+            .or_default()
+            .push(WorkNote {
+                value,
+                sys_created_by: user.to_owned(),
+                sys_created_on: on,
+            });
     }
 
     pub(crate) fn table<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a Record> {
@@ -149,7 +207,8 @@ impl Instance {
 
     /// Change a ticket the way someone editing it would, without it being a decision (no webhook): set `fields`,
     /// then `sys_updated_on` to now and `sys_updated_by` to the `sys_updated_by` of `fields` (default `sim.admin`).
-    /// Other `sys_` fields are the instance's own and are ignored. Returns the updated record.
+    /// Other `sys_` fields are the instance's own and are ignored; `work_notes` is appended to the journal by that
+    /// user and stored empty, as through the Table API. Returns the updated record (with the note's text).
     ///
     /// # Errors
     /// [`SimError::NotFound`] when `table` has no record `sys_id`.
@@ -163,19 +222,30 @@ impl Instance {
         K: Into<String>,
         V: Into<String>,
     {
-        let mut inner = self.base.lock();
-        let record = inner.record_mut(table, sys_id).ok_or(SimError::NotFound)?;
         let mut by = "sim.admin".to_owned();
-        for (name, value) in fields.into_iter().map(|(k, v)| (k.into(), v.into())) {
-            if name == "sys_updated_by" {
-                by = value;
-            } else if !name.starts_with("sys_") {
-                record.insert(name, value);
-            }
-        }
-        record.insert("sys_updated_by".into(), by);
-        record.insert("sys_updated_on".into(), now_text());
-        Ok(json!(record))
+        let fields: Vec<(String, String)> = fields
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .filter_map(|(name, value)| {
+                if name == "sys_updated_by" {
+                    by = value;
+                    None
+                } else {
+                    Some((name, value))
+                }
+            })
+            .collect();
+        let record = self.base.lock().write(table, sys_id, fields, &by);
+        record.map(|record| json!(record)).ok_or(SimError::NotFound)
+    }
+
+    /// The work notes of a record, oldest first (empty when none were written), or `None` when `table` has no
+    /// record `sys_id`.
+    pub fn work_notes(&self, table: &str, sys_id: &str) -> Option<Vec<WorkNote>> {
+        let inner = self.base.lock();
+        inner.record(table, sys_id)?;
+        let key = (table.to_owned(), sys_id.to_owned());
+        Some(inner.journal.get(&key).cloned().unwrap_or_default())
     }
 
     /// Every access token issued so far stops working, as if it had expired.

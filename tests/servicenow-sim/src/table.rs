@@ -13,9 +13,10 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use crate::faults::{self, Effect, RequestKind};
+use crate::journal::WORK_NOTES;
 use crate::query::EncodedQuery;
 use crate::state::{Instance, Memory, Record, now_text, sn_error};
-use crate::{oauth, ratelimit};
+use crate::{oauth, ratelimit, webhook};
 
 /// A task table and how its records are numbered (`INC0010001`, …).
 struct TaskTable {
@@ -48,7 +49,7 @@ const TABLES: [TaskTable; 4] = [
 ];
 
 /// Fields every task table has; a new record carries all of them (empty when not set), as ServiceNow's answers do.
-const STANDARD_FIELDS: [&str; 15] = [
+const STANDARD_FIELDS: [&str; 16] = [
     "sys_id",
     "number",
     "sys_created_on",
@@ -64,6 +65,8 @@ const STANDARD_FIELDS: [&str; 15] = [
     "correlation_id",
     "correlation_display",
     "assignment_group",
+    // A journal field: always read as empty ([`crate::journal`]).
+    WORK_NOTES,
 ];
 
 /// Reference fields are answered as `{"link", "value"}`; the value is a `sys_user_group` sys_id.
@@ -160,13 +163,21 @@ async fn create(
         let sim = sim.clone();
         let table = table.clone();
         move || {
+            let mut fields = fields;
             let mut inner = sim.base.lock();
+            let note = fields.remove(WORK_NOTES).map(text);
             let mut record = new_record(&sim, &inner, task_table, fields, &user);
             if let Some(field) = effect.drop_field {
                 record.entry(field).or_default();
             }
             inner.records.push(record.clone());
             inner.stats.creates += 1;
+            if let Some(value) = note {
+                let (sys_id, on) = (record["sys_id"].clone(), record["sys_created_on"].clone());
+                inner.note(&table, &sys_id, value.clone(), &user, on);
+                // The answer is the inserted record in memory, which still holds the note's text.
+                record.insert(WORK_NOTES.into(), value);
+            }
             let known = known_fields(&sim, &inner, &table);
             (record, known)
         }
@@ -206,28 +217,42 @@ async fn update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let admitted = match admit(&sim, RequestKind::TableUpdate, &headers, &table).await {
+    let fields = parse_object(&body);
+    let kind = if fields.as_ref().is_some_and(|f| f.contains_key(WORK_NOTES)) {
+        RequestKind::WorkNotesUpdate
+    } else {
+        RequestKind::TableUpdate
+    };
+    let admitted = match admit(&sim, kind, &headers, &table).await {
         Ok(admitted) => admitted,
         Err(answer) => return answer,
     };
-    let Some(fields) = parse_object(&body) else {
+    let Some(fields) = fields else {
         return bad_payload();
     };
+    let fields = fields.into_iter().map(|(name, value)| (name, text(value)));
     let mut inner = sim.base.lock();
-    let Some(record) = inner.record_mut(&table, &sys_id) else {
+    let watched = |record: &Record| {
+        (
+            record.get("approval").cloned(),
+            record.get("active").cloned(),
+        )
+    };
+    let before = inner.record_mut(&table, &sys_id).map(|r| watched(r));
+    let Some(record) = inner.write(&table, &sys_id, fields, &admitted.user) else {
         return not_found();
     };
-    // System fields are the instance's own; a client cannot overwrite them.
-    record.extend(
-        fields
-            .into_iter()
-            .filter(|(name, _)| !name.starts_with("sys_"))
-            .map(|(name, value)| (name, text(value))),
-    );
-    record.insert("sys_updated_on".into(), now_text());
-    record.insert("sys_updated_by".into(), admitted.user);
-    let record = record.clone();
     let known = known_fields(&sim, &inner, &table);
+    let target = inner.webhook.clone();
+    drop(inner);
+    // The README's business rule: async, on a PM Cloud ticket whose approval or active changed.
+    let pm_cloud_ticket = record.get("correlation_display").map(String::as_str) == Some("PM Cloud");
+    if let Some(target) = target
+        && pm_cloud_ticket
+        && before != Some(watched(&record))
+    {
+        webhook::fire_business_rule(target, table.clone(), sys_id.clone());
+    }
     Json(json!({ "result": render(&sim, &record, &params, &known) })).into_response()
 }
 

@@ -85,6 +85,22 @@ pub(crate) async fn decide(
     deliver(&target, table, sys_id).await
 }
 
+/// The business rule firing after a Table API update changed a PM Cloud ticket's `approval` or `active`: the
+/// signed event is sent in the background (the rule is async), its outcome logged to stderr.
+pub(crate) fn fire_business_rule(target: WebhookTarget, table: String, sys_id: String) {
+    tokio::spawn(async move {
+        match deliver(&target, &table, &sys_id).await {
+            Ok(delivery) => eprintln!(
+                "servicenow-sim: business rule for {table} {sys_id}: {}",
+                delivery.status
+            ),
+            Err(error) => {
+                eprintln!("servicenow-sim: business rule for {table} {sys_id} failed: {error}")
+            }
+        }
+    });
+}
+
 /// POST `{"table","sys_id"}` signed the way the business rule signs it.
 async fn deliver(
     target: &WebhookTarget,

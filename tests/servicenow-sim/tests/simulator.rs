@@ -1327,6 +1327,16 @@ async fn webhook_receiver() -> (String, mpsc::UnboundedReceiver<Received>) {
     (url, received)
 }
 
+/// Send `sim`'s webhooks, signed with `secret`, to a new [`webhook_receiver`]; what it receives.
+async fn watch_webhooks(sim: &Simulator, secret: &str) -> mpsc::UnboundedReceiver<Received> {
+    let (url, received) = webhook_receiver().await;
+    sim.set_webhook(Some(WebhookTarget {
+        url,
+        secret: secret.into(),
+    }));
+    received
+}
+
 fn expected_signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(timestamp.as_bytes());
@@ -1338,11 +1348,7 @@ fn expected_signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
 #[tokio::test]
 async fn decide_updates_the_ticket_and_sends_a_signed_webhook() {
     let sim = Simulator::started().await;
-    let (url, mut received) = webhook_receiver().await;
-    sim.set_webhook(Some(WebhookTarget {
-        url,
-        secret: "shared-secret".into(),
-    }));
+    let mut received = watch_webhooks(&sim, "shared-secret").await;
     let token = access_token(&sim).await;
     let record = create(&sim, &token, "incident", json!({"approval": "requested"})).await;
     let sys_id = record["sys_id"].as_str().unwrap();
@@ -1451,11 +1457,7 @@ async fn decide_without_a_ticket_or_a_target() {
 #[tokio::test]
 async fn a_decision_without_a_webhook_updates_the_ticket_only() {
     let sim = Simulator::started().await;
-    let (url, mut received) = webhook_receiver().await;
-    sim.set_webhook(Some(WebhookTarget {
-        url,
-        secret: "s".into(),
-    }));
+    let mut received = watch_webhooks(&sim, "s").await;
     let token = access_token(&sim).await;
     let sys_id = create(&sim, &token, "incident", json!({})).await["sys_id"]
         .as_str()
@@ -1500,6 +1502,176 @@ async fn a_decision_without_a_webhook_updates_the_ticket_only() {
     sim.decide("incident", &sys_id, decision).await.unwrap();
     received.recv().await.unwrap();
     assert!(received.try_recv().is_err());
+}
+
+// --- Work notes ---
+
+/// A Table API `PATCH` with the connector's headers.
+async fn patch(sim: &Simulator, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    let answer = table_call(sim, reqwest::Method::PATCH, path, token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (answer.status(), answer.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn work_notes_are_journal_entries_and_read_back_empty() {
+    let sim = Simulator::started().await;
+    let mut received = watch_webhooks(&sim, "s").await;
+    let token = access_token(&sim).await;
+    let sys_id = create(&sim, &token, "incident", json!({"approval": "requested"})).await["sys_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(sim.work_notes("incident", &sys_id), Some(vec![]));
+    let path = format!("incident/{sys_id}");
+
+    let before = chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1);
+    let (status, body) = patch(
+        &sim,
+        &token,
+        &path,
+        json!({"approval": "approved", "work_notes": "Decided in PM Cloud by carol.admin"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["result"]["approval"], "approved");
+    assert_eq!(body["result"]["sys_updated_by"], "svc.pm.connector");
+    let (status, _) = patch(&sim, &token, &path, json!({"work_notes": "Second note"})).await;
+    assert_eq!(status, StatusCode::OK);
+    // An empty note adds no entry.
+    let (status, _) = patch(&sim, &token, &path, json!({"work_notes": ""})).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // A plain read gives the journal field empty; the other fields of the PATCH were applied.
+    let (_, _, read) = get(&sim, &token, &path).await;
+    assert_eq!(read["result"]["work_notes"], "");
+    assert_eq!(read["result"]["approval"], "approved");
+    let (_, _, read) = get(&sim, &token, &format!("{path}?sysparm_fields=work_notes")).await;
+    assert_eq!(read["result"], json!({"work_notes": ""}));
+    assert_eq!(sim.ticket("incident", &sys_id).unwrap()["work_notes"], "");
+
+    let notes = sim.work_notes("incident", &sys_id).unwrap();
+    let values: Vec<&str> = notes.iter().map(|n| n.value.as_str()).collect();
+    assert_eq!(
+        values,
+        ["Decided in PM Cloud by carol.admin", "Second note"]
+    );
+    for note in &notes {
+        assert_eq!(note.sys_created_by, "svc.pm.connector");
+        let on = chrono::NaiveDateTime::parse_from_str(&note.sys_created_on, "%Y-%m-%d %H:%M:%S")
+            .unwrap();
+        assert!(before <= on && on <= chrono::Utc::now().naive_utc());
+    }
+
+    // The control route gives the same, in ServiceNow's names.
+    let over_http = sim
+        .get_json(&format!("/sim/tickets/incident/{sys_id}/work_notes"))
+        .await;
+    assert_eq!(over_http, json!(notes));
+    let mut names: Vec<&String> = over_http[0].as_object().unwrap().keys().collect();
+    names.sort();
+    assert_eq!(names, ["sys_created_by", "sys_created_on", "value"]);
+    let missing = reqwest::get(format!(
+        "{}/sim/tickets/incident/nope/work_notes",
+        sim.base_url()
+    ))
+    .await
+    .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(missing.json::<Value>().await.unwrap()["error"].is_string());
+    assert_eq!(sim.work_notes("sc_task", &sys_id), None);
+
+    // A person's note through the control API is journaled as theirs.
+    sim.update(
+        "incident",
+        &sys_id,
+        [
+            ("work_notes", "Called the user"),
+            ("sys_updated_by", "carol"),
+        ],
+    )
+    .unwrap();
+    let notes = sim.work_notes("incident", &sys_id).unwrap();
+    assert_eq!(
+        (notes[2].value.as_str(), notes[2].sys_created_by.as_str()),
+        ("Called the user", "carol")
+    );
+    assert_eq!(sim.ticket("incident", &sys_id).unwrap()["work_notes"], "");
+
+    // A Table API update, approval included, is not a decision: no webhook went out.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(received.try_recv().is_err());
+
+    // A note given at creation is journaled too; reset forgets every note.
+    let created = create(&sim, &token, "sc_task", json!({"work_notes": "Opened"})).await;
+    let created_id = created["sys_id"].as_str().unwrap();
+    let notes = sim.work_notes("sc_task", created_id).unwrap();
+    assert_eq!(notes[0].value, "Opened");
+    assert_eq!(notes[0].sys_created_on, created["sys_created_on"]);
+    assert_eq!(sim.ticket("sc_task", created_id).unwrap()["work_notes"], "");
+    sim.reset();
+    assert_eq!(sim.work_notes("sc_task", created_id), None);
+}
+
+#[tokio::test]
+async fn a_work_notes_fault_refuses_only_patches_with_work_notes() {
+    let sim = Simulator::started().await;
+    let token = access_token(&sim).await;
+    let sys_id = create(&sim, &token, "incident", json!({"approval": "requested"})).await["sys_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("incident/{sys_id}");
+    let answer = sim
+        .post_json(
+            "/sim/faults",
+            &json!({"kind": "status", "target": "workNotes", "status": 403}),
+        )
+        .await;
+    assert_eq!(answer.status(), StatusCode::NO_CONTENT);
+
+    // Reads, creates and PATCHes without a note pass by the fault.
+    let (status, _, _) = get(&sim, &token, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    create(&sim, &token, "incident", json!({})).await;
+    let (status, _) = patch(&sim, &token, &path, json!({"short_description": "x"})).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, body) = patch(
+        &sim,
+        &token,
+        &path,
+        json!({"approval": "approved", "work_notes": "Approved in PM Cloud"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        body,
+        sn_error(
+            "Operation Failed",
+            json!("ACL Exception Update Failed due to security constraints")
+        )
+    );
+    // Refused whole: nothing of it was applied.
+    assert_eq!(
+        sim.ticket("incident", &sys_id).unwrap()["approval"],
+        "requested"
+    );
+    assert_eq!(sim.work_notes("incident", &sys_id), Some(vec![]));
+
+    // Used up: the next note is written.
+    let (status, _) = patch(&sim, &token, &path, json!({"work_notes": "Again"})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(sim.work_notes("incident", &sys_id).unwrap().len(), 1);
+
+    // Another status is answered with the usual injected error body.
+    sim.inject(Fault::status(FaultTarget::WorkNotes, 503));
+    let (status, body) = patch(&sim, &token, &path, json!({"work_notes": "Later"})).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["error"]["detail"], "Injected by servicenow-sim");
 }
 
 // --- The control API and the rest ---
@@ -1639,11 +1811,7 @@ async fn control_api_drives_the_simulator_over_http() {
 #[tokio::test]
 async fn tickets_are_read_and_changed_without_a_decision() {
     let sim = Simulator::started().await;
-    let (url, mut received) = webhook_receiver().await;
-    sim.set_webhook(Some(WebhookTarget {
-        url,
-        secret: "s".into(),
-    }));
+    let mut received = watch_webhooks(&sim, "s").await;
     let token = access_token(&sim).await;
     let record = create(&sim, &token, "incident", json!({"approval": "requested"})).await;
     let sys_id = record["sys_id"].as_str().unwrap();

@@ -119,6 +119,7 @@ fn the_document_is_openapi_3_1_with_the_contract_routes() {
                 "GET /v1/requests/{id}",
                 "POST /v1/settings/validate",
                 "POST /v1/servicenow/events",
+                "POST /v1/pmcloud/events",
             ]
             .map(String::from)
         )
@@ -268,6 +269,7 @@ fn decision(outcome: Outcome, duration: Option<Duration>) -> Decision {
         decided_by: Some("alice.approver".into()),
         decided_at,
         notes: None,
+        decided_in: shared::domain::record::DecidedIn::ServiceNow,
     }
 }
 

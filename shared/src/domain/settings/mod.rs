@@ -1,6 +1,7 @@
 //! The settings secret (CONTRACT §2), parsed into types that can hold only valid values: URLs that name a host the
 //! connector may reach, keys long enough to guess at no better than chance, the grant ServiceNow is asked for.
 
+mod approvals;
 pub mod keys;
 mod parse;
 
@@ -9,6 +10,7 @@ use crate::domain::duration::Duration;
 use crate::domain::fields::{Collector, FieldError};
 use crate::domain::ids::SysId;
 use crate::domain::ticket::TaskType;
+pub use approvals::Approvals;
 use keys::read_key_list;
 use parse::{parse_part, read_pm_cloud, read_servicenow};
 use secrecy::SecretString;
@@ -44,6 +46,8 @@ pub struct ServiceNowSettings {
     /// With the client-credentials grant, `username` when it names the OAuth Application User (CONTRACT §10 v3:
     /// then only tickets it created are taken as the connector's); `None` otherwise.
     pub application_user: Option<String>,
+    /// `approvals` (CONTRACT §15 v3): approval records and deadlines; `None`: tickets are decided as in §10 only.
+    pub approvals: Option<Approvals>,
 }
 
 /// PM Cloud's Management API: the API account (client credentials, with the JIT permission) decisions are pushed

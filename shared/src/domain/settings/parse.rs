@@ -104,6 +104,7 @@ pub(super) fn read_servicenow(
             }
             admitted.is_ok()
         });
+    let approvals = super::approvals::read_approvals(c, o);
     Some(ServiceNowSettings {
         instance_url: instance_url?,
         grant: grant?,
@@ -116,6 +117,7 @@ pub(super) fn read_servicenow(
         default_duration: default_duration.unwrap_or(Duration::Once),
         allow_forever,
         application_user,
+        approvals,
     })
 }
 

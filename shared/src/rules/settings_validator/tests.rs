@@ -86,7 +86,12 @@ async fn valid_stored_settings_pass_all_five_checks_and_write_nothing() {
             .iter()
             .all(|c| c["ok"] == true && c.get("skipped").is_none() && c["detail"].is_string())
     );
-    assert!(checks[3]["detail"].as_str().unwrap().contains("incident"));
+    let table_access = checks[3]["detail"].as_str().unwrap();
+    assert!(table_access.contains("incident"));
+    assert!(
+        table_access.contains("work notes is not tested"),
+        "the detail says write access is not proven (CONTRACT §14): {table_access}"
+    );
     assert!(checks[4]["detail"].as_str().unwrap().contains("pmc-client"));
     assert_eq!(sim.stats().creates, 0);
     assert!(sim.tickets().is_empty());

@@ -1,0 +1,113 @@
+//! The ticket tells the approver (CONTRACT §14): a fact is noted on the request, then written on its ticket as a
+//! work note, at most once, and never holding back or changing a decision.
+//!
+//! Per note: one `PATCH` of the ticket (bounded by [`NOTE_TIME`]) and one conditional write of how it ended. A
+//! note ServiceNow could not take stays on the request ([`crate::domain::record::Backlog::FollowUps`]) and the
+//! reconciler writes it on each sweep for [`NOTE_RETRY_WINDOW`], then drops it with a log line. A call that got no
+//! answer may have been carried out, so it is not repeated: a note is written at most once.
+
+use crate::domain::record::RequestRecord;
+use crate::domain::settings::ServiceNowSettings;
+use crate::domain::time::now;
+use crate::domain::work_note::{Fact, NOTE_RETRY_WINDOW, NoteState, WorkNote};
+use crate::servicenow::{ServiceNowClient, ServiceNowError, WorkNoteUpdate};
+use crate::store::{self, RequestStore, StoreError, Updated};
+
+/// How long one work note's call may take before it is left (as written: it may have arrived).
+pub const NOTE_TIME: std::time::Duration = std::time::Duration::from_secs(3);
+
+pub struct WorkNotes<S> {
+    store: S,
+    servicenow: ServiceNowClient,
+}
+
+impl<S: RequestStore> WorkNotes<S> {
+    pub fn new(store: S, servicenow: ServiceNowClient) -> Self {
+        Self { store, servicenow }
+    }
+
+    /// Notes `fact` on `current` (one conditional write; none when the request noted it before) and writes it
+    /// ([`Self::write`]). Answers the request as stored. Errors: the store's.
+    pub async fn note(
+        &self,
+        current: RequestRecord,
+        fact: &Fact,
+        settings: &ServiceNowSettings,
+    ) -> Result<RequestRecord, StoreError> {
+        let at = now();
+        match store::update(&self.store, current, |request| request.with_note(fact, at)).await? {
+            Updated::Written(noted) => self.write(noted, settings).await,
+            Updated::Unchanged(request) => Ok(request),
+        }
+    }
+
+    /// Writes each unwritten note of `request` on its ticket, oldest first, and records how each ended; a note
+    /// older than [`NOTE_RETRY_WINDOW`] is dropped without a call. Answers the request as stored. Errors: the
+    /// store's (a ServiceNow failure is recorded on the note, not returned).
+    pub async fn write(
+        &self,
+        mut request: RequestRecord,
+        settings: &ServiceNowSettings,
+    ) -> Result<RequestRecord, StoreError> {
+        let Some(ticket) = request.ticket.clone() else {
+            return Ok(request);
+        };
+        let waiting: Vec<WorkNote> = request.unwritten_notes().cloned().collect();
+        for note in waiting {
+            let (state, calls) = if now() - note.noted_at > NOTE_RETRY_WINDOW {
+                tracing::error!(request_id = %request.id, fact = %note.fact, attempts = note.attempts,
+                    "work note dropped: ServiceNow did not take it within 24 hours");
+                metrics::counter!("WorkNotesDropped").increment(1);
+                (NoteState::Dropped, 0)
+            } else {
+                (self.send(&request, &note, &ticket, settings).await, 1)
+            };
+            let at = now();
+            let ended = |current: &RequestRecord| current.note_ended(&note.fact, state, calls, at);
+            request = match store::update(&self.store, request, ended).await? {
+                Updated::Written(stored) | Updated::Unchanged(stored) => stored,
+            };
+        }
+        Ok(request)
+    }
+
+    /// One call: how the note stands after it.
+    async fn send(
+        &self,
+        request: &RequestRecord,
+        note: &WorkNote,
+        ticket: &crate::domain::ticket::Ticket,
+        settings: &ServiceNowSettings,
+    ) -> NoteState {
+        let update = WorkNoteUpdate {
+            text: &note.text,
+            approval: note.approval,
+        };
+        let table = self.servicenow.table(settings, ticket.table);
+        let call = table.write_note(&ticket.sys_id, &update);
+        let failure = match tokio::time::timeout(NOTE_TIME, call).await {
+            Ok(Ok(())) => {
+                metrics::counter!("WorkNotesWritten").increment(1);
+                tracing::info!(request_id = %request.id, fact = %note.fact, "work note written");
+                return NoteState::Written;
+            }
+            Ok(Err(ServiceNowError::Transient(transient))) if transient.unanswered => {
+                transient.detail
+            }
+            Err(_) => format!("no answer within {} s", NOTE_TIME.as_secs()),
+            Ok(Err(error)) => {
+                tracing::warn!(request_id = %request.id, fact = %note.fact, error = %error,
+                    "work note not written; the reconciler tries again");
+                return NoteState::Pending;
+            }
+        };
+        // The note may be on the ticket already: writing it again could show it twice.
+        tracing::warn!(request_id = %request.id, fact = %note.fact, error = %failure,
+            "work note sent without an answer; not repeated, it may be on the ticket");
+        NoteState::Written
+    }
+}
+
+#[cfg(test)]
+#[path = "work_notes_tests.rs"]
+mod tests;
