@@ -12,6 +12,6 @@ source scripts/lib.sh
 
 scripts/bootstrap.sh
 export PATH="$VENV/bin:$PATH"
-cargo build --quiet -p e2e --bin burst
+# The stack's build (the whole workspace, as cargo test builds it) includes the burst client.
 start_test_stack DEV_SCHEDULE_SECONDS=5 DEV_RECONCILE_AFTER=10
 "$root/target/debug/burst" "$@"

@@ -11,6 +11,6 @@ source scripts/lib.sh
 
 scripts/bootstrap.sh
 export PATH="$VENV/bin:$PATH"
-cargo build --quiet -p e2e --bin bench_sweep
+# The stack's build (the whole workspace, as cargo test builds it) includes the sweep client.
 start_test_stack DEV_SCHEDULE_SECONDS=86400 DEV_RECONCILE_AFTER=600
 "$root/target/debug/bench_sweep" "$@"

@@ -23,7 +23,8 @@
 # What the hooks do besides checking (scripts/fuzz_hooks.py says why): sign the events of the run with the key, and
 # keep every connection on this machine (a candidate's instanceUrl or apiUrl gets a closed loopback port unless it
 # names a simulator). Every answer counts: the gateway invokes each request's function as API Gateway does, so a 5xx
-# is the function's own, or the gateway's 502 for a function that failed (.dev/logs/api-gateway.log says why).
+# is the function's own, or the gateway's 502 for a function that failed (the stack's output says why: make dev's
+# terminal, or .dev/logs/stack.log).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"

@@ -1,4 +1,4 @@
-# Sourced by the dev and test scripts: small helpers shared by both.
+# Sourced by the test scripts (test.sh, bench_burst.sh): small helpers they share.
 # shellcheck shell=bash
 
 # A free TCP port on the loopback interface.
@@ -30,72 +30,6 @@ wait_for() {
     fi
     sleep 0.2
   done
-}
-
-# json_get FILE EXPR: a value from a JSON file, EXPR being a Python subscript such as ["pmcApiKeys"][0].
-json_get() {
-  "$VENV/bin/python" -c "import json, sys; print(json.load(open(sys.argv[1]))$2)" "$1"
-}
-
-# port_in_use PORT: true when something answers on 127.0.0.1:PORT or the port cannot be bound there.
-port_in_use() {
-  "$VENV/bin/python" - "$1" <<'PY'
-import socket, sys
-port = int(sys.argv[1])
-with socket.socket() as probe:
-    probe.settimeout(0.5)
-    if probe.connect_ex(("127.0.0.1", port)) == 0:
-        sys.exit(0)
-with socket.socket() as probe:
-    # As servers bind: connections of a previous run in TIME_WAIT do not count as a holder.
-    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        probe.bind(("127.0.0.1", port))
-    except OSError:
-        sys.exit(0)
-sys.exit(1)
-PY
-}
-
-# listener_pids PORT: the pids listening on TCP PORT that this user may see, one a line (lsof, else ss). Fails
-# when neither tool is installed.
-listener_pids() {
-  if command -v lsof >/dev/null 2>&1; then
-    lsof -nP -iTCP:"$1" -sTCP:LISTEN -t 2>/dev/null || true
-  elif command -v ss >/dev/null 2>&1; then
-    ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u
-  else
-    return 1
-  fi
-}
-
-# describe_pid PID: "pid 123: its command line", for messages.
-describe_pid() {
-  local args
-  args="$(ps -o args= -p "$1" 2>/dev/null | cut -c1-80)"
-  echo "pid $1${args:+: $args}"
-}
-
-# in_group PID PGID: true when process PID belongs to process group PGID.
-in_group() {
-  local group
-  group="$(ps -o pgid= -p "$1" 2>/dev/null | tr -d ' ')"
-  [ -n "$group" ] && [ "$group" = "$2" ]
-}
-
-# port_taken_message PORT VARIABLE: says who holds PORT and which variable moves the piece to a free port.
-port_taken_message() {
-  local port=$1 variable=$2 holder="" pid suggestion
-  for pid in $(listener_pids "$port" 2>/dev/null); do holder="${holder:+$holder; }$(describe_pid "$pid")"; done
-  [ -n "$holder" ] && holder="held by $holder"
-  # macOS's AirPlay Receiver (ControlCenter) listens on 5000, moto's default port.
-  case "$port:$holder" in
-    5000:) holder="macOS AirPlay uses it" ;;
-    5000:*ControlCenter*) holder="$holder: macOS AirPlay" ;;
-  esac
-  suggestion=$((port + 55))
-  while port_in_use "$suggestion"; do suggestion=$((suggestion + 1)); done
-  echo "port $port is in use${holder:+ ($holder)}; set $variable=$suggestion (or another free port)"
 }
 
 # start_test_stack [VAR=VALUE …]: moto on a free port, then the dev stack in the background on free ports with
