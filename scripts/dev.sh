@@ -21,6 +21,8 @@
 #   DEV_SETTINGS     settings JSON (default dev/settings.json, which the simulators accept). Name another file to
 #                    use a real ServiceNow instance: then no ServiceNow simulator starts, and the file is used as it
 #                    is if it has a "pmCloud" block; without one, the PM Cloud simulator starts and its block is added.
+#                    A file whose URLs point at this machine (http://127.0.0.1:…) keeps the simulators, as
+#                    dev/settings-approvals.json does (approval records and short deadlines, CONTRACT §15).
 #   DEV_MOTO_PORT    moto's port (default 5000); if AWS_ENDPOINT_URL is already set, that emulator is used instead.
 #   DEV_SIM_PORT     the ServiceNow simulator's (default 8089)   DEV_PMC_PORT   the PM Cloud simulator's (default 8090)
 #   DEV_WATCH_PORT   cargo lambda watch's (default 9000)   DEV_API_PORT   the API gateway's (default 9080)

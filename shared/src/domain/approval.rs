@@ -163,6 +163,17 @@ impl RequestRecord {
             .ok()
     }
 
+    /// Seconds from the ticket's creation (else the request's) to the decision, for the `DecisionLatencySeconds`
+    /// metric (CONTRACT §15); `None` before a decision.
+    pub fn decision_latency(&self) -> Option<f64> {
+        let decided_at = self.decision.as_ref()?.decided_at;
+        let from = self
+            .approvals
+            .as_ref()
+            .map_or(self.created_at, |a| a.ticket_created_at);
+        Some((decided_at - from).num_milliseconds().max(0) as f64 / 1000.0)
+    }
+
     /// A copy whose approval state is changed by `change`, if it has one.
     pub fn with_approvals(&self, change: impl FnOnce(&mut ApprovalState)) -> Self {
         let mut next = self.clone();

@@ -106,3 +106,14 @@ fn an_expired_request_is_decided_by_the_connector_and_told_to_pm_cloud_as_a_deni
         "once"
     );
 }
+
+#[test]
+fn the_decision_latency_counts_from_the_ticket() {
+    let mut ticketed = sample_record("p-latency")
+        .ticketed(ticket(), at(0))
+        .unwrap();
+    assert_eq!(ticketed.decision_latency(), None, "no decision yet");
+    ticketed.approvals = Some(ApprovalState::plan(&approvals(false), at(2)));
+    let expired = ticketed.expired(true, at(30)).unwrap();
+    assert_eq!(expired.decision_latency(), Some(28.0 * 60.0));
+}

@@ -322,6 +322,9 @@ impl<S: RequestStore + Clone> TicketCallback<S> {
             Updated::Written(stored) => {
                 tracing::info!(status = %stored.status, "decision recorded");
                 metrics::counter!("DecisionsRecorded").increment(1);
+                if let Some(seconds) = stored.decision_latency() {
+                    metrics::histogram!("DecisionLatencySeconds").record(seconds);
+                }
                 (stored, true)
             }
             Updated::Unchanged(stored) => (stored, false),

@@ -58,11 +58,34 @@ impl Settings {
             .ok_or_else(|| format!("the settings file has no {list}[0]"))
     }
 
-    /// The ServiceNow simulator's setup that accepts these settings: their OAuth client, user and fields, and the
-    /// webhook to `webhook_url` signed with the first webhook secret.
+    /// The ServiceNow simulator's setup that accepts these settings: their OAuth client, user and fields, the
+    /// webhook to `webhook_url` signed with the first webhook secret, and the groups of
+    /// `dev/servicenow-directory.json` (which `dev/settings-approvals.json` names as approvers).
     ///
     /// # Errors
     /// The settings have no `servicenow` block with a client and a user, or no webhook secret.
+    /// True when `block.key` is a URL on this machine (`http://127.0.0.1…` or `http://localhost…`): a simulator's.
+    pub fn points_here(&self, block: &str, key: &str) -> bool {
+        let url = self
+            .0
+            .get(block)
+            .and_then(|b| b.get(key))
+            .and_then(Value::as_str);
+        url.is_some_and(|url| {
+            ["http://127.0.0.1:", "http://localhost:"]
+                .iter()
+                .any(|local| url.starts_with(local))
+        })
+    }
+
+    /// True when the file configures approvals (CONTRACT §15), for the walkthrough.
+    pub fn has_approvals(&self) -> bool {
+        self.0
+            .get("servicenow")
+            .and_then(|servicenow| servicenow.get("approvals"))
+            .is_some_and(|approvals| !approvals.is_null())
+    }
+
     pub fn servicenow_sim(&self, webhook_url: &str) -> Result<servicenow_sim::SimConfig, String> {
         let servicenow = self
             .0
@@ -89,6 +112,7 @@ impl Settings {
                 url: webhook_url.to_owned(),
                 secret: self.webhook_secret()?,
             }),
+            directory: directory()?,
             ..defaults
         })
     }
@@ -135,6 +159,15 @@ impl Settings {
         }
         Value::Object(settings)
     }
+}
+
+/// The simulated instance's groups and members: `dev/servicenow-directory.json` of this repository.
+///
+/// # Errors
+/// The file is not a list of groups.
+fn directory() -> Result<Vec<servicenow_sim::DirectoryGroup>, String> {
+    let text = include_str!("../../../dev/servicenow-directory.json");
+    serde_json::from_str(text).map_err(|err| format!("dev/servicenow-directory.json: {err}"))
 }
 
 #[cfg(test)]

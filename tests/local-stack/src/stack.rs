@@ -39,8 +39,12 @@ pub async fn serve(config: &Config, mode: Mode, children: &mut Children) -> Resu
     std::fs::create_dir_all(state.join("logs"))
         .map_err(|err| format!("cannot create {}: {err}", state.join("logs").display()))?;
     let settings = Settings::read(&config.settings_file, config.own_settings)?;
-    let servicenow_sim = !config.own_settings;
-    let pmcloud_sim = !config.own_settings || !settings.has_pm_cloud();
+    // A file of one's own runs against a real instance and tenant, unless it points at this machine (as
+    // dev/settings-approvals.json does): then the simulators stand in for them.
+    let servicenow_sim = !config.own_settings || settings.points_here("servicenow", "instanceUrl");
+    let pmcloud_sim = !config.own_settings
+        || !settings.has_pm_cloud()
+        || settings.points_here("pmCloud", "apiUrl");
 
     let mut listening = Vec::new();
     if config.endpoint.is_none() {
@@ -329,6 +333,7 @@ pub async fn serve(config: &Config, mode: Mode, children: &mut Children) -> Resu
             scheduled: functions
                 .iter()
                 .any(|function| function.trigger == Trigger::Schedule),
+            approvals: settings.has_approvals(),
         };
         let template = config.root.join("dev/walkthrough.txt");
         let text = std::fs::read_to_string(&template)

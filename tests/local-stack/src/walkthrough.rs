@@ -29,6 +29,8 @@ pub struct Walkthrough {
     pub notifier: bool,
     /// True when a function runs on the schedule (the reconciler).
     pub scheduled: bool,
+    /// True when the settings configure approvals (CONTRACT §15: `DEV_SETTINGS=dev/settings-approvals.json`).
+    pub approvals: bool,
 }
 
 impl Walkthrough {
@@ -73,6 +75,9 @@ impl Walkthrough {
             "notifier-to-tenant" => self.notifier && !pmc,
             "reconciler-with-simulator" => sim && self.scheduled,
             "admin-session" => sim && self.notifier && pmc,
+            "pmcloud-sweep" => sim && pmc && self.scheduled,
+            "approvals" => sim && self.scheduled && self.approvals,
+            "no-approvals" => sim && !self.approvals,
             _ => return None,
         })
     }
@@ -166,6 +171,7 @@ mod tests {
             stream_functions: vec!["decision-notifier".into(), "ticket-creator".into()],
             notifier: true,
             scheduled: true,
+            approvals: false,
         }
     }
 
@@ -183,7 +189,26 @@ mod tests {
     #[test]
     fn with_the_simulators_every_step_is_shown_with_the_stacks_values() {
         let text = simulators().render(TEMPLATE).unwrap();
-        assert_eq!(steps(&text), ["1", "2", "3", "4", "5", "6", "7", "8"]);
+        assert_eq!(
+            steps(&text),
+            ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"]
+        );
+        assert!(
+            text.contains("DEV_SETTINGS=dev/settings-approvals.json make dev"),
+            "{text}"
+        );
+        let with_approvals = Walkthrough {
+            approvals: true,
+            ..simulators()
+        }
+        .render(TEMPLATE)
+        .unwrap();
+        assert_eq!(
+            steps(&with_approvals),
+            [
+                "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"
+            ]
+        );
         assert!(
             text.starts_with("\nThe connector is running locally.\n"),
             "{text}"
