@@ -40,5 +40,12 @@ cargo test --workspace
 
 step "fuzzing the HTTP functions through the API gateway (scripts/fuzz.sh)"
 scripts/fuzz.sh
+
+step "approvals end to end: a second stack with approval records and deadlines of seconds"
+# tests/e2e/tests/approvals.rs needs approvals configured, which the stack above must not have (every ticket of
+# the burst and the fuzzing would get approval records and expire): it runs against a stack of its own.
+stop_test_stack
+DEV_SETTINGS="$root/tests/e2e/approvals-settings.json" start_test_stack DEV_SCHEDULE_SECONDS=2 DEV_RECONCILE_AFTER=15
+cargo test --workspace --test approvals -- --ignored
 echo
 echo "All checks passed."

@@ -29,6 +29,9 @@ pub struct ApprovalState {
     pub escalate_at: Option<Timestamp>,
     #[serde(default, with = "rfc3339::option")]
     pub expire_at: Option<Timestamp>,
+    /// `expireAfterHours` as configured, in milliseconds (times are kept to the second; the message quotes this).
+    #[serde(default)]
+    pub expire_after_ms: Option<i64>,
     /// The approval records the connector created, oldest first: one per approver, ever.
     #[serde(default)]
     pub records: Vec<ApprovalRecordRef>,
@@ -77,6 +80,7 @@ impl ApprovalState {
             remind_at: at(approvals.remind_after),
             escalate_at: at(approvals.escalate_after),
             expire_at: at(approvals.expire_after),
+            expire_after_ms: approvals.expire_after.map(|after| after.num_milliseconds()),
             records: Vec::new(),
             approvers_added: approvals.approver_group.is_none(),
             reminded: false,
@@ -132,8 +136,7 @@ impl ApprovalState {
 
     /// How long the request had (`expireAfterHours`), for the expiry's message: "24", "0.1".
     pub fn expire_after_hours(&self) -> Option<String> {
-        let after = self.expire_at? - self.ticket_created_at;
-        let hours = after.num_milliseconds() as f64 / 3_600_000.0;
+        let hours = self.expire_after_ms? as f64 / 3_600_000.0;
         let text = format!("{hours:.4}");
         Some(text.trim_end_matches('0').trim_end_matches('.').to_owned())
     }
