@@ -201,85 +201,6 @@ impl<S: RequestStore + SharedState + Clone, C: SettingsSource> TicketCreator<S, 
         }
     }
 
-    /// A create that got no answer: the lease is made to run [`CREATE_LEASE`] from when the create was sent (not
-    /// from when the attempt began, which the lookup and the read-back came after), so that no one looks up or
-    /// creates again before ServiceNow has certainly finished with it (CONTRACT §9). At most one conditional write.
-    async fn in_doubt(
-        &self,
-        leased: RequestRecord,
-        detail: String,
-        sent_at: Timestamp,
-    ) -> Result<Processed, Transient> {
-        let until = sent_at + CREATE_LEASE;
-        let our_lease = leased.lease_until;
-        let extend = |request: &RequestRecord| {
-            (request.status == Status::Pending
-                && request.lease_until == our_lease
-                && our_lease.is_some_and(|lease| lease < until))
-            .then(|| request.leased(until))
-        };
-        store::update(&self.store, leased, extend).await?;
-        Ok(Processed::Deferred(format!(
-            "{detail}; the request is looked up once the create cannot be in progress any more ({until})"
-        )))
-    }
-
-    /// Invalid settings fail a request only once they have stayed invalid for [`SETTINGS_GRACE`] (CONTRACT §2):
-    /// until then an operator may be mid-edit, and the request waits, pending, for the reconciler's next pass.
-    async fn while_settings_invalid(
-        &self,
-        current: RequestRecord,
-        error: SettingsError,
-    ) -> Result<Processed, Transient> {
-        let now = now();
-        let since = self.store.settings_invalid_since(now).await?;
-        if now - since >= SETTINGS_GRACE {
-            return self
-                .fail(current, FailureCode::SettingsInvalid, error.to_string())
-                .await;
-        }
-        Ok(Processed::Deferred(format!(
-            "{error} (since {since}); pending requests fail with settings_invalid once it has stayed invalid for 1 \
-             hour"
-        )))
-    }
-
-    /// What a ServiceNow error that got an answer leaves: a permanent one fails the request; a `429` pauses every
-    /// function; anything else is retried at once.
-    async fn after_error(
-        &self,
-        leased: RequestRecord,
-        error: ServiceNowError,
-        pace: &Pace,
-    ) -> Result<Processed, Transient> {
-        let (detail, retry_after) = match error {
-            ServiceNowError::Permanent { code, detail, .. } => {
-                return self.fail(leased, code, detail).await;
-            }
-            ServiceNowError::Transient(Transient {
-                detail,
-                retry_after,
-                ..
-            }) => (detail, retry_after),
-        };
-        // ServiceNow answered, so it has finished with the request: the next attempt need not wait.
-        let our_lease = leased.lease_until;
-        let release = |request: &RequestRecord| {
-            (request.status == Status::Pending && request.lease_until == our_lease)
-                .then(|| request.unleased())
-        };
-        store::update(&self.store, leased, release).await?;
-        let Some(wait) = retry_after else {
-            return Err(Transient::new(detail));
-        };
-        let until = pace.pause(&self.store, wait).await?;
-        metrics::counter!("ServiceNowPauses").increment(1);
-        tracing::warn!(%until, "ServiceNow asked to slow down: every function pauses ticket creation");
-        Ok(Processed::Deferred(format!(
-            "{detail}; paused until {until}"
-        )))
-    }
-
     /// The ticket that carries the request's id, or a new one; the create must store the id it was sent.
     async fn find_or_create(
         &self,
@@ -362,21 +283,6 @@ impl<S: RequestStore + SharedState + Clone, C: SettingsSource> TicketCreator<S, 
         }
     }
 
-    async fn fail(
-        &self,
-        current: RequestRecord,
-        code: FailureCode,
-        detail: String,
-    ) -> Result<Processed, Transient> {
-        tracing::error!(code = code.as_str(), %detail, "ticket creation failed for good");
-        let failure = Failure { code, detail };
-        let processed = Processed::Failed(failure.clone());
-        self.settle(current, processed, |pending| {
-            pending.failed(failure.clone(), now())
-        })
-        .await
-    }
-
     /// Stores what `change` makes of the request while it is still pending; otherwise whatever moved it first
     /// stands.
     /// Right after the ticket: its approval records (CONTRACT §15). A failure is logged and left to the
@@ -412,23 +318,6 @@ impl<S: RequestStore + SharedState + Clone, C: SettingsSource> TicketCreator<S, 
             tracing::warn!(%error, "approval records left to the reconciler");
         }
     }
-
-    async fn settle<E>(
-        &self,
-        current: RequestRecord,
-        processed: Processed,
-        change: impl Fn(&RequestRecord) -> Result<RequestRecord, E>,
-    ) -> Result<Processed, Transient> {
-        let still_pending = |request: &RequestRecord| {
-            (request.status == Status::Pending)
-                .then(|| change(request).ok())
-                .flatten()
-        };
-        match store::update(&self.store, current, still_pending).await? {
-            Updated::Written(_) => Ok(processed),
-            Updated::Unchanged(now) => Ok(Processed::AlreadyDone(now.status)),
-        }
-    }
 }
 
 impl From<ServiceNowError> for Transient {
@@ -437,6 +326,7 @@ impl From<ServiceNowError> for Transient {
     }
 }
 
+mod outcomes;
+
 #[cfg(test)]
-#[path = "ticket_creator_tests.rs"]
 mod tests;
