@@ -164,6 +164,24 @@ mod tests {
         assert_eq!(settings.pmc_api_keys[0].expose_secret(), ROTATED_KEY);
     }
 
+    /// The template creates the settings secret without a value (tests/template-policy): until the operator puts the
+    /// settings in, no key lets anyone in, and every route answers `503`.
+    #[tokio::test]
+    async fn a_secret_created_without_a_value_is_unavailable_and_lets_no_key_in() {
+        let client = Client::new(&emulator_config().await);
+        let name = format!("settings-{}", uuid::Uuid::new_v4().simple());
+        client.create_secret().name(&name).send().await.unwrap();
+        let source = SecretsManagerSettings::new(client, &name, DEFAULT_CACHE_TTL, Hosts::Public);
+        assert!(matches!(
+            source.settings().await,
+            Err(SettingsError::Unavailable(_))
+        ));
+        assert!(matches!(
+            source.caller_keys().await,
+            Err(SettingsError::Unavailable(_))
+        ));
+    }
+
     #[tokio::test]
     async fn a_missing_or_invalid_secret_is_an_error_that_reveals_nothing() {
         let client = Client::new(&emulator_config().await);

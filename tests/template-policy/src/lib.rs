@@ -59,7 +59,8 @@ pub fn writes(rights: &BTreeSet<Right>) -> BTreeSet<Right> {
         .collect()
 }
 
-fn statements(role: &Value) -> impl Iterator<Item = &Value> {
+/// The statements of every inline policy of `role` (an `AWS::IAM::Role` resource), in order.
+pub fn statements(role: &Value) -> impl Iterator<Item = &Value> {
     role["Properties"]["Policies"]
         .as_sequence()
         .into_iter()
@@ -90,7 +91,8 @@ fn names_the_table(resource: &Value) -> bool {
     }
 }
 
-fn strings(value: &Value) -> Vec<String> {
+/// A string, or the strings of a list (an `Action` or a `Resource`), as a list; anything else is empty.
+pub fn strings(value: &Value) -> Vec<String> {
     match value {
         Value::String(one) => vec![one.clone()],
         Value::Sequence(many) => many
