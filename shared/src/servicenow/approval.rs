@@ -7,7 +7,7 @@
 
 use super::client::{ServiceNowClient, Table};
 use super::error::ServiceNowError;
-use super::wire::{format_datetime, parse_datetime};
+use super::wire::{keyset_query, parse_datetime};
 use crate::domain::ids::SysId;
 use crate::domain::settings::ServiceNowSettings;
 use crate::domain::ticket::{TaskType, Ticket};
@@ -230,16 +230,7 @@ impl ServiceNowClient {
             "sysapproval.correlation_display={}",
             super::task::CORRELATION_DISPLAY
         );
-        let order = "ORDERBYsys_updated_on^ORDERBYsys_id";
-        let query = match after {
-            None => format!("{ours}^sys_updated_on>={}^{order}", format_datetime(&since)),
-            Some((at, sys_id)) => {
-                let at = format_datetime(&at);
-                format!(
-                    "{ours}^sys_updated_on>{at}^NQ{ours}^sys_updated_on={at}^sys_id>{sys_id}^{order}"
-                )
-            }
-        };
+        let query = keyset_query(&ours, since, after);
         let rows = self
             .approvals(settings)
             .list(&query, APPROVAL_FIELDS, limit)

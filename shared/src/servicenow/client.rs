@@ -7,7 +7,7 @@ use super::error::{DIALECT, ServiceNowError};
 use super::oauth::{Credentials, GrantError, configured_grant};
 use super::record::{TaskRecord, state_fields};
 use super::task::{CORRELATION_DISPLAY, NewTicket, WorkNoteUpdate};
-use super::wire::{Envelope, format_datetime};
+use super::wire::{Envelope, keyset_query};
 use crate::domain::ids::{RequestId, SysId};
 use crate::domain::record::FailureCode;
 use crate::domain::settings::ServiceNowSettings;
@@ -363,17 +363,7 @@ impl<'a> Table<'a> {
         limit: u32,
     ) -> Result<Vec<TaskRecord>, ServiceNowError> {
         let ours = format!("correlation_display={CORRELATION_DISPLAY}");
-        // Plain date-time literals are compared in UTC (a `gs.dateGenerate` one would be the user's time zone).
-        let order = "ORDERBYsys_updated_on^ORDERBYsys_id";
-        let query = match after {
-            None => format!("{ours}^sys_updated_on>={}^{order}", format_datetime(&since)),
-            Some((at, sys_id)) => {
-                let at = format_datetime(&at);
-                format!(
-                    "{ours}^sys_updated_on>{at}^NQ{ours}^sys_updated_on={at}^sys_id>{sys_id}^{order}"
-                )
-            }
-        };
+        let query = keyset_query(&ours, since, after);
         let fields = state_fields(self.settings).join(",");
         let rows: Vec<TaskRecord> = self.list(&query, &fields, limit).await?;
         Ok(rows)

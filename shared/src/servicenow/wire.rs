@@ -55,3 +55,24 @@ mod tests {
         assert_eq!(parse_datetime(""), None);
     }
 }
+
+/// The encoded query of one keyset page (CONTRACT §13 v3): the records matching `ours` updated at or after `since`,
+/// or, after the record `after` ended the page before, those past it in the order `sys_updated_on`, then `sys_id`.
+/// `^NQ` ("new query") joins the two halves of the keyset condition: ServiceNow's OR of whole queries. Plain
+/// date-time literals compare in UTC (a `gs.dateGenerate` one would be the user's time zone).
+pub(super) fn keyset_query(
+    ours: &str,
+    since: Timestamp,
+    after: Option<(Timestamp, &crate::domain::ids::SysId)>,
+) -> String {
+    let order = "ORDERBYsys_updated_on^ORDERBYsys_id";
+    match after {
+        None => format!("{ours}^sys_updated_on>={}^{order}", format_datetime(&since)),
+        Some((at, sys_id)) => {
+            let at = format_datetime(&at);
+            format!(
+                "{ours}^sys_updated_on>{at}^NQ{ours}^sys_updated_on={at}^sys_id>{sys_id}^{order}"
+            )
+        }
+    }
+}
