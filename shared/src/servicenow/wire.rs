@@ -41,21 +41,6 @@ pub(crate) struct ErrorDetail {
     pub detail: Option<String>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::{TimeZone, Utc};
-
-    #[test]
-    fn reads_servicenow_datetimes_as_utc() {
-        let at = parse_datetime("2026-11-28 12:04:05").unwrap();
-        assert_eq!(at, Utc.with_ymd_and_hms(2026, 11, 28, 12, 4, 5).unwrap());
-        assert_eq!(format_datetime(&at), "2026-11-28 12:04:05");
-        assert_eq!(parse_datetime("28/11/2026 12:04"), None);
-        assert_eq!(parse_datetime(""), None);
-    }
-}
-
 /// The encoded query of one keyset page (CONTRACT §13 v3): the records matching `ours` updated at or after `since`,
 /// or, after the record `after` ended the page before, those past it in the order `sys_updated_on`, then `sys_id`.
 /// `^NQ` ("new query") joins the two halves of the keyset condition: ServiceNow's OR of whole queries. Plain
@@ -74,5 +59,20 @@ pub(super) fn keyset_query(
                 "{ours}^sys_updated_on>{at}^NQ{ours}^sys_updated_on={at}^sys_id>{sys_id}^{order}"
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn reads_servicenow_datetimes_as_utc() {
+        let at = parse_datetime("2026-11-28 12:04:05").unwrap();
+        assert_eq!(at, Utc.with_ymd_and_hms(2026, 11, 28, 12, 4, 5).unwrap());
+        assert_eq!(format_datetime(&at), "2026-11-28 12:04:05");
+        assert_eq!(parse_datetime("28/11/2026 12:04"), None);
+        assert_eq!(parse_datetime(""), None);
     }
 }
