@@ -245,13 +245,22 @@ async fn main() -> ExitCode {
         aws_after.get(operation).copied().unwrap_or(0)
             - aws_before.get(operation).copied().unwrap_or(0)
     };
-    let dynamodb = |operations: &[&str]| -> u64 {
-        operations
+    // Each kind's calls, and each operation's per request ("UpdateItem 5.00, PutItem 2.00").
+    let dynamodb = |operations: &[&str]| -> (u64, String) {
+        let counted: Vec<(&str, u64)> = operations
             .iter()
-            .map(|op| aws(&format!("DynamoDB_20120810.{op}")))
-            .sum()
+            .map(|op| (*op, aws(&format!("DynamoDB_20120810.{op}"))))
+            .filter(|(_, calls)| *calls > 0)
+            .collect();
+        let detail = counted
+            .iter()
+            .map(|(op, calls)| format!("{op} {:.2}", *calls as f64 / requests as f64))
+            .collect::<Vec<_>>()
+            .join(", ");
+        (counted.iter().map(|(_, calls)| calls).sum(), detail)
     };
-    let (reads, writes) = (dynamodb(&DYNAMODB_READS), dynamodb(&DYNAMODB_WRITES));
+    let ((reads, read_ops), (writes, write_ops)) =
+        (dynamodb(&DYNAMODB_READS), dynamodb(&DYNAMODB_WRITES));
     let secrets: u64 = aws_after
         .keys()
         .filter(|op| op.starts_with("secretsmanager."))
@@ -297,8 +306,8 @@ async fn main() -> ExitCode {
             by_function,
             Some(4.0),
         ),
-        ("DynamoDB writes", per(writes), String::new(), Some(6.0)),
-        ("DynamoDB reads", per(reads), String::new(), None),
+        ("DynamoDB writes", per(writes), write_ops, Some(6.0)),
+        ("DynamoDB reads", per(reads), read_ops, None),
         ("Secrets Manager calls", per(secrets), String::new(), None),
         (
             "ServiceNow calls",
