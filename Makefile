@@ -1,4 +1,4 @@
-.PHONY: test dev build bench bench-burst bench-sweep clean
+.PHONY: test dev build bench bench-burst bench-sweep bench-cost clean
 
 # Every check CI runs: fmt, cfn-lint, clippy, and all tests (unit, emulator-backed and end-to-end).
 test:
@@ -33,6 +33,12 @@ bench-burst:
 # Arguments: make bench-sweep ARGS="--requests 1000"
 bench-sweep:
 	scripts/bench_sweep.sh $(ARGS)
+
+# The price of a request: N requests through the dev stack, each to a decision delivered to PM Cloud; Lambda
+# invocations, DynamoDB reads and writes, Secrets Manager, ServiceNow and PM Cloud calls per request, and the cost of
+# 1,000 requests at AWS's on-demand prices. Arguments: make bench-cost ARGS="--requests 50"
+bench-cost:
+	scripts/bench_cost.sh $(ARGS)
 
 clean:
 	cargo clean

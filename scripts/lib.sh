@@ -32,9 +32,10 @@ wait_for() {
   done
 }
 
-# start_test_stack [VAR=VALUE …]: moto on a free port, then the dev stack in the background on free ports with
-# the given dev.sh settings; sources .dev/stack.env (the E2E_* variables). Both stop when the calling script
-# exits, however it ends; a refused start (a `make dev` already running) leaves that stack alone.
+# start_test_stack [VAR=VALUE …]: moto on a free port (behind aws_counter.py when TEST_COUNT_AWS_CALLS is set), then
+# the dev stack in the background on free ports with the given dev.sh settings; sources .dev/stack.env (the E2E_*
+# variables). Both stop when the calling script exits, however it ends; a refused start (a `make dev` already
+# running) leaves that stack alone.
 start_test_stack() {
   local moto_log moto_port
   moto_log="$(mktemp -t moto.XXXXXX.log)"
@@ -45,6 +46,7 @@ start_test_stack() {
   trap stop_test_stack EXIT
   use_emulator "http://127.0.0.1:$moto_port"
   wait_for "$AWS_ENDPOINT_URL/moto-api/" moto "$test_moto_pid" 30 "$moto_log"
+  if [ -n "${TEST_COUNT_AWS_CALLS:-}" ]; then count_aws_calls; fi
   env DEV_WATCH_PORT="$(free_port)" DEV_SIM_PORT="$(free_port)" DEV_PMC_PORT="$(free_port)" \
     DEV_API_PORT="$(free_port)" "$@" scripts/dev.sh start
   test_stack_started=1
@@ -52,8 +54,21 @@ start_test_stack() {
   source .dev/stack.env
 }
 
+# count_aws_calls: puts scripts/aws_counter.py between the stack and moto, so that $AWS_ENDPOINT_URL points at it and
+# `GET $AWS_ENDPOINT_URL/__counts` answers the calls so far by operation (make bench-cost). Stops with the stack.
+count_aws_calls() {
+  local port log
+  port="$(free_port)"
+  log="$(mktemp -t aws-counter.XXXXXX.log)"
+  "$VENV/bin/python" scripts/aws_counter.py "$port" "$AWS_ENDPOINT_URL" >"$log" 2>&1 &
+  test_counter_pid=$!
+  use_emulator "http://127.0.0.1:$port"
+  wait_for "$AWS_ENDPOINT_URL/__counts" aws-counter "$test_counter_pid" 30 "$log"
+}
+
 stop_test_stack() {
   if [ -n "${test_stack_started:-}" ]; then scripts/dev.sh stop || true; fi
+  if [ -n "${test_counter_pid:-}" ]; then kill "$test_counter_pid" 2>/dev/null || true; fi
   kill "$test_moto_pid" 2>/dev/null || true
   wait "$test_moto_pid" 2>/dev/null || true
 }

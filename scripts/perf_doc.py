@@ -7,6 +7,8 @@
       the Python peer) taken per round, with the stripped size of each x86_64 BINARY.
   perf_doc.py build BINARY...
       `make build`: the stripped size of each arm64 BINARY (target/lambda/<function>/bootstrap).
+  perf_doc.py bench-cost --results TABLES.md --settings TEXT
+      `make bench-cost` (scripts/bench_cost.sh): the cost client's output (its markdown tables) as it printed it.
 
 A section is the text between `<!-- BEGIN make NAME -->` and `<!-- END make NAME -->`; the rest of the file is
 left as it is. A binary is named after its file, or after its folder when the file is `bootstrap`.
@@ -104,6 +106,12 @@ def build_section(binaries, today):
     return lines
 
 
+def cost_section(tables, settings, today):
+    intro = (f"Measured {today} with `{settings}` on {platform.machine()}, through the dev stack (debug builds: the "
+             "durations, and so the GB-seconds, are this machine's, not Lambda's):")
+    return [intro, "", *tables.rstrip("\n").split("\n")]
+
+
 def replace_section(path, text, name, lines):
     begin = f"<!-- BEGIN make {name}: written by `make {name}`, do not edit by hand -->"
     end = f"<!-- END make {name} -->"
@@ -115,9 +123,9 @@ def replace_section(path, text, name, lines):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("section", choices=["bench", "build"])
+    parser.add_argument("section", choices=["bench", "build", "bench-cost"])
     parser.add_argument("binaries", nargs="*", metavar="BINARY")
-    parser.add_argument("--results", help="bench: the harness's --json file")
+    parser.add_argument("--results", help="bench: the harness's --json file; bench-cost: the client's tables")
     parser.add_argument("--settings", default="", help="bench: how it was run, as a command line")
     parser.add_argument("--doc", default=DOC, help="the file to write (docs/performance.md)")
     args = parser.parse_intermixed_args(argv)
@@ -129,6 +137,11 @@ def main(argv=None):
             parser.error("bench needs --results")
         with open(args.results) as f:
             lines = bench_section(json.load(f), args.settings, binaries, today)
+    elif args.section == "bench-cost":
+        if not args.results:
+            parser.error("bench-cost needs --results")
+        with open(args.results) as f:
+            lines = cost_section(f.read(), args.settings, today)
     else:
         lines = build_section(binaries, today)
     with open(args.doc) as f:

@@ -101,14 +101,7 @@ impl Stack {
 
     /// POSTs `body` to `path` on the PM Cloud simulator (its control routes); its status.
     pub async fn post_pm_cloud(&self, path: &str, body: &Value) -> u16 {
-        self.http
-            .post(pm_cloud(path))
-            .json(body)
-            .send()
-            .await
-            .expect("the PM Cloud simulator answers")
-            .status()
-            .as_u16()
+        self.post_json(&pm_cloud(path), body).await
     }
 
     /// Submits a request and waits until ticket-creator (fed by the stream relay) has ticketed it:
@@ -193,6 +186,45 @@ impl Stack {
             .await
             .expect("the simulator answers");
         response.status().as_u16()
+    }
+
+    /// POSTs `body` to `url` (a simulator's control API, e.g. a fault to `/sim/faults`); its status.
+    pub async fn post_json(&self, url: &str, body: &Value) -> u16 {
+        let response = self
+            .http
+            .post(url)
+            .json(body)
+            .send()
+            .await
+            .expect("the simulator answers");
+        response.status().as_u16()
+    }
+
+    /// Empties the fault queue of the simulator at `base` (`DELETE /sim/faults`), ending an outage.
+    pub async fn clear_faults(&self, base: &str) {
+        let response = self
+            .http
+            .delete(format!("{base}/sim/faults"))
+            .send()
+            .await
+            .expect("the simulator answers");
+        assert_eq!(response.status().as_u16(), 204);
+    }
+
+    /// The requests the simulator at `base` answered whose path, query or body contains `text`, oldest first:
+    /// `[{"method", "path", "query"?, "status", "receivedAt"}]` (sim-kit's `GET /sim/requests`).
+    pub async fn requests_to(&self, base: &str, text: &str) -> Vec<Value> {
+        let response = self
+            .http
+            .get(format!("{base}/sim/requests"))
+            .query(&[("containing", text)])
+            .send()
+            .await
+            .expect("the simulator answers");
+        match Self::answer(response).await.body {
+            Value::Array(requests) => requests,
+            other => panic!("the simulator listed no requests: {other}"),
+        }
     }
 
     /// What PM Cloud's Management API received, oldest first: `[{"body", "correlationId", "path", "receivedAt"}]`.

@@ -10,12 +10,16 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::Api;
+use crate::{Api, requests};
 
 pub(crate) fn routes<A: Api>() -> Router<Arc<A>> {
     Router::new()
         .route("/", get(Html(A::HOME_PAGE)))
-        .route("/sim/faults", post(add_fault::<A>))
+        .route(
+            "/sim/faults",
+            post(add_fault::<A>).delete(clear_faults::<A>),
+        )
+        .route("/sim/requests", get(requests::list::<A>))
         .route("/sim/reset", post(reset_route::<A>))
         .route("/sim/stats", get(stats::<A>))
         .route("/sim/whoami", get(whoami::<A>))
@@ -44,14 +48,20 @@ impl WhoAmI {
     }
 }
 
-/// Empty the fault queue, then reset the simulator.
+/// Empty the fault queue and the request log, then reset the simulator.
 pub(crate) fn reset<A: Api>(sim: &A) {
     sim.base().faults.clear();
+    sim.base().requests.lock().clear();
     sim.reset();
 }
 
 async fn add_fault<A: Api>(State(sim): State<Arc<A>>, Json(fault): Json<A::Fault>) -> StatusCode {
     sim.base().faults.push(fault);
+    StatusCode::NO_CONTENT
+}
+
+async fn clear_faults<A: Api>(State(sim): State<Arc<A>>) -> StatusCode {
+    sim.base().faults.clear();
     StatusCode::NO_CONTENT
 }
 

@@ -11,6 +11,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::control::{self, WhoAmI};
+use crate::requests;
 use crate::{Api, Base, Faults, Locked, Stats};
 
 /// A running simulator. Dropping it (or calling [`Sim::shutdown`]) stops the server. It dereferences to the
@@ -42,12 +43,17 @@ impl<A: Api> Sim<A> {
             started_at: Utc::now(),
             faults: Faults::default(),
             memory: Locked::new(A::Memory::from(&config)),
+            requests: Locked::default(),
             config,
         };
         let api = Arc::new(A::new(base));
         let app = Router::new()
             .merge(control::routes::<A>())
             .merge(A::routes())
+            .layer(axum::middleware::from_fn_with_state(
+                api.clone(),
+                requests::log::<A>,
+            ))
             .with_state(api.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {

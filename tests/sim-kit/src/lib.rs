@@ -13,7 +13,9 @@
 //!   |---|---|---|
 //!   | `GET /` | → 200, [`Api::HOME_PAGE`] | — |
 //!   | `POST /sim/faults` | a fault, e.g. `{"kind":"status","target":"…","status":503,"times":2}` → 204 | [`Sim::inject`] |
-//!   | `POST /sim/reset` | → 204: the fault queue emptied, then [`Api::reset`] | [`Sim::reset`] |
+//!   | `DELETE /sim/faults` | → 204: the fault queue emptied (an outage of many `times` ends when a test says) | — |
+//!   | `GET /sim/requests?containing=TEXT` | → [`LoggedRequest`]s whose path, query or body contains `TEXT` (all without it), oldest first | — |
+//!   | `POST /sim/reset` | → 204: the fault queue and the request log emptied, then [`Api::reset`] | [`Sim::reset`] |
 //!   | `GET /sim/stats` | → the simulator's [`Counted::Stats`] | [`Sim::stats`] |
 //!   | `GET /sim/whoami` | → [`WhoAmI`], e.g. `{"name":"pmcloud-sim","pid":4242,"startedAt":"<RFC 3339>"}` | [`Sim::whoami`] |
 //!
@@ -24,6 +26,7 @@ mod control;
 mod faults;
 mod handle;
 mod locked;
+mod requests;
 #[cfg(feature = "testing")]
 mod testing;
 
@@ -39,6 +42,7 @@ pub use control::WhoAmI;
 pub use faults::{Due, FaultKind, Faults, NoOwnFault, Queued, Target, no_request, ok, once};
 pub use handle::Sim;
 use locked::Locked;
+pub use requests::LoggedRequest;
 
 /// What a simulator supplies: its name, its setup, its fault targets, its routes and its memory's counters.
 pub trait Api: Send + Sync + Sized + 'static {
@@ -83,7 +87,8 @@ pub trait Counted {
 /// The counters of simulator `A`.
 pub type Stats<A> = <<A as Api>::Memory as Counted>::Stats;
 
-/// What every simulator has: where it serves, since when, its setup, its queued faults and its memory.
+/// What every simulator has: where it serves, since when, its setup, its queued faults, its memory and the requests
+/// it answered.
 pub struct Base<A: Api> {
     /// `http://127.0.0.1:PORT`, without a trailing slash.
     pub base_url: String,
@@ -92,6 +97,8 @@ pub struct Base<A: Api> {
     pub config: A::Config,
     pub faults: Faults<A::Fault>,
     memory: Locked<A::Memory>,
+    /// The requests answered so far (`GET /sim/requests`).
+    requests: Locked<requests::RequestLog>,
 }
 
 impl<A: Api> Base<A> {

@@ -73,7 +73,7 @@ impl Api for Echo {
     type Fault = Fault;
 
     fn routes() -> Router<Arc<Echo>> {
-        Router::new().route("/echo", get(echo))
+        Router::new().route("/echo", get(echo).post(echo))
     }
 
     fn new(base: Base<Echo>) -> Self {
@@ -191,6 +191,68 @@ async fn reset_empties_the_fault_queue_and_the_simulators_memory() {
     sim.inject(Fault::status(EchoTarget::Echo, 500));
     sim.reset();
     assert_eq!(echoed(&sim).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn delete_empties_the_fault_queue_only() {
+    let sim = Sim::<Echo>::started().await;
+    echoed(&sim).await;
+    sim.inject(Fault::status(EchoTarget::Echo, 503).times(1000));
+    assert_eq!(echoed(&sim).await.0, StatusCode::SERVICE_UNAVAILABLE);
+    let answer = reqwest::Client::new()
+        .delete(sim.url("/sim/faults"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::NO_CONTENT);
+    assert_eq!(echoed(&sim).await, (StatusCode::OK, "echo".into()));
+    assert_eq!(sim.stats(), Calls { calls: 3 }, "the memory is kept");
+}
+
+#[tokio::test]
+async fn the_request_log_finds_calls_by_what_their_path_query_or_body_mention() {
+    let sim = Sim::<Echo>::started().await;
+    sim.inject(Fault::status(EchoTarget::Echo, 503));
+    let client = reqwest::Client::new();
+    let answer = client
+        .post(sim.url("/echo"))
+        .body(r#"{"correlation_id":"req-1"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let answer = client
+        .get(sim.url("/echo?sysparm_query=correlation_id%3Dreq-2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.text().await.unwrap(), "echo");
+    sim.get_json("/sim/stats").await;
+
+    let first = sim.get_json("/sim/requests?containing=req-1").await;
+    assert_eq!(first.as_array().unwrap().len(), 1, "{first}");
+    assert_eq!(first[0]["method"], "POST");
+    assert_eq!(first[0]["path"], "/echo");
+    assert_eq!(first[0]["status"], 503, "the fault's answer is logged");
+    assert!(first[0].get("query").is_none());
+    let second = sim.get_json("/sim/requests?containing=req-2").await;
+    assert_eq!(second[0]["query"], "sysparm_query=correlation_id%3Dreq-2");
+    assert_eq!(second[0]["status"], 200);
+    let all = sim.get_json("/sim/requests").await;
+    assert_eq!(
+        all.as_array().unwrap().len(),
+        2,
+        "control routes are not logged: {all}"
+    );
+    let logged: Vec<sim_kit::LoggedRequest> = serde_json::from_value(all).unwrap();
+    assert!(logged[0].received_at <= logged[1].received_at);
+    assert_eq!(
+        sim.get_json("/sim/requests?containing=req-3").await,
+        json!([])
+    );
+
+    sim.reset();
+    assert_eq!(sim.get_json("/sim/requests").await, json!([]));
 }
 
 #[test]

@@ -125,6 +125,9 @@ pub fn backoff(retry: u32) -> Duration {
 pub struct Deliverer {
     http: reqwest::Client,
     invoke_url: String,
+    /// The function's name, from `…/functions/NAME/invocations`, in every line about an invocation: one line per
+    /// invocation (`make bench-cost` counts them).
+    function: String,
     max_retries: u32,
     failures_file: PathBuf,
     stream_arn: String,
@@ -144,9 +147,16 @@ impl Deliverer {
         stream_arn: String,
     ) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder().timeout(INVOKE_TIMEOUT).build()?;
+        let function = invoke_url
+            .trim_end_matches("/invocations")
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         Ok(Self {
             http,
             invoke_url,
+            function,
             max_retries,
             failures_file,
             stream_arn,
@@ -163,7 +173,9 @@ impl Deliverer {
             if chunk.retries > 0 {
                 tokio::time::sleep(backoff(chunk.retries)).await;
             }
+            let invoked = std::time::Instant::now();
             let outcome = self.invoke(&chunk.records).await;
+            let took = invoked.elapsed().as_millis();
             let sequence_numbers: Vec<&str> = chunk
                 .records
                 .iter()
@@ -172,7 +184,10 @@ impl Deliverer {
             let sent = chunk.records.len();
             let (parts, reason) = match next_step(&sequence_numbers, &outcome) {
                 Next::Done => {
-                    eprintln!("stream-relay: {shard_id}: delivered {sent} record(s)");
+                    eprintln!(
+                        "stream-relay: {}: {shard_id}: delivered {sent} record(s) ({took} ms)",
+                        self.function
+                    );
                     continue;
                 }
                 Next::Retry { parts, reason } => (parts, reason),
@@ -188,7 +203,8 @@ impl Deliverer {
                 continue;
             }
             eprintln!(
-                "stream-relay: {shard_id}: sent {sent} record(s), {failed} ({reason}); retry {retries}/{} in {:?}",
+                "stream-relay: {}: {shard_id}: sent {sent} record(s) ({took} ms), {failed} ({reason}); retry {retries}/{} in {:?}",
+                self.function,
                 self.max_retries,
                 backoff(retries)
             );
@@ -241,7 +257,8 @@ impl Deliverer {
         })
         .to_string();
         eprintln!(
-            "stream-relay: warning: {shard_id}: giving up on {} record(s) {}..{} after {} retries: {reason}",
+            "stream-relay: warning: {}: {shard_id}: giving up on {} record(s) {}..{} after {} retries: {reason}",
+            self.function,
             records.len(),
             first.unwrap_or_default(),
             last.unwrap_or_default(),
