@@ -1,6 +1,7 @@
 use super::*;
+use crate::domain::backlog::Backlog;
+use crate::domain::record::NotificationState;
 use crate::domain::record::tests::{sample_record, ticket};
-use crate::domain::record::{Backlog, NotificationState};
 use chrono::{TimeZone, Utc};
 
 fn at(minute: u32) -> Timestamp {

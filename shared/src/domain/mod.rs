@@ -3,6 +3,7 @@
 //! Lambda, DynamoDB or ServiceNow's wire format; every type holds only valid values, parsed once where it enters.
 
 pub mod approval;
+pub mod backlog;
 pub mod base_url;
 pub mod deadline;
 pub mod duration;

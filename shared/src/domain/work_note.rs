@@ -4,7 +4,7 @@
 //!
 //! A note is recorded in the same write as its fact (a push's outcome, a decision made in PM Cloud) or, for an
 //! approval that was not applied, in one write of its own. Whoever recorded it then tries to write it; the
-//! reconciler writes what is still unwritten ([`crate::domain::record::Backlog::FollowUps`]).
+//! reconciler writes what is still unwritten ([`crate::domain::backlog::Backlog::FollowUps`]).
 
 use crate::domain::record::{Decision, Outcome, RequestRecord};
 use crate::domain::time::{Timestamp, rfc3339};

@@ -1,7 +1,8 @@
 use super::*;
+use crate::domain::backlog::Backlog;
 use crate::domain::duration::Duration;
 use crate::domain::record::tests::{sample_record, ticket};
-use crate::domain::record::{Backlog, DecidedIn, NotificationState};
+use crate::domain::record::{DecidedIn, NotificationState};
 use chrono::{TimeZone, Utc};
 
 fn at(minute: u32) -> Timestamp {

@@ -244,7 +244,7 @@ async fn a_work_note_servicenow_refuses_changes_nothing_else_and_waits() {
     assert_eq!(stored.work_notes[0].attempts, 1);
     assert_eq!(
         stored.backlog().map(|(backlog, _)| backlog),
-        Some(crate::domain::record::Backlog::FollowUps)
+        Some(crate::domain::backlog::Backlog::FollowUps)
     );
     assert!(w.sn.work_notes("incident", &sys_id).unwrap().is_empty());
 }

@@ -2,7 +2,7 @@
 //! work note, at most once, and never holding back or changing a decision.
 //!
 //! Per note: one `PATCH` of the ticket (bounded by [`NOTE_TIME`]) and one conditional write of how it ended. A
-//! note ServiceNow could not take stays on the request ([`crate::domain::record::Backlog::FollowUps`]) and the
+//! note ServiceNow could not take stays on the request ([`crate::domain::backlog::Backlog::FollowUps`]) and the
 //! reconciler writes it on each sweep for [`NOTE_RETRY_WINDOW`], then drops it with a log line. A call that got no
 //! answer may have been carried out, so it is not repeated: a note is written at most once.
 

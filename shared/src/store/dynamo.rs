@@ -14,8 +14,9 @@
 use super::{
     Backlogs, CreateOutcome, Remote, ReplaceOutcome, RequestStore, SharedState, StoreError,
 };
+use crate::domain::backlog::Backlog;
 use crate::domain::ids::{PmcRequestId, RequestId, RequestIdKey};
-use crate::domain::record::{Backlog, RequestRecord};
+use crate::domain::record::RequestRecord;
 use crate::domain::time::{Timestamp, format_rfc3339, rfc3339};
 use crate::outbound::client::{BuiltOnFirstUse, built};
 use aws_sdk_dynamodb::Client;

@@ -370,7 +370,7 @@ async fn stream_images_of_requests_map_back_to_records_and_other_items_are_skipp
 
 #[tokio::test]
 async fn the_backlog_index_holds_only_what_waits_oldest_first() {
-    use crate::domain::record::Backlog;
+    use crate::domain::backlog::Backlog;
     use crate::store::Backlogs;
     let (store, _, _) = store().await;
     let now = crate::domain::time::now();

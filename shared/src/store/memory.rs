@@ -3,8 +3,9 @@
 use super::{
     Backlogs, CreateOutcome, Remote, ReplaceOutcome, RequestStore, SharedState, StoreError,
 };
+use crate::domain::backlog::Backlog;
 use crate::domain::ids::{PmcRequestId, RequestId, RequestIdKey};
-use crate::domain::record::{Backlog, RequestRecord};
+use crate::domain::record::RequestRecord;
 use crate::domain::time::Timestamp;
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -12,8 +12,9 @@ pub use dynamo::{
 #[cfg(any(test, feature = "in-memory"))]
 pub use memory::{FaultyStore, MemoryStore};
 
+use crate::domain::backlog::Backlog;
 use crate::domain::ids::{PmcRequestId, RequestId};
-use crate::domain::record::{Backlog, RequestRecord};
+use crate::domain::record::RequestRecord;
 use crate::domain::time::Timestamp;
 use std::future::Future;
 

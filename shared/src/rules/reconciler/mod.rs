@@ -19,9 +19,9 @@
 //!
 //! The two backlogs come from the table's sparse index (one query a page), never from a scan.
 
+use crate::domain::backlog::Backlog;
 use crate::domain::deadline::Deadline;
 use crate::domain::ids::SysId;
-use crate::domain::record::Backlog;
 use crate::domain::settings::Settings;
 use crate::domain::time::{Timestamp, now};
 use crate::pmcloud::PmCloudClient;

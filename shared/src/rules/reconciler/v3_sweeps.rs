@@ -3,9 +3,9 @@
 //! records, deadlines). Each stops when the invocation's time runs short, as the others do.
 
 use super::{PM_CLOUD_LOOK_BACK, Reconciler, Swept, no_time_left};
+use crate::domain::backlog::Backlog;
 use crate::domain::deadline::Deadline;
 use crate::domain::ids::SysId;
-use crate::domain::record::Backlog;
 use crate::domain::redact::redact;
 use crate::domain::settings::Settings;
 use crate::domain::time::{Timestamp, now};
