@@ -35,6 +35,19 @@ async fn records(stack: &Stack, sys_id: &str) -> Vec<Value> {
     }
 }
 
+/// The approval records on the ticket `sys_id` once there are `count` of them (ticket-creator adds them right after
+/// recording the ticket, so they may trail the `ticketed` status by a moment); what there is after 15 s otherwise.
+async fn asked(stack: &Stack, sys_id: &str, count: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let found = records(stack, sys_id).await;
+        if found.len() >= count || Instant::now() > deadline {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// An approver answers on approval record `record` (`sendWebhook: false`: its business rule does not fire).
 async fn decide(record: &str, state: &str, send_webhook: bool) -> Value {
     let path = format!("/sim/approvals/{record}/decide");
@@ -62,7 +75,7 @@ async fn each_active_member_is_asked_once_and_the_first_answer_decides() {
     let stack = Stack::new();
     let (id, request) = stack.ticketed("appr-first").await;
     let sys_id = ticket_sys_id(&request);
-    let asked = records(&stack, &sys_id).await;
+    let asked = asked(&stack, &sys_id, 3).await;
     let mut approvers: Vec<&str> = asked
         .iter()
         .map(|r| r["approver"].as_str().unwrap())
@@ -106,7 +119,7 @@ async fn a_rejection_whose_event_was_lost_is_found_by_the_sweep() {
     require_approvals();
     let stack = Stack::new();
     let (id, request) = stack.ticketed("appr-lost").await;
-    let asked = records(&stack, &ticket_sys_id(&request)).await;
+    let asked = asked(&stack, &ticket_sys_id(&request), 3).await;
     let carols = record_of(&asked, MEMBERS[2])["sys_id"]
         .as_str()
         .unwrap()
