@@ -310,9 +310,7 @@ pub async fn serve(config: &Config, mode: Mode, children: &mut Children) -> Resu
     };
     write(&state.join("stack.env"), &description.env_file())?;
 
-    if mode == Mode::Start {
-        println!("{READY}");
-    } else {
+    {
         let walkthrough = Walkthrough {
             root: config.root.display().to_string(),
             venv: venv.display().to_string(),
@@ -339,10 +337,15 @@ pub async fn serve(config: &Config, mode: Mode, children: &mut Children) -> Resu
         let text = std::fs::read_to_string(&template)
             .map_err(|err| format!("cannot read {}: {err}", template.display()))?;
         let text = walkthrough.render(&text)?;
-        // Kept in a file too: in the foreground the logs that follow scroll it away.
+        // Kept in a file in both modes: in the foreground the logs that follow scroll it away, and a background
+        // stack prints only that it is ready.
         write(&state.join("walkthrough.txt"), &text)?;
-        print!("{text}");
-        echo.store(true, Ordering::Relaxed);
+        if mode == Mode::Start {
+            println!("{READY}");
+        } else {
+            print!("{text}");
+            echo.store(true, Ordering::Relaxed);
+        }
     }
 
     let outcome = watch_over(children, &mut tasks).await;
