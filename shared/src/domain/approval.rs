@@ -94,15 +94,9 @@ impl ApprovalState {
         if decided {
             return self.close_due().into_iter().collect();
         }
-        [
-            (Due::AddApprovers, self.add_approvers_at()),
-            (Due::Remind, self.remind_at.filter(|_| !self.reminded)),
-            (Due::Escalate, self.escalate_at.filter(|_| !self.escalated)),
-            (Due::Expire, self.expire_at),
-        ]
-        .into_iter()
-        .filter_map(|(due, at)| at.filter(|at| *at <= now).map(|_| due))
-        .collect()
+        self.open_steps()
+            .filter_map(|(due, at)| (at <= now).then_some(due))
+            .collect()
     }
 
     /// When the next step falls due on a request that is `decided` or not, if one is left.
@@ -110,15 +104,19 @@ impl ApprovalState {
         if decided {
             return self.close_due().map(|_| self.ticket_created_at);
         }
+        self.open_steps().map(|(_, at)| at).min()
+    }
+
+    /// The steps of an undecided request not done yet, in order, each with when it falls due.
+    fn open_steps(&self) -> impl Iterator<Item = (Due, Timestamp)> {
         [
-            self.add_approvers_at(),
-            self.remind_at.filter(|_| !self.reminded),
-            self.escalate_at.filter(|_| !self.escalated),
-            self.expire_at,
+            (Due::AddApprovers, self.add_approvers_at()),
+            (Due::Remind, self.remind_at.filter(|_| !self.reminded)),
+            (Due::Escalate, self.escalate_at.filter(|_| !self.escalated)),
+            (Due::Expire, self.expire_at),
         ]
         .into_iter()
-        .flatten()
-        .min()
+        .filter_map(|(due, at)| Some((due, at?)))
     }
 
     fn close_due(&self) -> Option<Due> {

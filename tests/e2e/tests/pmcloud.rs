@@ -73,11 +73,7 @@ async fn a_webhook_pm_cloud_lost_is_ticketed_once_by_the_sweep() {
 /// A request submitted by its webhook, held by PM Cloud, and ticketed. PM Cloud learns of it only after the webhook,
 /// so that the sweep never takes it in first.
 async fn ticketed_and_held(stack: &Stack, label: &str) -> (String, Value) {
-    let (id, body) = submission(label);
-    assert_eq!(stack.submit(&body).await.status, 202);
-    let request = stack
-        .wait_for(&id, SWEEPS, |r| r["status"] == "ticketed")
-        .await;
+    let (id, request) = stack.ticketed(label).await;
     held_in_pm_cloud(stack, &id).await;
     (id, request)
 }
@@ -169,11 +165,7 @@ async fn the_sweep_mirrors_a_portal_denial_without_any_event() {
 #[tokio::test]
 async fn a_delivered_decision_is_told_to_the_ticket_once() {
     let stack = Stack::new();
-    let (id, body) = submission("told");
-    assert_eq!(stack.submit(&body).await.status, 202);
-    let request = stack
-        .wait_for(&id, SWEEPS, |r| r["status"] == "ticketed")
-        .await;
+    let (id, request) = stack.ticketed("told").await;
     let sys_id = sys_id(&request);
     stack
         .decide(
@@ -217,11 +209,7 @@ async fn a_delivered_decision_is_told_to_the_ticket_once() {
 #[tokio::test]
 async fn an_approval_that_cannot_be_applied_is_explained_on_the_ticket_once() {
     let stack = Stack::new();
-    let (id, body) = submission("explained");
-    assert_eq!(stack.submit(&body).await.status, 202);
-    let request = stack
-        .wait_for(&id, SWEEPS, |r| r["status"] == "ticketed")
-        .await;
+    let (id, request) = stack.ticketed("explained").await;
     let sys_id = sys_id(&request);
     for _ in 0..2 {
         let answer = stack
