@@ -29,6 +29,7 @@
 #   DEV_API_STAGE    serve the HTTP API under this named stage, /NAME/v1/... (default: none, as the $default stage)
 #   DEV_SCHEDULE_SECONDS   how often the reconciler runs (default 30; every 5 minutes in AWS)
 #   DEV_RECONCILE_AFTER    after how many seconds it drives what is stranded (default 20; 10 minutes in AWS)
+#   DEV_SETTINGS_CACHE     how many seconds the functions keep the settings they read (default 5; 300 in AWS)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 mode="${1:-run}"

@@ -151,6 +151,10 @@ pub struct RequestRecord {
     /// leaves the request alone until then.
     #[serde(default, with = "rfc3339::option")]
     pub lease_until: Option<Timestamp>,
+    /// How many times a function leased the request to create its ticket (CONTRACT §9); absent on requests
+    /// stored before they were counted, which are looked up before a create as if one had been sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_attempts: Option<u32>,
     /// How the connector learnt of it.
     #[serde(default)]
     pub origin: Origin,
@@ -212,6 +216,7 @@ impl RequestRecord {
             details,
             content_hash,
             lease_until: None,
+            create_attempts: Some(0),
             origin: Origin::Webhook,
             work_notes: Vec::new(),
             approvals: None,
@@ -341,6 +346,22 @@ impl RequestRecord {
             lease_until: Some(until),
             ..self.clone()
         }
+    }
+
+    /// A copy leased until `until` for one more attempt to create its ticket.
+    pub fn leased_to_create(&self, until: Timestamp) -> Self {
+        Self {
+            create_attempts: self
+                .create_attempts
+                .map(|attempts| attempts.saturating_add(1)),
+            ..self.leased(until)
+        }
+    }
+
+    /// True when the attempt that leased the request is its first: no create can have been sent for it before,
+    /// so no ticket can carry its id yet.
+    pub fn first_create_attempt(&self) -> bool {
+        self.create_attempts == Some(1)
     }
 
     /// The decision waits to be pushed to PM Cloud.

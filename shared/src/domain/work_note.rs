@@ -3,8 +3,10 @@
 //! and none is written twice.
 //!
 //! A note is recorded in the same write as its fact (a push's outcome, a decision made in PM Cloud) or, for an
-//! approval that was not applied, in one write of its own. Whoever recorded it then tries to write it; the
-//! reconciler writes what is still unwritten ([`crate::domain::backlog::Backlog::FollowUps`]).
+//! approval that was not applied, in one write of its own, as being written: whoever recorded it writes it right
+//! after, and records nothing more unless ServiceNow answered that it did not take it. Only then does the note wait
+//! ([`NoteState::Pending`]) for the reconciler ([`crate::domain::backlog::Backlog::FollowUps`]). So a note costs one
+//! write, the fact's, and a writer that dies before its call leaves no second note behind it: at most once.
 
 use crate::domain::record::{Decision, Outcome, RequestRecord};
 use crate::domain::time::{Timestamp, rfc3339};
@@ -45,9 +47,10 @@ pub struct WorkNote {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NoteState {
-    /// Waits to be written.
+    /// Waits to be written by the reconciler: its first call was answered without taking it.
     Pending,
-    /// ServiceNow took it, or may have (a call that got no answer is not repeated: at most once wins).
+    /// ServiceNow took it, or may have: it is being written by whoever noted it, or its call got no answer (a
+    /// call that got no answer is not repeated: at most once wins).
     Written,
     /// Not written within [`NOTE_RETRY_WINDOW`]; a log line says so.
     Dropped,
@@ -152,7 +155,9 @@ fn decided_words(decision: &Decision) -> String {
 }
 
 impl RequestRecord {
-    /// A copy that notes `fact` at `now`; `None` when the request has noted it before (written or not).
+    /// A copy that notes `fact` at `now` as being written (one call, counted in its `attempts`) by the caller right
+    /// after storing it ([`crate::rules::work_notes::WorkNotes::send_noted`]); `None` when the request has noted
+    /// it before (written or not).
     pub fn with_note(&self, fact: &Fact, now: Timestamp) -> Option<Self> {
         let key = fact.key();
         if self.work_notes.iter().any(|note| note.fact == key) {
@@ -161,12 +166,34 @@ impl RequestRecord {
         let mut next = self.clone();
         next.work_notes.push(WorkNote {
             fact: key,
-            text: fact.text(),
+            text: String::new(),
             approval: fact.approval(),
             noted_at: now,
-            state: NoteState::Pending,
-            attempts: 0,
+            state: NoteState::Written,
+            attempts: 1,
         });
+        next.updated_at = now;
+        Some(next)
+    }
+
+    /// The note of `fact` noted at `noted_at` (by [`Self::with_note`]), if the request holds it.
+    pub fn note_of(&self, fact: &Fact, noted_at: Timestamp) -> Option<&WorkNote> {
+        let key = fact.key();
+        self.work_notes
+            .iter()
+            .find(|note| note.fact == key && note.noted_at == noted_at)
+    }
+
+    /// A copy in which the note of `fact` noted at `noted_at`, whose first call ServiceNow answered without taking
+    /// it, waits for the reconciler with its text; `None` when the request holds no such note being written.
+    pub fn note_refused(&self, fact: &Fact, noted_at: Timestamp, now: Timestamp) -> Option<Self> {
+        let key = fact.key();
+        let mut next = self.clone();
+        let note = next.work_notes.iter_mut().find(|note| {
+            note.fact == key && note.noted_at == noted_at && note.state == NoteState::Written
+        })?;
+        note.state = NoteState::Pending;
+        note.text = fact.text();
         next.updated_at = now;
         Some(next)
     }

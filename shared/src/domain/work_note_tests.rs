@@ -27,18 +27,41 @@ fn a_fact_is_noted_once_whatever_its_state() {
     let fact = Fact::Delivered { at: at(1) };
     let noted = record.with_note(&fact, at(1)).expect("a new fact is noted");
     assert_eq!(noted.work_notes.len(), 1);
-    assert_eq!(noted.work_notes[0].state, NoteState::Pending);
+    assert_eq!(
+        (noted.work_notes[0].state, noted.work_notes[0].attempts),
+        (NoteState::Written, 1),
+        "noted as being written by its first call"
+    );
+    assert!(
+        noted.work_notes[0].text.is_empty(),
+        "a note being written keeps no text"
+    );
+    assert_eq!(
+        noted.oldest_unwritten_note(),
+        None,
+        "nothing waits for the reconciler"
+    );
     assert!(
         noted.with_note(&fact, at(2)).is_none(),
         "the same fact again"
     );
-    let written = noted
+    let refused = noted
+        .note_refused(&fact, at(1), at(2))
+        .expect("the first call was refused");
+    assert_eq!(refused.work_notes[0].state, NoteState::Pending);
+    assert_eq!(refused.work_notes[0].text, fact.text());
+    assert!(
+        refused.note_refused(&fact, at(1), at(3)).is_none(),
+        "a note is handed to the reconciler once"
+    );
+    assert!(
+        refused.with_note(&fact, at(3)).is_none(),
+        "a waiting fact is not noted again"
+    );
+    let written = refused
         .note_ended("delivered", NoteState::Written, 1, at(3))
         .unwrap();
-    assert!(
-        written.with_note(&fact, at(4)).is_none(),
-        "a written fact is not noted again"
-    );
+    assert_eq!(written.work_notes[0].attempts, 2);
     assert!(
         written.work_notes[0].text.is_empty(),
         "a written note keeps no text"
@@ -48,6 +71,10 @@ fn a_fact_is_noted_once_whatever_its_state() {
             .note_ended("delivered", NoteState::Written, 1, at(5))
             .is_none(),
         "a note ends once"
+    );
+    assert!(
+        noted.note_refused(&fact, at(0), at(2)).is_none(),
+        "only the note noted at that time"
     );
 }
 
@@ -80,9 +107,10 @@ fn unwritten_notes_put_a_settled_request_in_the_work_notes_backlog() {
         "a PM Cloud decision is never pushed back"
     );
     assert_eq!(decided.backlog(), None);
-    let noted = decided
-        .with_note(&Fact::DecidedInPmCloud(decided_in_pm_cloud()), at(7))
-        .unwrap();
+    let fact = Fact::DecidedInPmCloud(decided_in_pm_cloud());
+    let noted = decided.with_note(&fact, at(7)).unwrap();
+    assert_eq!(noted.backlog(), None, "its first call is under way");
+    let noted = noted.note_refused(&fact, at(7), at(7)).unwrap();
     assert_eq!(
         noted.backlog(),
         Some((Backlog::FollowUps, at(7) + NOTE_GRACE))
@@ -92,7 +120,13 @@ fn unwritten_notes_put_a_settled_request_in_the_work_notes_backlog() {
         .note_ended("decided-in-pm-cloud", NoteState::Dropped, 3, at(8))
         .unwrap();
     assert_eq!(dropped.backlog(), None);
-    assert_eq!(dropped.work_notes[0].attempts, 3);
+    assert_eq!(dropped.work_notes[0].attempts, 4);
+}
+
+fn refused() -> Fact {
+    Fact::Refused {
+        detail: "400".into(),
+    }
 }
 
 #[test]
@@ -104,12 +138,8 @@ fn a_pending_push_comes_before_the_notes() {
         .unwrap()
         .decided(decision, ticket(), true, at(6))
         .unwrap()
-        .with_note(
-            &Fact::Refused {
-                detail: "400".into(),
-            },
-            at(7),
-        )
+        .with_note(&refused(), at(7))
+        .and_then(|noted| noted.note_refused(&refused(), at(7), at(7)))
         .unwrap();
     assert_eq!(decided.backlog(), Some((Backlog::Pushes, at(6))));
     let delivered = decided.push_ended(NotificationState::Delivered, None, 1, at(8));

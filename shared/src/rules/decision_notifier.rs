@@ -5,7 +5,8 @@
 //! request for the call (so that two functions never push it at once), the call (plus a token grant when the kept
 //! one must be renewed), and a conditional write of how it ended. After a `429`, no function calls PM Cloud
 //! before the time it named (one more write, [`Pace`]). When it ended for good, the ticket is told in a work note
-//! recorded in that same write ([`WorkNotes`]: one ServiceNow call and one more write).
+//! recorded in that same write ([`WorkNotes::send_noted`]: one ServiceNow call, and one more write only when
+//! ServiceNow answered without taking it). A delivered decision costs two writes.
 
 use crate::domain::deadline::Deadline;
 use crate::domain::ids::RequestId;
@@ -17,7 +18,7 @@ use crate::outbound::failure::{Failure, Transient};
 use crate::pmcloud::{NotificationBody, PmCloudClient, Push};
 use crate::rules::pace::Pace;
 use crate::rules::stream::{self, Budget, StreamItem};
-use crate::rules::work_notes::WorkNotes;
+use crate::rules::work_notes::{Noted, WorkNotes};
 use crate::secrets::SettingsSource;
 use crate::servicenow::ServiceNowClient;
 use crate::store::{self, Remote, RequestStore, SharedState, Updated};
@@ -150,10 +151,10 @@ impl<S: RequestStore + SharedState + Clone, C: SettingsSource> DecisionNotifier<
         if let Err(failure) = &push.result {
             pace.heed(&self.store, failure).await?;
         }
-        let (pushed, stored) = self.deliver(leased, push).await?;
-        if let Some(stored) = stored {
+        let (pushed, noted) = self.deliver(leased, push).await?;
+        if let Some(noted) = noted {
             // The ticket is told; a note ServiceNow cannot take now waits for the reconciler.
-            if let Err(error) = self.notes.write(stored, &settings.servicenow).await {
+            if let Err(error) = self.notes.send_noted(noted, &settings.servicenow).await {
                 tracing::warn!(%error, "the work note's outcome could not be recorded");
             }
         }
@@ -174,12 +175,12 @@ impl<S: RequestStore + SharedState + Clone, C: SettingsSource> DecisionNotifier<
     }
 
     /// Records how `push` ended, with the work note that tells the ticket when it ended for good: the outcome, and
-    /// the request as stored when a note was recorded with it.
+    /// what [`Self::end`] noted.
     async fn deliver(
         &self,
         leased: RequestRecord,
         push: Push,
-    ) -> Result<(Pushed, Option<RequestRecord>), Transient> {
+    ) -> Result<(Pushed, Option<Noted>), Transient> {
         // Every attempt counts, a token grant that failed before any push included (as one call): the count is
         // what keeps this write from matching the stream's filter again (CONTRACT §13 "Bounded work").
         let calls = push.calls.max(1);
@@ -222,13 +223,13 @@ impl<S: RequestStore + SharedState + Clone, C: SettingsSource> DecisionNotifier<
         }
     }
 
-    /// Records how a push ended, unless something else settled it meanwhile: the request as stored when it
-    /// noted a fact for the ticket.
+    /// Records how a push ended (one conditional write), unless something else settled it meanwhile: the request
+    /// as stored, with the fact and the time it was noted, when it noted one for the ticket.
     async fn end(
         &self,
         current: RequestRecord,
         ending: Ending,
-    ) -> Result<Option<RequestRecord>, Transient> {
+    ) -> Result<Option<Noted>, Transient> {
         let at: Timestamp = now();
         let Ending {
             state,
@@ -245,10 +246,12 @@ impl<S: RequestStore + SharedState + Clone, C: SettingsSource> DecisionNotifier<
                 None => ended,
             })
         };
-        Ok(match store::update(&self.store, current, ended).await? {
-            Updated::Written(stored) if fact.is_some() => Some(stored),
-            _ => None,
-        })
+        Ok(
+            match (store::update(&self.store, current, ended).await?, fact) {
+                (Updated::Written(request), Some(fact)) => Some(Noted { request, fact, at }),
+                _ => None,
+            },
+        )
     }
 }
 

@@ -21,7 +21,7 @@ use crate::pmcloud::{AccessState, AuthorizationRequest, PmCloudClient, PmCloudDe
 use crate::rules::approvals::ApprovalRules;
 use crate::rules::pace::Pace;
 use crate::rules::request_intake::RequestIntake;
-use crate::rules::work_notes::WorkNotes;
+use crate::rules::work_notes::{Noted, WorkNotes};
 use crate::servicenow::{Closing, ServiceNowClient};
 use crate::store::{self, Remote, RequestStore, SharedState, StoreError, Updated};
 use serde_json::Value;
@@ -162,8 +162,8 @@ impl<S: RequestStore + SharedState + Clone> PmCloudMirror<S> {
         };
         let decision = decided.decision(current.request_type, now());
         let fact = Fact::DecidedInPmCloud(decision.clone());
+        let at = now();
         let decide = |request: &RequestRecord| {
-            let at = now();
             if request.status != Status::Ticketed {
                 return None;
             }
@@ -176,7 +176,12 @@ impl<S: RequestStore + SharedState + Clone> PmCloudMirror<S> {
             Updated::Written(stored) => {
                 tracing::info!(request_id = %stored.id, status = %stored.status, "decision made in PM Cloud recorded");
                 metrics::counter!("DecisionsMirroredFromPmCloud").increment(1);
-                let stored = self.notes.write(stored, &settings.servicenow).await?;
+                let noted = Noted {
+                    request: stored,
+                    fact,
+                    at,
+                };
+                let stored = self.notes.send_noted(noted, &settings.servicenow).await?;
                 // The approval records still open are not needed any more; the reconciler closes what fails here.
                 let closing = self.approvals.close(
                     stored.clone(),

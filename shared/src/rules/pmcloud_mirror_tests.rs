@@ -149,6 +149,7 @@ async fn decided_in_portal(
 async fn a_decision_made_in_pm_cloud_is_recorded_not_pushed_and_told_to_the_ticket() {
     let w = world().await;
     let (record, sys_id) = decided_in_portal(&w, "portal-approved", true, "14400").await;
+    let revision = current(&w.store, &record.id).await.revision;
 
     let swept = run(&w).await;
     assert_eq!(swept.problems, Vec::<String>::new());
@@ -167,6 +168,11 @@ async fn a_decision_made_in_pm_cloud_is_recorded_not_pushed_and_told_to_the_tick
     assert_eq!(w.pmc.notifications().len(), 0);
     assert_eq!(stored.work_notes.len(), 1);
     assert_eq!(stored.work_notes[0].state, NoteState::Written);
+    assert_eq!(
+        stored.revision,
+        revision + 1,
+        "one write: the decision with its note; the note's call records nothing more"
+    );
     let ticket = w.sn.ticket("incident", &sys_id).unwrap();
     assert_eq!(
         ticket["approval"], "approved",

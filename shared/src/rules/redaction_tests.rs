@@ -61,7 +61,7 @@ async fn a_failure_detail_quoting_an_echo_is_stored_without_the_secrets() {
         })))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
+    Mock::given(method("POST"))
         .and(path("/api/now/table/incident"))
         .respond_with(ResponseTemplate::new(400).set_body_json(json!({
             "error": {"message": echo_of_everything(), "detail": echo_of_everything()}, "status": "failure"

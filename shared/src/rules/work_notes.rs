@@ -1,20 +1,28 @@
 //! The ticket tells the approver (CONTRACT §14): a fact is noted on the request, then written on its ticket as a
 //! work note, at most once, and never holding back or changing a decision.
 //!
-//! Per note: one `PATCH` of the ticket (bounded by [`NOTE_TIME`]) and one conditional write of how it ended. A
-//! note ServiceNow could not take stays on the request ([`crate::domain::backlog::Backlog::FollowUps`]) and the
-//! reconciler writes it on each sweep for [`NOTE_RETRY_WINDOW`], then drops it with a log line. A call that got no
-//! answer may have been carried out, so it is not repeated: a note is written at most once.
+//! Per note: the write that records its fact notes it as being written ([`RequestRecord::with_note`]), then one
+//! `PATCH` of the ticket (bounded by [`NOTE_TIME`]), and nothing more unless ServiceNow answered without taking it:
+//! then one conditional write leaves it to the reconciler ([`crate::domain::backlog::Backlog::FollowUps`]), which
+//! writes it on each sweep for [`NOTE_RETRY_WINDOW`], then drops it with a log line. A call that got no answer may
+//! have been carried out, so it is not repeated: a note is written at most once.
 
 use crate::domain::record::RequestRecord;
 use crate::domain::settings::ServiceNowSettings;
-use crate::domain::time::now;
+use crate::domain::time::{Timestamp, now};
 use crate::domain::work_note::{Fact, NOTE_RETRY_WINDOW, NoteState, WorkNote};
 use crate::servicenow::{ServiceNowClient, ServiceNowError, WorkNoteUpdate};
 use crate::store::{self, RequestStore, StoreError, Updated};
 
 /// How long one work note's call may take before it is left (as written: it may have arrived).
 pub const NOTE_TIME: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// A request as stored by the write that noted `fact` at `at` ([`RequestRecord::with_note`]).
+pub struct Noted {
+    pub request: RequestRecord,
+    pub fact: Fact,
+    pub at: Timestamp,
+}
 
 pub struct WorkNotes<S> {
     store: S,
@@ -27,7 +35,7 @@ impl<S: RequestStore> WorkNotes<S> {
     }
 
     /// Notes `fact` on `current` (one conditional write; none when the request noted it before) and writes it
-    /// ([`Self::write`]). Answers the request as stored. Errors: the store's.
+    /// ([`Self::send_noted`]). Answers the request as stored. Errors: the store's.
     pub async fn note(
         &self,
         current: RequestRecord,
@@ -36,9 +44,43 @@ impl<S: RequestStore> WorkNotes<S> {
     ) -> Result<RequestRecord, StoreError> {
         let at = now();
         match store::update(&self.store, current, |request| request.with_note(fact, at)).await? {
-            Updated::Written(noted) => self.write(noted, settings).await,
+            Updated::Written(request) => {
+                let fact = fact.clone();
+                self.send_noted(Noted { request, fact, at }, settings).await
+            }
             Updated::Unchanged(request) => Ok(request),
         }
+    }
+
+    /// Writes on the ticket the note that `noted` recorded ([`RequestRecord::with_note`]): one call; when
+    /// ServiceNow answered without taking it, one conditional write leaves it to the reconciler. Nothing when the
+    /// request holds no such note (its fact was noted before). Answers the request as stored. Errors: the store's
+    /// (a ServiceNow failure is recorded on the note, not returned).
+    pub async fn send_noted(
+        &self,
+        noted: Noted,
+        settings: &ServiceNowSettings,
+    ) -> Result<RequestRecord, StoreError> {
+        let Noted { request, fact, at } = noted;
+        let Some(ticket) = request.ticket.clone() else {
+            return Ok(request);
+        };
+        let Some(note) = request.note_of(&fact, at) else {
+            return Ok(request);
+        };
+        // Its text is not stored while it is being written.
+        let note = WorkNote {
+            text: fact.text(),
+            ..note.clone()
+        };
+        if self.send(&request, &note, &ticket, settings).await != NoteState::Pending {
+            return Ok(request);
+        }
+        let now = now();
+        let refused = |current: &RequestRecord| current.note_refused(&fact, at, now);
+        Ok(match store::update(&self.store, request, refused).await? {
+            Updated::Written(stored) | Updated::Unchanged(stored) => stored,
+        })
     }
 
     /// Writes each unwritten note of `request` on its ticket, oldest first, and records how each ended; a note

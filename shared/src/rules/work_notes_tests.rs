@@ -6,7 +6,7 @@ use crate::domain::work_note::{Fact, NoteState};
 use crate::rules::reconciler::tests::{current, minutes_ago, run, ticketed, world};
 use crate::store::RequestStore;
 
-/// `record` with `fact` noted (not yet written) `minutes` ago, stored.
+/// `record` with `fact` noted `minutes` ago and refused by ServiceNow at its first call (so waiting), stored.
 async fn noted_long_ago(
     w: &crate::rules::reconciler::tests::World,
     record: &RequestRecord,
@@ -14,7 +14,11 @@ async fn noted_long_ago(
     minutes: i64,
 ) {
     let stored = current(&w.store, &record.id).await;
-    let noted = stored.with_note(fact, minutes_ago(minutes)).unwrap();
+    let at = minutes_ago(minutes);
+    let noted = stored
+        .with_note(fact, at)
+        .and_then(|noted| noted.note_refused(fact, at, at))
+        .unwrap();
     w.store.replace(&noted).await.unwrap();
 }
 
@@ -31,7 +35,10 @@ async fn a_note_left_unwritten_is_written_by_a_later_run_once() {
     assert_eq!(swept.follow_ups, 1, "{swept:?}");
     let stored = current(&w.store, &record.id).await;
     assert_eq!(stored.work_notes[0].state, NoteState::Written);
-    assert_eq!(stored.work_notes[0].attempts, 1);
+    assert_eq!(
+        stored.work_notes[0].attempts, 2,
+        "the first call, then the reconciler's"
+    );
     let notes = w.sn.work_notes("incident", &sys_id).unwrap();
     assert_eq!(notes.len(), 1);
     assert!(
@@ -80,7 +87,7 @@ async fn a_note_unwritten_for_24_hours_is_dropped_without_a_call() {
     run(&w).await;
     let stored = current(&w.store, &record.id).await;
     assert_eq!(stored.work_notes[0].state, NoteState::Dropped);
-    assert_eq!(stored.work_notes[0].attempts, 0);
+    assert_eq!(stored.work_notes[0].attempts, 1, "only the first call");
     assert_eq!(stored.backlog(), None, "nothing waits any more");
     assert!(w.sn.work_notes("incident", &sys_id).unwrap().is_empty());
     let reads = w.sn.stats().table_requests - before;

@@ -57,6 +57,8 @@ pub struct Config {
     pub schedule: Duration,
     /// `DEV_RECONCILE_AFTER` (20): after how many seconds the reconciler drives what is stranded.
     pub reconcile_after_seconds: u64,
+    /// `DEV_SETTINGS_CACHE` (5): how many seconds the functions keep the settings they read.
+    pub settings_cache_seconds: u64,
 }
 
 impl Config {
@@ -64,8 +66,8 @@ impl Config {
     /// for the repository at `root`.
     ///
     /// # Errors
-    /// A message naming the variable: `DEV_API_STAGE` that is not a stage name, `DEV_SCHEDULE_SECONDS` or
-    /// `DEV_RECONCILE_AFTER` that is not a whole number (the schedule above 0).
+    /// A message naming the variable: `DEV_API_STAGE` that is not a stage name, `DEV_SCHEDULE_SECONDS`,
+    /// `DEV_RECONCILE_AFTER` or `DEV_SETTINGS_CACHE` that is not a whole number (the schedule above 0).
     pub fn from_vars(root: &Path, vars: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let var = |name: &str| vars(name).filter(|value| !value.is_empty());
         let port = |variable: &'static str, default: u16| PortSetting {
@@ -101,6 +103,7 @@ impl Config {
             api_stage,
             schedule: Duration::from_secs(schedule_seconds),
             reconcile_after_seconds: whole_number(&var, "DEV_RECONCILE_AFTER", 20)?,
+            settings_cache_seconds: whole_number(&var, "DEV_SETTINGS_CACHE", 5)?,
         })
     }
 
@@ -190,6 +193,7 @@ mod tests {
         assert_eq!(config.api_stage, None);
         assert_eq!(config.schedule, Duration::from_secs(30));
         assert_eq!(config.reconcile_after_seconds, 20);
+        assert_eq!(config.settings_cache_seconds, 5);
         assert_eq!(config.state_dir(), Path::new("/repo/.dev"));
     }
 

@@ -45,16 +45,20 @@ impl StackDescription {
 }
 
 /// The functions' environment under cargo lambda watch: the table and secret, the emulator, and the local-only
-/// switches (`ALLOW_LOCAL_URLS`, a 5-second settings cache, `RECONCILE_AFTER_SECONDS`).
+/// switches (`ALLOW_LOCAL_URLS`, the settings cache in seconds, `RECONCILE_AFTER_SECONDS`).
 pub fn functions_env(
     table: &str,
     secret: &str,
     endpoint: &str,
-    reconcile_after_seconds: u64,
+    config: &crate::config::Config,
 ) -> String {
     let credential = crate::aws::CREDENTIAL;
+    let (cache, reconcile_after_seconds) = (
+        config.settings_cache_seconds,
+        config.reconcile_after_seconds,
+    );
     format!(
-        "TABLE_NAME={table}\nSETTINGS_SECRET_ID={secret}\nSETTINGS_CACHE_SECONDS=5\nALLOW_LOCAL_URLS=true\n\
+        "TABLE_NAME={table}\nSETTINGS_SECRET_ID={secret}\nSETTINGS_CACHE_SECONDS={cache}\nALLOW_LOCAL_URLS=true\n\
          AWS_ENDPOINT_URL={endpoint}\nAWS_REGION={region}\nAWS_ACCESS_KEY_ID={credential}\n\
          AWS_SECRET_ACCESS_KEY={credential}\nAWS_LAMBDA_LOG_LEVEL=info\nRECONCILE_AFTER_SECONDS={reconcile_after_seconds}\n",
         region = crate::aws::REGION,
@@ -131,9 +135,15 @@ mod tests {
 
     #[test]
     fn the_functions_get_the_table_the_secret_and_the_emulator() {
+        let vars = |name: &str| match name {
+            "DEV_RECONCILE_AFTER" => Some("15".to_owned()),
+            "DEV_SETTINGS_CACHE" => Some("300".to_owned()),
+            _ => None,
+        };
+        let config = crate::config::Config::from_vars(std::path::Path::new("/repo"), vars).unwrap();
         assert_eq!(
-            functions_env("t", "s", "http://127.0.0.1:5000", 15),
-            "TABLE_NAME=t\nSETTINGS_SECRET_ID=s\nSETTINGS_CACHE_SECONDS=5\nALLOW_LOCAL_URLS=true\n\
+            functions_env("t", "s", "http://127.0.0.1:5000", &config),
+            "TABLE_NAME=t\nSETTINGS_SECRET_ID=s\nSETTINGS_CACHE_SECONDS=300\nALLOW_LOCAL_URLS=true\n\
              AWS_ENDPOINT_URL=http://127.0.0.1:5000\nAWS_REGION=us-east-1\nAWS_ACCESS_KEY_ID=testing\n\
              AWS_SECRET_ACCESS_KEY=testing\nAWS_LAMBDA_LOG_LEVEL=info\nRECONCILE_AFTER_SECONDS=15\n"
         );

@@ -152,7 +152,7 @@ pub async fn serve(config: &Config, mode: Mode, children: &mut Children) -> Resu
     let functions_env_file = state.join("functions.env");
     write(
         &functions_env_file,
-        &functions_env(&table, &secret, &endpoint, config.reconcile_after_seconds),
+        &functions_env(&table, &secret, &endpoint, config),
     )?;
     let binaries = std::env::current_exe()
         .ok()

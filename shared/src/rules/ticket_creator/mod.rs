@@ -5,7 +5,9 @@
 //!
 //! One request: a store read; when ServiceNow asked every function to pause (read once per batch), nothing
 //! more. Otherwise a conditional write that leases the request for 120 s, a Table API lookup by
-//! `correlation_id`, a create only when it found nothing, and a conditional write of the outcome. With `pmCloud`
+//! `correlation_id` (except on the request's first attempt, when no create can have been sent), a create only
+//! when it found nothing, and a conditional write of the outcome: on the first attempt, two writes and one
+//! ServiceNow call. With `pmCloud`
 //! configured, a create is preceded by a read of PM Cloud's pause and one read of PM Cloud's record of the request
 //! (CONTRACT §5), bounded by [`crate::rules::pmcloud_mirror::READ_BACK_TIME`] and never holding the ticket back. A create whose
 //! outcome is unknown (no answer) keeps the lease, so no one looks up or creates again before ServiceNow has
@@ -28,7 +30,7 @@ use crate::rules::pace::Pace;
 use crate::rules::pmcloud_mirror::read_paced;
 use crate::rules::stream::{self, Budget, StreamItem};
 use crate::secrets::{SettingsError, SettingsSource};
-use crate::servicenow::{NewTicket, ServiceNowClient, ServiceNowError, TaskRecord};
+use crate::servicenow::{NewTicket, ServiceNowClient, ServiceNowError, Table, TaskRecord};
 use crate::store::{self, Remote, RequestStore, SharedState, Updated};
 
 /// How long a create may be in doubt: longer than ServiceNow lets a transaction run (60 s).
@@ -152,7 +154,7 @@ impl<S: RequestStore + SharedState + Clone, C: SettingsSource> TicketCreator<S, 
         let lease = |pending: &RequestRecord| {
             let now = now();
             (pending.status == Status::Pending && !pending.is_leased(now))
-                .then(|| pending.leased(now + CREATE_LEASE))
+                .then(|| pending.leased_to_create(now + CREATE_LEASE))
         };
         let leased = match store::update(&self.store, current, lease).await? {
             Updated::Written(leased) => leased,
@@ -201,7 +203,10 @@ impl<S: RequestStore + SharedState + Clone, C: SettingsSource> TicketCreator<S, 
         }
     }
 
-    /// The ticket that carries the request's id, or a new one; the create must store the id it was sent.
+    /// The ticket that carries the request's id, or a new one; the create must store the id it was sent. The
+    /// lookup is skipped on the request's first attempt, whose lease was the first ever written for it: no create
+    /// was sent before it, so no ticket of ours can carry the id (the id is derived with the table's secret key,
+    /// so nobody else can know it either).
     async fn find_or_create(
         &self,
         request: &RequestRecord,
@@ -209,16 +214,9 @@ impl<S: RequestStore + SharedState + Clone, C: SettingsSource> TicketCreator<S, 
     ) -> Result<TaskRecord, NoTicket> {
         let sn = &settings.servicenow;
         let table = self.servicenow.table(sn, sn.task_type);
-        let lookup = table.find_by_correlation_id(&request.id).await;
-        // A lookup changes nothing, so one that got no answer leaves nothing in doubt.
-        let lookup = lookup.map_err(|error| match error {
-            ServiceNowError::Transient(transient) => ServiceNowError::Transient(Transient {
-                unanswered: false,
-                ..transient
-            }),
-            permanent => permanent,
-        });
-        if let Some(found) = lookup.map_err(NoTicket::Error)? {
+        if !request.first_create_attempt()
+            && let Some(found) = find_ours(&table, request).await?
+        {
             tracing::info!("found the ticket an earlier attempt created");
             return Ok(found);
         }
@@ -318,6 +316,25 @@ impl<S: RequestStore + SharedState + Clone, C: SettingsSource> TicketCreator<S, 
             tracing::warn!(%error, "approval records left to the reconciler");
         }
     }
+}
+
+/// The ticket an earlier attempt created for `request`, if any (one Table API lookup by `correlation_id`).
+async fn find_ours(
+    table: &Table<'_>,
+    request: &RequestRecord,
+) -> Result<Option<TaskRecord>, NoTicket> {
+    // A lookup changes nothing, so one that got no answer leaves nothing in doubt.
+    table
+        .find_by_correlation_id(&request.id)
+        .await
+        .map_err(|error| match error {
+            ServiceNowError::Transient(transient) => ServiceNowError::Transient(Transient {
+                unanswered: false,
+                ..transient
+            }),
+            permanent => permanent,
+        })
+        .map_err(NoTicket::Error)
 }
 
 impl From<ServiceNowError> for Transient {

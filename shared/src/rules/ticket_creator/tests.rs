@@ -83,6 +83,17 @@ async fn stored(store: &Store, pmc: &str) -> RequestRecord {
     record
 }
 
+/// A stored request that an earlier attempt tried already (its create got an answer), so the next one looks up
+/// before creating.
+async fn retried(store: &Store, pmc: &str) -> RequestRecord {
+    let record = RequestRecord {
+        create_attempts: Some(1),
+        ..sample_record(pmc)
+    };
+    store.create(&record).await.unwrap();
+    record
+}
+
 async fn current(store: &Store, record: &RequestRecord) -> RequestRecord {
     store.get(&record.id).await.unwrap().unwrap()
 }
@@ -252,8 +263,52 @@ async fn a_create_servicenow_stored_without_the_correlation_id_fails_naming_the_
     assert_eq!(sim.stats().creates, 1);
 }
 
+/// A request's first attempt sends one Table API call, the create: no create was sent before it, so no ticket can
+/// carry its id. Every later attempt looks up first, since an earlier create may have been stored (CONTRACT §9).
+#[tokio::test]
+async fn only_an_attempt_after_a_create_was_sent_looks_up_first() {
+    let (sim, creator, store) = setup(SimConfig::default()).await;
+    let first = stored(&store, "pmc-first").await;
+    let before = sim.stats().table_requests;
+    assert!(process(&creator, batch_of(&[&first])).await.is_empty());
+    assert_eq!(current(&store, &first).await.status, Status::Ticketed);
+    assert_eq!(sim.stats().table_requests - before, 1, "the create alone");
+
+    let again = stored(&store, "pmc-again").await;
+    sim.inject(Fault::Status {
+        target: FaultTarget::TableCreate,
+        status: 503,
+        retry_after_secs: None,
+        times: 1,
+    });
+    assert_eq!(process(&creator, batch_of(&[&again])).await, ["1"]);
+    assert_eq!(current(&store, &again).await.create_attempts, Some(1));
+    let before = sim.stats().table_requests;
+    assert!(process(&creator, batch_of(&[&again])).await.is_empty());
+    assert_eq!(
+        sim.stats().table_requests - before,
+        2,
+        "the lookup, then the create"
+    );
+    assert_eq!(tickets_for(&sim, &again).len(), 1);
+
+    let legacy = RequestRecord {
+        create_attempts: None,
+        ..sample_record("pmc-legacy")
+    };
+    store.create(&legacy).await.unwrap();
+    let before = sim.stats().table_requests;
+    assert!(process(&creator, batch_of(&[&legacy])).await.is_empty());
+    assert_eq!(
+        sim.stats().table_requests - before,
+        2,
+        "a request stored before attempts were counted is looked up"
+    );
+}
+
 /// The hold on a create in doubt runs 120 s from when the create was sent, not from when the attempt began
-/// (CONTRACT §9): here the lookup before it takes 2 s (times are kept to the second).
+/// (CONTRACT §9): here the lookup before it (an earlier attempt got an answer) takes 2 s (times are kept to the
+/// second).
 #[tokio::test]
 async fn the_hold_on_a_create_in_doubt_counts_from_the_create() {
     let (sim, _, store) = setup(SimConfig::default()).await;
@@ -264,7 +319,7 @@ async fn the_hold_on_a_create_in_doubt_counts_from_the_create() {
         ServiceNowClient::new(patient.clone()),
         PmCloudClient::new(patient),
     );
-    let record = stored(&store, "pmc-in-doubt").await;
+    let record = retried(&store, "pmc-in-doubt").await;
     sim.inject(Fault::Delay {
         target: FaultTarget::TableRead,
         millis: 2_000,
@@ -297,7 +352,7 @@ async fn an_html_page_instead_of_json_is_transient_and_says_so() {
     let (sim, creator, store) = setup(SimConfig::default()).await;
     let record = stored(&store, "pmc-html").await;
     sim.inject(Fault::Html {
-        target: FaultTarget::TableRead,
+        target: FaultTarget::TableCreate,
         status: 200,
         times: 1,
     });
@@ -546,7 +601,7 @@ async fn rejected_fields_and_missing_tables_fail_the_request() {
 
     let hidden = stored(&store, "pmc-404").await;
     sim.inject(Fault::Status {
-        target: FaultTarget::TableRead,
+        target: FaultTarget::TableCreate,
         status: 404,
         retry_after_secs: None,
         times: 1,
@@ -604,7 +659,7 @@ async fn one_transient_failure_reports_only_itself_and_leaves_later_records_for_
     );
     process(&creator, batch_of(&[&a])).await;
     sim.inject(Fault::Status {
-        target: FaultTarget::TableRead,
+        target: FaultTarget::TableCreate,
         status: 503,
         retry_after_secs: None,
         times: 1,

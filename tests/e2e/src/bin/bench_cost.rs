@@ -1,7 +1,9 @@
 //! `bench_cost [--requests N]`: the price of a request (`make bench-cost` starts a dev stack whose schedule stays
-//! quiet, with scripts/aws_counter.py between it and moto, and runs this). Drives N requests one after another, as
-//! PM Cloud's webhooks arrive one at a time, each to a decision delivered to PM Cloud: submitted, ticketed, approved
-//! in ServiceNow, pushed. Then prints, per request, the Lambda invocations by function (the stack's log: one line per
+//! quiet, with scripts/aws_counter.py between it and moto, and runs this). Drives one request, then N more one after
+//! another, as PM Cloud's webhooks arrive one at a time, each to a decision delivered to PM Cloud: submitted,
+//! ticketed, approved in ServiceNow, pushed. The first pays what an execution environment or a table pays once (each
+//! function's first settings read and token grants, the table's request id key) and is shown apart; the N show what
+//! a request costs. Prints, per request, the Lambda invocations by function (the stack's log: one line per
 //! invocation by the API gateway and by each stream relay), DynamoDB reads and writes and Secrets Manager calls (the
 //! counting proxy, by operation), ServiceNow and PM Cloud calls (the simulators' request logs), and the cost of 1,000
 //! requests at AWS's on-demand prices ([`PRICES`]).
@@ -207,6 +209,130 @@ fn listed(kinds: &BTreeMap<&'static str, u64>, n: f64) -> String {
         .join(", ")
 }
 
+/// Where the counters stood when a measured stretch began.
+struct Mark {
+    log_start: u64,
+    aws: BTreeMap<String, u64>,
+    since: chrono::DateTime<chrono::Utc>,
+}
+
+/// What a measured stretch cost, in all (not yet per request).
+struct Counts {
+    /// Per function: invocations and their total milliseconds.
+    invocations: BTreeMap<String, (u64, f64)>,
+    http_api_requests: u64,
+    /// Per AWS operation (`X-Amz-Target`): calls.
+    aws: BTreeMap<String, u64>,
+    servicenow: BTreeMap<&'static str, u64>,
+    pm_cloud: BTreeMap<&'static str, u64>,
+}
+
+impl Counts {
+    fn invocations(&self) -> u64 {
+        self.invocations.values().map(|(count, _)| count).sum()
+    }
+
+    fn gb_seconds(&self) -> f64 {
+        self.invocations
+            .values()
+            .map(|(_, ms)| ms / 1000.0 * MEMORY_GB)
+            .sum()
+    }
+
+    /// The DynamoDB calls among `operations`, and each operation's per request ("PutItem 6.00").
+    fn dynamodb(&self, operations: &[&str], n: f64) -> (u64, String) {
+        let counted: Vec<(&str, u64)> = operations
+            .iter()
+            .map(|op| {
+                let calls = self.aws.get(&format!("DynamoDB_20120810.{op}"));
+                (*op, calls.copied().unwrap_or(0))
+            })
+            .filter(|(_, calls)| *calls > 0)
+            .collect();
+        let detail = counted
+            .iter()
+            .map(|(op, calls)| format!("{op} {:.2}", *calls as f64 / n))
+            .collect::<Vec<_>>()
+            .join(", ");
+        (counted.iter().map(|(_, calls)| calls).sum(), detail)
+    }
+
+    fn secrets(&self) -> u64 {
+        self.aws
+            .iter()
+            .filter(|(op, _)| op.starts_with("secretsmanager."))
+            .map(|(_, calls)| calls)
+            .sum()
+    }
+}
+
+async fn mark(http: &reqwest::Client) -> Mark {
+    Mark {
+        log_start: std::fs::metadata(stack_var("BENCH_STACK_LOG")).map_or(0, |m| m.len()),
+        aws: aws_counts(http).await,
+        since: chrono::Utc::now(),
+    }
+}
+
+/// What happened since `mark`.
+async fn counts_since(stack: &Stack, http: &reqwest::Client, mark: &Mark) -> Counts {
+    let log = std::fs::read(stack_var("BENCH_STACK_LOG")).expect("the stack's log");
+    let log =
+        String::from_utf8_lossy(&log[usize::try_from(mark.log_start).unwrap_or(0)..]).into_owned();
+    let mut invocations: BTreeMap<String, (u64, f64)> = BTreeMap::new();
+    let mut http_api_requests = 0;
+    for (function, through_gateway, millis) in log.lines().filter_map(invocation) {
+        let entry = invocations.entry(function).or_default();
+        entry.0 += 1;
+        entry.1 += millis;
+        http_api_requests += u64::from(through_gateway);
+    }
+    let aws = aws_counts(http)
+        .await
+        .into_iter()
+        .map(|(op, after)| {
+            let before = mark.aws.get(&op).copied().unwrap_or(0);
+            (op, after - before)
+        })
+        .collect();
+    Counts {
+        invocations,
+        http_api_requests,
+        aws,
+        servicenow: by_kind(
+            &calls_since(stack, &simulator(""), mark.since).await,
+            servicenow_kind,
+        ),
+        pm_cloud: by_kind(
+            &calls_since(stack, &pm_cloud(""), mark.since).await,
+            pm_cloud_kind,
+        ),
+    }
+}
+
+/// Drives `requests` requests from `first` on, then waits for what follows a delivery (the work note that tells
+/// the ticket, the stream records of the last writes): what they cost.
+async fn measure(stack: &Stack, http: &reqwest::Client, first: usize, requests: usize) -> Counts {
+    let mark = mark(http).await;
+    for i in first..first + requests {
+        drive(stack, i).await;
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    counts_since(stack, http, &mark).await
+}
+
+/// One row of the per-request table: the first request's figure, then the measured ones per request.
+fn row(what: &str, first: f64, per: f64, detail: &str, goal: Option<f64>) -> String {
+    let verdict = |goal: f64| if per <= goal { "met" } else { "**above**" };
+    let goal = goal.map_or("—".to_owned(), |g| format!("≤ {g} ({})", verdict(g)));
+    let detail = if detail.is_empty() {
+        String::new()
+    } else {
+        format!(": {detail}")
+    };
+    format!("| {what} | {first:.0} | {per:.2}{detail} | {goal} |")
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let requests = match parse(std::env::args().skip(1)) {
@@ -218,132 +344,104 @@ async fn main() -> ExitCode {
     };
     let stack = Stack::new();
     let http = reqwest::Client::new();
-    let log_path = stack_var("BENCH_STACK_LOG");
-    let log_start = std::fs::metadata(&log_path).map_or(0, |m| m.len());
-    let aws_before = aws_counts(&http).await;
-    let since = chrono::Utc::now();
+    // The first request pays what an execution environment and a table pay once: each function's first settings
+    // read and token grants, the table's request id key. It is shown apart.
+    let first = measure(&stack, &http, 0, 1).await;
     let started = Instant::now();
-    for i in 0..requests {
-        drive(&stack, i).await;
-    }
-    // What follows a delivery (the work note that tells the ticket, the stream records of the last writes).
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    let counts = measure(&stack, &http, 1, requests).await;
     let elapsed = started.elapsed();
-
-    let log = std::fs::read(&log_path).expect("the stack's log");
-    let log = String::from_utf8_lossy(&log[usize::try_from(log_start).unwrap_or(0)..]).into_owned();
-    let mut invocations: BTreeMap<String, (u64, f64)> = BTreeMap::new();
-    let mut http_api_requests = 0;
-    for (function, through_gateway, millis) in log.lines().filter_map(invocation) {
-        let entry = invocations.entry(function).or_default();
-        entry.0 += 1;
-        entry.1 += millis;
-        http_api_requests += u64::from(through_gateway);
-    }
-    let aws_after = aws_counts(&http).await;
-    let aws = |operation: &str| {
-        aws_after.get(operation).copied().unwrap_or(0)
-            - aws_before.get(operation).copied().unwrap_or(0)
-    };
-    // Each kind's calls, and each operation's per request ("UpdateItem 5.00, PutItem 2.00").
-    let dynamodb = |operations: &[&str]| -> (u64, String) {
-        let counted: Vec<(&str, u64)> = operations
-            .iter()
-            .map(|op| (*op, aws(&format!("DynamoDB_20120810.{op}"))))
-            .filter(|(_, calls)| *calls > 0)
-            .collect();
-        let detail = counted
-            .iter()
-            .map(|(op, calls)| format!("{op} {:.2}", *calls as f64 / requests as f64))
-            .collect::<Vec<_>>()
-            .join(", ");
-        (counted.iter().map(|(_, calls)| calls).sum(), detail)
-    };
-    let ((reads, read_ops), (writes, write_ops)) =
-        (dynamodb(&DYNAMODB_READS), dynamodb(&DYNAMODB_WRITES));
-    let secrets: u64 = aws_after
-        .keys()
-        .filter(|op| op.starts_with("secretsmanager."))
-        .map(|op| aws(op))
-        .sum();
-    let servicenow = by_kind(
-        &calls_since(&stack, &simulator(""), since).await,
-        servicenow_kind,
-    );
-    let pmc = by_kind(
-        &calls_since(&stack, &pm_cloud(""), since).await,
-        pm_cloud_kind,
-    );
 
     let n = requests as f64;
     let per = |count: u64| count as f64 / n;
-    let total_invocations: u64 = invocations.values().map(|(count, _)| count).sum();
-    let gb_seconds: f64 = invocations
-        .values()
-        .map(|(_, ms)| ms / 1000.0 * MEMORY_GB)
-        .sum();
-    let servicenow_calls: u64 = servicenow.values().sum();
-    let pmc_calls: u64 = pmc.values().sum();
-    let by_function = invocations
+    let by_function = counts
+        .invocations
         .iter()
         .map(|(f, (count, ms))| {
             format!("{f} {:.2} ({:.0} ms each)", per(*count), ms / *count as f64)
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let verdict = |value: f64, goal: f64| if value <= goal { "met" } else { "**above**" };
+    let ((reads, read_ops), (writes, write_ops)) = (
+        counts.dynamodb(&DYNAMODB_READS, n),
+        counts.dynamodb(&DYNAMODB_WRITES, n),
+    );
+    let (first_reads, first_writes) = (
+        first.dynamodb(&DYNAMODB_READS, 1.0).0,
+        first.dynamodb(&DYNAMODB_WRITES, 1.0).0,
+    );
+    let calls = |kinds: &BTreeMap<&str, u64>| kinds.values().sum::<u64>();
 
     println!(
-        "{requests} requests, one after another, each to a decision PM Cloud accepted, in {:.0} s.\n",
+        "After a first request, {requests} requests one after another, each to a decision PM Cloud accepted, in \
+         {:.0} s.\n",
         elapsed.as_secs_f64()
     );
-    println!("| per approved request | measured | goal (issue 20) |");
-    println!("|---|---|---|");
+    println!("| per approved request | first request | measured, per request | goal (issue 20) |");
+    println!("|---|---|---|---|");
     let rows = [
-        (
+        row(
             "Lambda invocations",
-            per(total_invocations),
-            by_function,
+            first.invocations() as f64,
+            per(counts.invocations()),
+            &by_function,
             Some(4.0),
         ),
-        ("DynamoDB writes", per(writes), write_ops, Some(6.0)),
-        ("DynamoDB reads", per(reads), read_ops, None),
-        ("Secrets Manager calls", per(secrets), String::new(), None),
-        (
+        row(
+            "DynamoDB writes",
+            first_writes as f64,
+            per(writes),
+            &write_ops,
+            Some(6.0),
+        ),
+        row(
+            "DynamoDB reads",
+            first_reads as f64,
+            per(reads),
+            &read_ops,
+            None,
+        ),
+        row(
+            "Secrets Manager calls",
+            first.secrets() as f64,
+            per(counts.secrets()),
+            "",
+            None,
+        ),
+        row(
             "ServiceNow calls",
-            per(servicenow_calls),
-            listed(&servicenow, n),
+            calls(&first.servicenow) as f64,
+            per(calls(&counts.servicenow)),
+            &listed(&counts.servicenow, n),
             Some(3.0),
         ),
-        ("PM Cloud calls", per(pmc_calls), listed(&pmc, n), Some(2.0)),
-        (
+        row(
+            "PM Cloud calls",
+            calls(&first.pm_cloud) as f64,
+            per(calls(&counts.pm_cloud)),
+            &listed(&counts.pm_cloud, n),
+            Some(2.0),
+        ),
+        row(
             "HTTP API requests",
-            per(http_api_requests),
-            String::new(),
+            first.http_api_requests as f64,
+            per(counts.http_api_requests),
+            "",
             None,
         ),
     ];
-    for (what, value, detail, goal) in &rows {
-        let goal = goal.map_or("—".to_owned(), |g| {
-            format!("≤ {g} ({})", verdict(*value, g))
-        });
-        let detail = if detail.is_empty() {
-            String::new()
-        } else {
-            format!(": {detail}")
-        };
-        println!("| {what} | {value:.2}{detail} | {goal} |");
+    for line in rows {
+        println!("{line}");
     }
     let thousand = 1000.0 / n;
     let lines = [
         (
             "Lambda requests",
-            total_invocations as f64 * thousand,
+            counts.invocations() as f64 * thousand,
             PRICES.lambda_request,
         ),
         (
             "Lambda GB-seconds (256 MB, arm64)",
-            gb_seconds * thousand,
+            counts.gb_seconds() * thousand,
             PRICES.lambda_gb_second,
         ),
         (
@@ -358,12 +456,12 @@ async fn main() -> ExitCode {
         ),
         (
             "Secrets Manager API calls",
-            secrets as f64 * thousand,
+            counts.secrets() as f64 * thousand,
             PRICES.secrets_call,
         ),
         (
             "API Gateway HTTP API requests",
-            http_api_requests as f64 * thousand,
+            counts.http_api_requests as f64 * thousand,
             PRICES.http_api_request,
         ),
     ];
