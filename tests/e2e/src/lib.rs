@@ -15,6 +15,33 @@ pub fn stack_var(name: &str) -> String {
     })
 }
 
+/// A bench client's arguments (the command line after the program's name) as `parse` reads them; when it cannot,
+/// its message is printed and the program exits with 2.
+pub fn arguments_or_exit<T>(
+    parse: impl FnOnce(std::iter::Skip<std::env::Args>) -> Result<T, String>,
+) -> T {
+    parse(std::env::args().skip(1)).unwrap_or_else(|message| {
+        eprintln!("{message}");
+        std::process::exit(2)
+    })
+}
+
+/// `--requests N` (N above 0) if given, else `default`. Errors: `usage`, for anything else.
+pub fn requests_argument(
+    mut args: impl Iterator<Item = String>,
+    default: usize,
+    usage: &str,
+) -> Result<usize, String> {
+    let mut requests = default;
+    while let Some(flag) = args.next() {
+        match (flag.as_str(), args.next().and_then(|v| v.parse().ok())) {
+            ("--requests", Some(n)) if n > 0 => requests = n,
+            _ => return Err(usage.to_owned()),
+        }
+    }
+    Ok(requests)
+}
+
 /// The URL of `route` (a path of `openapi.json`) on the stack's HTTP API, which invokes the function with the event
 /// API Gateway would send (`tests/api-gateway`).
 pub fn route(route: &str) -> String {

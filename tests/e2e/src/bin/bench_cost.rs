@@ -63,17 +63,6 @@ const DYNAMODB_WRITES: [&str; 5] = [
     "TransactWriteItems",
 ];
 
-fn parse(mut args: impl Iterator<Item = String>) -> Result<usize, String> {
-    let mut requests = 50;
-    while let Some(flag) = args.next() {
-        match (flag.as_str(), args.next().and_then(|v| v.parse().ok())) {
-            ("--requests", Some(n)) if n > 0 => requests = n,
-            _ => return Err(USAGE.to_owned()),
-        }
-    }
-    Ok(requests)
-}
-
 /// One invocation in the stack's log: the function and how long it took (milliseconds). The API gateway writes
 /// `METHOD /path -> FUNCTION (ROUTE): STATUS (N ms)`, a stream relay `stream-relay: FUNCTION: SHARD: delivered …
 /// (N ms)` or `… sent … (N ms), …` (a batch the function failed), one line per invocation. `None` for other lines and
@@ -335,13 +324,7 @@ fn row(what: &str, first: f64, per: f64, detail: &str, goal: Option<f64>) -> Str
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let requests = match parse(std::env::args().skip(1)) {
-        Ok(requests) => requests,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
-    };
+    let requests = e2e::arguments_or_exit(|args| e2e::requests_argument(args, 50, USAGE));
     let stack = Stack::new();
     let http = reqwest::Client::new();
     // The first request pays what an execution environment and a table pay once: each function's first settings

@@ -11,17 +11,6 @@ use std::time::{Duration, Instant};
 
 const USAGE: &str = "usage: bench_sweep [--requests N (1000)]";
 
-fn parse(mut args: impl Iterator<Item = String>) -> Result<usize, String> {
-    let mut requests = 1000;
-    while let Some(flag) = args.next() {
-        match (flag.as_str(), args.next().and_then(|v| v.parse().ok())) {
-            ("--requests", Some(n)) => requests = n,
-            _ => return Err(USAGE.to_owned()),
-        }
-    }
-    Ok(requests)
-}
-
 /// One reconciler run, invoked as the schedule invokes it: its answer and how long it took.
 async fn reconcile(http: &reqwest::Client) -> (Value, Duration) {
     let url = format!("{}/reconciler/invocations", stack_var("E2E_INVOKE_URL"));
@@ -43,13 +32,7 @@ async fn reconcile(http: &reqwest::Client) -> (Value, Duration) {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let requests = match parse(std::env::args().skip(1)) {
-        Ok(requests) => requests,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
-    };
+    let requests = e2e::arguments_or_exit(|args| e2e::requests_argument(args, 1000, USAGE));
     let stack = Stack::new();
     let label = format!("sweep-{}", uuid::Uuid::new_v4().simple());
     let info =

@@ -33,13 +33,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Burst, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let burst = match parse(std::env::args().skip(1)) {
-        Ok(burst) => burst,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
-    };
+    let burst = e2e::arguments_or_exit(parse);
     eprintln!(
         "burst: {} requests against {} creates per {} s …",
         burst.requests,
