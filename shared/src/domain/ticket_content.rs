@@ -2,7 +2,7 @@
 //! The ServiceNow adapter places them in its fields ([`crate::servicenow::NewTicket`]).
 
 use crate::domain::fields::is_hidden_or_control;
-use crate::domain::record::RequestRecord;
+use crate::domain::record::{Origin, RequestRecord};
 use crate::domain::request::RequestType;
 
 /// The length of ServiceNow's `short_description` field, in characters.
@@ -110,24 +110,30 @@ pub enum Confirmation {
 }
 
 impl Confirmation {
-    /// The description's line about it.
-    fn line(&self) -> String {
+    /// The description's line about it, for a request that came as `origin` says.
+    fn line(&self, origin: Origin) -> String {
+        let came = match origin {
+            Origin::Webhook => "as its webhook sent them",
+            Origin::PmCloudSweep => {
+                "as PM Cloud's list of requests gave them (its webhook never reached the connector)"
+            }
+        };
         match self {
             Self::Confirmed(parts) if parts.is_empty() => {
-                "PM Cloud's record of the request holds none of these values; they are as its webhook sent them."
-                    .to_owned()
+                format!(
+                    "PM Cloud's record of the request holds none of these values; they are {came}."
+                )
             }
             Self::Confirmed(parts) => format!(
-                "Confirmed by PM Cloud's Management API: {}; anything else as its webhook sent it.",
+                "Confirmed by PM Cloud's Management API: {}; anything else {came}.",
                 parts.join(", ")
             ),
             Self::NotConfirmed(why) => format!(
-                "PM Cloud did not confirm these values; they are as its webhook sent them ({}).",
+                "PM Cloud did not confirm these values; they are {came} ({}).",
                 one_line(why)
             ),
             Self::NotAsked => {
-                "Values as PM Cloud's webhook sent them (no pmCloud settings to confirm them with)."
-                    .to_owned()
+                format!("Values {came} (no pmCloud settings to confirm them with).")
             }
         }
     }
@@ -143,7 +149,7 @@ pub fn description(record: &RequestRecord, confirmation: &Confirmation) -> Strin
         format!("Connector request id: {}", record.id),
         String::new(),
         "Elevation request from BeyondTrust Privilege Management Cloud".to_owned(),
-        confirmation.line(),
+        confirmation.line(record.origin),
         String::new(),
     ];
     let mut line = |label: &str, value: Option<&str>| {
@@ -243,6 +249,24 @@ pub(crate) mod tests {
                 format!("Connector request id: {}", record.id),
             ]
         );
+    }
+
+    #[test]
+    fn the_description_says_where_unconfirmed_values_came_from() {
+        let confirmed = Confirmation::Confirmed(vec!["user", "computer"]);
+        let mut record = record(sample_body("pmc-78"));
+        assert!(description(&record, &confirmed).contains(
+            "Confirmed by PM Cloud's Management API: user, computer; anything else as its webhook sent them."
+        ));
+        record.origin = Origin::PmCloudSweep;
+        let text = description(&record, &confirmed);
+        assert!(
+            text.contains(
+                "anything else as PM Cloud's list of requests gave them (its webhook never reached the connector)."
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("webhook sent"), "{text}");
     }
 
     #[test]

@@ -69,8 +69,12 @@ pub enum Fact {
     DecidedInPmCloud(Decision),
     /// `remindAfterHours` passed (CONTRACT §15): who has not answered (their user names; empty without records).
     Reminder { waiting_on: Vec<String> },
-    /// `escalateAfterHours` passed: `added` more approvers were asked.
-    Escalated { added: usize },
+    /// `escalateAfterHours` passed: the escalation group (its name, when ServiceNow gave it) and who of it was
+    /// asked (user names).
+    Escalated {
+        group: Option<String>,
+        asked: Vec<String>,
+    },
     /// `expireAfterHours` passed without a decision.
     Expired { hours: String },
 }
@@ -124,10 +128,24 @@ impl Fact {
                  yet: {}.",
                 waiting_on.join(", ")
             ),
-            Self::Escalated { added } => format!(
-                "PM Cloud connector: no decision yet, so the request was escalated: {added} more approver(s) \
-                 were asked."
-            ),
+            Self::Escalated { group, asked } => {
+                let group = group.as_deref().map_or_else(
+                    || "the escalation group".to_owned(),
+                    |name| format!("the group {name}"),
+                );
+                let asked = if asked.is_empty() {
+                    "it has no member who was not asked already".to_owned()
+                } else {
+                    format!(
+                        "{} more approver(s) were asked: {}",
+                        asked.len(),
+                        asked.join(", ")
+                    )
+                };
+                format!(
+                    "PM Cloud connector: no decision yet, so the request was escalated to {group}; {asked}."
+                )
+            }
             Self::Expired { hours } => format!(
                 "PM Cloud connector: no decision within {hours} hours, so the request expired and PM Cloud was \
                  told it is denied. The user can ask again."

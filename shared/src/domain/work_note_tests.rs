@@ -176,4 +176,15 @@ fn the_texts_say_what_happened() {
         .text()
         .contains("422 from PM Cloud")
     );
+    let unnamed = Fact::Escalated {
+        group: None,
+        asked: Vec::new(),
+    }
+    .text();
+    assert!(
+        unnamed.contains(
+            "escalated to the escalation group; it has no member who was not asked already."
+        ),
+        "{unnamed}"
+    );
 }

@@ -85,12 +85,15 @@ impl<S: RequestStore + Clone> ApprovalRules<S> {
             return Ok(request);
         };
         let mut created = Vec::new();
+        let (mut group_name, mut asked_names) = (None, Vec::new());
         if let Some(group) = group {
             let existing = self
                 .servicenow
                 .approval_records(settings, &ticket.sys_id)
                 .await?;
-            for approver in self.servicenow.active_members(settings, group).await? {
+            for member in self.servicenow.active_members(settings, group).await? {
+                group_name = group_name.or(member.group_name);
+                let approver = member.user;
                 let asked = existing
                     .iter()
                     .any(|r| r.approver.as_ref() == Some(&approver));
@@ -106,6 +109,7 @@ impl<S: RequestStore + Clone> ApprovalRules<S> {
                     .create_approval(settings, &ticket, &approver)
                     .await?;
                 metrics::counter!("ApprovalRecordsCreated").increment(1);
+                asked_names.push(member.user_name.unwrap_or_else(|| approver.to_string()));
                 created.push(ApprovalRecordRef { approver, sys_id });
             }
         }
@@ -129,10 +133,11 @@ impl<S: RequestStore + Clone> ApprovalRules<S> {
         let stored = stored_after(store::update(&self.store, request, record).await?);
         tracing::info!(request_id = %stored.id, added, escalation, "approval records added");
         if escalation {
-            return Ok(self
-                .notes
-                .note(stored, &Fact::Escalated { added }, settings)
-                .await?);
+            let fact = Fact::Escalated {
+                group: group_name,
+                asked: asked_names,
+            };
+            return Ok(self.notes.note(stored, &fact, settings).await?);
         }
         Ok(stored)
     }

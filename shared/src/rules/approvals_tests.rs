@@ -315,7 +315,12 @@ async fn reminder_escalation_and_expiry_happen_once_each() {
         notes[0].contains("reminder") && notes[0].contains("alice, bob, carol"),
         "{notes:?}"
     );
-    assert!(notes[1].contains("escalated: 1 more approver"), "{notes:?}");
+    assert!(
+        notes[1].contains(
+            "escalated to the group IT managers; 1 more approver(s) were asked: erin.manager."
+        ),
+        "{notes:?}"
+    );
     assert!(notes[2].contains("expired"), "{notes:?}");
 
     run(&w).await;

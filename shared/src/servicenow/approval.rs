@@ -21,8 +21,20 @@ const MEMBER_TABLE: &str = "sys_user_grmember";
 /// What the connector reads of an approval record.
 const APPROVAL_FIELDS: &str =
     "sys_id,sysapproval,source_table,approver,approver.user_name,state,sys_updated_on";
+/// What the connector reads of a group membership: the user, and (dot-walked, in the same request) the user's and
+/// the group's names, for the work notes.
+const MEMBER_FIELDS: &str = "user,user.user_name,group.name";
 /// More members than any approver group should have; the rest are not asked.
 const MAX_MEMBERS: u32 = 500;
+
+/// An active member of a group: the user's `sys_id`, and the user's `user_name` and the group's `name` when
+/// ServiceNow answered them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub user: SysId,
+    pub user_name: Option<String>,
+    pub group_name: Option<String>,
+}
 
 /// Where an approval record stands (`state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,19 +119,31 @@ impl ServiceNowClient {
         self.table_named(settings, APPROVAL_TABLE)
     }
 
-    /// The `sys_id`s of the active members of `group` (`sys_user_grmember`, `user.active=true`). One request.
+    /// The active members of `group` (`sys_user_grmember`, `user.active=true`), oldest membership first. One
+    /// request.
     pub async fn active_members(
         &self,
         settings: &ServiceNowSettings,
         group: &SysId,
-    ) -> Result<Vec<SysId>, ServiceNowError> {
+    ) -> Result<Vec<Member>, ServiceNowError> {
         let table = self.table_named(settings, MEMBER_TABLE);
         let query = format!("group={group}^user.active=true^ORDERBYsys_created_on");
-        let rows: Vec<Map<String, Value>> = table.list(&query, "user", MAX_MEMBERS).await?;
+        let rows: Vec<Map<String, Value>> = table.list(&query, MEMBER_FIELDS, MAX_MEMBERS).await?;
+        let text = |row: &Map<String, Value>, field: &str| {
+            row.get(field)
+                .and_then(Value::as_str)
+                .filter(|text| !text.is_empty())
+                .map(str::to_owned)
+        };
         Ok(rows
             .iter()
-            .filter_map(|row| row.get("user").and_then(Value::as_str))
-            .filter_map(|user| SysId::parse(user).ok())
+            .filter_map(|row| {
+                Some(Member {
+                    user: SysId::parse(row.get("user")?.as_str()?).ok()?,
+                    user_name: text(row, "user.user_name"),
+                    group_name: text(row, "group.name"),
+                })
+            })
             .collect())
     }
 

@@ -13,7 +13,7 @@ mod record;
 mod task;
 mod wire;
 
-pub use approval::{APPROVAL_TABLE, ApprovalRecord, Closing, RecordState};
+pub use approval::{APPROVAL_TABLE, ApprovalRecord, Closing, Member, RecordState};
 pub use client::{ServiceNowClient, Table};
 pub use error::ServiceNowError;
 pub use oauth::GrantError;

@@ -204,5 +204,10 @@ async fn nobody_answers_reminder_escalation_and_expiry_come_once_each() {
         "{notes:?}"
     );
     assert_eq!(count("escalated"), 1, "{notes:?}");
+    assert_eq!(
+        count("escalated to the group IT managers; 1 more approver(s) were asked: erin.manager."),
+        1,
+        "the note names the group and whom it asked: {notes:?}"
+    );
     assert_eq!(count("expired"), 1, "{notes:?}");
 }
