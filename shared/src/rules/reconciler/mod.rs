@@ -33,7 +33,7 @@ use crate::rules::ticket_callback::{CallbackError, TicketCallback};
 use crate::rules::ticket_creator::TicketCreator;
 use crate::rules::work_notes::WorkNotes;
 use crate::secrets::SettingsSource;
-use crate::servicenow::ServiceNowClient;
+use crate::servicenow::{ServiceNowClient, TaskRecord};
 use crate::store::{Backlogs, Remote, RequestStore, SharedState, StoreError};
 use std::sync::Arc;
 
@@ -206,18 +206,15 @@ where
                 .await?;
         }
         let table = self.servicenow.table(sn, sn.task_type);
-        let mut after: Option<(Timestamp, SysId)> = None;
-        loop {
-            if no_time_left(deadline) {
-                swept.left_for_next_run = true;
-                return Ok(());
-            }
-            let cursor = after.as_ref().map(|(at, sys_id)| (*at, sys_id));
-            let page = table
-                .updated_since(since, cursor, self.thresholds.page)
+        let fetch = async |after: Option<&(Timestamp, SysId)>| {
+            let after = after.map(|(at, sys_id)| (*at, sys_id));
+            table
+                .updated_since(since, after, self.thresholds.page)
                 .await
-                .map_err(|e| e.to_string())?;
-            for record in &page {
+                .map_err(|e| e.to_string())
+        };
+        let apply = async |page: &[TaskRecord]| {
+            for record in page {
                 swept.tickets_read += 1;
                 match self
                     .callback
@@ -232,24 +229,26 @@ where
                     Err(error) => return Err(error.to_string()),
                 }
             }
-            let last = page
-                .last()
-                .and_then(|r| Some((r.updated_on()?, r.sys_id()?)));
-            if let Some((at, _)) = &last
-                && watermark.is_none_or(|w| w < *at)
+            if let Some(at) = page.last().and_then(TaskRecord::updated_on)
+                && watermark.is_none_or(|w| w < at)
             {
                 self.store
-                    .set_watermark(*at)
+                    .set_watermark(at)
                     .await
                     .map_err(|e| e.to_string())?;
             }
-            if page.len() < self.thresholds.page as usize {
-                return Ok(());
-            }
-            // A full page whose last ticket has no readable time or id cannot be paged past.
-            after =
-                Some(last.ok_or("ServiceNow answered a ticket without sys_updated_on or sys_id")?);
+            Ok(())
+        };
+        let cursor = |r: &TaskRecord| Some((r.updated_on()?, r.sys_id()?));
+        let pages = KeysetPages {
+            deadline,
+            size: self.thresholds.page,
+            what: "a ticket",
+        };
+        if !pages.read(fetch, cursor, apply).await? {
+            swept.left_for_next_run = true;
         }
+        Ok(())
     }
 
     /// Decisions whose push has been pending too long, oldest first, until PM Cloud pauses (one read of its pause).
@@ -308,6 +307,47 @@ where
 }
 
 /// The margin is reached: what is left of the run's time is kept to write what was done and answer.
+/// Records updated since a time, read a page at a time in keyset order (`sys_updated_on`, then `sys_id`: CONTRACT
+/// §13 v3), so that a record updated during the sweep is never skipped.
+struct KeysetPages {
+    deadline: Deadline,
+    /// Records a page.
+    size: u32,
+    /// What a record is, for the error about one that cannot be paged past ("a ticket").
+    what: &'static str,
+}
+
+impl KeysetPages {
+    /// Reads pages with `fetch` (given the last page's last record's place, `None` at first) and hands each to
+    /// `apply`, until a page is short: `true`; `false` when the invocation's time ran short first. Errors: the
+    /// first of `fetch`'s or `apply`'s, and a full page whose last record has no place (`cursor` gives `None`).
+    async fn read<R>(
+        &self,
+        mut fetch: impl AsyncFnMut(Option<&(Timestamp, SysId)>) -> Result<Vec<R>, String>,
+        cursor: impl Fn(&R) -> Option<(Timestamp, SysId)>,
+        mut apply: impl AsyncFnMut(&[R]) -> Result<(), String>,
+    ) -> Result<bool, String> {
+        let mut after = None;
+        loop {
+            if no_time_left(self.deadline) {
+                return Ok(false);
+            }
+            let page = fetch(after.as_ref()).await?;
+            apply(&page).await?;
+            if page.len() < self.size as usize {
+                return Ok(true);
+            }
+            let last = page.last().and_then(&cursor).ok_or_else(|| {
+                format!(
+                    "ServiceNow answered {} without sys_updated_on or sys_id",
+                    self.what
+                )
+            })?;
+            after = Some(last);
+        }
+    }
+}
+
 fn no_time_left(deadline: Deadline) -> bool {
     deadline.left().is_zero()
 }

@@ -2,7 +2,7 @@
 //! PM Cloud's authorization requests, and the follow-ups the connector owes its tickets (work notes, approval
 //! records, deadlines). Each stops when the invocation's time runs short, as the others do.
 
-use super::{PM_CLOUD_LOOK_BACK, Reconciler, Swept, no_time_left};
+use super::{KeysetPages, PM_CLOUD_LOOK_BACK, Reconciler, Swept, no_time_left};
 use crate::domain::backlog::Backlog;
 use crate::domain::deadline::Deadline;
 use crate::domain::ids::SysId;
@@ -14,7 +14,7 @@ use crate::rules::pace::Pace;
 use crate::rules::pmcloud_mirror::Mirrored;
 use crate::rules::ticket_callback::CallbackError;
 use crate::secrets::SettingsSource;
-use crate::servicenow::RecordState;
+use crate::servicenow::{ApprovalRecord, RecordState};
 use crate::store::{Backlogs, Remote, RequestStore, SharedState, StoreError};
 use futures_util::{StreamExt, stream};
 use serde_json::Value;
@@ -40,19 +40,15 @@ where
         swept: &mut Swept,
     ) -> Result<(), String> {
         let sn = &settings.servicenow;
-        let mut after: Option<(Timestamp, SysId)> = None;
-        loop {
-            if no_time_left(deadline) {
-                swept.left_for_next_run = true;
-                return Ok(());
-            }
-            let cursor = after.as_ref().map(|(at, sys_id)| (*at, sys_id));
-            let page = self
-                .servicenow
-                .approvals_updated_since(sn, since, cursor, self.thresholds.page)
+        let fetch = async |after: Option<&(Timestamp, SysId)>| {
+            let after = after.map(|(at, sys_id)| (*at, sys_id));
+            self.servicenow
+                .approvals_updated_since(sn, since, after, self.thresholds.page)
                 .await
-                .map_err(|e| e.to_string())?;
-            for record in &page {
+                .map_err(|e| e.to_string())
+        };
+        let apply = async |page: &[ApprovalRecord]| {
+            for record in page {
                 swept.approval_records_read += 1;
                 if !matches!(record.state, RecordState::Approved | RecordState::Rejected) {
                     continue;
@@ -64,15 +60,18 @@ where
                     Err(error) => return Err(error.to_string()),
                 }
             }
-            if page.len() < self.thresholds.page as usize {
-                return Ok(());
-            }
-            let last = page
-                .last()
-                .and_then(|r| Some((r.updated_on?, r.sys_id.clone())));
-            after =
-                Some(last.ok_or("ServiceNow answered an approval record without sys_updated_on")?);
+            Ok(())
+        };
+        let cursor = |r: &ApprovalRecord| Some((r.updated_on?, r.sys_id.clone()));
+        let pages = KeysetPages {
+            deadline,
+            size: self.thresholds.page,
+            what: "an approval record",
+        };
+        if !pages.read(fetch, cursor, apply).await? {
+            swept.left_for_next_run = true;
         }
+        Ok(())
     }
 
     /// PM Cloud's authorization requests of the last [`PM_CLOUD_LOOK_BACK`], newest first, a page at a time,
