@@ -1,18 +1,14 @@
 //! Approvals where approvers are (CONTRACT §15), driven through ticket-creator, ticket-callback and the reconciler
 //! against the in-memory store and the ServiceNow simulator's users, groups and approval records.
 
-use crate::domain::base_url::Hosts;
 use crate::domain::record::{DecidedIn, NotificationState, Outcome, RequestRecord};
 use crate::domain::request::Submission;
 use crate::domain::status::Status;
-use crate::outbound::client::http_client_with_timeout;
-use crate::pmcloud::PmCloudClient;
-use crate::rules::reconciler::tests::{World, client, current, run};
-use crate::rules::reconciler::{Reconciler, Thresholds};
+use crate::rules::reconciler::tests::{World, client, current, pm_cloud_client, run, world_of};
 use crate::rules::ticket_callback::{TicketCallback, TicketEvent};
 use crate::rules::ticket_creator::TicketCreator;
 use crate::secrets::{SettingsSource, StaticSettings};
-use crate::store::{MemoryStore, RequestStore};
+use crate::store::RequestStore;
 use pmcloud_sim::PmCloudSim;
 use serde_json::{Value, json};
 use servicenow_sim::{ApprovalDecision, NewUser, SimConfig, Simulator};
@@ -68,32 +64,7 @@ async fn approvals_world(deadlines: Value) -> (World, Vec<String>) {
     ))
     .unwrap();
     secret["servicenow"]["approvals"] = approvals;
-    let secret = secret.to_string();
-    let store = Arc::new(MemoryStore::new());
-    let reconciler = Reconciler::new(
-        Arc::clone(&store),
-        StaticSettings::new(secret.clone()),
-        client(),
-        pm_cloud(),
-        Thresholds::default(),
-    );
-    (
-        World {
-            sn,
-            pmc,
-            store,
-            reconciler,
-            secret,
-        },
-        members,
-    )
-}
-
-fn pm_cloud() -> PmCloudClient {
-    PmCloudClient::new(http_client_with_timeout(
-        std::time::Duration::from_millis(800),
-        Hosts::Local,
-    ))
+    (world_of(sn, pmc, secret.to_string()), members)
 }
 
 /// A request submitted and ticketed by ticket-creator (which adds the approval records right after the ticket).
@@ -109,7 +80,7 @@ async fn ticketed(w: &World, pmc: &str) -> RequestRecord {
         Arc::clone(&w.store),
         StaticSettings::new(w.secret.clone()),
         client(),
-        pm_cloud(),
+        pm_cloud_client(),
     );
     creator.process(&record.id).await.unwrap();
     current(&w.store, &record.id).await

@@ -2,12 +2,12 @@
 //! against the in-memory store and both simulators: a webhook PM Cloud lost, and a decision made in its portal.
 
 use super::*;
-use crate::domain::base_url::Hosts;
 use crate::domain::duration::Duration;
 use crate::domain::record::{DecidedIn, Origin, Outcome};
 use crate::domain::work_note::NoteState;
-use crate::outbound::client::http_client_with_timeout;
-use crate::rules::reconciler::tests::{World, client, current, run, ticketed, world};
+use crate::rules::reconciler::tests::{
+    World, client, current, pm_cloud_client, run, ticketed, world,
+};
 use crate::rules::request_intake::Submitted;
 use crate::rules::ticket_callback::TicketCallback;
 use crate::rules::ticket_creator::TicketCreator;
@@ -16,13 +16,6 @@ use crate::store::MemoryStore;
 use serde_json::{Map, json};
 use std::sync::Arc;
 use test_support::sample_body;
-
-fn pm_cloud_client() -> PmCloudClient {
-    PmCloudClient::new(http_client_with_timeout(
-        std::time::Duration::from_millis(800),
-        Hosts::Local,
-    ))
-}
 
 /// PM Cloud's record of a request `id`, created `hours_ago`, whose webhook nobody sends.
 fn held_in_pm_cloud(w: &World, id: &str, hours_ago: i64) {

@@ -43,16 +43,18 @@ pub(crate) async fn world() -> World {
     let pmc = PmCloudSim::start(pmcloud_sim::SimConfig::default())
         .await
         .unwrap();
-    let store = Arc::new(MemoryStore::new());
     let secret = with_pm_cloud(&simulator_secret(&sn.base_url()), &pmc.base_url());
+    world_of(sn, pmc, secret)
+}
+
+/// A reconciler over the settings `secret` (which name `sn` and `pmc`) and an empty store.
+pub(crate) fn world_of(sn: Simulator, pmc: PmCloudSim, secret: String) -> World {
+    let store = Arc::new(MemoryStore::new());
     let reconciler = Reconciler::new(
         Arc::clone(&store),
         StaticSettings::new(secret.clone()),
         client(),
-        PmCloudClient::new(http_client_with_timeout(
-            std::time::Duration::from_millis(800),
-            Hosts::Local,
-        )),
+        pm_cloud_client(),
         Thresholds::default(),
     );
     World {
@@ -62,6 +64,14 @@ pub(crate) async fn world() -> World {
         reconciler,
         secret,
     }
+}
+
+/// A PM Cloud client that gives up after 800 ms, for the simulator on this machine.
+pub(crate) fn pm_cloud_client() -> PmCloudClient {
+    PmCloudClient::new(http_client_with_timeout(
+        std::time::Duration::from_millis(800),
+        Hosts::Local,
+    ))
 }
 
 /// A run with a minute to go.
