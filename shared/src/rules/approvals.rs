@@ -4,8 +4,9 @@
 //!
 //! Adding records for a group: one read of the ticket's records and one of the group's active members, then one
 //! create per member without a record (looked up first, so that a retry never asks anyone twice), and one
-//! conditional write of what was created. Closing: one read of the ticket's records and one `PATCH` per record still
-//! `requested`, then one write.
+//! conditional write of what was created (with the escalation's work note). A reminder or an expiry is one write
+//! with its note, then the note's call ([`WorkNotes::store_noting`]). Closing: one read of the ticket's records
+//! and one `PATCH` per record still `requested`, then one write.
 
 use crate::domain::approval::{ApprovalRecordRef, Due};
 use crate::domain::ids::SysId;
@@ -114,6 +115,10 @@ impl<S: RequestStore + Clone> ApprovalRules<S> {
             }
         }
         let added = created.len();
+        let fact = escalation.then_some(Fact::Escalated {
+            group: group_name,
+            asked: asked_names,
+        });
         let record = |current: &RequestRecord| {
             let mut next = current.with_approvals(|a| {
                 for record in &created {
@@ -130,15 +135,12 @@ impl<S: RequestStore + Clone> ApprovalRules<S> {
             next.updated_at = now();
             Some(next)
         };
-        let stored = stored_after(store::update(&self.store, request, record).await?);
+        let stored = self
+            .notes
+            .store_noting(request, record, fact, settings)
+            .await?;
+        let stored = stored_after(stored);
         tracing::info!(request_id = %stored.id, added, escalation, "approval records added");
-        if escalation {
-            let fact = Fact::Escalated {
-                group: group_name,
-                asked: asked_names,
-            };
-            return Ok(self.notes.note(stored, &fact, settings).await?);
-        }
         Ok(stored)
     }
 
@@ -161,12 +163,13 @@ impl<S: RequestStore + Clone> ApprovalRules<S> {
             .filter_map(|r| r.approver_name.clone())
             .collect();
         let marked = |current: &RequestRecord| Some(current.with_approvals(|a| a.reminded = true));
-        let stored = stored_after(store::update(&self.store, request, marked).await?);
-        metrics::counter!("RemindersSent").increment(1);
-        Ok(self
+        let fact = Some(Fact::Reminder { waiting_on });
+        let stored = self
             .notes
-            .note(stored, &Fact::Reminder { waiting_on }, settings)
-            .await?)
+            .store_noting(request, marked, fact, settings)
+            .await?;
+        metrics::counter!("RemindersSent").increment(1);
+        Ok(stored_after(stored))
     }
 
     /// The expiry: `expired`, PM Cloud told a denial (through the stream, as any decision), a work note, and the
@@ -179,22 +182,23 @@ impl<S: RequestStore + Clone> ApprovalRules<S> {
     ) -> Result<RequestRecord, FollowUpError> {
         let at = now();
         let expire = |current: &RequestRecord| current.expired(pm_cloud_configured, at);
-        let stored = match store::update(&self.store, request, expire).await? {
-            Updated::Written(stored) => stored,
-            // Decided meanwhile: the next step closes its records.
-            Updated::Unchanged(current) => return Ok(current),
-        };
-        tracing::info!(request_id = %stored.id, "request expired: no decision in time");
-        metrics::counter!("RequestsExpired").increment(1);
-        let hours = stored
+        let hours = request
             .approvals
             .as_ref()
             .and_then(|a| a.expire_after_hours())
             .unwrap_or_default();
-        let noted = self
+        let fact = Some(Fact::Expired { hours });
+        let noted = match self
             .notes
-            .note(stored, &Fact::Expired { hours }, settings)
-            .await?;
+            .store_noting(request, expire, fact, settings)
+            .await?
+        {
+            Updated::Written(noted) => noted,
+            // Decided meanwhile: the next step closes its records.
+            Updated::Unchanged(current) => return Ok(current),
+        };
+        tracing::info!(request_id = %noted.id, "request expired: no decision in time");
+        metrics::counter!("RequestsExpired").increment(1);
         self.close(noted, settings, Closing::Cancelled).await
     }
 

@@ -21,9 +21,9 @@ use crate::pmcloud::{AccessState, AuthorizationRequest, PmCloudClient, PmCloudDe
 use crate::rules::approvals::ApprovalRules;
 use crate::rules::pace::Pace;
 use crate::rules::request_intake::RequestIntake;
-use crate::rules::work_notes::{Noted, WorkNotes};
+use crate::rules::work_notes::WorkNotes;
 use crate::servicenow::{Closing, ServiceNowClient};
-use crate::store::{self, Remote, RequestStore, SharedState, StoreError, Updated};
+use crate::store::{Remote, RequestStore, SharedState, StoreError, Updated};
 use serde_json::Value;
 
 /// How long one read of PM Cloud's record of a request may take, its token grant included (CONTRACT §5: the
@@ -161,27 +161,19 @@ impl<S: RequestStore + SharedState + Clone> PmCloudMirror<S> {
             return Ok(Mirrored::Unchanged);
         };
         let decision = decided.decision(current.request_type, now());
-        let fact = Fact::DecidedInPmCloud(decision.clone());
-        let at = now();
+        let fact = Some(Fact::DecidedInPmCloud(decision.clone()));
         let decide = |request: &RequestRecord| {
-            if request.status != Status::Ticketed {
-                return None;
-            }
-            let decided = request
-                .decided(decision.clone(), ticket.clone(), true, at)
-                .expect("a ticketed request can be decided");
-            decided.with_note(&fact, at).or(Some(decided))
+            (request.status == Status::Ticketed).then(|| {
+                request
+                    .decided(decision.clone(), ticket.clone(), true, now())
+                    .expect("a ticketed request can be decided")
+            })
         };
-        match store::update(&self.store, current, decide).await? {
+        let sn = &settings.servicenow;
+        match self.notes.store_noting(current, decide, fact, sn).await? {
             Updated::Written(stored) => {
                 tracing::info!(request_id = %stored.id, status = %stored.status, "decision made in PM Cloud recorded");
                 metrics::counter!("DecisionsMirroredFromPmCloud").increment(1);
-                let noted = Noted {
-                    request: stored,
-                    fact,
-                    at,
-                };
-                let stored = self.notes.send_noted(noted, &settings.servicenow).await?;
                 // The approval records still open are not needed any more; the reconciler closes what fails here.
                 let closing = self.approvals.close(
                     stored.clone(),

@@ -52,6 +52,36 @@ impl<S: RequestStore> WorkNotes<S> {
         }
     }
 
+    /// Stores what `change` makes of `current` with `fact`, when given, noted in the same conditional write, then
+    /// writes the note ([`Self::send_noted`]): one write and one call. `change` answers `None` when there is
+    /// nothing to store (another writer settled the request first): then nothing is stored or sent. Answers the
+    /// request as stored after it. Errors: the store's.
+    pub async fn store_noting(
+        &self,
+        current: RequestRecord,
+        change: impl Fn(&RequestRecord) -> Option<RequestRecord>,
+        fact: Option<Fact>,
+        settings: &ServiceNowSettings,
+    ) -> Result<Updated, StoreError> {
+        let at = now();
+        let noting = |request: &RequestRecord| {
+            let next = change(request)?;
+            Some(match &fact {
+                Some(fact) => next.with_note(fact, at).unwrap_or(next),
+                None => next,
+            })
+        };
+        Ok(
+            match (store::update(&self.store, current, noting).await?, fact) {
+                (Updated::Written(request), Some(fact)) => {
+                    let noted = Noted { request, fact, at };
+                    Updated::Written(self.send_noted(noted, settings).await?)
+                }
+                (updated, _) => updated,
+            },
+        )
+    }
+
     /// Writes on the ticket the note that `noted` recorded ([`RequestRecord::with_note`]): one call; when
     /// ServiceNow answered without taking it, one conditional write leaves it to the reconciler. Nothing when the
     /// request holds no such note (its fact was noted before). Answers the request as stored. Errors: the store's
