@@ -181,15 +181,16 @@ impl<S: RequestStore + SharedState + Clone, C: SettingsSource> TicketCreator<S, 
                     .as_ref()
                     .map(|a| ApprovalState::plan(a, created_at));
                 let processed = Processed::Ticketed(ticket.clone());
-                let id = leased.id.clone();
-                let processed = self
+                let (processed, ticketed) = self
                     .settle(leased, processed, |pending| {
                         let mut ticketed = pending.ticketed(ticket.clone(), now())?;
                         ticketed.approvals.clone_from(&plan);
                         Ok::<_, InvalidTransition>(ticketed)
                     })
                     .await?;
-                self.add_approvers(&id, &processed, sn).await;
+                if let Some(ticketed) = ticketed {
+                    self.add_approvers(ticketed, sn).await;
+                }
                 Ok(processed)
             }
             Err(NoTicket::CorrelationNotStored(detail)) => {
@@ -281,36 +282,20 @@ impl<S: RequestStore + SharedState + Clone, C: SettingsSource> TicketCreator<S, 
         }
     }
 
-    /// Stores what `change` makes of the request while it is still pending; otherwise whatever moved it first
-    /// stands.
-    /// Right after the ticket: its approval records (CONTRACT §15). A failure is logged and left to the
-    /// reconciler's follow-ups, which add them a minute after the ticket's creation; the ticket is made either way.
-    async fn add_approvers(
-        &self,
-        id: &RequestId,
-        processed: &Processed,
-        settings: &ServiceNowSettings,
-    ) {
-        let (Processed::Ticketed(_), Some(group)) = (
-            processed,
-            settings
-                .approvals
-                .as_ref()
-                .and_then(|a| a.approver_group.as_ref()),
-        ) else {
+    /// Right after the ticket: its approval records (CONTRACT §15), on `ticketed` as stored. A failure is logged
+    /// and left to the reconciler's follow-ups, which add them a minute after the ticket's creation; the ticket is
+    /// made either way.
+    async fn add_approvers(&self, ticketed: RequestRecord, settings: &ServiceNowSettings) {
+        let Some(group) = settings
+            .approvals
+            .as_ref()
+            .and_then(|a| a.approver_group.as_ref())
+        else {
             return;
-        };
-        let request = match self.store.get(id).await {
-            Ok(Some(request)) => request,
-            Ok(None) => return,
-            Err(error) => {
-                tracing::warn!(%error, "approval records left to the reconciler");
-                return;
-            }
         };
         if let Err(error) = self
             .approvals
-            .add_approvers(request, settings, Some(group), false)
+            .add_approvers(ticketed, settings, Some(group), false)
             .await
         {
             tracing::warn!(%error, "approval records left to the reconciler");

@@ -100,26 +100,28 @@ impl<S: RequestStore + SharedState + Clone, C: SettingsSource> TicketCreator<S, 
         tracing::error!(code = code.as_str(), %detail, "ticket creation failed for good");
         let failure = Failure { code, detail };
         let processed = Processed::Failed(failure.clone());
-        self.settle(current, processed, |pending| {
+        let settled = self.settle(current, processed, |pending| {
             pending.failed(failure.clone(), now())
-        })
-        .await
+        });
+        Ok(settled.await?.0)
     }
 
+    /// Stores what `change` makes of the request while it is still pending (one conditional write): `processed`
+    /// and the request as stored; otherwise whatever moved it first stands (`AlreadyDone`, nothing stored).
     pub(super) async fn settle<E>(
         &self,
         current: RequestRecord,
         processed: Processed,
         change: impl Fn(&RequestRecord) -> Result<RequestRecord, E>,
-    ) -> Result<Processed, Transient> {
+    ) -> Result<(Processed, Option<RequestRecord>), Transient> {
         let still_pending = |request: &RequestRecord| {
             (request.status == Status::Pending)
                 .then(|| change(request).ok())
                 .flatten()
         };
         match store::update(&self.store, current, still_pending).await? {
-            Updated::Written(_) => Ok(processed),
-            Updated::Unchanged(now) => Ok(Processed::AlreadyDone(now.status)),
+            Updated::Written(stored) => Ok((processed, Some(stored))),
+            Updated::Unchanged(now) => Ok((Processed::AlreadyDone(now.status), None)),
         }
     }
 }
