@@ -39,8 +39,6 @@ const CREATE_LEASE: chrono::Duration = chrono::Duration::seconds(120);
 /// timeout ([`crate::outbound::client::REQUEST_TIMEOUT`]), and PM Cloud's read-back; a batch starts no request
 /// with less time left.
 const RECORD_TIME: std::time::Duration = std::time::Duration::from_secs(35);
-/// How long the read-back from PM Cloud may take, its token grant included, before the ticket is made from the
-/// webhook's values (CONTRACT §5: the ticket is never held back for it).
 /// How long the settings may stay invalid before pending requests fail (CONTRACT §2).
 pub const SETTINGS_GRACE: chrono::Duration = chrono::Duration::hours(1);
 
